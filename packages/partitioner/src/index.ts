@@ -1,1 +1,10 @@
-export {};
+export { murmur2 } from "./murmur2.js";
+export { partitionForKey, createKeyHashPartitioner } from "./key-hash.js";
+export { createRoundRobinPartitioner } from "./round-robin.js";
+export { createStickyPartitioner, DEFAULT_STICKY_BATCH_SIZE } from "./sticky.js";
+export type { StickyPartitionerOptions } from "./sticky.js";
+export { createDefaultPartitioner } from "./default-partitioner.js";
+export type { DefaultPartitionerOptions } from "./default-partitioner.js";
+export type { Partitioner, PartitionerInput } from "./types.js";
+export { PartitionerError, isPartitionerError } from "./errors.js";
+export type { PartitionerErrorCode } from "./errors.js";
