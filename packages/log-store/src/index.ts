@@ -1,1 +1,22 @@
-export {};
+export { LogStore, type LogStoreOptions, type CreateTopicOptions } from "./log-store.js";
+export { PartitionLog, type PartitionLogOptions } from "./partition-log.js";
+export { LogStoreError, isLogStoreError, type LogStoreErrorCode } from "./errors.js";
+export { MAX_TOPIC_NAME_LENGTH, validateTopicName } from "./names.js";
+export type {
+  AppendResult,
+  DurabilityOptions,
+  FsyncPolicy,
+  LogConfig,
+  LogStoreMetrics,
+  PartitionDescription,
+  ReadOptions,
+  ReadResult,
+  RecordData,
+  RecordHeaders,
+  RecordHeadersInput,
+  RecordInput,
+  StoredRecord,
+  TopicDescription,
+  TopicPartitionOffset,
+  WaitOptions,
+} from "./types.js";

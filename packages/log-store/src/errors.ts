@@ -1,0 +1,59 @@
+const MARKER = Symbol.for("minikafka.error");
+
+/**
+ * The fixed set of {@link LogStoreError} codes. Kafka's names are used where Kafka has the concept.
+ *
+ * - `INVALID_TOPIC_NAME`: not `[a-zA-Z0-9._-]{1,249}`, `.`/`..`, reserved, or a case-only twin of an existing topic.
+ * - `TOPIC_ALREADY_EXISTS`: `createTopic` for a name that exists.
+ * - `UNKNOWN_TOPIC_OR_PARTITION`: the topic or partition does not exist (or was deleted meanwhile).
+ * - `INVALID_PARTITIONS`: a partition count below 1, above the limit, or shrinking.
+ * - `OFFSET_OUT_OF_RANGE`: a read or commit offset outside the partition's valid range.
+ * - `INVALID_RECORD`: a record that cannot be stored (wrong types, empty batch, too large).
+ * - `INVALID_REQUEST`: any other bad argument (options, limits).
+ * - `INVALID_GROUP_ID`: a consumer group id that is empty, too long or contains control characters.
+ * - `CORRUPT_RECORD`: stored data failed its checksum or structure check below the last durable point.
+ * - `KAFKA_STORAGE_ERROR`: the filesystem failed (write, fsync, layout); the partition refuses further writes.
+ * - `DATA_DIR_LOCKED`: another process (or another store in this process) owns the data directory.
+ * - `STORE_CLOSED`: the store or log was closed.
+ */
+export type LogStoreErrorCode =
+  | "INVALID_TOPIC_NAME"
+  | "TOPIC_ALREADY_EXISTS"
+  | "UNKNOWN_TOPIC_OR_PARTITION"
+  | "INVALID_PARTITIONS"
+  | "OFFSET_OUT_OF_RANGE"
+  | "INVALID_RECORD"
+  | "INVALID_REQUEST"
+  | "INVALID_GROUP_ID"
+  | "CORRUPT_RECORD"
+  | "KAFKA_STORAGE_ERROR"
+  | "DATA_DIR_LOCKED"
+  | "STORE_CLOSED";
+
+const RETRIABLE: ReadonlySet<LogStoreErrorCode> = new Set(["KAFKA_STORAGE_ERROR"]);
+
+/**
+ * The one error class thrown by `@minikafka/log-store`. `code` says what went wrong, `retriable`
+ * whether the same call may succeed later. Recognise it with {@link isLogStoreError}, which also works
+ * when several copies of this package are installed (where `instanceof` fails).
+ */
+export class LogStoreError extends Error {
+  /** What went wrong, from a fixed set. */
+  readonly code: LogStoreErrorCode;
+  /** Whether retrying the same call may succeed. */
+  readonly retriable: boolean;
+  /** Marker shared by all minikafka errors, so they are recognisable across duplicated installs. */
+  readonly [MARKER] = "LogStoreError";
+
+  constructor(code: LogStoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "LogStoreError";
+    this.code = code;
+    this.retriable = RETRIABLE.has(code);
+  }
+}
+
+/** True when `error` is a {@link LogStoreError} from any copy of this package. */
+export function isLogStoreError(error: unknown): error is LogStoreError {
+  return typeof error === "object" && error !== null && (error as Record<symbol, unknown>)[MARKER] === "LogStoreError";
+}

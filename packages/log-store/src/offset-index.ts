@@ -1,0 +1,124 @@
+import * as fs from "node:fs";
+import { Buffer } from "node:buffer";
+import { writeFileAtomicSync, writeFully } from "./fs-utils.js";
+
+const ENTRY_SIZE = 8;
+
+/**
+ * The sparse offset index of one segment: entries (offset relative to the segment's base, byte position
+ * of the batch starting there), strictly increasing in both. Kept in memory for lookups; the file is
+ * only a cache of it and is rebuilt from the log whenever it is missing or fails validation.
+ */
+export class OffsetIndex {
+  private relOffsets: Uint32Array;
+  private positions: Uint32Array;
+  /** Number of entries. */
+  length = 0;
+  private fd: number | null = null;
+
+  private constructor(
+    readonly path: string,
+    capacity = 64,
+  ) {
+    this.relOffsets = new Uint32Array(capacity);
+    this.positions = new Uint32Array(capacity);
+  }
+
+  /** An empty index with its file created (or emptied) and open for appends. */
+  static create(path: string): OffsetIndex {
+    const index = new OffsetIndex(path);
+    index.fd = fs.openSync(path, "w");
+    return index;
+  }
+
+  /**
+   * Loads and validates the index file of a segment of `logSize` bytes. Returns `undefined` when the file
+   * is missing or not a plausible index (wrong size, not strictly increasing, pointing past the log).
+   */
+  static load(path: string, logSize: number): OffsetIndex | undefined {
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(path);
+    } catch {
+      return undefined;
+    }
+    if (bytes.length % ENTRY_SIZE !== 0) return undefined;
+    const count = bytes.length / ENTRY_SIZE;
+    const index = new OffsetIndex(path, Math.max(64, count));
+    let prevRel = -1;
+    let prevPos = -1;
+    for (let i = 0; i < count; i++) {
+      const rel = bytes.readUInt32BE(i * ENTRY_SIZE);
+      const pos = bytes.readUInt32BE(i * ENTRY_SIZE + 4);
+      if (rel <= prevRel || pos <= prevPos || pos >= logSize) return undefined;
+      index.relOffsets[i] = rel;
+      index.positions[i] = pos;
+      prevRel = rel;
+      prevPos = pos;
+    }
+    index.length = count;
+    return index;
+  }
+
+  /** Writes `entries` as the new index file (atomically) and returns the index, open for appends when `writable`. */
+  static rebuild(path: string, entries: ReadonlyArray<readonly [relOffset: number, position: number]>, writable: boolean): OffsetIndex {
+    const bytes = Buffer.allocUnsafe(entries.length * ENTRY_SIZE);
+    const index = new OffsetIndex(path, Math.max(64, entries.length));
+    entries.forEach(([rel, pos], i) => {
+      bytes.writeUInt32BE(rel, i * ENTRY_SIZE);
+      bytes.writeUInt32BE(pos, i * ENTRY_SIZE + 4);
+      index.relOffsets[i] = rel;
+      index.positions[i] = pos;
+    });
+    index.length = entries.length;
+    // Not fsynced: the index is rebuildable, so a torn index file only costs a rebuild on the next open.
+    writeFileAtomicSync(path, bytes, false);
+    if (writable) index.fd = fs.openSync(path, "a");
+    return index;
+  }
+
+  /** Adds an entry (must be greater than the last in both fields). */
+  append(relOffset: number, position: number): void {
+    if (this.length === this.relOffsets.length) {
+      const grow = (a: Uint32Array) => {
+        const b = new Uint32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.relOffsets = grow(this.relOffsets);
+      this.positions = grow(this.positions);
+    }
+    this.relOffsets[this.length] = relOffset;
+    this.positions[this.length] = position;
+    this.length++;
+    if (this.fd !== null) {
+      const entry = Buffer.allocUnsafe(ENTRY_SIZE);
+      entry.writeUInt32BE(relOffset, 0);
+      entry.writeUInt32BE(position, 4);
+      writeFully(this.fd, entry, null);
+    }
+  }
+
+  /** The entry with the greatest relative offset ≤ `relOffset`, or `[0, 0]` when there is none. */
+  lookup(relOffset: number): readonly [relOffset: number, position: number] {
+    let lo = 0;
+    let hi = this.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.relOffsets[mid]! <= relOffset) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found < 0 ? [0, 0] : [this.relOffsets[found]!, this.positions[found]!];
+  }
+
+  /** Stops appending to the file (the in-memory entries stay usable). */
+  close(): void {
+    if (this.fd !== null) {
+      fs.closeSync(this.fd);
+      this.fd = null;
+    }
+  }
+}

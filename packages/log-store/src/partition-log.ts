@@ -1,0 +1,539 @@
+import * as fs from "node:fs";
+import { LogStoreError } from "./errors.js";
+import { DirectoryLock } from "./directory-lock.js";
+import { fdatasync, fsyncDir, fsyncDirSync, isTempFile } from "./fs-utils.js";
+import { LogSegment, corruptError, parseSegmentFileName, segmentFileName } from "./log-segment.js";
+import { checkBatch, decodeRecords, encodeBatch } from "./record-batch.js";
+import { resolveSettings, type LogSettings } from "./settings.js";
+import type {
+  AppendResult,
+  DurabilityOptions,
+  LogConfig,
+  LogStoreMetrics,
+  PartitionDescription,
+  ReadOptions,
+  ReadResult,
+  RecordInput,
+  StoredRecord,
+  WaitOptions,
+} from "./types.js";
+
+/** Options for {@link PartitionLog.open}. */
+export interface PartitionLogOptions extends LogConfig, DurabilityOptions {
+  /** Directory holding the log's segment files; created if missing, locked while open. */
+  dir: string;
+}
+
+interface SyncWaiter {
+  offset: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+interface DataWaiter {
+  offset: number;
+  finish: (result: boolean | Error) => void;
+}
+
+const DEFAULT_MAX_RECORDS = 500;
+const DEFAULT_MAX_BYTES = 1 << 20;
+const MIN_READ_CHUNK = 64 * 1024;
+
+function positiveInt(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) throw new LogStoreError("INVALID_REQUEST", `${name} must be a positive integer, got ${String(value)}`);
+  return value;
+}
+
+/**
+ * One append-only, segmented log (a partition), usable on its own or through {@link LogStore}.
+ *
+ * Offsets are dense from 0. `append` writes one batch; under `fsync: "always"` it resolves once the batch
+ * is on disk, and appends that arrive while an fsync runs share the next one (group commit). Reads and
+ * {@link PartitionLog.waitForData} only see offsets below the high watermark: what the fsync policy has
+ * made durable.
+ */
+export class PartitionLog implements AsyncDisposable {
+  private nextOffset: number;
+  /** One past the last offset readers may see (what the policy counts as durable). */
+  private hw: number;
+  /** One past the last offset actually fsynced. Equals `hw` except under "never", where it lags. */
+  private synced: number;
+  private syncing = false;
+  private readonly syncWaiters: SyncWaiter[] = [];
+  private readonly dataWaiters = new Set<DataWaiter>();
+  private readonly dirtySegments = new Set<LogSegment>();
+  private dirDirty = false;
+  private intervalTimer: ReturnType<typeof setTimeout> | undefined;
+  private retentionRunning: Promise<number> | undefined;
+  private failure: LogStoreError | undefined;
+  private closed = false;
+
+  /** @internal Use {@link PartitionLog.open} (or {@link LogStore}). */
+  constructor(
+    /** The log's directory. */
+    readonly dir: string,
+    private readonly settings: LogSettings,
+    private readonly segments: LogSegment[],
+    private readonly lock: DirectoryLock | undefined,
+  ) {
+    this.nextOffset = this.active.nextOffset;
+    this.hw = this.nextOffset;
+    this.synced = this.nextOffset;
+  }
+
+  /**
+   * Opens (or creates) the log in `options.dir`, recovering from a crash: a torn or corrupt tail of the
+   * last segment is cut off and its index rebuilt.
+   * @throws LogStoreError `CORRUPT_RECORD` when data below the last durable point is damaged (names the
+   *   file and offset), `DATA_DIR_LOCKED` when the directory is open elsewhere, `INVALID_REQUEST` for bad options.
+   */
+  static async open(options: PartitionLogOptions): Promise<PartitionLog> {
+    if (typeof options?.dir !== "string" || options.dir === "") throw new LogStoreError("INVALID_REQUEST", "dir must be a non-empty path");
+    const settings = resolveSettings(options, options);
+    fs.mkdirSync(options.dir, { recursive: true });
+    const lock = DirectoryLock.acquire(options.dir);
+    try {
+      return await openPartitionLog(options.dir, settings, lock);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+  }
+
+  private get active(): LogSegment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  /** The first offset still stored. */
+  get logStartOffset(): number {
+    return this.segments[0]!.baseOffset;
+  }
+
+  /** One past the last offset written. */
+  get logEndOffset(): number {
+    return this.nextOffset;
+  }
+
+  /** One past the last durable offset; reads return offsets below it. */
+  get highWatermark(): number {
+    return this.hw;
+  }
+
+  /** Offsets and size of this log. */
+  describe(partition = 0): PartitionDescription {
+    let sizeBytes = 0;
+    for (const segment of this.segments) sizeBytes += segment.size;
+    return { partition, logStartOffset: this.logStartOffset, logEndOffset: this.nextOffset, highWatermark: this.hw, sizeBytes };
+  }
+
+  /**
+   * Appends `records` as one batch and resolves with its offsets once durable under the fsync policy.
+   * Offsets are assigned in call order, so concurrent appends keep the order they were called in.
+   * @throws LogStoreError `INVALID_RECORD` (nothing is written), `KAFKA_STORAGE_ERROR` when the disk failed
+   *   (the log then refuses writes until reopened), `STORE_CLOSED`.
+   */
+  async append(records: readonly RecordInput[]): Promise<AppendResult> {
+    this.assertWritable();
+    const baseOffset = this.nextOffset;
+    const batch = encodeBatch(records, baseOffset, this.settings.now());
+    const lastOffset = baseOffset + batch.recordCount - 1;
+    let segment = this.active;
+    try {
+      if (segment.size > 0 && segment.size + batch.buffer.length > this.settings.segmentBytes) segment = this.roll();
+      segment.append(batch.buffer, { lastOffset, maxTimestamp: batch.maxTimestamp });
+    } catch (error) {
+      throw this.fail(error);
+    }
+    this.nextOffset = lastOffset + 1;
+    const metrics = this.settings.metrics;
+    metrics.appendedRecords += batch.recordCount;
+    metrics.appendedBytes += batch.buffer.length;
+    this.dirtySegments.add(segment);
+    switch (this.settings.fsync) {
+      case "never":
+        this.advance(this.nextOffset);
+        break;
+      case "interval":
+        this.scheduleIntervalSync();
+        break;
+      case "always":
+        await this.syncThrough(this.nextOffset);
+        break;
+    }
+    return { baseOffset, lastOffset };
+  }
+
+  /**
+   * Forces everything written so far to disk (under any policy) and makes it readable.
+   * @throws LogStoreError `KAFKA_STORAGE_ERROR` when the fsync fails.
+   */
+  async flush(): Promise<void> {
+    if (this.failure) throw this.failure;
+    await this.syncThrough(this.nextOffset);
+  }
+
+  /**
+   * Reads records from `offset` on, up to the high watermark and the given limits.
+   * @throws LogStoreError `OFFSET_OUT_OF_RANGE` when `offset` is below the log start or above the high
+   *   watermark, `CORRUPT_RECORD` when stored bytes fail their checksum, `INVALID_REQUEST` for bad limits.
+   */
+  async read(offset: number, options: ReadOptions = {}): Promise<ReadResult> {
+    this.assertOpen();
+    const maxRecords = positiveInt("maxRecords", options.maxRecords, DEFAULT_MAX_RECORDS);
+    const maxBytes = positiveInt("maxBytes", options.maxBytes, DEFAULT_MAX_BYTES);
+    if (!Number.isSafeInteger(offset)) throw new LogStoreError("OFFSET_OUT_OF_RANGE", `offset ${String(offset)} is not an integer`);
+    const hw = this.hw;
+    const start = this.logStartOffset;
+    if (offset < start || offset > hw) throw new LogStoreError("OFFSET_OUT_OF_RANGE", `offset ${offset} is outside [${start}, ${hw}]`);
+    const records: StoredRecord[] = [];
+    let next = offset;
+    let bytes = 0;
+    while (next < hw && records.length < maxRecords && bytes < maxBytes) {
+      const segment = this.segmentFor(next);
+      if (!segment) {
+        // Retention removed the segment while we were reading: what we have so far is still valid.
+        if (records.length > 0) break;
+        throw new LogStoreError("OFFSET_OUT_OF_RANGE", `offset ${next} is outside [${this.logStartOffset}, ${this.hw}]`);
+      }
+      const result = await this.readSegment(segment, next, hw, maxRecords - records.length, maxBytes - bytes, records);
+      bytes += result.bytes;
+      if (result.nextOffset === next) break;
+      next = result.nextOffset;
+    }
+    this.settings.metrics.readRecords += records.length;
+    return { records, nextOffset: next, highWatermark: hw, logStartOffset: this.logStartOffset };
+  }
+
+  /**
+   * Resolves `true` as soon as a record at `offset` or later is readable (immediately if one already is),
+   * or `false` after `timeoutMs` or when the log closes. No disk polling: appends wake the waiters.
+   * Rejects with the signal's reason if `signal` aborts.
+   */
+  waitForData(offset: number, options: WaitOptions): Promise<boolean> {
+    const timeoutMs = options?.timeoutMs;
+    if (typeof timeoutMs !== "number" || !(timeoutMs >= 0) || timeoutMs > 2_147_483_647) {
+      return Promise.reject(new LogStoreError("INVALID_REQUEST", `timeoutMs must be between 0 and 2147483647, got ${String(timeoutMs)}`));
+    }
+    if (!Number.isSafeInteger(offset) || offset < 0) return Promise.reject(new LogStoreError("OFFSET_OUT_OF_RANGE", `offset ${String(offset)} is not a valid offset`));
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (offset < this.hw) return Promise.resolve(true);
+    if (this.closed || timeoutMs === 0) return Promise.resolve(false);
+    return new Promise<boolean>((resolve, reject) => {
+      const onAbort = () => waiter.finish(signal!.reason as Error);
+      const timer = setTimeout(() => waiter.finish(false), timeoutMs);
+      const waiter: DataWaiter = {
+        offset,
+        finish: (result) => {
+          this.dataWaiters.delete(waiter);
+          clearTimeout(timer);
+          signal?.removeEventListener("abort", onAbort);
+          if (typeof result === "boolean") resolve(result);
+          else reject(result);
+        },
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.dataWaiters.add(waiter);
+    });
+  }
+
+  /**
+   * Deletes whole old segments past the retention limits (never the active one) and moves
+   * `logStartOffset` forward. Runs after every segment roll; call it to enforce retention now.
+   * Resolves with the number of segments deleted.
+   */
+  enforceRetention(): Promise<number> {
+    this.retentionRunning ??= this.runRetention().finally(() => (this.retentionRunning = undefined));
+    return this.retentionRunning;
+  }
+
+  /** Flushes, closes the files and releases the directory lock. Pending waits resolve `false`. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (!this.failure) {
+      try {
+        await this.flush();
+      } catch {
+        // The failure is recorded; closing must still release everything.
+      }
+    }
+    this.closed = true;
+    clearTimeout(this.intervalTimer);
+    await this.retentionRunning?.catch(() => 0);
+    for (const waiter of [...this.dataWaiters]) waiter.finish(false);
+    for (const segment of this.segments) segment.close();
+    this.lock?.release();
+  }
+
+  /** Same as {@link PartitionLog.close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** @internal Closes without flushing and wakes waiters with `error` (used when a topic is deleted). */
+  abandon(error: Error): void {
+    this.closed = true;
+    clearTimeout(this.intervalTimer);
+    this.failure = error instanceof LogStoreError ? error : new LogStoreError("KAFKA_STORAGE_ERROR", error.message);
+    for (const waiter of [...this.dataWaiters]) waiter.finish(error);
+    for (const waiter of this.syncWaiters.splice(0)) waiter.reject(error);
+    // Reads may still be in flight: their files close when they finish.
+    for (const segment of this.segments) segment.closeWhenIdle();
+    this.lock?.release();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw this.failure && this.failure.code !== "KAFKA_STORAGE_ERROR" ? this.failure : new LogStoreError("STORE_CLOSED", `log ${this.dir} is closed`);
+  }
+
+  private assertWritable(): void {
+    this.assertOpen();
+    if (this.failure) throw this.failure;
+  }
+
+  private segmentFor(offset: number): LogSegment | undefined {
+    const segments = this.segments;
+    let lo = 0;
+    let hi = segments.length - 1;
+    let found: LogSegment | undefined;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (segments[mid]!.baseOffset <= offset) {
+        found = segments[mid];
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  /** Reads from one segment into `out`; returns bytes of batches used and the next offset to read. */
+  private async readSegment(
+    segment: LogSegment,
+    fromOffset: number,
+    hw: number,
+    recordBudget: number,
+    byteBudget: number,
+    out: StoredRecord[],
+  ): Promise<{ bytes: number; nextOffset: number }> {
+    segment.acquire();
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const result = await this.tryReadSegment(segment, fromOffset, hw, recordBudget, byteBudget, out);
+        if (result !== "bad-index") return result;
+        // The index pointed at something that is not the batch it claims: rebuild it once from the log.
+        if (attempt > 0) throw corruptError(segment.logPath, segment.lookup(fromOffset).position, fromOffset, "index still inconsistent after rebuild");
+        await segment.rebuildIndex();
+      }
+    } finally {
+      segment.release();
+    }
+  }
+
+  private async tryReadSegment(
+    segment: LogSegment,
+    fromOffset: number,
+    hw: number,
+    recordBudget: number,
+    byteBudget: number,
+    out: StoredRecord[],
+  ): Promise<{ bytes: number; nextOffset: number } | "bad-index"> {
+    const end = segment.size;
+    const { position: indexed, baseOffset: indexedBase } = segment.lookup(fromOffset);
+    const chunkSize = Math.max(MIN_READ_CHUNK, Math.min(byteBudget, DEFAULT_MAX_BYTES * 8) + this.settings.indexIntervalBytes);
+    let filePos = indexed;
+    let buf = await segment.read(filePos, Math.min(end - filePos, chunkSize));
+    let i = 0;
+    let bytes = 0;
+    let next = fromOffset;
+    let first = true;
+    while (filePos + i < end && recordBudget > 0) {
+      const check = checkBatch(buf, i, buf.length - i);
+      if ("incomplete" in check) {
+        if (filePos + i + check.needed > end) {
+          if (first) return "bad-index";
+          throw corruptError(segment.logPath, filePos + i, next, `batch of ${check.needed} bytes extends past the end of the segment`);
+        }
+        // Continue with the next chunk, starting at this batch.
+        filePos += i;
+        i = 0;
+        buf = await segment.read(filePos, Math.min(end - filePos, Math.max(chunkSize, check.needed)));
+        continue;
+      }
+      if ("corrupt" in check) {
+        if (first) return "bad-index";
+        throw corruptError(segment.logPath, filePos + i, next, check.corrupt);
+      }
+      if (first) {
+        if (check.baseOffset !== indexedBase || check.baseOffset > fromOffset) return "bad-index";
+        first = false;
+      }
+      if (check.baseOffset >= hw) break;
+      if (check.lastOffset >= fromOffset) {
+        // At least one record per read, even over the byte budget; after that, whole batches within it.
+        if (out.length > 0 && bytes + check.size > byteBudget) break;
+        let added: number;
+        try {
+          added = decodeRecords(buf, i, check, next, recordBudget, out);
+        } catch (error) {
+          throw corruptError(segment.logPath, filePos + i, next, (error as Error).message);
+        }
+        recordBudget -= added;
+        bytes += check.size;
+        next = out[out.length - 1]!.offset + 1;
+        if (bytes >= byteBudget) break;
+      }
+      i += check.size;
+    }
+    return { bytes, nextOffset: next };
+  }
+
+  /** Rolls to a new active segment starting at the next offset. */
+  private roll(): LogSegment {
+    const old = this.active;
+    if (this.settings.fsync !== "never") {
+      // Make the old segment whole on disk before any byte lands in the new one: recovery then only has
+      // to look at the last segment, and offsets stay dense after a crash.
+      fs.fdatasyncSync(old.fileDescriptor);
+      this.dirtySegments.delete(old);
+    }
+    // Under "never" the old segment stays in dirtySegments, so that close() still flushes it.
+    old.seal();
+    const segment = LogSegment.create(this.dir, this.nextOffset, this.settings.indexIntervalBytes);
+    this.segments.push(segment);
+    this.dirDirty = true;
+    void this.enforceRetention().catch(() => undefined);
+    return segment;
+  }
+
+  private scheduleIntervalSync(): void {
+    if (this.intervalTimer !== undefined || this.syncing) return;
+    this.intervalTimer = setTimeout(() => {
+      this.intervalTimer = undefined;
+      void this.runSyncRounds();
+    }, this.settings.fsyncIntervalMs);
+    this.intervalTimer.unref?.();
+  }
+
+  /** Resolves once everything below `offset` is fsynced (under any policy). */
+  private syncThrough(offset: number): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (offset <= this.synced) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.syncWaiters.push({ offset, resolve, reject });
+      if (!this.syncing) void this.runSyncRounds();
+    });
+  }
+
+  /**
+   * Group commit: one round fsyncs every segment written since the last round (and the directory if a
+   * segment was created), then releases every append it covered. Appends that arrive during a round
+   * wait for the next one, which starts as soon as this one ends.
+   */
+  private async runSyncRounds(): Promise<void> {
+    if (this.syncing) return;
+    this.syncing = true;
+    clearTimeout(this.intervalTimer);
+    this.intervalTimer = undefined;
+    try {
+      do {
+        const target = this.nextOffset;
+        const segments = [...this.dirtySegments];
+        this.dirtySegments.clear();
+        const dir = this.dirDirty;
+        this.dirDirty = false;
+        await Promise.all(segments.map((segment) => fdatasync(segment.fileDescriptor)));
+        if (dir) await fsyncDir(this.dir);
+        this.settings.metrics.fsyncs++;
+        this.synced = target;
+        this.advance(target);
+        const waiters = this.syncWaiters;
+        let done = 0;
+        while (done < waiters.length && waiters[done]!.offset <= target) done++;
+        for (const waiter of waiters.splice(0, done)) waiter.resolve();
+      } while (this.syncWaiters.length > 0 && !this.failure);
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.syncing = false;
+    }
+    if (this.settings.fsync === "interval" && this.nextOffset > this.synced && !this.closed) this.scheduleIntervalSync();
+  }
+
+  /** Moves the high watermark and wakes readers waiting for offsets below it. */
+  private advance(hw: number): void {
+    if (hw <= this.hw) return;
+    this.hw = hw;
+    for (const waiter of this.dataWaiters) if (waiter.offset < hw) waiter.finish(true);
+  }
+
+  /**
+   * A write or fsync failed: what reached the disk is unknown, so retrying the fsync could report success
+   * for lost data. Refuse further writes until the log is reopened (recovery re-validates the tail).
+   */
+  private fail(error: unknown): LogStoreError {
+    if (!this.failure) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.failure = new LogStoreError("KAFKA_STORAGE_ERROR", `log ${this.dir} failed and refuses writes until reopened: ${message}`, { cause: error });
+      for (const waiter of this.syncWaiters.splice(0)) waiter.reject(this.failure);
+    }
+    return this.failure;
+  }
+
+  private async runRetention(): Promise<number> {
+    const { retentionBytes, retentionMs } = this.settings;
+    if (retentionBytes === undefined && retentionMs === undefined) return 0;
+    let deleted = 0;
+    while (this.segments.length > 1 && !this.closed) {
+      const oldest = this.segments[0]!;
+      let expired = false;
+      if (retentionBytes !== undefined) {
+        let total = 0;
+        for (const segment of this.segments) total += segment.size;
+        expired = total - oldest.size >= retentionBytes;
+      }
+      if (!expired && retentionMs !== undefined) {
+        const maxTimestamp = await oldest.loadMaxTimestamp();
+        expired = maxTimestamp < this.settings.now() - retentionMs;
+      }
+      if (!expired || this.segments[0] !== oldest || this.closed) break;
+      this.segments.shift();
+      this.dirtySegments.delete(oldest);
+      oldest.delete();
+      deleted++;
+    }
+    return deleted;
+  }
+}
+
+/** @internal Opens the log in an existing directory (the caller holds the lock, if any). */
+export async function openPartitionLog(dir: string, settings: LogSettings, lock?: DirectoryLock): Promise<PartitionLog> {
+  const bases: number[] = [];
+  for (const name of fs.readdirSync(dir)) {
+    const base = parseSegmentFileName(name);
+    if (base !== undefined) bases.push(base);
+    else if (isTempFile(name)) fs.rmSync(`${dir}/${name}`, { force: true });
+  }
+  bases.sort((a, b) => a - b);
+  const segments: LogSegment[] = [];
+  try {
+    if (bases.length === 0) {
+      segments.push(LogSegment.create(dir, 0, settings.indexIntervalBytes));
+      if (settings.fsync !== "never") fsyncDirSync(dir);
+    }
+    for (let i = 0; i < bases.length; i++) {
+      const active = i === bases.length - 1;
+      const segment = await LogSegment.open(dir, bases[i]!, { active, indexIntervalBytes: settings.indexIntervalBytes, nextOffset: bases[i + 1] });
+      if (!active) segment.seal();
+      segments.push(segment);
+    }
+    // What survived the crash may sit only in the page cache; make it durable before calling it durable.
+    if (settings.fsync !== "never") fs.fdatasyncSync(segments[segments.length - 1]!.fileDescriptor);
+  } catch (error) {
+    for (const segment of segments) segment.close();
+    throw error;
+  }
+  return new PartitionLog(dir, settings, segments, lock);
+}
+
+export { segmentFileName };

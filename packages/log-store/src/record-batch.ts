@@ -1,0 +1,350 @@
+// Kafka RecordBatch v2, byte for byte (uncompressed, non-transactional):
+//
+//   baseOffset int64 | batchLength int32 | partitionLeaderEpoch int32 | magic int8 (=2) | crc uint32 |
+//   attributes int16 | lastOffsetDelta int32 | baseTimestamp int64 | maxTimestamp int64 |
+//   producerId int64 (-1) | producerEpoch int16 (-1) | baseSequence int32 (-1) | recordCount int32 | records
+//
+// crc is CRC-32C over attributes..end. Each record: length varint | attributes int8 | timestampDelta varlong |
+// offsetDelta varint | keyLength varint | key | valueLength varint | value | headerCount varint |
+// headers (keyLength varint | key utf8 | valueLength varint | value). Varints are zigzag-encoded; -1 = null.
+import { Buffer } from "node:buffer";
+import { crc32c } from "./crc32c.js";
+import { LogStoreError } from "./errors.js";
+import type { RecordHeaders, RecordInput, StoredRecord } from "./types.js";
+
+/** baseOffset + batchLength: the bytes before `batchLength` starts counting. */
+export const LOG_OVERHEAD = 12;
+/** Size of the fixed batch header, up to and including recordCount. */
+export const BATCH_HEADER_SIZE = 61;
+/** The largest batch we write or accept (Kafka's int32 length allows 2 GiB; keep well clear). */
+export const MAX_BATCH_BYTES = 1 << 30;
+
+const OFF_BATCH_LENGTH = 8;
+const OFF_MAGIC = 16;
+const OFF_CRC = 17;
+const OFF_ATTRIBUTES = 21;
+const OFF_LAST_OFFSET_DELTA = 23;
+const OFF_BASE_TIMESTAMP = 27;
+const OFF_MAX_TIMESTAMP = 35;
+const OFF_PRODUCER_ID = 43;
+const OFF_RECORD_COUNT = 57;
+const TWO_32 = 4294967296;
+const EMPTY_HEADERS: RecordHeaders = Object.freeze({});
+
+function writeInt64(buf: Buffer, pos: number, n: number): void {
+  const hi = Math.floor(n / TWO_32);
+  buf.writeInt32BE(hi, pos);
+  buf.writeUInt32BE(n - hi * TWO_32, pos + 4);
+}
+
+function readInt64(buf: Uint8Array, pos: number): number {
+  const hi = (buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!;
+  const lo = ((buf[pos + 4]! << 24) | (buf[pos + 5]! << 16) | (buf[pos + 6]! << 8) | buf[pos + 7]!) >>> 0;
+  return hi * TWO_32 + lo;
+}
+
+function readInt32(buf: Uint8Array, pos: number): number {
+  return (buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!;
+}
+
+const zigzag = (n: number): number => (n >= 0 ? n * 2 : -n * 2 - 1);
+const unzigzag = (u: number): number => (u % 2 === 0 ? u / 2 : -(u + 1) / 2);
+
+function uvarintSize(u: number): number {
+  let size = 1;
+  while (u >= 128) {
+    u = Math.floor(u / 128);
+    size++;
+  }
+  return size;
+}
+
+const varintSize = (n: number): number => uvarintSize(zigzag(n));
+
+function writeVarint(buf: Buffer, pos: number, n: number): number {
+  let u = zigzag(n);
+  while (u >= 128) {
+    buf[pos++] = (u % 128) | 0x80;
+    u = Math.floor(u / 128);
+  }
+  buf[pos++] = u;
+  return pos;
+}
+
+function dataLength(data: Uint8Array | string | null): number {
+  if (data === null) return -1;
+  return typeof data === "string" ? Buffer.byteLength(data, "utf8") : data.length;
+}
+
+function writeData(buf: Buffer, pos: number, data: Uint8Array | string | null, length: number): number {
+  pos = writeVarint(buf, pos, length);
+  if (data === null) return pos;
+  if (typeof data === "string") buf.write(data, pos, length, "utf8");
+  else buf.set(data, pos);
+  return pos + length;
+}
+
+function isData(x: unknown): x is Uint8Array | string | null {
+  return x === null || typeof x === "string" || x instanceof Uint8Array;
+}
+
+function invalid(index: number, message: string): LogStoreError {
+  return new LogStoreError("INVALID_RECORD", `record ${index}: ${message}`);
+}
+
+function headersSize(headers: RecordInput["headers"], index: number): number {
+  if (headers === undefined || headers === null) return 1;
+  if (typeof headers !== "object" || Array.isArray(headers)) throw invalid(index, "headers must be an object of name → value");
+  let size = 0;
+  let count = 0;
+  for (const name in headers) {
+    if (!Object.prototype.hasOwnProperty.call(headers, name)) continue;
+    const value = headers[name];
+    if (!isData(value)) throw invalid(index, `header "${name}" must be bytes, a string or null`);
+    const nameLength = Buffer.byteLength(name, "utf8");
+    const valueLength = dataLength(value);
+    size += varintSize(nameLength) + nameLength + varintSize(valueLength) + Math.max(valueLength, 0);
+    count++;
+  }
+  return size + varintSize(count);
+}
+
+function writeHeaders(buf: Buffer, pos: number, headers: RecordInput["headers"]): number {
+  if (headers === undefined || headers === null) {
+    buf[pos] = 0;
+    return pos + 1;
+  }
+  let count = 0;
+  for (const name in headers) if (Object.prototype.hasOwnProperty.call(headers, name)) count++;
+  pos = writeVarint(buf, pos, count);
+  for (const name in headers) {
+    if (!Object.prototype.hasOwnProperty.call(headers, name)) continue;
+    pos = writeData(buf, pos, name, Buffer.byteLength(name, "utf8"));
+    const value = headers[name]!;
+    pos = writeData(buf, pos, value, dataLength(value));
+  }
+  return pos;
+}
+
+// Scratch space reused across encodes (one encode runs at a time: JavaScript is single-threaded).
+let scratchKeyLen = new Int32Array(1024);
+let scratchValueLen = new Int32Array(1024);
+let scratchBodyLen = new Int32Array(1024);
+let scratchTimestamp = new Float64Array(1024);
+
+/** An encoded batch, ready to be written at `baseOffset`. */
+export interface EncodedBatch {
+  buffer: Buffer;
+  recordCount: number;
+  maxTimestamp: number;
+}
+
+/**
+ * Encodes `records` as one RecordBatch v2 with offsets starting at `baseOffset`.
+ * @throws LogStoreError `INVALID_RECORD` for a malformed record, an empty list or an oversized batch.
+ */
+export function encodeBatch(records: readonly RecordInput[], baseOffset: number, now: number): EncodedBatch {
+  if (!Array.isArray(records)) throw new LogStoreError("INVALID_RECORD", "records must be an array");
+  const count = records.length;
+  if (count === 0) throw new LogStoreError("INVALID_RECORD", "a batch needs at least one record");
+  if (count > scratchKeyLen.length) {
+    const size = Math.max(count, scratchKeyLen.length * 2);
+    scratchKeyLen = new Int32Array(size);
+    scratchValueLen = new Int32Array(size);
+    scratchBodyLen = new Int32Array(size);
+    scratchTimestamp = new Float64Array(size);
+  }
+  // Pass 1: validate and size everything, so the batch is written into one exact allocation.
+  let baseTimestamp = 0;
+  let maxTimestamp = -1;
+  let total = BATCH_HEADER_SIZE;
+  for (let i = 0; i < count; i++) {
+    const record = records[i];
+    if (typeof record !== "object" || record === null) throw invalid(i, "must be an object with a value");
+    const { key, value, timestamp } = record;
+    if (!isData(value)) throw invalid(i, "value must be bytes, a string or null");
+    if (key !== undefined && !isData(key)) throw invalid(i, "key must be bytes, a string or null");
+    let ts = now;
+    if (timestamp !== undefined) {
+      if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw invalid(i, `timestamp ${String(timestamp)} must be a non-negative integer (ms)`);
+      ts = timestamp;
+    }
+    if (i === 0) baseTimestamp = ts;
+    if (ts > maxTimestamp) maxTimestamp = ts;
+    const keyLength = key === undefined ? -1 : dataLength(key);
+    const valueLength = dataLength(value);
+    const body =
+      1 +
+      varintSize(ts - baseTimestamp) +
+      varintSize(i) +
+      varintSize(keyLength) +
+      Math.max(keyLength, 0) +
+      varintSize(valueLength) +
+      Math.max(valueLength, 0) +
+      headersSize(record.headers, i);
+    scratchKeyLen[i] = keyLength;
+    scratchValueLen[i] = valueLength;
+    scratchBodyLen[i] = body;
+    scratchTimestamp[i] = ts;
+    total += varintSize(body) + body;
+    if (total > MAX_BATCH_BYTES) throw new LogStoreError("INVALID_RECORD", `batch exceeds the maximum of ${MAX_BATCH_BYTES} bytes`);
+  }
+
+  // Pass 2: write.
+  const buf = Buffer.allocUnsafe(total);
+  writeInt64(buf, 0, baseOffset);
+  buf.writeInt32BE(total - LOG_OVERHEAD, OFF_BATCH_LENGTH);
+  buf.writeInt32BE(0, 12); // partitionLeaderEpoch
+  buf[OFF_MAGIC] = 2;
+  buf.writeInt16BE(0, OFF_ATTRIBUTES); // no compression, create time, not transactional
+  buf.writeInt32BE(count - 1, OFF_LAST_OFFSET_DELTA);
+  writeInt64(buf, OFF_BASE_TIMESTAMP, baseTimestamp);
+  writeInt64(buf, OFF_MAX_TIMESTAMP, maxTimestamp);
+  writeInt64(buf, OFF_PRODUCER_ID, -1);
+  buf.writeInt16BE(-1, 51); // producerEpoch
+  buf.writeInt32BE(-1, 53); // baseSequence
+  buf.writeInt32BE(count, OFF_RECORD_COUNT);
+  let pos = BATCH_HEADER_SIZE;
+  for (let i = 0; i < count; i++) {
+    const record = records[i]!;
+    pos = writeVarint(buf, pos, scratchBodyLen[i]!);
+    buf[pos++] = 0; // record attributes
+    pos = writeVarint(buf, pos, scratchTimestamp[i]! - baseTimestamp);
+    pos = writeVarint(buf, pos, i);
+    pos = writeData(buf, pos, record.key ?? null, scratchKeyLen[i]!);
+    pos = writeData(buf, pos, record.value, scratchValueLen[i]!);
+    pos = writeHeaders(buf, pos, record.headers);
+  }
+  buf.writeUInt32BE(crc32c(buf, OFF_ATTRIBUTES, total), OFF_CRC);
+  return { buffer: buf, recordCount: count, maxTimestamp };
+}
+
+/** The fields of a batch header that the log needs. */
+export interface BatchHeader {
+  baseOffset: number;
+  /** Total size of the batch in bytes, `LOG_OVERHEAD + batchLength`. */
+  size: number;
+  /** `baseOffset + lastOffsetDelta`. */
+  lastOffset: number;
+  maxTimestamp: number;
+}
+
+/**
+ * Checks the batch starting at `buf[pos]` with `available` bytes present from there.
+ * Returns its header, `"incomplete"` when more bytes are needed (`needed` says how many in total, when
+ * known), or a reason string when the bytes cannot be a valid batch.
+ */
+export function checkBatch(
+  buf: Uint8Array,
+  pos: number,
+  available: number,
+  verifyCrc = true,
+): BatchHeader | { incomplete: true; needed: number } | { corrupt: string } {
+  if (available < BATCH_HEADER_SIZE) return { incomplete: true, needed: BATCH_HEADER_SIZE };
+  const batchLength = readInt32(buf, pos + OFF_BATCH_LENGTH);
+  const size = LOG_OVERHEAD + batchLength;
+  if (batchLength < BATCH_HEADER_SIZE - LOG_OVERHEAD || size > MAX_BATCH_BYTES) return { corrupt: `impossible batch length ${batchLength}` };
+  if (buf[pos + OFF_MAGIC] !== 2) return { corrupt: `unsupported magic byte ${buf[pos + OFF_MAGIC]}` };
+  if (available < size) return { incomplete: true, needed: size };
+  const lastOffsetDelta = readInt32(buf, pos + OFF_LAST_OFFSET_DELTA);
+  const count = readInt32(buf, pos + OFF_RECORD_COUNT);
+  if (count < 1 || lastOffsetDelta !== count - 1) return { corrupt: `record count ${count} does not match last offset delta ${lastOffsetDelta}` };
+  if (verifyCrc) {
+    const stored = readInt32(buf, pos + OFF_CRC) >>> 0;
+    const actual = crc32c(buf, pos + OFF_ATTRIBUTES, pos + size);
+    if (stored !== actual) return { corrupt: `checksum mismatch (stored ${stored}, computed ${actual})` };
+  }
+  const baseOffset = readInt64(buf, pos);
+  return { baseOffset, size, lastOffset: baseOffset + lastOffsetDelta, maxTimestamp: readInt64(buf, pos + OFF_MAX_TIMESTAMP) };
+}
+
+/** The base offset stored at the start of a batch (no validation). */
+export function batchBaseOffset(buf: Uint8Array, pos: number): number {
+  return readInt64(buf, pos);
+}
+
+// Decoding cursor (module-level to avoid allocating a cursor object per record).
+let cur = 0;
+let limit = 0;
+
+class Truncated extends Error {}
+
+function readUVarint(buf: Uint8Array): number {
+  if (cur >= limit) throw new Truncated();
+  let b = buf[cur++]!;
+  if (b < 128) return b;
+  let result = b & 0x7f;
+  let mul = 128;
+  for (let i = 1; i < 10; i++) {
+    if (cur >= limit) throw new Truncated();
+    b = buf[cur++]!;
+    result += (b & 0x7f) * mul;
+    if (b < 128) return result;
+    mul *= 128;
+  }
+  throw new Truncated();
+}
+
+const readVarint = (buf: Uint8Array): number => unzigzag(readUVarint(buf));
+
+function readBytes(buf: Uint8Array): Uint8Array | null {
+  const length = readVarint(buf);
+  if (length < 0) return null;
+  const start = cur;
+  cur += length;
+  if (cur > limit) throw new Truncated();
+  return buf.subarray(start, cur);
+}
+
+const textDecoder = new TextDecoder();
+
+/**
+ * Decodes the records of the valid batch at `buf[pos]` (checked with {@link checkBatch}) whose offsets
+ * are ≥ `fromOffset`, appending at most `maxRecords` of them to `out`. Keys, values and header values
+ * are views into `buf`. Returns how many records were appended.
+ * @throws Error when the records do not fit the batch (the caller reports it as corruption).
+ */
+export function decodeRecords(buf: Uint8Array, pos: number, header: BatchHeader, fromOffset: number, maxRecords: number, out: StoredRecord[]): number {
+  const baseTimestamp = readInt64(buf, pos + OFF_BASE_TIMESTAMP);
+  const attributes = (buf[pos + OFF_ATTRIBUTES]! << 8) | buf[pos + OFF_ATTRIBUTES + 1]!;
+  if ((attributes & 0x07) !== 0) throw new Error("compressed batches are not supported");
+  const batchEnd = pos + header.size;
+  cur = pos + BATCH_HEADER_SIZE;
+  limit = batchEnd;
+  let added = 0;
+  try {
+    for (let i = header.lastOffset - header.baseOffset; i >= 0 && added < maxRecords; i--) {
+      const length = readVarint(buf);
+      const recordEnd = cur + length;
+      if (length < 0 || recordEnd > batchEnd) throw new Truncated();
+      cur++; // record attributes
+      const timestampDelta = readVarint(buf);
+      const offset = header.baseOffset + readVarint(buf);
+      if (offset < fromOffset) {
+        cur = recordEnd;
+        continue;
+      }
+      limit = recordEnd;
+      const key = readBytes(buf);
+      const value = readBytes(buf);
+      const headerCount = readVarint(buf);
+      let headers = EMPTY_HEADERS;
+      if (headerCount > 0) {
+        const h: Record<string, Uint8Array | null> = {};
+        for (let j = 0; j < headerCount; j++) {
+          const name = readBytes(buf);
+          h[name === null ? "" : textDecoder.decode(name)] = readBytes(buf);
+        }
+        headers = h;
+      }
+      limit = batchEnd;
+      cur = recordEnd;
+      out.push({ offset, timestamp: baseTimestamp + timestampDelta, key, value, headers });
+      added++;
+    }
+  } catch (error) {
+    if (error instanceof Truncated) throw new Error("record extends past the end of its batch");
+    throw error;
+  }
+  return added;
+}

@@ -1,0 +1,67 @@
+import { LogStoreError } from "./errors.js";
+import type { DurabilityOptions, FsyncPolicy, LogConfig, LogStoreMetrics } from "./types.js";
+
+/** Fully resolved settings of one partition log. */
+export interface LogSettings {
+  segmentBytes: number;
+  indexIntervalBytes: number;
+  retentionMs: number | undefined;
+  retentionBytes: number | undefined;
+  fsync: FsyncPolicy;
+  fsyncIntervalMs: number;
+  now: () => number;
+  metrics: LogStoreMetrics;
+}
+
+/** Default segment size: 64 MiB (smaller than Kafka's 1 GiB: an embedded log wants finer retention). */
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+/** Default index interval: an entry per 4 KiB of batches (Kafka's default). */
+export const DEFAULT_INDEX_INTERVAL_BYTES = 4096;
+/** Default fsync interval for `fsync: "interval"`. */
+export const DEFAULT_FSYNC_INTERVAL_MS = 100;
+
+function optionalInt(name: string, value: unknown, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
+    throw new LogStoreError("INVALID_REQUEST", `${name} must be an integer ≥ ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Checks a {@link LogConfig} and returns only its known, valid fields. */
+export function validateLogConfig(config: LogConfig | undefined): LogConfig {
+  if (config === undefined) return {};
+  if (typeof config !== "object" || config === null) throw new LogStoreError("INVALID_REQUEST", "config must be an object");
+  const out: LogConfig = {};
+  const segmentBytes = optionalInt("segmentBytes", config.segmentBytes, 1024);
+  if (segmentBytes !== undefined && segmentBytes > 2 ** 31 - 1) throw new LogStoreError("INVALID_REQUEST", `segmentBytes must be < 2 GiB, got ${segmentBytes}`);
+  const indexIntervalBytes = optionalInt("indexIntervalBytes", config.indexIntervalBytes, 1);
+  const retentionMs = optionalInt("retentionMs", config.retentionMs, 0);
+  const retentionBytes = optionalInt("retentionBytes", config.retentionBytes, 0);
+  if (segmentBytes !== undefined) out.segmentBytes = segmentBytes;
+  if (indexIntervalBytes !== undefined) out.indexIntervalBytes = indexIntervalBytes;
+  if (retentionMs !== undefined) out.retentionMs = retentionMs;
+  if (retentionBytes !== undefined) out.retentionBytes = retentionBytes;
+  return out;
+}
+
+/** Merges per-log config over store defaults and validates the durability options. */
+export function resolveSettings(config: LogConfig, durability: DurabilityOptions, metrics?: LogStoreMetrics): LogSettings {
+  const c = validateLogConfig(config);
+  const fsync = durability.fsync ?? "always";
+  if (fsync !== "always" && fsync !== "interval" && fsync !== "never") {
+    throw new LogStoreError("INVALID_REQUEST", `fsync must be "always", "interval" or "never", got ${JSON.stringify(fsync)}`);
+  }
+  const fsyncIntervalMs = optionalInt("fsyncIntervalMs", durability.fsyncIntervalMs, 1) ?? DEFAULT_FSYNC_INTERVAL_MS;
+  if (durability.now !== undefined && typeof durability.now !== "function") throw new LogStoreError("INVALID_REQUEST", "now must be a function returning ms");
+  return {
+    segmentBytes: c.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
+    indexIntervalBytes: c.indexIntervalBytes ?? DEFAULT_INDEX_INTERVAL_BYTES,
+    retentionMs: c.retentionMs,
+    retentionBytes: c.retentionBytes,
+    fsync,
+    fsyncIntervalMs,
+    now: durability.now ?? Date.now,
+    metrics: metrics ?? { appendedRecords: 0, appendedBytes: 0, readRecords: 0, fsyncs: 0 },
+  };
+}

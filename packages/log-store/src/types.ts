@@ -1,0 +1,146 @@
+/** Bytes, or a string stored as its UTF-8 bytes, or `null` (a tombstone value / no key). */
+export type RecordData = Uint8Array | string | null;
+
+/** Header values as given on append: bytes, a UTF-8 string, or `null`. */
+export type RecordHeadersInput = Readonly<Record<string, Uint8Array | string | null>>;
+
+/** Header values as stored and returned: always bytes (or `null`). */
+export type RecordHeaders = Readonly<Record<string, Uint8Array | null>>;
+
+/** A record to append. */
+export interface RecordInput {
+  /** Optional key; strings are stored as UTF-8. */
+  key?: RecordData | undefined;
+  /** The payload; strings are stored as UTF-8; `null` is allowed (a tombstone). */
+  value: RecordData;
+  /** Optional headers; names are strings, values bytes or UTF-8 strings. */
+  headers?: RecordHeadersInput | undefined;
+  /** Create time in ms since the epoch; defaults to the store's clock at append time. */
+  timestamp?: number | undefined;
+}
+
+/** A record read back from the log. `key`, `value` and header values are bytes (views, not copies). */
+export interface StoredRecord {
+  /** The record's offset in its partition (0-based, dense). */
+  offset: number;
+  /** Create time in ms since the epoch. */
+  timestamp: number;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: RecordHeaders;
+}
+
+/** Where an appended batch landed. */
+export interface AppendResult {
+  /** Offset of the first record of the batch. */
+  baseOffset: number;
+  /** Offset of the last record of the batch. */
+  lastOffset: number;
+}
+
+/** Limits for one read. */
+export interface ReadOptions {
+  /** At most this many records (default 500). */
+  maxRecords?: number | undefined;
+  /**
+   * At most about this many bytes of stored batches (default 1 MiB). At least one record is returned
+   * when any is available, even if it is larger, so a consumer always makes progress.
+   */
+  maxBytes?: number | undefined;
+}
+
+/** What one read returned. */
+export interface ReadResult {
+  /** Records in offset order, all below `highWatermark`. */
+  records: StoredRecord[];
+  /** The offset to read next: one past the last record returned, or the requested offset if none. */
+  nextOffset: number;
+  /** One past the last durable (readable) offset at the time of the read. */
+  highWatermark: number;
+  /** The first offset still stored. */
+  logStartOffset: number;
+}
+
+/** Options for {@link LogStore.waitForData} / {@link PartitionLog.waitForData}. */
+export interface WaitOptions {
+  /** Give up after this many ms and resolve `false`. */
+  timeoutMs: number;
+  /** Abort the wait: the promise rejects with the signal's reason. */
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * When appended bytes are forced to disk.
+ * - `"always"` (default): an append resolves only after its bytes are fsynced; concurrent appends share
+ *   one fsync (group commit).
+ * - `"interval"`: appends resolve once written to the OS; an fsync runs at most every `fsyncIntervalMs`.
+ * - `"never"`: the OS decides when to write (fastest; a machine crash may lose recent records).
+ *
+ * Under every policy, reads only return records that the policy has made durable: under `"interval"`
+ * a record becomes readable after the next periodic fsync.
+ */
+export type FsyncPolicy = "always" | "interval" | "never";
+
+/** Per-log settings (store-wide defaults, overridable per topic). */
+export interface LogConfig {
+  /** Roll to a new segment file when the active one would exceed this many bytes (default 64 MiB). */
+  segmentBytes?: number | undefined;
+  /** Add a sparse index entry after about this many bytes of batches (default 4 KiB). */
+  indexIntervalBytes?: number | undefined;
+  /** Delete whole old segments whose newest record is older than this many ms (default: keep forever). */
+  retentionMs?: number | undefined;
+  /** Delete whole old segments while the partition is larger than this many bytes (default: no limit). */
+  retentionBytes?: number | undefined;
+}
+
+/** Durability settings shared by every log of a store. */
+export interface DurabilityOptions {
+  /** When appends reach the disk (default `"always"`). */
+  fsync?: FsyncPolicy | undefined;
+  /** With `fsync: "interval"`, the longest time between fsyncs in ms (default 100). */
+  fsyncIntervalMs?: number | undefined;
+  /** Clock in ms since the epoch, for default timestamps and time-based retention (default `Date.now`). */
+  now?: (() => number) | undefined;
+}
+
+/** One partition's offsets and size. */
+export interface PartitionDescription {
+  partition: number;
+  /** The first offset still stored (moves forward when retention deletes segments). */
+  logStartOffset: number;
+  /** One past the last offset written. */
+  logEndOffset: number;
+  /** One past the last offset durable under the fsync policy: reads see offsets below it. */
+  highWatermark: number;
+  /** Bytes on disk in segment files. */
+  sizeBytes: number;
+}
+
+/** A topic, as returned by `describeTopic`. */
+export interface TopicDescription {
+  name: string;
+  /** Per-topic overrides of the store's log settings. */
+  config: LogConfig;
+  /** Creation time in ms since the epoch. */
+  createdAt: number;
+  partitions: PartitionDescription[];
+}
+
+/** A committed consumer-group offset: the *next* offset the group will read (Kafka's rule). */
+export interface TopicPartitionOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+/** Counters since the store was opened, for metrics and benchmarks. */
+export interface LogStoreMetrics {
+  /** Records appended. */
+  appendedRecords: number;
+  /** Batch bytes appended. */
+  appendedBytes: number;
+  /** Records returned by reads. */
+  readRecords: number;
+  /** fsync rounds of partition logs (one round may cover many appends). */
+  fsyncs: number;
+}
