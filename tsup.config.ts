@@ -8,7 +8,8 @@ export default defineConfig({
   // Neutral: leaf packages must not assume Node; Node built-ins stay external where a package uses them.
   platform: "neutral",
   external: [/^node:/],
-  dts: { compilerOptions: { ignoreDeprecations: "6.0", customConditions: [] } },
+  // stripInternal: members tagged @internal (used across files inside a package) stay out of the public types.
+  dts: { compilerOptions: { ignoreDeprecations: "6.0", customConditions: [], stripInternal: true } },
   sourcemap: true,
   clean: true,
   treeshake: true,

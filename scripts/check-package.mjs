@@ -11,7 +11,10 @@ const dir = mkdtempSync(join(tmpdir(), "minikafka-pack-"));
 const run = (cmd, args) => execFileSync(cmd, args, { stdio: "inherit" });
 try {
   execFileSync("pnpm", ["pack", "--pack-destination", dir], { stdio: ["ignore", "ignore", "inherit"] });
-  const tarball = join(dir, readdirSync(dir).find((f) => f.endsWith(".tgz")));
+  const tarball = join(
+    dir,
+    readdirSync(dir).find((f) => f.endsWith(".tgz")),
+  );
   run("pnpm", ["exec", "publint", "run", tarball, "--strict"]);
   run("pnpm", ["exec", "attw", tarball, "--profile", "esm-only"]);
 } finally {

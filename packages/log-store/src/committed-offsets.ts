@@ -55,7 +55,8 @@ export class CommittedOffsets {
       } catch (error) {
         throw new LogStoreError("CORRUPT_RECORD", `committed offsets file ${path} is unreadable: ${(error as Error).message}`, { cause: error });
       }
-      if (typeof parsed.groupId !== "string" || !Array.isArray(parsed.offsets)) throw new LogStoreError("CORRUPT_RECORD", `committed offsets file ${path} is not valid`);
+      if (typeof parsed.groupId !== "string" || !Array.isArray(parsed.offsets))
+        throw new LogStoreError("CORRUPT_RECORD", `committed offsets file ${path} is not valid`);
       const offsets: Offsets = new Map();
       for (const entry of parsed.offsets as unknown[]) {
         const [topic, partition, offset] = Array.isArray(entry) ? entry : [];
@@ -102,7 +103,11 @@ export class CommittedOffsets {
 
   /** Waits for in-flight writes. */
   async close(): Promise<void> {
-    await Promise.all([...this.groups.values()].map((state) => (state.writing || state.queue.length > 0 ? this.change(state, () => undefined).catch(() => undefined) : undefined)));
+    await Promise.all(
+      [...this.groups.values()].map((state) =>
+        state.writing || state.queue.length > 0 ? this.change(state, () => undefined).catch(() => undefined) : undefined,
+      ),
+    );
   }
 
   private group(groupId: string): GroupState {
@@ -135,9 +140,13 @@ export class CommittedOffsets {
         state.durable = next;
         for (const change of batch) change.resolve();
       } catch (error) {
-        const failure = new LogStoreError("KAFKA_STORAGE_ERROR", `cannot write committed offsets of group ${JSON.stringify(state.groupId)}: ${(error as Error).message}`, {
-          cause: error,
-        });
+        const failure = new LogStoreError(
+          "KAFKA_STORAGE_ERROR",
+          `cannot write committed offsets of group ${JSON.stringify(state.groupId)}: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
         for (const change of batch) change.reject(failure);
       }
     }

@@ -81,7 +81,11 @@ export class LogSegment {
    * - `active: false`: the segment was fsynced when it was rolled. Its index is loaded and validated, and
    *   rebuilt from the batch headers if missing or implausible. Record checksums are verified on read.
    */
-  static async open(dir: string, baseOffset: number, options: { active: boolean; indexIntervalBytes: number; nextOffset?: number }): Promise<LogSegment> {
+  static async open(
+    dir: string,
+    baseOffset: number,
+    options: { active: boolean; indexIntervalBytes: number; nextOffset?: number },
+  ): Promise<LogSegment> {
     const logPath = join(dir, segmentFileName(baseOffset, ".log"));
     const indexPath = join(dir, segmentFileName(baseOffset, ".index"));
     const fd = fs.openSync(logPath, options.active ? "r+" : "r");

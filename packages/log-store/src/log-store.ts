@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { CommittedOffsets } from "./committed-offsets.js";
 import { DirectoryLock } from "./directory-lock.js";
 import { LogStoreError } from "./errors.js";
-import { fsyncDir } from "./fs-utils.js";
+import { fsyncDir, isTempFile } from "./fs-utils.js";
 import { validateGroupId, validateTopicName } from "./names.js";
-import { openPartitionLog, type PartitionLog } from "./partition-log.js";
+import { PartitionLog } from "./partition-log.js";
 import { resolveSettings, validateLogConfig } from "./settings.js";
 import { hasTopicMetadata, readTopicMetadata, writeTopicMetadata, type TopicMetadata } from "./topic-metadata.js";
 import type {
@@ -92,7 +92,8 @@ export class LogStore implements AsyncDisposable {
     const durability: DurabilityOptions = { fsync: options.fsync, fsyncIntervalMs: options.fsyncIntervalMs, now: options.now };
     resolveSettings(defaults, durability); // validates the durability options up front
     const maxPartitions = options.maxPartitions ?? DEFAULT_MAX_PARTITIONS;
-    if (!Number.isSafeInteger(maxPartitions) || maxPartitions < 1) throw new LogStoreError("INVALID_REQUEST", `maxPartitions must be a positive integer, got ${String(maxPartitions)}`);
+    if (!Number.isSafeInteger(maxPartitions) || maxPartitions < 1)
+      throw new LogStoreError("INVALID_REQUEST", `maxPartitions must be a positive integer, got ${String(maxPartitions)}`);
     const retentionCheckMs = options.retentionCheckIntervalMs ?? DEFAULT_RETENTION_CHECK_MS;
     if (!Number.isSafeInteger(retentionCheckMs) || retentionCheckMs < 0) {
       throw new LogStoreError("INVALID_REQUEST", `retentionCheckIntervalMs must be a non-negative integer, got ${String(retentionCheckMs)}`);
@@ -126,19 +127,24 @@ export class LogStore implements AsyncDisposable {
       const lower = name.toLowerCase();
       for (const existing of this.topics.keys()) {
         if (existing.toLowerCase() === lower) {
-          throw new LogStoreError("INVALID_TOPIC_NAME", `topic ${JSON.stringify(name)} differs only in case from existing topic ${JSON.stringify(existing)}`);
+          throw new LogStoreError(
+            "INVALID_TOPIC_NAME",
+            `topic ${JSON.stringify(name)} differs only in case from existing topic ${JSON.stringify(existing)}`,
+          );
         }
       }
       // Build the topic in a staging directory (a name no topic can have), then rename it into place:
       // a crash before the rename leaves only staging garbage that open() removes.
-      const staging = join(this.dataDir, `~staging~${name}~${randomBytes(4).toString("hex")}`);
+      // No topic name in it: a 249-character name plus a prefix would exceed the filesystem's name limit.
+      const staging = join(this.dataDir, `~staging~${randomBytes(8).toString("hex")}`);
       const dir = join(this.dataDir, name);
       const metadata: TopicMetadata = { name, partitions, config, createdAt: this.now() };
       try {
         fs.mkdirSync(staging);
         for (let p = 0; p < partitions; p++) fs.mkdirSync(join(staging, String(p)));
         await writeTopicMetadata(staging, metadata);
-        if (fs.existsSync(dir)) throw new LogStoreError("TOPIC_ALREADY_EXISTS", `directory ${dir} already exists but holds no topic; remove it first`);
+        if (fs.existsSync(dir))
+          throw new LogStoreError("TOPIC_ALREADY_EXISTS", `directory ${dir} already exists but holds no topic; remove it first`);
         fs.renameSync(staging, dir);
         await fsyncDir(this.dataDir);
       } catch (error) {
@@ -179,7 +185,8 @@ export class LogStore implements AsyncDisposable {
     return this.serialized(async () => {
       const state = this.topic(name);
       const current = state.metadata.partitions;
-      if (count <= current) throw new LogStoreError("INVALID_PARTITIONS", `topic ${JSON.stringify(name)} has ${current} partitions; it can only grow, got ${count}`);
+      if (count <= current)
+        throw new LogStoreError("INVALID_PARTITIONS", `topic ${JSON.stringify(name)} has ${current} partitions; it can only grow, got ${count}`);
       const metadata = { ...state.metadata, partitions: count };
       try {
         // Directories first, metadata last: a crash in between leaves extra empty directories that
@@ -207,7 +214,7 @@ export class LogStore implements AsyncDisposable {
       this.topics.delete(name);
       const gone = new LogStoreError("UNKNOWN_TOPIC_OR_PARTITION", `topic ${JSON.stringify(name)} was deleted`);
       for (const log of state.logs) log.abandon(gone);
-      const trash = join(this.dataDir, `~deleted~${name}~${randomBytes(4).toString("hex")}`);
+      const trash = join(this.dataDir, `~deleted~${randomBytes(8).toString("hex")}`);
       try {
         fs.renameSync(state.dir, trash);
         await fsyncDir(this.dataDir);
@@ -327,14 +334,20 @@ export class LogStore implements AsyncDisposable {
       }
       if (!entry.isDirectory() || entry.name === OFFSETS_DIR || !hasTopicMetadata(path)) continue;
       const metadata = readTopicMetadata(path);
-      if (metadata.name !== entry.name) throw new LogStoreError("KAFKA_STORAGE_ERROR", `topic metadata in ${path} names topic ${JSON.stringify(metadata.name)}`);
+      if (metadata.name !== entry.name)
+        throw new LogStoreError("KAFKA_STORAGE_ERROR", `topic metadata in ${path} names topic ${JSON.stringify(metadata.name)}`);
       for (const sub of fs.readdirSync(path)) {
-        // Partition directories beyond the count were made by an addPartitions that did not finish.
-        if (/^\d+$/.test(sub) && Number(sub) >= metadata.partitions) fs.rmSync(join(path, sub), { recursive: true, force: true });
+        // Partition directories beyond the count were made by an addPartitions that did not finish;
+        // temp files by a metadata write that did not.
+        if ((/^\d+$/.test(sub) && Number(sub) >= metadata.partitions) || isTempFile(sub))
+          fs.rmSync(join(path, sub), { recursive: true, force: true });
       }
       for (let p = 0; p < metadata.partitions; p++) {
         if (!fs.existsSync(join(path, String(p)))) {
-          throw new LogStoreError("KAFKA_STORAGE_ERROR", `partition directory ${join(path, String(p))} is missing (topic.json says ${metadata.partitions} partitions)`);
+          throw new LogStoreError(
+            "KAFKA_STORAGE_ERROR",
+            `partition directory ${join(path, String(p))} is missing (topic.json says ${metadata.partitions} partitions)`,
+          );
         }
       }
       const state: TopicState = { metadata, dir: path, logs: [] };
@@ -347,7 +360,7 @@ export class LogStore implements AsyncDisposable {
   private async openLogs(state: TopicState, from: number): Promise<void> {
     const settings = resolveSettings({ ...this.defaults, ...state.metadata.config }, this.durability, this.metricsCounters);
     for (let p = from; p < state.metadata.partitions; p++) {
-      state.logs.push(await openPartitionLog(join(state.dir, String(p)), settings));
+      state.logs.push(await PartitionLog.openDir(join(state.dir, String(p)), settings));
     }
   }
 
@@ -389,7 +402,10 @@ export class LogStore implements AsyncDisposable {
     const state = this.topic(topic);
     const log = Number.isInteger(partition) ? state.logs[partition] : undefined;
     if (!log) {
-      throw new LogStoreError("UNKNOWN_TOPIC_OR_PARTITION", `topic ${JSON.stringify(topic)} has no partition ${String(partition)} (it has ${state.logs.length})`);
+      throw new LogStoreError(
+        "UNKNOWN_TOPIC_OR_PARTITION",
+        `topic ${JSON.stringify(topic)} has no partition ${String(partition)} (it has ${state.logs.length})`,
+      );
     }
     return log;
   }

@@ -18,9 +18,11 @@ export function validateTopicName(name: unknown): asserts name is string {
   if (name.length === 0 || name.length > MAX_TOPIC_NAME_LENGTH) {
     throw new LogStoreError("INVALID_TOPIC_NAME", `topic name must be 1 to ${MAX_TOPIC_NAME_LENGTH} characters, got ${name.length}`);
   }
-  if (!TOPIC_NAME.test(name)) throw new LogStoreError("INVALID_TOPIC_NAME", `topic name ${JSON.stringify(name)} may only contain a-z, A-Z, 0-9, '.', '_' and '-'`);
+  if (!TOPIC_NAME.test(name))
+    throw new LogStoreError("INVALID_TOPIC_NAME", `topic name ${JSON.stringify(name)} may only contain a-z, A-Z, 0-9, '.', '_' and '-'`);
   if (name === "." || name === "..") throw new LogStoreError("INVALID_TOPIC_NAME", `topic name ${JSON.stringify(name)} is not allowed`);
-  if (name.startsWith("__") || name === ".lock") throw new LogStoreError("INVALID_TOPIC_NAME", `topic name ${JSON.stringify(name)} is reserved for internal use`);
+  if (name.startsWith("__") || name === ".lock")
+    throw new LogStoreError("INVALID_TOPIC_NAME", `topic name ${JSON.stringify(name)} is reserved for internal use`);
 }
 
 /**
@@ -33,5 +35,6 @@ export function validateGroupId(groupId: unknown): asserts groupId is string {
     throw new LogStoreError("INVALID_GROUP_ID", `group id must be a string of 1 to ${MAX_GROUP_ID_LENGTH} characters`);
   }
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(groupId)) throw new LogStoreError("INVALID_GROUP_ID", `group id ${JSON.stringify(groupId)} contains control characters`);
+  if (/[\u0000-\u001f\u007f]/.test(groupId))
+    throw new LogStoreError("INVALID_GROUP_ID", `group id ${JSON.stringify(groupId)} contains control characters`);
 }

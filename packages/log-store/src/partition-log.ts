@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import { LogStoreError } from "./errors.js";
 import { DirectoryLock } from "./directory-lock.js";
 import { fdatasync, fsyncDir, fsyncDirSync, isTempFile } from "./fs-utils.js";
-import { LogSegment, corruptError, parseSegmentFileName, segmentFileName } from "./log-segment.js";
+import { LogSegment, corruptError, parseSegmentFileName } from "./log-segment.js";
 import { checkBatch, decodeRecords, encodeBatch } from "./record-batch.js";
 import { resolveSettings, type LogSettings } from "./settings.js";
 import type {
@@ -41,7 +41,8 @@ const MIN_READ_CHUNK = 64 * 1024;
 
 function positiveInt(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1) throw new LogStoreError("INVALID_REQUEST", `${name} must be a positive integer, got ${String(value)}`);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new LogStoreError("INVALID_REQUEST", `${name} must be a positive integer, got ${String(value)}`);
   return value;
 }
 
@@ -69,8 +70,7 @@ export class PartitionLog implements AsyncDisposable {
   private failure: LogStoreError | undefined;
   private closed = false;
 
-  /** @internal Use {@link PartitionLog.open} (or {@link LogStore}). */
-  constructor(
+  private constructor(
     /** The log's directory. */
     readonly dir: string,
     private readonly settings: LogSettings,
@@ -94,7 +94,7 @@ export class PartitionLog implements AsyncDisposable {
     fs.mkdirSync(options.dir, { recursive: true });
     const lock = DirectoryLock.acquire(options.dir);
     try {
-      return await openPartitionLog(options.dir, settings, lock);
+      return await PartitionLog.openDir(options.dir, settings, lock);
     } catch (error) {
       lock.release();
       throw error;
@@ -215,7 +215,8 @@ export class PartitionLog implements AsyncDisposable {
     if (typeof timeoutMs !== "number" || !(timeoutMs >= 0) || timeoutMs > 2_147_483_647) {
       return Promise.reject(new LogStoreError("INVALID_REQUEST", `timeoutMs must be between 0 and 2147483647, got ${String(timeoutMs)}`));
     }
-    if (!Number.isSafeInteger(offset) || offset < 0) return Promise.reject(new LogStoreError("OFFSET_OUT_OF_RANGE", `offset ${String(offset)} is not a valid offset`));
+    if (!Number.isSafeInteger(offset) || offset < 0)
+      return Promise.reject(new LogStoreError("OFFSET_OUT_OF_RANGE", `offset ${String(offset)} is not a valid offset`));
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (offset < this.hw) return Promise.resolve(true);
@@ -284,7 +285,10 @@ export class PartitionLog implements AsyncDisposable {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw this.failure && this.failure.code !== "KAFKA_STORAGE_ERROR" ? this.failure : new LogStoreError("STORE_CLOSED", `log ${this.dir} is closed`);
+    if (this.closed)
+      throw this.failure && this.failure.code !== "KAFKA_STORAGE_ERROR"
+        ? this.failure
+        : new LogStoreError("STORE_CLOSED", `log ${this.dir} is closed`);
   }
 
   private assertWritable(): void {
@@ -322,7 +326,8 @@ export class PartitionLog implements AsyncDisposable {
         const result = await this.tryReadSegment(segment, fromOffset, hw, recordBudget, byteBudget, out);
         if (result !== "bad-index") return result;
         // The index pointed at something that is not the batch it claims: rebuild it once from the log.
-        if (attempt > 0) throw corruptError(segment.logPath, segment.lookup(fromOffset).position, fromOffset, "index still inconsistent after rebuild");
+        if (attempt > 0)
+          throw corruptError(segment.logPath, segment.lookup(fromOffset).position, fromOffset, "index still inconsistent after rebuild");
         await segment.rebuildIndex();
       }
     } finally {
@@ -474,7 +479,9 @@ export class PartitionLog implements AsyncDisposable {
   private fail(error: unknown): LogStoreError {
     if (!this.failure) {
       const message = error instanceof Error ? error.message : String(error);
-      this.failure = new LogStoreError("KAFKA_STORAGE_ERROR", `log ${this.dir} failed and refuses writes until reopened: ${message}`, { cause: error });
+      this.failure = new LogStoreError("KAFKA_STORAGE_ERROR", `log ${this.dir} failed and refuses writes until reopened: ${message}`, {
+        cause: error,
+      });
       for (const waiter of this.syncWaiters.splice(0)) waiter.reject(this.failure);
     }
     return this.failure;
@@ -504,36 +511,34 @@ export class PartitionLog implements AsyncDisposable {
     }
     return deleted;
   }
-}
 
-/** @internal Opens the log in an existing directory (the caller holds the lock, if any). */
-export async function openPartitionLog(dir: string, settings: LogSettings, lock?: DirectoryLock): Promise<PartitionLog> {
-  const bases: number[] = [];
-  for (const name of fs.readdirSync(dir)) {
-    const base = parseSegmentFileName(name);
-    if (base !== undefined) bases.push(base);
-    else if (isTempFile(name)) fs.rmSync(`${dir}/${name}`, { force: true });
-  }
-  bases.sort((a, b) => a - b);
-  const segments: LogSegment[] = [];
-  try {
-    if (bases.length === 0) {
-      segments.push(LogSegment.create(dir, 0, settings.indexIntervalBytes));
-      if (settings.fsync !== "never") fsyncDirSync(dir);
+  /** @internal Opens the log in an existing directory (the caller holds the lock, if any). */
+  static async openDir(dir: string, settings: LogSettings, lock?: DirectoryLock): Promise<PartitionLog> {
+    const bases: number[] = [];
+    for (const name of fs.readdirSync(dir)) {
+      const base = parseSegmentFileName(name);
+      if (base !== undefined) bases.push(base);
+      else if (isTempFile(name)) fs.rmSync(`${dir}/${name}`, { force: true });
     }
-    for (let i = 0; i < bases.length; i++) {
-      const active = i === bases.length - 1;
-      const segment = await LogSegment.open(dir, bases[i]!, { active, indexIntervalBytes: settings.indexIntervalBytes, nextOffset: bases[i + 1] });
-      if (!active) segment.seal();
-      segments.push(segment);
+    bases.sort((a, b) => a - b);
+    const segments: LogSegment[] = [];
+    try {
+      if (bases.length === 0) {
+        segments.push(LogSegment.create(dir, 0, settings.indexIntervalBytes));
+        if (settings.fsync !== "never") fsyncDirSync(dir);
+      }
+      for (let i = 0; i < bases.length; i++) {
+        const active = i === bases.length - 1;
+        const segment = await LogSegment.open(dir, bases[i]!, { active, indexIntervalBytes: settings.indexIntervalBytes, nextOffset: bases[i + 1] });
+        if (!active) segment.seal();
+        segments.push(segment);
+      }
+      // What survived the crash may sit only in the page cache; make it durable before calling it durable.
+      if (settings.fsync !== "never") fs.fdatasyncSync(segments[segments.length - 1]!.fileDescriptor);
+    } catch (error) {
+      for (const segment of segments) segment.close();
+      throw error;
     }
-    // What survived the crash may sit only in the page cache; make it durable before calling it durable.
-    if (settings.fsync !== "never") fs.fdatasyncSync(segments[segments.length - 1]!.fileDescriptor);
-  } catch (error) {
-    for (const segment of segments) segment.close();
-    throw error;
+    return new PartitionLog(dir, settings, segments, lock);
   }
-  return new PartitionLog(dir, settings, segments, lock);
 }
-
-export { segmentFileName };

@@ -20,6 +20,7 @@ export const BATCH_HEADER_SIZE = 61;
 export const MAX_BATCH_BYTES = 1 << 30;
 
 const OFF_BATCH_LENGTH = 8;
+const OFF_LEADER_EPOCH = 12;
 const OFF_MAGIC = 16;
 const OFF_CRC = 17;
 const OFF_ATTRIBUTES = 21;
@@ -194,7 +195,7 @@ export function encodeBatch(records: readonly RecordInput[], baseOffset: number,
   const buf = Buffer.allocUnsafe(total);
   writeInt64(buf, 0, baseOffset);
   buf.writeInt32BE(total - LOG_OVERHEAD, OFF_BATCH_LENGTH);
-  buf.writeInt32BE(0, 12); // partitionLeaderEpoch
+  buf.writeInt32BE(0, OFF_LEADER_EPOCH);
   buf[OFF_MAGIC] = 2;
   buf.writeInt16BE(0, OFF_ATTRIBUTES); // no compression, create time, not transactional
   buf.writeInt32BE(count - 1, OFF_LAST_OFFSET_DELTA);
@@ -245,6 +246,10 @@ export function checkBatch(
   const size = LOG_OVERHEAD + batchLength;
   if (batchLength < BATCH_HEADER_SIZE - LOG_OVERHEAD || size > MAX_BATCH_BYTES) return { corrupt: `impossible batch length ${batchLength}` };
   if (buf[pos + OFF_MAGIC] !== 2) return { corrupt: `unsupported magic byte ${buf[pos + OFF_MAGIC]}` };
+  // Kafka leaves partitionLeaderEpoch outside the CRC (a leader rewrites it). This log has no leaders and
+  // always writes 0, so anything else is damage the checksum cannot see.
+  const leaderEpoch = readInt32(buf, pos + OFF_LEADER_EPOCH);
+  if (leaderEpoch !== 0) return { corrupt: `partition leader epoch ${leaderEpoch}, expected 0` };
   if (available < size) return { incomplete: true, needed: size };
   const lastOffsetDelta = readInt32(buf, pos + OFF_LAST_OFFSET_DELTA);
   const count = readInt32(buf, pos + OFF_RECORD_COUNT);
@@ -304,7 +309,14 @@ const textDecoder = new TextDecoder();
  * are views into `buf`. Returns how many records were appended.
  * @throws Error when the records do not fit the batch (the caller reports it as corruption).
  */
-export function decodeRecords(buf: Uint8Array, pos: number, header: BatchHeader, fromOffset: number, maxRecords: number, out: StoredRecord[]): number {
+export function decodeRecords(
+  buf: Uint8Array,
+  pos: number,
+  header: BatchHeader,
+  fromOffset: number,
+  maxRecords: number,
+  out: StoredRecord[],
+): number {
   const baseTimestamp = readInt64(buf, pos + OFF_BASE_TIMESTAMP);
   const attributes = (buf[pos + OFF_ATTRIBUTES]! << 8) | buf[pos + OFF_ATTRIBUTES + 1]!;
   if ((attributes & 0x07) !== 0) throw new Error("compressed batches are not supported");

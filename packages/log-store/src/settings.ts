@@ -34,7 +34,8 @@ export function validateLogConfig(config: LogConfig | undefined): LogConfig {
   if (typeof config !== "object" || config === null) throw new LogStoreError("INVALID_REQUEST", "config must be an object");
   const out: LogConfig = {};
   const segmentBytes = optionalInt("segmentBytes", config.segmentBytes, 1024);
-  if (segmentBytes !== undefined && segmentBytes > 2 ** 31 - 1) throw new LogStoreError("INVALID_REQUEST", `segmentBytes must be < 2 GiB, got ${segmentBytes}`);
+  if (segmentBytes !== undefined && segmentBytes > 2 ** 31 - 1)
+    throw new LogStoreError("INVALID_REQUEST", `segmentBytes must be < 2 GiB, got ${segmentBytes}`);
   const indexIntervalBytes = optionalInt("indexIntervalBytes", config.indexIntervalBytes, 1);
   const retentionMs = optionalInt("retentionMs", config.retentionMs, 0);
   const retentionBytes = optionalInt("retentionBytes", config.retentionBytes, 0);
@@ -53,7 +54,8 @@ export function resolveSettings(config: LogConfig, durability: DurabilityOptions
     throw new LogStoreError("INVALID_REQUEST", `fsync must be "always", "interval" or "never", got ${JSON.stringify(fsync)}`);
   }
   const fsyncIntervalMs = optionalInt("fsyncIntervalMs", durability.fsyncIntervalMs, 1) ?? DEFAULT_FSYNC_INTERVAL_MS;
-  if (durability.now !== undefined && typeof durability.now !== "function") throw new LogStoreError("INVALID_REQUEST", "now must be a function returning ms");
+  if (durability.now !== undefined && typeof durability.now !== "function")
+    throw new LogStoreError("INVALID_REQUEST", "now must be a function returning ms");
   return {
     segmentBytes: c.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
     indexIntervalBytes: c.indexIntervalBytes ?? DEFAULT_INDEX_INTERVAL_BYTES,
