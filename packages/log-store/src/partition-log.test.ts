@@ -66,6 +66,24 @@ describe("PartitionLog", () => {
     await log.close();
   });
 
+  it("reads across many chunks of one segment, including a batch larger than the first chunk", async () => {
+    const log = await PartitionLog.open({ dir: tempDir() });
+    await log.append([{ value: "small" }]);
+    await log.append([{ value: "L".repeat(200_000) }]);
+    for (let i = 0; i < 50; i++) await log.append(Array.from({ length: 20 }, (_, k) => ({ value: `${i}:${k}:${"p".repeat(90)}` })));
+    const big = await log.read(1, { maxRecords: 1 });
+    expect(big.records.map((r) => [r.offset, r.value!.length])).toEqual([[1, 200_000]]);
+    const all = await log.read(0, { maxRecords: 10_000, maxBytes: 10_000_000 });
+    expect(all.records.map((r) => r.offset)).toEqual(Array.from({ length: 1002 }, (_, i) => i));
+    expect(text(all.records[1001]!.value)).toBe(`49:19:${"p".repeat(90)}`);
+    // A fetch bounded by bytes stops at a batch boundary after the budget is reached.
+    const bounded = await log.read(2, { maxBytes: 5000 });
+    expect(bounded.records.length % 20).toBe(0);
+    expect(bounded.records.length).toBeGreaterThan(0);
+    expect(bounded.nextOffset).toBe(2 + bounded.records.length);
+    await log.close();
+  });
+
   it("rejects reads outside [logStartOffset, highWatermark] and bad limits", async () => {
     const log = await PartitionLog.open({ dir: tempDir() });
     await log.append([{ value: "a" }]);

@@ -37,7 +37,10 @@ interface DataWaiter {
 
 const DEFAULT_MAX_RECORDS = 500;
 const DEFAULT_MAX_BYTES = 1 << 20;
-const MIN_READ_CHUNK = 64 * 1024;
+/** First read of a fetch: small, so that polls for a few records allocate little. */
+const FIRST_READ_CHUNK = 16 * 1024;
+/** Later reads grow geometrically up to the byte budget, so large fetches need few syscalls. */
+const MAX_READ_CHUNK = 8 * 1024 * 1024;
 
 function positiveInt(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -345,7 +348,8 @@ export class PartitionLog implements AsyncDisposable {
   ): Promise<{ bytes: number; nextOffset: number } | "bad-index"> {
     const end = segment.size;
     const { position: indexed, baseOffset: indexedBase } = segment.lookup(fromOffset);
-    const chunkSize = Math.max(MIN_READ_CHUNK, Math.min(byteBudget, DEFAULT_MAX_BYTES * 8) + this.settings.indexIntervalBytes);
+    // The indexed position may be up to an index interval (plus one batch) before the wanted offset.
+    let chunkSize = Math.min(FIRST_READ_CHUNK, byteBudget) + this.settings.indexIntervalBytes;
     let filePos = indexed;
     let buf = await segment.read(filePos, Math.min(end - filePos, chunkSize));
     let i = 0;
@@ -362,6 +366,7 @@ export class PartitionLog implements AsyncDisposable {
         // Continue with the next chunk, starting at this batch.
         filePos += i;
         i = 0;
+        chunkSize = Math.min(Math.max(chunkSize * 4, byteBudget - bytes), MAX_READ_CHUNK);
         buf = await segment.read(filePos, Math.min(end - filePos, Math.max(chunkSize, check.needed)));
         continue;
       }
