@@ -116,7 +116,9 @@ function heartbeatBench(): void {
   console.log(`\n## Heartbeats, steady group of ${MEMBERS} members × ${PARTITIONS} partitions (${fmt(HEARTBEATS, 0)} heartbeats, median of 7)`);
   console.log(`| | heartbeats/s | µs/heartbeat |`);
   console.log(`|---|---:|---:|`);
-  console.log(`| GroupCoordinator.heartbeat (validates ${PARTITIONS / MEMBERS} owned partitions) | ${fmt(coordinator, 0)} | ${fmt(1e6 / coordinator, 3)} |`);
+  console.log(
+    `| GroupCoordinator.heartbeat (validates ${PARTITIONS / MEMBERS} owned partitions) | ${fmt(coordinator, 0)} | ${fmt(1e6 / coordinator, 3)} |`,
+  );
   console.log(`| baseline: trivial heartbeat (lookup + epoch check + timestamp) | ${fmt(baseline, 0)} | ${fmt(1e6 / baseline, 3)} |`);
   console.log(`| ratio baseline / coordinator | ${fmt(baseline / coordinator)}× | |`);
 }
@@ -227,7 +229,9 @@ function reassignmentBench(): void {
   console.log(`| uniformStickyAssignor, from scratch | ${fmt(stickyFresh)} | ${fmt(stickyFresh / baseline)}× |`);
   console.log(`| uniformStickyAssignor, one member joins (moves ${moved()} partitions) | ${fmt(stickyJoin)} | ${fmt(stickyJoin / baseline)}× |`);
   console.log(`| rangeAssignor, from scratch | ${fmt(range)} | ${fmt(range / baseline)}× |`);
-  console.log(`| coordinator: target recomputation after a partition-count change (first heartbeat) | ${fmt(coordinator)} | ${fmt(coordinator / baseline)}× |`);
+  console.log(
+    `| coordinator: target recomputation after a partition-count change (first heartbeat) | ${fmt(coordinator)} | ${fmt(coordinator / baseline)}× |`,
+  );
   console.log(`| coordinator: the other ${MEMBERS - 1} heartbeats of that round | ${fmt(median(rounds))} | ${fmt(median(rounds) / baseline)}× |`);
   console.log(`\n(setup: ${MEMBERS} joins took ${fmt(joinMs, 0)} ms in all, one target recomputation per join)`);
 }

@@ -141,8 +141,7 @@ export class ConsumerGroup {
       // One epoch back is fine if the member owns nothing it should not: the response that advanced its
       // epoch was lost (Kafka's rule). Anything else means the member's view cannot be trusted.
       const lostResponse =
-        memberEpoch === member.previousMemberEpoch &&
-        owned.every(({ topic, partitions }) => partitions.every((p) => member.holds(topic, p)));
+        memberEpoch === member.previousMemberEpoch && owned.every(({ topic, partitions }) => partitions.every((p) => member.holds(topic, p)));
       if (!lostResponse) {
         this.#remove(member);
         const current = member.memberEpoch;
@@ -210,10 +209,7 @@ export class ConsumerGroup {
       );
     }
     if (memberEpoch > member.memberEpoch) {
-      throw new CoordinatorError(
-        "FENCED_MEMBER_EPOCH",
-        `member ${memberId} epoch ${memberEpoch} is ahead of current ${member.memberEpoch}`,
-      );
+      throw new CoordinatorError("FENCED_MEMBER_EPOCH", `member ${memberId} epoch ${memberEpoch} is ahead of current ${member.memberEpoch}`);
     }
     for (const { topic, partition } of offsets) {
       if (!member.holds(topic, partition)) {
@@ -412,11 +408,9 @@ export class ConsumerGroup {
     try {
       result = this.#ctx.assignor({ members: input, partitionCounts });
     } catch (e) {
-      throw new CoordinatorError(
-        "UNKNOWN_SERVER_ERROR",
-        `assignor failed for group ${this.groupId}: ${e instanceof Error ? e.message : String(e)}`,
-        { cause: e },
-      );
+      throw new CoordinatorError("UNKNOWN_SERVER_ERROR", `assignor failed for group ${this.groupId}: ${e instanceof Error ? e.message : String(e)}`, {
+        cause: e,
+      });
     }
     const targets = this.#checkTarget(result, partitionCounts);
     for (const m of members) m.target = targets.get(m) ?? new PartitionSet();

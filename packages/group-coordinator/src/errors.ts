@@ -32,10 +32,7 @@ export type CoordinatorErrorCode =
   | "COORDINATOR_NOT_AVAILABLE"
   | "UNKNOWN_SERVER_ERROR";
 
-const RETRIABLE: ReadonlySet<CoordinatorErrorCode> = new Set<CoordinatorErrorCode>([
-  "STALE_MEMBER_EPOCH",
-  "COORDINATOR_NOT_AVAILABLE",
-]);
+const RETRIABLE: ReadonlySet<CoordinatorErrorCode> = new Set<CoordinatorErrorCode>(["STALE_MEMBER_EPOCH", "COORDINATOR_NOT_AVAILABLE"]);
 
 /** The marker shared by every minikafka error class, so that errors are recognised across duplicated installs. */
 const MARKER: unique symbol = Symbol.for("minikafka.error");

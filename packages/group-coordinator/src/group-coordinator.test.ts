@@ -167,8 +167,14 @@ describe("topic changes", () => {
     gc.heartbeat("g", "m-2", { memberEpoch: 2, ownedPartitions: [] });
     counts.set("t", 5);
     gc.onTopicChanged("t");
-    expect(gc.heartbeat("g", "m-1", { memberEpoch: 2, ownedPartitions: asg({ t: [0] }) })).toMatchObject({ memberEpoch: 3, assignment: asg({ t: [0, 2, 4] }) });
-    expect(gc.heartbeat("g", "m-2", { memberEpoch: 2, ownedPartitions: asg({ t: [1] }) })).toMatchObject({ memberEpoch: 3, assignment: asg({ t: [1, 3] }) });
+    expect(gc.heartbeat("g", "m-1", { memberEpoch: 2, ownedPartitions: asg({ t: [0] }) })).toMatchObject({
+      memberEpoch: 3,
+      assignment: asg({ t: [0, 2, 4] }),
+    });
+    expect(gc.heartbeat("g", "m-2", { memberEpoch: 2, ownedPartitions: asg({ t: [1] }) })).toMatchObject({
+      memberEpoch: 3,
+      assignment: asg({ t: [1, 3] }),
+    });
   });
 
   it("drops a deleted topic's partitions from every member at once, and offsets stay in the store", async () => {
@@ -208,18 +214,46 @@ describe("topic changes", () => {
   });
 
   it("reports a misbehaving partitionCount as UNKNOWN_SERVER_ERROR", () => {
-    const gc = new GroupCoordinator({ ...base(), partitionCount: (t) => (t === "neg" ? -1 : t === "throw" ? (() => { throw new Error("x"); })() : 1) });
-    expect(() => gc.join("g", { topics: ["neg"] })).toThrow(expect.objectContaining({ code: "UNKNOWN_SERVER_ERROR", message: "partitionCount returned -1 for topic neg" }));
-    expect(() => gc.onTopicChanged("throw")).toThrow(expect.objectContaining({ code: "UNKNOWN_SERVER_ERROR", message: "partitionCount failed for topic throw" }));
+    const gc = new GroupCoordinator({
+      ...base(),
+      partitionCount: (t) =>
+        t === "neg"
+          ? -1
+          : t === "throw"
+            ? (() => {
+                throw new Error("x");
+              })()
+            : 1,
+    });
+    expect(() => gc.join("g", { topics: ["neg"] })).toThrow(
+      expect.objectContaining({ code: "UNKNOWN_SERVER_ERROR", message: "partitionCount returned -1 for topic neg" }),
+    );
+    expect(() => gc.onTopicChanged("throw")).toThrow(
+      expect.objectContaining({ code: "UNKNOWN_SERVER_ERROR", message: "partitionCount failed for topic throw" }),
+    );
   });
 });
 
 describe("assignor failures", () => {
   it.each([
-    ["throws", () => { throw new Error("nope"); }, "assignor failed for group g: nope"],
+    [
+      "throws",
+      () => {
+        throw new Error("nope");
+      },
+      "assignor failed for group g: nope",
+    ],
     ["names an unknown member", () => new Map([["ghost", []]]), "assignor returned an invalid assignment for group g: unknown member ghost"],
-    ["gives a missing partition", (i: { members: ReadonlyArray<{ memberId: string }> }) => new Map([[i.members[0]!.memberId, asg({ t: [4] })]]), "assignor returned an invalid assignment for group g: partition t-4 does not exist (4 partitions)"],
-    ["gives an unsubscribed topic", (i: { members: ReadonlyArray<{ memberId: string }> }) => new Map([[i.members[0]!.memberId, asg({ u: [0] })]]), "assignor returned an invalid assignment for group g: member m-1 got topic u, which it does not subscribe to"],
+    [
+      "gives a missing partition",
+      (i: { members: ReadonlyArray<{ memberId: string }> }) => new Map([[i.members[0]!.memberId, asg({ t: [4] })]]),
+      "assignor returned an invalid assignment for group g: partition t-4 does not exist (4 partitions)",
+    ],
+    [
+      "gives an unsubscribed topic",
+      (i: { members: ReadonlyArray<{ memberId: string }> }) => new Map([[i.members[0]!.memberId, asg({ u: [0] })]]),
+      "assignor returned an invalid assignment for group g: member m-1 got topic u, which it does not subscribe to",
+    ],
   ])("rejects an assignor that %s, and undoes the join", (_, assignor, message) => {
     const { gc } = setup({ topics: { t: 4, u: 1 }, assignor: assignor as never });
     expect(() => gc.join("g", { topics: ["t"] })).toThrow(expect.objectContaining({ code: "UNKNOWN_SERVER_ERROR", message }));
@@ -230,7 +264,10 @@ describe("assignor failures", () => {
     const { gc } = setup({ assignor: (i) => new Map(i.members.map((m) => [m.memberId, asg({ t: [0] })])) });
     gc.join("g", { topics: ["t"] });
     expect(() => gc.join("g", { topics: ["t"] })).toThrow(
-      expect.objectContaining({ code: "UNKNOWN_SERVER_ERROR", message: "assignor returned an invalid assignment for group g: partition t-0 went to both m-1 and m-2" }),
+      expect.objectContaining({
+        code: "UNKNOWN_SERVER_ERROR",
+        message: "assignor returned an invalid assignment for group g: partition t-0 went to both m-1 and m-2",
+      }),
     );
     expect(gc.describeGroup("g").members.map((m) => m.memberId)).toEqual(["m-1"]);
   });
@@ -307,9 +344,15 @@ describe("describe and list", () => {
 describe("offsets", () => {
   it("fetches committed offsets for any valid group, optionally by topic, sorted", async () => {
     const store = new InMemoryOffsetStore();
-    await store.commitOffsets("old-group", [{ topic: "b", partition: 1, offset: 4 }, { topic: "a", partition: 0, offset: 9 }]);
+    await store.commitOffsets("old-group", [
+      { topic: "b", partition: 1, offset: 4 },
+      { topic: "a", partition: 0, offset: 9 },
+    ]);
     const gc = new GroupCoordinator({ ...base(), offsetStore: store });
-    expect(await gc.fetchOffsets("old-group")).toEqual([{ topic: "a", partition: 0, offset: 9 }, { topic: "b", partition: 1, offset: 4 }]);
+    expect(await gc.fetchOffsets("old-group")).toEqual([
+      { topic: "a", partition: 0, offset: 9 },
+      { topic: "b", partition: 1, offset: 4 },
+    ]);
     expect(await gc.fetchOffsets("old-group", ["b"])).toEqual([{ topic: "b", partition: 1, offset: 4 }]);
     expect(await gc.fetchOffsets("old-group", [])).toEqual([]);
     expect(await gc.fetchOffsets("never")).toEqual([]);
@@ -324,7 +367,9 @@ describe("offsets", () => {
     const gc = new GroupCoordinator({ ...base(), offsetStore: failing });
     gc.join("g", { topics: ["t"] });
     const memberId = gc.describeGroup("g").members[0]!.memberId;
-    await expect(gc.commitOffsets("g", { memberId, memberEpoch: 1, offsets: [{ topic: "t", partition: 0, offset: 1 }] })).rejects.toThrow("disk full");
+    await expect(gc.commitOffsets("g", { memberId, memberEpoch: 1, offsets: [{ topic: "t", partition: 0, offset: 1 }] })).rejects.toThrow(
+      "disk full",
+    );
   });
 });
 
@@ -333,14 +378,22 @@ describe("close", () => {
     let release!: () => void;
     const stored: unknown[] = [];
     const slow: OffsetStore = {
-      commitOffsets: (_, offsets) => new Promise<void>((resolve) => { release = () => { stored.push(...offsets); resolve(); }; }),
+      commitOffsets: (_, offsets) =>
+        new Promise<void>((resolve) => {
+          release = () => {
+            stored.push(...offsets);
+            resolve();
+          };
+        }),
       committedOffsets: () => Promise.resolve([]),
     };
     const gc = new GroupCoordinator({ ...base(), offsetStore: slow, generateMemberId: () => "m-1" });
     gc.join("g", { topics: ["t"] });
     const commit = gc.commitOffsets("g", { memberId: "m-1", memberEpoch: 1, offsets: [{ topic: "t", partition: 0, offset: 1 }] });
     let closed = false;
-    const closing = gc.close().then(() => { closed = true; });
+    const closing = gc.close().then(() => {
+      closed = true;
+    });
     await Promise.resolve();
     expect(closed).toBe(false);
     release();
@@ -352,7 +405,9 @@ describe("close", () => {
     expect(() => gc.heartbeat("g", "m-1", { memberEpoch: 1, ownedPartitions: [] })).toThrow(unavailable);
     expect(() => gc.tick()).toThrow(unavailable);
     await expect(gc.fetchOffsets("g")).rejects.toMatchObject({ code: "COORDINATOR_NOT_AVAILABLE" });
-    await expect(gc.commitOffsets("g", { memberId: "m-1", memberEpoch: 1, offsets: [] })).rejects.toMatchObject({ code: "COORDINATOR_NOT_AVAILABLE" });
+    await expect(gc.commitOffsets("g", { memberId: "m-1", memberEpoch: 1, offsets: [] })).rejects.toMatchObject({
+      code: "COORDINATOR_NOT_AVAILABLE",
+    });
     await gc.close(); // idempotent
   });
 

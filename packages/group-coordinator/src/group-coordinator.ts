@@ -12,15 +12,7 @@ import {
 import { CoordinatorError } from "./errors.js";
 import type { MemberDescription } from "./member.js";
 import type { OffsetStore, TopicPartitionOffset } from "./offset-store.js";
-import {
-  checkGroupId,
-  checkMemberEpoch,
-  checkMemberId,
-  checkName,
-  checkOwnedPartitions,
-  checkTopics,
-  isPartition,
-} from "./validate.js";
+import { checkGroupId, checkMemberEpoch, checkMemberId, checkName, checkOwnedPartitions, checkTopics, isPartition } from "./validate.js";
 
 /** Default session timeout: 45 s (Kafka's `group.consumer.session.timeout.ms`). */
 export const DEFAULT_SESSION_TIMEOUT_MS = 45_000;

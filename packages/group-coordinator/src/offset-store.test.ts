@@ -8,8 +8,14 @@ describe("InMemoryOffsetStore", () => {
 
   it("keeps the latest offset per partition, sorted by topic then partition, per group", async () => {
     const store = new InMemoryOffsetStore();
-    await store.commitOffsets("g", [{ topic: "b", partition: 10, offset: 1 }, { topic: "a", partition: 2, offset: 5 }]);
-    await store.commitOffsets("g", [{ topic: "b", partition: 2, offset: 7 }, { topic: "a", partition: 2, offset: 6 }]);
+    await store.commitOffsets("g", [
+      { topic: "b", partition: 10, offset: 1 },
+      { topic: "a", partition: 2, offset: 5 },
+    ]);
+    await store.commitOffsets("g", [
+      { topic: "b", partition: 2, offset: 7 },
+      { topic: "a", partition: 2, offset: 6 },
+    ]);
     await store.commitOffsets("h", [{ topic: "a", partition: 2, offset: 100 }]);
     expect(await store.committedOffsets("g")).toEqual([
       { topic: "a", partition: 2, offset: 6 },

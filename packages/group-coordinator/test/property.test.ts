@@ -19,32 +19,50 @@ type Action =
 const TOPICS = ["a", "b", "c"];
 
 const actionArb: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant("join" as const), topics: fc.integer({ min: 1, max: 7 }), instance: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }), slowness: fc.constantFrom(0, 0, 1, 3) }) },
-  { weight: 10, arbitrary: fc.record({
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("join" as const),
+      topics: fc.integer({ min: 1, max: 7 }),
+      instance: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
+      slowness: fc.constantFrom(0, 0, 1, 3),
+    }),
+  },
+  {
+    weight: 10,
+    arbitrary: fc.record({
       kind: fc.constant("heartbeat" as const),
       who: fc.nat(),
       lose: fc.integer({ min: 0, max: 7 }).map((x) => x === 0),
       epochDelta: fc.constantFrom(0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -2),
-    }) },
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("round" as const), reverse: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("leave" as const), who: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("crash" as const), who: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("advance" as const), ms: fc.integer({ min: 0, max: 20_000 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("grow" as const), topic: fc.nat({ max: 2 }), by: fc.integer({ min: 1, max: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("delete" as const), topic: fc.nat({ max: 2 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("commit" as const), who: fc.nat(), topic: fc.nat({ max: 2 }), partition: fc.nat({ max: 6 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant("commit" as const), who: fc.nat(), topic: fc.nat({ max: 2 }), partition: fc.nat({ max: 6 }) }),
+  },
 );
 
 /** Every run starts with one to four members, then a sequence of up to 80 random steps. */
 const initialJoins = fc.array(
-  fc.record({ kind: fc.constant("join" as const), topics: fc.integer({ min: 1, max: 7 }), instance: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }), slowness: fc.constantFrom(0, 0, 1, 3) }),
+  fc.record({
+    kind: fc.constant("join" as const),
+    topics: fc.integer({ min: 1, max: 7 }),
+    instance: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
+    slowness: fc.constantFrom(0, 0, 1, 3),
+  }),
   { minLength: 1, maxLength: 4 },
 );
 const steps = fc.array(actionArb, { minLength: 10, maxLength: 80, size: "max" });
 
 /** Topics of a subscription: bit mask over TOPICS, or all of them in the homogeneous case. */
-const subscription = (mask: number, homogeneous: boolean): string[] =>
-  homogeneous ? TOPICS : TOPICS.filter((_, i) => (mask & (1 << i)) !== 0);
+const subscription = (mask: number, homogeneous: boolean): string[] => (homogeneous ? TOPICS : TOPICS.filter((_, i) => (mask & (1 << i)) !== 0));
 
 async function apply(sim: Simulation, action: Action, homogeneous: boolean): Promise<void> {
   const pick = (who: number): SimMember | undefined => (sim.members.length === 0 ? undefined : sim.members[who % sim.members.length]);
@@ -97,7 +115,11 @@ async function apply(sim: Simulation, action: Action, homogeneous: boolean): Pro
       const offset = before.length + 1;
       let error: unknown;
       try {
-        await sim.gc.commitOffsets(sim.groupId, { memberId: m.memberId, memberEpoch: m.epoch, offsets: [{ topic, partition: action.partition, offset }] });
+        await sim.gc.commitOffsets(sim.groupId, {
+          memberId: m.memberId,
+          memberEpoch: m.epoch,
+          offsets: [{ topic, partition: action.partition, offset }],
+        });
       } catch (e) {
         error = e;
       }

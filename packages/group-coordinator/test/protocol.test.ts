@@ -83,7 +83,10 @@ describe("join → heartbeat → revoke → assign", () => {
 
   it("gives a member still revoking nothing new, even partitions released to it", () => {
     // A table-driven assignor: swap partitions 1 and 2 between two members.
-    let table = new Map<string, Assignment>([["m-1", asg({ t: [0, 1] })], ["m-2", asg({ t: [2, 3] })]]);
+    let table = new Map<string, Assignment>([
+      ["m-1", asg({ t: [0, 1] })],
+      ["m-2", asg({ t: [2, 3] })],
+    ]);
     const { gc } = setup({ assignor: (input) => new Map(input.members.map((m) => [m.memberId, table.get(m.memberId) ?? []])) });
     gc.join("g", { topics: ["t"] });
     gc.join("g", { topics: ["t"] });
@@ -91,7 +94,10 @@ describe("join → heartbeat → revoke → assign", () => {
     expect(gc.heartbeat("g", "m-2", { memberEpoch: 2, ownedPartitions: [] }).assignment).toEqual(asg({ t: [2, 3] }));
     expect(gc.describeGroup("g")).toMatchObject({ groupEpoch: 2, state: "stable" });
 
-    table = new Map([["m-1", asg({ t: [0, 2] })], ["m-2", asg({ t: [1, 3] })]]);
+    table = new Map([
+      ["m-1", asg({ t: [0, 2] })],
+      ["m-2", asg({ t: [1, 3] })],
+    ]);
     gc.onTopicChanged("t"); // same count: no change, no new epoch
     expect(gc.describeGroup("g").groupEpoch).toBe(2);
     gc.join("g", { topics: ["u"] }); // epoch 3; m-3 subscribes to a missing topic and gets nothing
@@ -169,14 +175,14 @@ describe("join → heartbeat → revoke → assign", () => {
     gc.heartbeat("g", "m-2", { memberEpoch: 2, ownedPartitions: [] }); // m-2 gets 2, 3
     // Previous epoch, but claiming a partition it does not own: its view cannot be trusted.
     const claim = () => gc.heartbeat("g", "m-1", { memberEpoch: 1, ownedPartitions: asg({ t: [0, 1, 2] }) });
-    expect(claim).toThrow(expect.objectContaining({
-      code: "FENCED_MEMBER_EPOCH",
-      message: "member m-1 epoch 1 is stale, current is 2; it was removed from group g and must rejoin",
-    }));
-    expect(gc.describeGroup("g").members.map((m) => m.memberId)).toEqual(["m-2"]);
-    expect(() => gc.heartbeat("g", "m-1", { memberEpoch: 2, ownedPartitions: [] })).toThrow(
-      expect.objectContaining({ code: "UNKNOWN_MEMBER_ID" }),
+    expect(claim).toThrow(
+      expect.objectContaining({
+        code: "FENCED_MEMBER_EPOCH",
+        message: "member m-1 epoch 1 is stale, current is 2; it was removed from group g and must rejoin",
+      }),
     );
+    expect(gc.describeGroup("g").members.map((m) => m.memberId)).toEqual(["m-2"]);
+    expect(() => gc.heartbeat("g", "m-1", { memberEpoch: 2, ownedPartitions: [] })).toThrow(expect.objectContaining({ code: "UNKNOWN_MEMBER_ID" }));
     // Its partitions were free at once.
     expect(gc.heartbeat("g", "m-2", { memberEpoch: 2, ownedPartitions: asg({ t: [2, 3] }) })).toMatchObject({
       memberEpoch: 3,
@@ -184,7 +190,10 @@ describe("join → heartbeat → revoke → assign", () => {
     });
     // An epoch from the future is fenced too.
     expect(() => gc.heartbeat("g", "m-2", { memberEpoch: 9, ownedPartitions: [] })).toThrow(
-      expect.objectContaining({ code: "FENCED_MEMBER_EPOCH", message: "member m-2 epoch 9 is ahead of current 3; it was removed from group g and must rejoin" }),
+      expect.objectContaining({
+        code: "FENCED_MEMBER_EPOCH",
+        message: "member m-2 epoch 9 is ahead of current 3; it was removed from group g and must rejoin",
+      }),
     );
   });
 
@@ -275,7 +284,10 @@ describe("assignors are plain functions", () => {
         { memberId: "m-1", instanceId: "host-a", topics: ["t", "u"], currentAssignment: asg({ t: [0, 1] }) },
         { memberId: "m-2", instanceId: undefined, topics: ["missing"], currentAssignment: [] },
       ],
-      partitionCounts: new Map([["t", 2], ["u", 1]]),
+      partitionCounts: new Map([
+        ["t", 2],
+        ["u", 1],
+      ]),
     });
   });
 });

@@ -30,7 +30,10 @@ describe("static membership", () => {
     });
     const d = gc.describeGroup("g");
     expect(d).toMatchObject({ groupEpoch: 2, state: "stable" });
-    expect(d.members.map((m) => [m.memberId, m.instanceId])).toEqual([["m-2", "host-b"], ["m-3", "host-a"]]);
+    expect(d.members.map((m) => [m.memberId, m.instanceId])).toEqual([
+      ["m-2", "host-b"],
+      ["m-3", "host-a"],
+    ]);
     // The other member does not notice.
     expect(gc.heartbeat("g", "m-2", { memberEpoch: 2, ownedPartitions: asg({ t: [2, 3] }) })).toMatchObject({
       memberEpoch: 2,
@@ -43,7 +46,9 @@ describe("static membership", () => {
     gc.join("g", { topics: ["t"], instanceId: "host-a" });
     const fenced = { code: "FENCED_INSTANCE_ID", message: "member m-1 of group g was replaced by member m-3 with instance id host-a" };
     expect(() => gc.heartbeat("g", "m-1", { memberEpoch: 2, ownedPartitions: asg({ t: [0, 1] }) })).toThrow(expect.objectContaining(fenced));
-    await expect(gc.commitOffsets("g", { memberId: "m-1", memberEpoch: 2, offsets: [{ topic: "t", partition: 0, offset: 5 }] })).rejects.toMatchObject(fenced);
+    await expect(
+      gc.commitOffsets("g", { memberId: "m-1", memberEpoch: 2, offsets: [{ topic: "t", partition: 0, offset: 5 }] }),
+    ).rejects.toMatchObject(fenced);
     expect(() => gc.leave("g", "m-1")).toThrow(expect.objectContaining(fenced));
     expect(await gc.fetchOffsets("g")).toEqual([]);
     // Restarted again: the older id becomes simply unknown, the newer one fenced.

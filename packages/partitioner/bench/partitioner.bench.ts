@@ -52,8 +52,7 @@ const cases: Case[] = [
     name: "md5 partition, Uint8Array keys",
     passes: MD5_PASSES,
     run: (passes) => {
-      for (let p = 0; p < passes; p++)
-        for (const key of byteKeys) sink += createHash("md5").update(key).digest().readUInt32BE(0) % PARTITIONS;
+      for (let p = 0; p < passes; p++) for (const key of byteKeys) sink += createHash("md5").update(key).digest().readUInt32BE(0) % PARTITIONS;
     },
   },
   {
@@ -75,8 +74,7 @@ const cases: Case[] = [
     name: "createDefaultPartitioner, keyed records",
     passes: FAST_PASSES,
     run: (passes) => {
-      for (let p = 0; p < passes; p++)
-        for (const key of byteKeys) sink += defaultPartitioner({ topic: "orders", key, partitionCount: PARTITIONS });
+      for (let p = 0; p < passes; p++) for (const key of byteKeys) sink += defaultPartitioner({ topic: "orders", key, partitionCount: PARTITIONS });
     },
   },
 ];
@@ -102,7 +100,9 @@ for (let r = 0; r < ROUNDS; r++) for (const c of cases) samples.get(c)!.push(mea
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const medians = new Map(cases.map((c) => [c.name, median(samples.get(c)!)]));
 console.log(`node ${process.version}, ${cpus()[0]?.model ?? "unknown cpu"} x${cpus().length}`);
-console.log(`${KEY_COUNT} distinct ${KEY_BYTES}-byte keys, ${PARTITIONS} partitions, median of ${ROUNDS} rounds after ${WARMUP_ROUNDS} warm-up rounds\n`);
+console.log(
+  `${KEY_COUNT} distinct ${KEY_BYTES}-byte keys, ${PARTITIONS} partitions, median of ${ROUNDS} rounds after ${WARMUP_ROUNDS} warm-up rounds\n`,
+);
 console.log(`${"case".padEnd(44)} ${"decisions/s (median)".padStart(22)} ${"min .. max".padStart(28)}`);
 for (const c of cases) {
   const xs = samples.get(c)!;

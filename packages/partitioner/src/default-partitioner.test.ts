@@ -62,18 +62,14 @@ describe("createDefaultPartitioner", () => {
 
   it("is sticky for keyless records by default; keyed records in between do not use up the batch", () => {
     const partition = createDefaultPartitioner({ batchSize: 2, random: scripted(0.5, 0) });
-    const seen = [null, "21", null, "foobar", null, null].map((k) =>
-      partition({ topic: "t", key: k === null ? null : utf8(k), partitionCount: 12 }),
-    );
+    const seen = [null, "21", null, "foobar", null, null].map((k) => partition({ topic: "t", key: k === null ? null : utf8(k), partitionCount: 12 }));
     // keyless: floor(0.5 * 12) = 6, 6, then move: index 0 -> partition 0. Keyed: 0 and 6 by hash.
     expect(seen).toEqual([6, 0, 6, 6, 0, 0]);
   });
 
-  it("uses round-robin for keyless records with keyless: \"round-robin\"", () => {
+  it('uses round-robin for keyless records with keyless: "round-robin"', () => {
     const partition = createDefaultPartitioner({ keyless: "round-robin" });
-    const seen = [null, null, "foobar", null, null].map((k) =>
-      partition({ topic: "t", key: k === null ? null : utf8(k), partitionCount: 3 }),
-    );
+    const seen = [null, null, "foobar", null, null].map((k) => partition({ topic: "t", key: k === null ? null : utf8(k), partitionCount: 3 }));
     expect(seen).toEqual([0, 1, (-790332482 & 0x7fffffff) % 3, 2, 0]);
   });
 
@@ -94,9 +90,7 @@ describe("createDefaultPartitioner", () => {
 
   it("keeps working when the partition count grows", () => {
     const partition = createDefaultPartitioner({ keyless: "round-robin" });
-    expect([3, 3, 3, 5, 5, 5].map((partitionCount) => partition({ topic: "t", key: null, partitionCount }))).toEqual([
-      0, 1, 2, 3, 4, 0,
-    ]);
+    expect([3, 3, 3, 5, 5, 5].map((partitionCount) => partition({ topic: "t", key: null, partitionCount }))).toEqual([0, 1, 2, 3, 4, 0]);
     expect(partition({ topic: "t", key: utf8("21"), partitionCount: 5 })).toBe(1173551340 % 5);
     expect(partition({ topic: "t", key: null, partitionCount: 8, partition: 7 })).toBe(7);
   });

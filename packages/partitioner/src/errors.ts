@@ -7,11 +7,7 @@
  *   string, or no key for a strategy that needs one).
  * - `INVALID_CONFIG`: a factory was given a bad option (for example `batchSize: 0`).
  */
-export type PartitionerErrorCode =
-  | "UNKNOWN_TOPIC_OR_PARTITION"
-  | "INVALID_PARTITIONS"
-  | "INVALID_RECORD"
-  | "INVALID_CONFIG";
+export type PartitionerErrorCode = "UNKNOWN_TOPIC_OR_PARTITION" | "INVALID_PARTITIONS" | "INVALID_RECORD" | "INVALID_CONFIG";
 
 /**
  * Shared by every minikafka package: `e[Symbol.for("minikafka.error")]` names the error class, so errors are

@@ -78,14 +78,11 @@ describe("partitionForKey", () => {
     for (const c of counts) expect(Math.abs(c - expected) / expected).toBeLessThan(0.05);
   });
 
-  it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53])(
-    "rejects partitionCount %s with INVALID_PARTITIONS",
-    (n) => {
-      const error = catchError(() => partitionForKey("k", n));
-      expect(error.code).toBe("INVALID_PARTITIONS");
-      expect(error.message).toBe(`partition count must be a positive integer, got ${String(n)}`);
-    },
-  );
+  it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53])("rejects partitionCount %s with INVALID_PARTITIONS", (n) => {
+    const error = catchError(() => partitionForKey("k", n));
+    expect(error.code).toBe("INVALID_PARTITIONS");
+    expect(error.message).toBe(`partition count must be a positive integer, got ${String(n)}`);
+  });
 
   it("rejects a key that is neither bytes nor a string with INVALID_RECORD", () => {
     const error = catchError(() => partitionForKey(42 as unknown as string, 3));
@@ -113,9 +110,7 @@ describe("createKeyHashPartitioner", () => {
   it("follows the partition count when it grows", () => {
     const partition = createKeyHashPartitioner();
     const key = utf8("21");
-    expect([3, 6, 12, 24].map((partitionCount) => partition({ topic: "t", key, partitionCount }))).toEqual(
-      [3, 6, 12, 24].map((n) => 1173551340 % n),
-    );
+    expect([3, 6, 12, 24].map((partitionCount) => partition({ topic: "t", key, partitionCount }))).toEqual([3, 6, 12, 24].map((n) => 1173551340 % n));
   });
 
   it("throws INVALID_RECORD for a keyless record", () => {

@@ -44,10 +44,7 @@ export function partitionForKey(key: Uint8Array | string, partitionCount: number
   if (typeof key === "string") hash = murmur2OfString(key);
   else if (key instanceof Uint8Array) hash = murmur2(key);
   else {
-    throw new PartitionerError(
-      "INVALID_RECORD",
-      `key must be a Uint8Array or a string, got ${key === null ? "null" : typeof key}`,
-    );
+    throw new PartitionerError("INVALID_RECORD", `key must be a Uint8Array or a string, got ${key === null ? "null" : typeof key}`);
   }
   return (hash & 0x7fffffff) % partitionCount;
 }

@@ -17,9 +17,7 @@ function referenceMurmur2(data: Uint8Array): number {
   const length4 = Math.floor(length / 4);
   for (let i = 0; i < length4; i++) {
     const i4 = i * 4;
-    let k = int(
-      BigInt(data[i4]!) + (BigInt(data[i4 + 1]!) << 8n) + (BigInt(data[i4 + 2]!) << 16n) + (BigInt(data[i4 + 3]!) << 24n),
-    );
+    let k = int(BigInt(data[i4]!) + (BigInt(data[i4 + 1]!) << 8n) + (BigInt(data[i4 + 2]!) << 16n) + (BigInt(data[i4 + 3]!) << 24n));
     k = int(k * m);
     k = int(k ^ ushr(k, 24n));
     k = int(k * m);

@@ -18,15 +18,20 @@ describe("uniformStickyAssignor", () => {
       members: [member("b", ["t"]), member("a", ["t"]), member("c", ["t"])],
       partitionCounts: new Map([["t", 7]]),
     });
-    expect(result).toEqual(new Map([
-      ["a", [{ topic: "t", partitions: [0, 3, 6] }]],
-      ["b", [{ topic: "t", partitions: [1, 4] }]],
-      ["c", [{ topic: "t", partitions: [2, 5] }]],
-    ]));
+    expect(result).toEqual(
+      new Map([
+        ["a", [{ topic: "t", partitions: [0, 3, 6] }]],
+        ["b", [{ topic: "t", partitions: [1, 4] }]],
+        ["c", [{ topic: "t", partitions: [2, 5] }]],
+      ]),
+    );
   });
 
   it("keeps everything when nothing changed", () => {
-    const current = new Map([["a", [{ topic: "t", partitions: [0, 1, 5] }]], ["b", [{ topic: "t", partitions: [2, 3, 4] }]]]);
+    const current = new Map([
+      ["a", [{ topic: "t", partitions: [0, 1, 5] }]],
+      ["b", [{ topic: "t", partitions: [2, 3, 4] }]],
+    ]);
     const result = uniformStickyAssignor({
       members: [...current].map(([id, a]) => member(id, ["t"], a)),
       partitionCounts: new Map([["t", 6]]),
@@ -44,39 +49,72 @@ describe("uniformStickyAssignor", () => {
       ],
       partitionCounts: new Map([["t", 12]]),
     });
-    expect(result).toEqual(new Map([
-      ["a", [{ topic: "t", partitions: [0, 1, 2] }]],
-      ["b", [{ topic: "t", partitions: [4, 5, 6] }]],
-      ["c", [{ topic: "t", partitions: [8, 9, 10] }]],
-      ["d", [{ topic: "t", partitions: [3, 7, 11] }]],
-    ]));
+    expect(result).toEqual(
+      new Map([
+        ["a", [{ topic: "t", partitions: [0, 1, 2] }]],
+        ["b", [{ topic: "t", partitions: [4, 5, 6] }]],
+        ["c", [{ topic: "t", partitions: [8, 9, 10] }]],
+        ["d", [{ topic: "t", partitions: [3, 7, 11] }]],
+      ]),
+    );
   });
 
   it("drops partitions that no longer exist or are no longer subscribed, and claims twice-held ones once", () => {
     const result = uniformStickyAssignor({
       members: [
-        member("a", ["t"], [{ topic: "t", partitions: [0, 1, 9] }, { topic: "gone", partitions: [0] }]),
-        member("b", ["t", "u"], [{ topic: "t", partitions: [1, 2] }, { topic: "u", partitions: [0] }]),
+        member(
+          "a",
+          ["t"],
+          [
+            { topic: "t", partitions: [0, 1, 9] },
+            { topic: "gone", partitions: [0] },
+          ],
+        ),
+        member(
+          "b",
+          ["t", "u"],
+          [
+            { topic: "t", partitions: [1, 2] },
+            { topic: "u", partitions: [0] },
+          ],
+        ),
       ],
-      partitionCounts: new Map([["t", 4], ["u", 1]]),
+      partitionCounts: new Map([
+        ["t", 4],
+        ["u", 1],
+      ]),
     });
-    expect(result).toEqual(new Map([
-      ["a", [{ topic: "t", partitions: [0, 1, 3] }]],
-      ["b", [{ topic: "t", partitions: [2] }, { topic: "u", partitions: [0] }]],
-    ]));
+    expect(result).toEqual(
+      new Map([
+        ["a", [{ topic: "t", partitions: [0, 1, 3] }]],
+        [
+          "b",
+          [
+            { topic: "t", partitions: [2] },
+            { topic: "u", partitions: [0] },
+          ],
+        ],
+      ]),
+    );
   });
 
   it("balances mixed subscriptions as far as they allow", () => {
     const result = uniformStickyAssignor({
       members: [member("a", ["t", "u"]), member("b", ["t"]), member("c", ["v"])],
-      partitionCounts: new Map([["t", 3], ["u", 3], ["v", 1]]),
+      partitionCounts: new Map([
+        ["t", 3],
+        ["u", 3],
+        ["v", 1],
+      ]),
     });
     // u can only go to a; t then goes to b first.
-    expect(result).toEqual(new Map([
-      ["a", [{ topic: "u", partitions: [0, 1, 2] }]],
-      ["b", [{ topic: "t", partitions: [0, 1, 2] }]],
-      ["c", [{ topic: "v", partitions: [0] }]],
-    ]));
+    expect(result).toEqual(
+      new Map([
+        ["a", [{ topic: "u", partitions: [0, 1, 2] }]],
+        ["b", [{ topic: "t", partitions: [0, 1, 2] }]],
+        ["c", [{ topic: "v", partitions: [0] }]],
+      ]),
+    );
   });
 
   it("assigns nothing to members of missing topics and handles an empty group", () => {
@@ -106,7 +144,13 @@ describe("uniformStickyAssignor", () => {
           // ending on the larger quota.
           const kept = ids.reduce((sum, id, i) => {
             const mine = new Set(current[i]);
-            return sum + result.get(id)!.flatMap((x) => x.partitions).filter((p) => mine.has(p)).length;
+            return (
+              sum +
+              result
+                .get(id)!
+                .flatMap((x) => x.partitions)
+                .filter((p) => mine.has(p)).length
+            );
           }, 0);
           const base = Math.floor(partitions / n);
           const extra = partitions % n;
@@ -128,7 +172,12 @@ describe("uniformStickyAssignor", () => {
         fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 8 }),
         fc.tuple(fc.nat({ max: 9 }), fc.nat({ max: 9 }), fc.nat({ max: 9 })),
         (masks, counts) => {
-          const members = masks.map((mask, i) => member(`m-${i}`, topics.filter((_, t) => (mask & (1 << t)) !== 0)));
+          const members = masks.map((mask, i) =>
+            member(
+              `m-${i}`,
+              topics.filter((_, t) => (mask & (1 << t)) !== 0),
+            ),
+          );
           const result = uniformStickyAssignor({ members, partitionCounts: new Map(topics.map((t, i) => [t, counts[i]!])) });
           const size = (id: string): number => result.get(id)!.reduce((s, x) => s + x.partitions.length, 0);
           for (const a of members) {

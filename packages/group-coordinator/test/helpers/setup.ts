@@ -1,10 +1,4 @@
-import {
-  type Assignment,
-  type Assignor,
-  GroupCoordinator,
-  InMemoryOffsetStore,
-  ManualClock,
-} from "@minikafka/group-coordinator";
+import { type Assignment, type Assignor, GroupCoordinator, InMemoryOffsetStore, ManualClock } from "@minikafka/group-coordinator";
 
 export interface SetupOptions {
   readonly topics?: Record<string, number>;

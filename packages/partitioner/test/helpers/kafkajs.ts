@@ -7,9 +7,7 @@ const require = createRequire(import.meta.url);
  * KafkaJS's Java-compatible murmur2 (used by its DefaultPartitioner; the LegacyPartitioner has a different,
  * non-Java hash). Deep import through require: the file is plain CommonJS without types.
  */
-export const kafkajsMurmur2 = require("kafkajs/src/producer/partitioners/default/murmur2") as (
-  key: Buffer | string,
-) => number;
+export const kafkajsMurmur2 = require("kafkajs/src/producer/partitioners/default/murmur2") as (key: Buffer | string) => number;
 
 /**
  * Places keyed messages the way KafkaJS's public `Partitioners.DefaultPartitioner()` does, for a topic with
