@@ -64,6 +64,7 @@ export class PartitionLog implements AsyncDisposable {
   /** One past the last offset actually fsynced. Equals `hw` except under "never", where it lags. */
   private synced: number;
   private syncing = false;
+  private roundScheduled = false;
   private readonly syncWaiters: SyncWaiter[] = [];
   private readonly dataWaiters = new Set<DataWaiter>();
   private readonly dirtySegments = new Set<LogSegment>();
@@ -139,7 +140,8 @@ export class PartitionLog implements AsyncDisposable {
   async append(records: readonly RecordInput[]): Promise<AppendResult> {
     this.assertWritable();
     const baseOffset = this.nextOffset;
-    const batch = encodeBatch(records, baseOffset, this.settings.now());
+    // Scratch encoding is safe: the batch is written synchronously below and not referenced afterwards.
+    const batch = encodeBatch(records, baseOffset, this.settings.now(), true);
     const lastOffset = baseOffset + batch.recordCount - 1;
     let segment = this.active;
     try {
@@ -348,8 +350,12 @@ export class PartitionLog implements AsyncDisposable {
   ): Promise<{ bytes: number; nextOffset: number } | "bad-index"> {
     const end = segment.size;
     const { position: indexed, baseOffset: indexedBase } = segment.lookup(fromOffset);
-    // The indexed position may be up to an index interval (plus one batch) before the wanted offset.
-    let chunkSize = Math.min(FIRST_READ_CHUNK, byteBudget) + this.settings.indexIntervalBytes;
+    // Size the first read from the segment's average bytes per record, so that one read usually suffices,
+    // plus an index interval: the indexed position may be that far before the wanted offset.
+    const bytesPerRecord = segment.size / Math.max(1, segment.nextOffset - segment.baseOffset);
+    let chunkSize =
+      Math.min(Math.max(FIRST_READ_CHUNK, Math.ceil(recordBudget * bytesPerRecord * 1.1)), byteBudget, MAX_READ_CHUNK) +
+      this.settings.indexIntervalBytes;
     let filePos = indexed;
     let buf = await segment.read(filePos, Math.min(end - filePos, chunkSize));
     let i = 0;
@@ -420,7 +426,7 @@ export class PartitionLog implements AsyncDisposable {
     if (this.intervalTimer !== undefined || this.syncing) return;
     this.intervalTimer = setTimeout(() => {
       this.intervalTimer = undefined;
-      void this.runSyncRounds();
+      void this.runSyncRounds(true);
     }, this.settings.fsyncIntervalMs);
     this.intervalTimer.unref?.();
   }
@@ -431,22 +437,32 @@ export class PartitionLog implements AsyncDisposable {
     if (offset <= this.synced) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.syncWaiters.push({ offset, resolve, reject });
-      if (!this.syncing) void this.runSyncRounds();
+      if (!this.syncing && !this.roundScheduled) {
+        // Start an idle round on the next turn of the event loop, not now: every append made in this turn
+        // (typically the producers that the previous round just woke up) then shares its fsync.
+        this.roundScheduled = true;
+        setImmediate(() => {
+          this.roundScheduled = false;
+          void this.runSyncRounds(false);
+        });
+      }
     });
   }
 
   /**
    * Group commit: one round fsyncs every segment written since the last round (and the directory if a
    * segment was created), then releases every append it covered. Appends that arrive during a round
-   * wait for the next one, which starts as soon as this one ends.
+   * wait for the next one, which starts as soon as this one ends. With `always`, runs at least one round
+   * (the interval timer); otherwise only while someone waits.
    */
-  private async runSyncRounds(): Promise<void> {
+  private async runSyncRounds(always: boolean): Promise<void> {
     if (this.syncing) return;
     this.syncing = true;
     clearTimeout(this.intervalTimer);
     this.intervalTimer = undefined;
     try {
-      do {
+      for (let first = true; (first && always) || this.syncWaiters.length > 0; first = false) {
+        if (this.failure) break;
         const target = this.nextOffset;
         const segments = [...this.dirtySegments];
         this.dirtySegments.clear();
@@ -461,7 +477,7 @@ export class PartitionLog implements AsyncDisposable {
         let done = 0;
         while (done < waiters.length && waiters[done]!.offset <= target) done++;
         for (const waiter of waiters.splice(0, done)) waiter.resolve();
-      } while (this.syncWaiters.length > 0 && !this.failure);
+      }
     } catch (error) {
       this.fail(error);
     } finally {
