@@ -1,0 +1,73 @@
+import type { StoredRecord } from "@minikafka/log-store";
+import type { BrokerContext } from "./context.js";
+import { miniKafkaErrorCode } from "./errors.js";
+import type { WaitTarget } from "./long-poll.js";
+
+/** A partition of a topic. */
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** What one partition read gave, from the group's committed offset. */
+export interface CommittedRead extends TopicPartition {
+  records: StoredRecord[];
+}
+
+/** Reads of a group's partitions, and where to wait for more when they gave nothing. */
+export interface CommittedReads {
+  reads: CommittedRead[];
+  /** Every readable partition's next offset, for a long poll. */
+  waitTargets: WaitTarget[];
+}
+
+/**
+ * Reads each partition from the group's committed offset (the log start when nothing is committed or
+ * retention has passed it), in parallel, at most `maxRecords` / `maxBytes` per partition. Partitions that
+ * vanished meanwhile (topic deleted, shrunk by a delete and re-create) are skipped, as are partitions whose
+ * committed offset is not readable yet.
+ */
+export async function readFromCommitted(
+  ctx: BrokerContext,
+  groupId: string,
+  partitions: readonly TopicPartition[],
+  limits: { maxRecords?: number | undefined; maxBytes?: number | undefined },
+): Promise<CommittedReads> {
+  if (partitions.length === 0) return { reads: [], waitTargets: [] };
+  const topics = [...new Set(partitions.map((p) => p.topic))];
+  const committed = new Map<string, number>();
+  for (const { topic, partition, offset } of await ctx.coordinator.fetchOffsets(groupId, topics)) committed.set(`${partition}:${topic}`, offset);
+  const descriptions = new Map(topics.map((topic) => [topic, ctx.topics.describeIfExists(topic)]));
+  const waitTargets: WaitTarget[] = [];
+  const pending: Array<Promise<CommittedRead | undefined>> = [];
+  for (const { topic, partition } of partitions) {
+    const p = descriptions.get(topic)?.partitions[partition];
+    if (p === undefined) continue;
+    const offset = Math.max(committed.get(`${partition}:${topic}`) ?? p.logStartOffset, p.logStartOffset);
+    waitTargets.push({ topic, partition, offset });
+    if (offset >= p.highWatermark) continue;
+    pending.push(
+      ctx.store.read(topic, partition, offset, limits).then(
+        ({ records }) => ({ topic, partition, records }),
+        (error: unknown) => {
+          // Deleted, or retention moved the log start past the offset since we looked: nothing this time.
+          const code = miniKafkaErrorCode(error);
+          if (code === "UNKNOWN_TOPIC_OR_PARTITION" || code === "OFFSET_OUT_OF_RANGE") return undefined;
+          throw error;
+        },
+      ),
+    );
+  }
+  const reads = (await Promise.all(pending)).filter((r): r is CommittedRead => r !== undefined);
+  return { reads, waitTargets };
+}
+
+/** The partitions of an assignment, flattened (optionally only those of `topic`). */
+export function partitionsOf(assignment: ReadonlyArray<{ topic: string; partitions: readonly number[] }>, topic?: string): TopicPartition[] {
+  const out: TopicPartition[] = [];
+  for (const entry of assignment) {
+    if (topic !== undefined && entry.topic !== topic) continue;
+    for (const partition of entry.partitions) out.push({ topic: entry.topic, partition });
+  }
+  return out;
+}

@@ -1,0 +1,75 @@
+const MARKER: unique symbol = Symbol.for("minikafka.error");
+
+/**
+ * The fixed set of {@link BrokerError} codes: problems the broker itself detects at the HTTP boundary.
+ * Kafka's names where Kafka has the concept (the same names the leaf packages use).
+ *
+ * - `INVALID_REQUEST`: malformed JSON, wrong types, missing or unknown fields, bad query or path values.
+ * - `INVALID_TOPIC_NAME`: a topic name outside `[a-zA-Z0-9._-]{1,249}`, `.`/`..`, or reserved (`__*`, `.lock`).
+ * - `INVALID_PARTITIONS`: a partition count below 1 or absurdly large.
+ * - `INVALID_RECORD`: an empty record list, a malformed record, bad base64.
+ * - `INVALID_GROUP_ID`: an empty or too long group id, or one with control characters.
+ * - `UNKNOWN_TOPIC_OR_PARTITION`: a seed-compatible consumer call for a topic that does not exist.
+ * - `UNKNOWN_MEMBER_ID`: a seed-compatible ack from a consumer the broker does not know.
+ * - `REQUEST_TOO_LARGE`: the request body exceeds the broker's `maxBodyBytes`.
+ * - `NOT_FOUND`: no route for this method and path.
+ * - `BROKER_NOT_AVAILABLE`: the broker is shutting down (retriable: try again once it is back).
+ * - `INTERNAL_ERROR`: an unexpected failure (details are logged, not sent).
+ */
+export type BrokerErrorCode =
+  | "INVALID_REQUEST"
+  | "INVALID_TOPIC_NAME"
+  | "INVALID_PARTITIONS"
+  | "INVALID_RECORD"
+  | "INVALID_GROUP_ID"
+  | "UNKNOWN_TOPIC_OR_PARTITION"
+  | "UNKNOWN_MEMBER_ID"
+  | "REQUEST_TOO_LARGE"
+  | "NOT_FOUND"
+  | "BROKER_NOT_AVAILABLE"
+  | "INTERNAL_ERROR";
+
+const RETRIABLE: ReadonlySet<BrokerErrorCode> = new Set<BrokerErrorCode>(["BROKER_NOT_AVAILABLE"]);
+
+/**
+ * The one error class of `@minikafka/broker`, for problems found at the HTTP boundary. Errors of the leaf
+ * packages (`LogStoreError`, `PartitionerError`, `CoordinatorError`) pass through unchanged; all of them are
+ * turned into the same JSON envelope by one code → status table. Recognise it with {@link isBrokerError},
+ * which works across duplicated installs (where `instanceof` fails).
+ */
+export class BrokerError extends Error {
+  override readonly name = "BrokerError";
+  /** What went wrong, from a fixed set (see {@link BrokerErrorCode}). */
+  readonly code: BrokerErrorCode;
+  /** Whether the same request may succeed later. */
+  readonly retriable: boolean;
+  /** Marker shared by all minikafka errors; the value names the class. */
+  readonly [MARKER] = "BrokerError";
+
+  /**
+   * @param code - what went wrong
+   * @param message - lower-case, carrying the values involved
+   * @param options - standard `ErrorOptions` (`cause`)
+   */
+  constructor(code: BrokerErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.retriable = RETRIABLE.has(code);
+  }
+}
+
+/** True when `error` is a {@link BrokerError} from any copy of this package (checks the marker, not the prototype). */
+export function isBrokerError(error: unknown): error is BrokerError {
+  return typeof error === "object" && error !== null && (error as { [MARKER]?: unknown })[MARKER] === "BrokerError";
+}
+
+/**
+ * The `code` of any minikafka error (`BrokerError`, `LogStoreError`, `PartitionerError`,
+ * `CoordinatorError`, from any copy of those packages), recognised by the shared marker; `undefined` for
+ * anything else. Internal: the one way the broker inspects errors.
+ */
+export function miniKafkaErrorCode(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null || typeof (error as { [MARKER]?: unknown })[MARKER] !== "string") return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" ? code : undefined;
+}

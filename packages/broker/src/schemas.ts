@@ -1,0 +1,316 @@
+// Every input the broker accepts, and every answer it gives, as typebox schemas. Validators are
+// compiled once (see validate.ts); /openapi.json is generated from these same objects (see openapi.ts).
+//
+// `x-error-code` names the error code a violation of that part of a schema answers with (the deepest
+// annotation on the failing path wins; none means INVALID_REQUEST), so that a bad topic name says
+// INVALID_TOPIC_NAME wherever it appears.
+import { Type, type Static, type TSchema } from "typebox";
+
+/** The schema keyword naming the error code for violations below it. */
+export const ERROR_CODE_KEYWORD = "x-error-code";
+/** The schema keyword giving a readable message for a `pattern` violation. */
+export const PATTERN_MESSAGE_KEYWORD = "x-pattern-message";
+
+const MAX_INT32 = 2_147_483_647;
+
+// Kafka's rule [a-zA-Z0-9._-]{1,249}, minus "." and "..", and minus names log-store reserves ("__*", ".lock").
+// The topic is a directory name: this pattern is what keeps every file inside the data directory.
+const TOPIC_NAME_PATTERN = "^(?!\\.\\.?$)(?!__)(?!\\.lock$)[a-zA-Z0-9._-]+$";
+// C0 and C1 control characters and DEL are refused (the coordinator's rule for ids).
+const NO_CONTROL_CHARACTERS = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$";
+
+/** A topic name: a directory name, hence the strict rule. */
+export const TopicName = Type.String({
+  minLength: 1,
+  maxLength: 249,
+  pattern: TOPIC_NAME_PATTERN,
+  description: "Kafka's rule `[a-zA-Z0-9._-]{1,249}`, not `.` or `..`, not starting with `__`, not `.lock`",
+  [ERROR_CODE_KEYWORD]: "INVALID_TOPIC_NAME",
+  [PATTERN_MESSAGE_KEYWORD]: 'may only contain a-z, A-Z, 0-9, ".", "_" and "-", must not be "." or "..", and must not start with "__" or be ".lock"',
+});
+
+/** A consumer group id (never a path: log-store hashes it). */
+export const GroupId = Type.String({
+  minLength: 1,
+  maxLength: 249,
+  pattern: NO_CONTROL_CHARACTERS,
+  description: "1 to 249 characters, no control characters",
+  [ERROR_CODE_KEYWORD]: "INVALID_GROUP_ID",
+  [PATTERN_MESSAGE_KEYWORD]: "must not contain control characters",
+});
+
+/** Member ids, instance ids and seed consumer ids. */
+export const MemberId = Type.String({
+  minLength: 1,
+  maxLength: 249,
+  pattern: NO_CONTROL_CHARACTERS,
+  [PATTERN_MESSAGE_KEYWORD]: "must not contain control characters",
+});
+
+/** A number of partitions for a new or grown topic. */
+export const PartitionCount = Type.Integer({
+  minimum: 1,
+  maximum: 100_000,
+  description: "number of partitions (the store may impose a lower limit, 1000 by default)",
+  [ERROR_CODE_KEYWORD]: "INVALID_PARTITIONS",
+});
+
+/** A partition number. */
+export const Partition = Type.Integer({ minimum: 0, maximum: MAX_INT32, description: "0-based partition number" });
+/** An offset in a partition. */
+export const Offset = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: "0-based offset in a partition" });
+/** How bytes travel in JSON. */
+export const Encoding = Type.Union([Type.Literal("utf8"), Type.Literal("base64")], {
+  description: "how keys, values and header values are written in JSON: UTF-8 text (default) or base64 bytes",
+});
+
+const Bytes = Type.Union([Type.String(), Type.Null()]);
+
+/** Per-topic log settings (`LogStore` validates the values further). */
+export const LogConfig = Type.Object(
+  {
+    segmentBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: MAX_INT32 })),
+    indexIntervalBytes: Type.Optional(Type.Integer({ minimum: 1 })),
+    retentionMs: Type.Optional(Type.Integer({ minimum: 0 })),
+    retentionBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false, description: "per-topic overrides of the store's log settings" },
+);
+
+// ---------------------------------------------------------------------------------------------------
+// Path parameters and query strings (strings on the wire; integer fields are converted before checking).
+
+/** Path `:topic`. */
+export const TopicParams = Type.Object({ topic: TopicName });
+/** Path `:topic/partitions/:partition`. */
+export const PartitionParams = Type.Object({ topic: TopicName, partition: Partition });
+/** Path `:group`. */
+export const GroupParams = Type.Object({ group: GroupId });
+/** Path `:group/members/:member`. */
+export const MemberParams = Type.Object({ group: GroupId, member: MemberId });
+
+const Limits = {
+  maxRecords: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: "at most this many records (default 500)" })),
+  maxBytes: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 64 * 1024 * 1024, description: "about this many stored bytes at most (default 1 MiB)" }),
+  ),
+  waitMs: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: MAX_INT32, description: "long poll: wait up to this many ms for data (capped by the broker)" }),
+  ),
+  encoding: Type.Optional(Encoding),
+};
+
+/** Query of a partition fetch. */
+export const FetchQuery = Type.Object({ offset: Offset, ...Limits });
+/** Query of a group member's fetch. */
+export const MemberFetchQuery = Type.Object(Limits);
+
+// ---------------------------------------------------------------------------------------------------
+// Request bodies.
+
+/** Body of `POST /v1/topics`. */
+export const CreateTopicBody = Type.Object(
+  { name: TopicName, partitions: PartitionCount, config: Type.Optional(LogConfig) },
+  { additionalProperties: false },
+);
+
+/** Body of `POST /v1/topics/:topic/partitions`. */
+export const AddPartitionsBody = Type.Object(
+  { count: Type.Integer({ ...PartitionCount, description: "the new total number of partitions (grow only)" }) },
+  { additionalProperties: false },
+);
+
+/** One record to produce. */
+export const ProduceRecord = Type.Object(
+  {
+    key: Type.Optional(Bytes),
+    value: Bytes,
+    headers: Type.Optional(Type.Record(Type.String(), Bytes)),
+    partition: Type.Optional(Partition),
+    timestamp: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: "create time, ms since the epoch" })),
+  },
+  { additionalProperties: false, [ERROR_CODE_KEYWORD]: "INVALID_RECORD" },
+);
+
+/** Body of `POST /v1/topics/:topic/records`. */
+export const ProduceBody = Type.Object(
+  {
+    records: Type.Array(ProduceRecord, { minItems: 1, maxItems: 100_000, [ERROR_CODE_KEYWORD]: "INVALID_RECORD" }),
+    encoding: Type.Optional(Encoding),
+  },
+  { additionalProperties: false },
+);
+
+/** Partitions of one topic. */
+export const TopicPartitions = Type.Object(
+  { topic: TopicName, partitions: Type.Array(Partition, { maxItems: 100_000 }) },
+  { additionalProperties: false },
+);
+/** A set of partitions: one entry per topic. */
+export const Assignment = Type.Array(TopicPartitions, { maxItems: 10_000 });
+
+/** Body of a group join. */
+export const JoinBody = Type.Object(
+  {
+    topics: Type.Array(TopicName, { minItems: 1, maxItems: 1000 }),
+    instanceId: Type.Optional(MemberId),
+  },
+  { additionalProperties: false },
+);
+
+/** A member epoch in a request (0 means joining, which is its own route). */
+export const MemberEpoch = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+
+/** Body of a heartbeat. */
+export const HeartbeatBody = Type.Object({ memberEpoch: MemberEpoch, ownedPartitions: Assignment }, { additionalProperties: false });
+
+/** Body of an offset commit. */
+export const CommitBody = Type.Object(
+  {
+    memberId: MemberId,
+    memberEpoch: MemberEpoch,
+    offsets: Type.Array(Type.Object({ topic: TopicName, partition: Partition, offset: Offset }, { additionalProperties: false }), {
+      minItems: 1,
+      maxItems: 100_000,
+    }),
+  },
+  { additionalProperties: false },
+);
+
+// ---------------------------------------------------------------------------------------------------
+// Seed-compatible routes (query parameters as in the tutorial's FastAPI server).
+
+/** Seed API: query of topic creation. */
+export const CompatCreateQuery = Type.Object({ num_partitions: Type.Optional(PartitionCount) });
+/** Seed API: query of a send. */
+export const CompatProduceQuery = Type.Object({ message: Type.String(), key: Type.Optional(Type.String()) });
+/** Seed API: path of a subscribe. */
+export const CompatSubscribeParams = Type.Object({ topic: TopicName, group: GroupId });
+/** Seed API: query of a subscribe. */
+export const CompatConsumerQuery = Type.Object({ consumer_id: MemberId });
+/** Seed API: query of a poll. */
+export const CompatPollQuery = Type.Object({ consumer_id: MemberId, group_id: GroupId });
+/** Seed API: path of an ack. */
+export const CompatAckParams = Type.Object({ topic: TopicName, offset: Offset });
+/** Seed API: query of an ack. */
+export const CompatAckQuery = Type.Object({ consumer_id: MemberId, partition_id: Partition });
+
+// ---------------------------------------------------------------------------------------------------
+// Answers (for the OpenAPI document).
+
+/** The error envelope every failing route answers with. */
+export const ErrorEnvelope = Type.Object({
+  error: Type.Object({ code: Type.String(), message: Type.String(), retriable: Type.Boolean() }),
+});
+
+/** One partition's offsets and size. */
+export const PartitionDescription = Type.Object({
+  partition: Partition,
+  logStartOffset: Offset,
+  logEndOffset: Offset,
+  highWatermark: Type.Integer({ description: "one past the last durable offset: readers see offsets below it" }),
+  sizeBytes: Type.Integer(),
+});
+
+/** A topic as described by the topic routes. */
+export const TopicDescription = Type.Object({
+  name: TopicName,
+  config: LogConfig,
+  createdAt: Type.Integer({ description: "ms since the epoch" }),
+  partitions: Type.Array(PartitionDescription),
+});
+
+/** Answer of `GET /v1/topics`. */
+export const TopicList = Type.Object({ topics: Type.Array(TopicDescription) });
+
+/** Answer of a produce. */
+export const ProduceResult = Type.Object({
+  offsets: Type.Array(Type.Object({ partition: Partition, offset: Offset }), { description: "one per record, in request order" }),
+});
+
+/** A record as fetched. */
+export const FetchedRecord = Type.Object({
+  offset: Offset,
+  timestamp: Type.Integer(),
+  key: Bytes,
+  value: Bytes,
+  headers: Type.Record(Type.String(), Bytes),
+});
+
+/** Answer of a partition fetch. */
+export const FetchResult = Type.Object({
+  records: Type.Array(FetchedRecord),
+  nextOffset: Offset,
+  highWatermark: Offset,
+  logStartOffset: Offset,
+});
+
+/** Answer of a group member's fetch. */
+export const MemberFetchResult = Type.Object({
+  records: Type.Array(Type.Object({ topic: TopicName, partition: Partition, ...FetchedRecord.properties })),
+});
+
+const HeartbeatFields = {
+  memberEpoch: Type.Integer(),
+  assignment: Assignment,
+  heartbeatIntervalMs: Type.Integer(),
+  revokingPartitions: Assignment,
+  pendingPartitions: Assignment,
+};
+/** Answer of a heartbeat. */
+export const HeartbeatResult = Type.Object(HeartbeatFields);
+/** Answer of a join. */
+export const JoinResult = Type.Object({ memberId: MemberId, ...HeartbeatFields });
+
+/** One group in `GET /v1/groups`. */
+export const GroupListing = Type.Object({ groupId: GroupId, state: Type.String(), groupEpoch: Type.Integer(), memberCount: Type.Integer() });
+/** Answer of `GET /v1/groups`. */
+export const GroupList = Type.Object({ groups: Type.Array(GroupListing) });
+
+/** Answer of `GET /v1/groups/:group`. */
+export const GroupDescription = Type.Object({
+  groupId: GroupId,
+  state: Type.String({ description: "empty | assigning | reconciling | stable" }),
+  groupEpoch: Type.Integer(),
+  assignmentEpoch: Type.Integer(),
+  members: Type.Array(
+    Type.Object({
+      memberId: MemberId,
+      instanceId: Type.Union([MemberId, Type.Null()]),
+      memberEpoch: Type.Integer(),
+      topics: Type.Array(TopicName),
+      assignment: Assignment,
+      revokingPartitions: Assignment,
+      pendingPartitions: Assignment,
+      targetAssignment: Assignment,
+      lastHeartbeatMs: Type.Integer(),
+      state: Type.String(),
+    }),
+  ),
+  offsets: Type.Array(
+    Type.Object({
+      topic: TopicName,
+      partition: Partition,
+      committedOffset: Type.Union([Offset, Type.Null()]),
+      highWatermark: Offset,
+      lag: Type.Integer({ description: "highWatermark − committed offset (from logStartOffset when nothing is committed)" }),
+    }),
+  ),
+});
+
+/** Seed API: answer of a send. */
+export const CompatProduceResult = Type.Object({ message_offset: Offset, partition_id: Partition });
+/** Seed API: answer of a subscribe. */
+export const CompatSubscribeResult = Type.Object({ assigned_partitions: Type.Array(Partition) });
+/** Seed API: answer of a poll. */
+export const CompatMessages = Type.Array(Type.Object({ message_offset: Offset, data: Bytes, partition_id: Partition }));
+/** Seed API: answer of an ack. */
+export const CompatAckResult = Type.Object({ status: Type.Literal("ok") });
+/** Seed API: FastAPI's error shape, for a consumer without partitions. */
+export const CompatDetail = Type.Object({ detail: Type.String() });
+
+/** Answer of `/healthz` and `/readyz`. */
+export const Status = Type.Object({ status: Type.String() });
+
+/** Re-exported for the routes: the static type of a schema. */
+export type { Static, TSchema };

@@ -1,0 +1,155 @@
+import type { MiddlewareHandler } from "hono";
+import { validator } from "hono/validator";
+import type { Static, TObject, TSchema } from "typebox";
+import { Compile, type Validator } from "typebox/compile";
+import type { TLocalizedValidationError } from "typebox/error";
+import { BrokerError, type BrokerErrorCode } from "./errors.js";
+import { ERROR_CODE_KEYWORD, PATTERN_MESSAGE_KEYWORD } from "./schemas.js";
+
+const compiled = new WeakMap<TSchema, Validator>();
+
+/** The compiled validator of `schema`, compiled on first use and reused afterwards. */
+function validatorOf(schema: TSchema): Validator {
+  let v = compiled.get(schema);
+  if (v === undefined) {
+    v = Compile(schema) as Validator;
+    compiled.set(schema, v);
+  }
+  return v;
+}
+
+type Where = "body" | "query" | "path";
+
+/**
+ * Checks `value` against `schema`; returns it typed, or throws a {@link BrokerError} whose code is the
+ * schema's `x-error-code` annotation nearest the failing part (default `INVALID_REQUEST`) and whose message
+ * names the field, the rule and the value.
+ */
+export function parseWith<S extends TSchema>(schema: S, value: unknown, where: Where): Static<S> {
+  const v = validatorOf(schema);
+  if (v.Check(value)) return value as Static<S>;
+  throw validationError(schema, v.Errors(value), value, where);
+}
+
+/** Body middleware: parses the body as JSON whatever its content type, then validates it. */
+export function jsonBody<S extends TSchema>(schema: S): MiddlewareHandler<any, string, { in: { json: Static<S> }; out: { json: Static<S> } }> {
+  validatorOf(schema);
+  return async (c, next) => {
+    const text = await c.req.text();
+    if (text.length === 0) throw new BrokerError("INVALID_REQUEST", "request body is empty; expected a JSON object");
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new BrokerError("INVALID_REQUEST", `malformed JSON in request body: ${lowerFirst(truncate((error as Error).message, 200))}`);
+    }
+    c.req.addValidatedData("json", parseWith(schema, value, "body") as object);
+    await next();
+  };
+}
+
+/** Query middleware: converts integer fields from their string form, then validates. Unknown parameters are ignored. */
+export function query<S extends TObject>(schema: S) {
+  validatorOf(schema);
+  return validator("query", (value) => parseWith(schema, coerce(schema, value), "query"));
+}
+
+/** Path-parameter middleware: converts integer fields from their string form, then validates. */
+export function params<S extends TObject>(schema: S) {
+  validatorOf(schema);
+  return validator("param", (value) => parseWith(schema, coerce(schema, value as Record<string, string>), "path"));
+}
+
+const INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
+
+/** Query strings and path parameters are strings: turn the ones the schema wants as integers into numbers. */
+function coerce(schema: TObject, raw: Record<string, string | string[]>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const properties = schema.properties as Record<string, { type?: unknown }>;
+  for (const key of Object.keys(properties)) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) throw new BrokerError("INVALID_REQUEST", `${where(key)} is given ${value.length} times; give it once`);
+    out[key] = properties[key]!.type === "integer" && INTEGER.test(value) ? Number(value) : value;
+  }
+  return out;
+}
+
+const where = (key: string) => `parameter ${key}`;
+
+function validationError(schema: TSchema, errors: TLocalizedValidationError[], value: unknown, at: Where): BrokerError {
+  const first = errors.find((e) => e.keyword !== "boolean") ?? errors[0];
+  if (first === undefined) return new BrokerError("INVALID_REQUEST", `invalid ${at}`);
+  let message = first.message;
+  if (first.schemaPath.includes("/anyOf/")) {
+    // "must be string or must be null" reads better than the first alternative alone.
+    const alternatives = errors.filter((e) => e.instancePath === first.instancePath && e.keyword !== "anyOf");
+    message = alternatives.every((e) => e.keyword === "const")
+      ? `must be one of ${alternatives.map((e) => JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)).join(", ")}`
+      : [...new Set(alternatives.map((e) => e.message))].join(" or ");
+  } else if (first.keyword === "pattern") {
+    const readable = schemaAt(schema, first.schemaPath)?.[PATTERN_MESSAGE_KEYWORD];
+    if (typeof readable === "string") message = readable;
+  } else if (first.keyword === "additionalProperties") {
+    const names = (first.params as { additionalProperties: string[] }).additionalProperties;
+    message = `has unknown field${names.length > 1 ? "s" : ""} ${names.map((n) => JSON.stringify(truncate(n, 50))).join(", ")}`;
+  }
+  const field = describeField(at, first.instancePath);
+  const got = first.keyword === "required" || first.keyword === "additionalProperties" ? "" : `, got ${show(pointer(value, first.instancePath))}`;
+  return new BrokerError(errorCode(schema, first.schemaPath), `${field} ${message}${got}`);
+}
+
+/** The deepest `x-error-code` annotation on the schema path (`#/properties/records/items/...`). */
+function errorCode(schema: TSchema, schemaPath: string): BrokerErrorCode {
+  let code: unknown = (schema as Record<string, unknown>)[ERROR_CODE_KEYWORD];
+  let node: unknown = schema;
+  for (const segment of schemaPath.split("/").slice(1)) {
+    node = (node as Record<string, unknown> | undefined)?.[decodePointer(segment)];
+    if (typeof node !== "object" || node === null) break;
+    const annotated = (node as Record<string, unknown>)[ERROR_CODE_KEYWORD];
+    if (typeof annotated === "string") code = annotated;
+  }
+  return (typeof code === "string" ? code : "INVALID_REQUEST") as BrokerErrorCode;
+}
+
+function schemaAt(schema: TSchema, schemaPath: string): Record<string, unknown> | undefined {
+  let node: unknown = schema;
+  for (const segment of schemaPath.split("/").slice(1)) node = (node as Record<string, unknown> | undefined)?.[decodePointer(segment)];
+  return typeof node === "object" && node !== null ? (node as Record<string, unknown>) : undefined;
+}
+
+function describeField(at: Where, instancePath: string): string {
+  const segments = instancePath.split("/").slice(1).map(decodePointer);
+  if (at === "body") {
+    if (segments.length === 0) return "request body";
+    const path = segments.map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : i === 0 ? s : `.${s}`)).join("");
+    return `body field ${path}`;
+  }
+  const kind = at === "query" ? "query parameter" : "path parameter";
+  return segments.length === 0 ? `${kind}s` : `${kind} ${segments[0]}`;
+}
+
+function pointer(value: unknown, instancePath: string): unknown {
+  let node = value;
+  for (const segment of instancePath.split("/").slice(1)) {
+    if (typeof node !== "object" || node === null) return undefined;
+    node = (node as Record<string, unknown>)[decodePointer(segment)];
+  }
+  return node;
+}
+
+const decodePointer = (segment: string) => segment.replace(/~1/g, "/").replace(/~0/g, "~");
+
+function show(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (typeof value === "string") return JSON.stringify(truncate(value, 60));
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === "object" && value !== null) return "an object";
+  return String(value);
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
+}
+
+const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
