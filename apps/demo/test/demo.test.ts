@@ -1,0 +1,90 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { startBroker } from "@minikafka/broker";
+import { afterEach, describe, expect, it } from "vitest";
+import { runSeedScenario } from "../src/seed-scenario.js";
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), "minikafka-demo-test-"));
+  dirs.push(dir);
+  return dir;
+};
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the tutorial's scenario", () => {
+  it("delivers all 60 round-robin messages exactly once to the group, in order per partition", async () => {
+    const broker = await startBroker({ host: "127.0.0.1", port: 0, dataDir: tempDir() });
+    const lines: string[] = [];
+    try {
+      const received = await runSeedScenario(broker.url, (line) => lines.push(line));
+      // Round-robin over 3 partitions: offsets 0..19 on each.
+      const sent = lines.filter((l) => l.startsWith("Message sent"));
+      expect(sent).toHaveLength(60);
+      expect(sent.slice(0, 4)).toEqual([
+        "Message sent with offset: 0, to partition 0",
+        "Message sent with offset: 0, to partition 1",
+        "Message sent with offset: 0, to partition 2",
+        "Message sent with offset: 1, to partition 0",
+      ]);
+      // The first consumer is alone in the group while it polls, so it owns all three partitions and
+      // drains them; the group's offsets are committed, so the later members find nothing left.
+      expect(received.map((r) => r.length)).toEqual([60, 0, 0]);
+      const all = received.flat();
+      expect(new Set(all).size).toBe(60);
+      for (const partition of [0, 1, 2]) {
+        const offsets = all.filter((r) => r.startsWith(`${partition}:`)).map((r) => Number(r.split(":")[1]));
+        expect(offsets).toEqual(Array.from({ length: 20 }, (_, i) => i));
+      }
+      expect(all).toContain("1:0:Hello, Mini Kafka! -- 1");
+      expect(lines.at(-1)).toBe("\nExample finished.");
+      // Running it again continues from the group's committed offsets: only the 60 new messages.
+      const again = await runSeedScenario(broker.url, () => undefined);
+      expect(
+        again
+          .flat()
+          .map((r) => Number(r.split(":")[1]))
+          .sort((a, b) => a - b),
+      ).toEqual(Array.from({ length: 60 }, (_, i) => 20 + Math.floor(i / 3)));
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
+describe("pnpm start", () => {
+  it("serves on the given port, reports URL and data dir, and shuts down cleanly on SIGTERM", async () => {
+    const dataDir = join(tempDir(), "data");
+    const require = createRequire(import.meta.url);
+    const tsx = pathToFileURL(require.resolve("tsx/esm")).href;
+    const start = fileURLToPath(new URL("../src/start.ts", import.meta.url));
+    const child = spawn(process.execPath, ["--import", tsx, "--conditions=@minikafka/source", start, "--port", "0", "--data-dir", dataDir], {
+      stdio: "pipe",
+    });
+    let output = "";
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on("data", (chunk) => {
+        output += String(chunk);
+        const match = /listening on (http:\/\/\S+)/.exec(output);
+        if (match && output.includes("data directory:")) resolve(match[1]!);
+      });
+      child.stderr.on("data", (chunk) => (output += String(chunk)));
+      child.once("exit", (code) => reject(new Error(`exited early (${code}): ${output}`)));
+    });
+    expect(output).toContain(`data directory: ${dataDir}`);
+    const health = await fetch(`${url}/healthz`);
+    expect(health.status).toBe(200);
+    await health.body?.cancel();
+    expect(existsSync(join(dataDir, ".lock"))).toBe(true);
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(existsSync(join(dataDir, ".lock"))).toBe(false); // the store was closed, not abandoned
+  }, 30_000);
+});
