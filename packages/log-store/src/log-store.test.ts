@@ -316,6 +316,21 @@ describe("LogStore data directory lock", () => {
     expect(await codeOf(() => LogStore.open({ dataDir: tempDir(), segmentBytes: 1.5 }))).toBe("INVALID_REQUEST");
   });
 
+  it("gives back headers whose names are Object.prototype members", async () => {
+    const store = await LogStore.open({ dataDir: tempDir() });
+    await store.createTopic("t", { partitions: 1 });
+    const headers = JSON.parse('{"__proto__":"p","constructor":"c","toString":"t"}') as Record<string, string>;
+    await store.append("t", 0, [{ value: "v", headers }]);
+    const [record] = (await store.read("t", 0, 0)).records;
+    expect(Object.keys(record!.headers)).toEqual(["__proto__", "constructor", "toString"]);
+    expect(Object.entries(record!.headers).map(([k, v]) => [k, text(v)])).toEqual([
+      ["__proto__", "p"],
+      ["constructor", "c"],
+      ["toString", "t"],
+    ]);
+    await store.close();
+  });
+
   it("returns bytes for string and binary data alike", async () => {
     const store = await LogStore.open({ dataDir: tempDir() });
     await store.createTopic("t", { partitions: 1 });

@@ -354,7 +354,8 @@ export function decodeRecords(
       const headerCount = readVarint(buf);
       let headers = EMPTY_HEADERS;
       if (headerCount > 0) {
-        const h: Record<string, Uint8Array | null> = {};
+        // No prototype: a header may be named "__proto__" (or "constructor") and must come back as an own key.
+        const h: Record<string, Uint8Array | null> = Object.create(null);
         for (let j = 0; j < headerCount; j++) {
           const name = readBytes(buf);
           h[name === null ? "" : textDecoder.decode(name)] = readBytes(buf);
