@@ -9,7 +9,6 @@ import type {
   AppendResult,
   DurabilityOptions,
   LogConfig,
-  LogStoreMetrics,
   PartitionDescription,
   ReadOptions,
   ReadResult,

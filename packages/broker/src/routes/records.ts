@@ -1,7 +1,6 @@
 import type { RecordHeadersInput, RecordInput } from "@minikafka/log-store";
 import { Hono } from "hono";
 import type { BrokerContext } from "../context.js";
-import { BrokerError } from "../errors.js";
 import { base64Bytes, recordToJson, utf8Bytes, type Encoding, type RecordJson } from "../encoding.js";
 import { waitForAny } from "../long-poll.js";
 import { FetchQuery, PartitionParams, ProduceBody, TopicParams, type Static } from "../schemas.js";
