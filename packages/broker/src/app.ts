@@ -45,8 +45,10 @@ export function buildBrokerApp(ctx: BrokerContext): Hono {
     const route = matchedRoutes(c).at(-1);
     ctx.metrics.countRequest(c.req.method, route !== undefined && route.method !== "ALL" ? route.path : "unmatched", c.res.status);
   });
+  // Only the /v1 routes read a body. Elsewhere the check would cost more than the request: touching
+  // `c.req.raw.body` makes @hono/node-server build a full Request with a body stream.
   app.use(
-    "*",
+    "/v1/*",
     bodyLimit({
       maxSize: ctx.maxBodyBytes,
       onError: () => {

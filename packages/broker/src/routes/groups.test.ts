@@ -177,6 +177,34 @@ describe("consumer group routes", () => {
     expect(metrics).toContain("minikafka_group_rebalances_total 1");
   });
 
+  it("caps a member fetch at maxRecords across all of its partitions", async () => {
+    const t = await setup();
+    const m = await join(t, "g");
+    expect(flat(m.owned)).toEqual(["t-0", "t-1", "t-2", "t-3"]);
+    for (let p = 0; p < 4; p++) {
+      await t.call("POST", "/v1/topics/t/records", { records: [0, 1, 2].map((i) => ({ value: `p${p}-${i}`, partition: p })) });
+    }
+    // 4 partitions share maxRecords=5: 2 each are read, and the answer is trimmed to exactly 5.
+    const answer = await t.call("GET", `/v1/groups/g/members/${m.id}/records?maxRecords=5`);
+    expect(answer.status).toBe(200);
+    expect(answer.body.records.map((r: { partition: number; value: string }) => `${r.partition}:${r.value}`)).toEqual([
+      "0:p0-0",
+      "0:p0-1",
+      "1:p1-0",
+      "1:p1-1",
+      "2:p2-0",
+    ]);
+    expect(answer.body.records[0]).toEqual({
+      topic: "t",
+      partition: 0,
+      offset: 0,
+      timestamp: expect.any(Number),
+      key: null,
+      value: "p0-0",
+      headers: {},
+    });
+  });
+
   it("long-polls a member's partitions until a record arrives", async () => {
     const t = await setup();
     const a = await join(t, "g");

@@ -2,7 +2,7 @@ import type { GroupDescription } from "@minikafka/group-coordinator";
 import { Hono } from "hono";
 import { partitionsOf, readFromCommitted, type CommittedReads } from "../committed-reader.js";
 import type { BrokerContext } from "../context.js";
-import { recordToJson } from "../encoding.js";
+import { JsonBytes, writeRecordsJson } from "../encoding.js";
 import { miniKafkaErrorCode } from "../errors.js";
 import { groupLag } from "../group-lag.js";
 import { waitForAny } from "../long-poll.js";
@@ -49,17 +49,17 @@ export function groupRoutes(ctx: BrokerContext): Hono {
           result = await readFromCommitted(ctx, group, partitionsOf(coordinator.describeMember(group, member).assignment), limits);
         }
       }
-      const bytes = { out: 0 };
-      const records = [];
-      let count = 0;
+      const body = new JsonBytes().ascii('{"records":[');
+      let remaining = maxRecords;
       for (const { topic, partition, records: stored } of result.reads) {
-        for (const record of stored) {
-          if (count++ === maxRecords) break;
-          records.push({ topic, partition, ...recordToJson(record, encoding, bytes) });
-        }
+        if (remaining === 0) break;
+        // Topic names are [a-zA-Z0-9._-]: plain ASCII, no escaping needed.
+        const prefix = `"topic":"${topic}","partition":${partition},`;
+        const written = writeRecordsJson(body, stored, encoding, { prefix, limit: remaining, first: remaining === maxRecords });
+        remaining -= written.count;
+        ctx.metrics.recordBytesOut += written.bytes;
       }
-      ctx.metrics.recordBytesOut += bytes.out;
-      return c.json({ records });
+      return c.body(body.ascii("]}").bytes(), 200, { "content-type": "application/json" });
     })
     .post("/v1/groups/:group/offsets", params(GroupParams), jsonBody(CommitBody), async (c) => {
       await coordinator.commitOffsets(c.req.valid("param").group, c.req.valid("json"));

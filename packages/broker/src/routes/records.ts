@@ -1,7 +1,7 @@
 import type { RecordHeadersInput, RecordInput } from "@minikafka/log-store";
 import { Hono } from "hono";
 import type { BrokerContext } from "../context.js";
-import { base64Bytes, recordToJson, utf8Bytes, type Encoding, type RecordJson } from "../encoding.js";
+import { JsonBytes, base64Bytes, utf8Bytes, writeRecordsJson, type Encoding } from "../encoding.js";
 import { waitForAny } from "../long-poll.js";
 import { FetchQuery, PartitionParams, ProduceBody, TopicParams, type Static } from "../schemas.js";
 import { jsonBody, params, query } from "../validate.js";
@@ -26,13 +26,15 @@ export function recordRoutes(ctx: BrokerContext): Hono {
         const waited = await waitForAny(store, [{ topic, partition, offset }], Math.min(waitMs, ctx.maxWaitMs), [c.req.raw.signal, ctx.shutdown]);
         if (waited) result = await store.read(topic, partition, offset, limits);
       }
-      const bytes = { out: 0 };
-      const out: RecordJson[] = new Array(result.records.length);
-      for (let i = 0; i < out.length; i++) out[i] = recordToJson(result.records[i]!, encoding, bytes);
-      ctx.metrics.recordBytesOut += bytes.out;
-      return c.json({ records: out, nextOffset: result.nextOffset, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset });
+      const body = new JsonBytes().ascii('{"records":[');
+      ctx.metrics.recordBytesOut += writeRecordsJson(body, result.records, encoding).bytes;
+      const { nextOffset, highWatermark, logStartOffset } = result;
+      body.ascii(`],"nextOffset":${nextOffset},"highWatermark":${highWatermark},"logStartOffset":${logStartOffset}}`);
+      return c.body(body.bytes(), 200, JSON_HEADERS);
     });
 }
+
+const JSON_HEADERS = { "content-type": "application/json" };
 
 /**
  * Places every record on a partition (explicit partition > murmur2 of the key > the default keyless
