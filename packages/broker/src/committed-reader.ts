@@ -1,6 +1,6 @@
 import type { StoredRecord } from "@minikafka/log-store";
 import type { BrokerContext } from "./context.js";
-import { miniKafkaErrorCode } from "./errors.js";
+import { BrokerError, miniKafkaErrorCode } from "./errors.js";
 import type { WaitTarget } from "./long-poll.js";
 
 /** A partition of a topic. */
@@ -26,24 +26,36 @@ export interface CommittedReads {
  * retention has passed it), in parallel, at most `maxRecords` / `maxBytes` per partition. Partitions that
  * vanished meanwhile (topic deleted, shrunk by a delete and re-create) are skipped, as are partitions whose
  * committed offset is not readable yet.
+ *
+ * `positions` (keyed by {@link positionKey}) overrides the committed offset of the partitions it names:
+ * a consumer that tracks its own position can fetch the next batch before its commit of the last one has
+ * completed. A position past the high watermark is `OFFSET_OUT_OF_RANGE`; one below the log start reads
+ * from the log start, as a committed offset would.
  */
 export async function readFromCommitted(
   ctx: BrokerContext,
   groupId: string,
   partitions: readonly TopicPartition[],
   limits: { maxRecords?: number | undefined; maxBytes?: number | undefined },
+  positions?: ReadonlyMap<string, number>,
 ): Promise<CommittedReads> {
   if (partitions.length === 0) return { reads: [], waitTargets: [] };
   const topics = [...new Set(partitions.map((p) => p.topic))];
   const committed = new Map<string, number>();
-  for (const { topic, partition, offset } of await ctx.coordinator.fetchOffsets(groupId, topics)) committed.set(`${partition}:${topic}`, offset);
+  for (const { topic, partition, offset } of await ctx.coordinator.fetchOffsets(groupId, topics))
+    committed.set(positionKey(topic, partition), offset);
   const descriptions = new Map(topics.map((topic) => [topic, ctx.topics.describeIfExists(topic)]));
   const waitTargets: WaitTarget[] = [];
   const pending: Array<Promise<CommittedRead | undefined>> = [];
   for (const { topic, partition } of partitions) {
     const p = descriptions.get(topic)?.partitions[partition];
     if (p === undefined) continue;
-    const offset = Math.max(committed.get(`${partition}:${topic}`) ?? p.logStartOffset, p.logStartOffset);
+    const key = positionKey(topic, partition);
+    const position = positions?.get(key);
+    if (position !== undefined && position > p.highWatermark) {
+      throw new BrokerError("OFFSET_OUT_OF_RANGE", `position ${position} of ${topic}/${partition} is past its high watermark ${p.highWatermark}`);
+    }
+    const offset = Math.max(position ?? committed.get(key) ?? p.logStartOffset, p.logStartOffset);
     waitTargets.push({ topic, partition, offset });
     if (offset >= p.highWatermark) continue;
     pending.push(
@@ -60,6 +72,26 @@ export async function readFromCommitted(
   }
   const reads = (await Promise.all(pending)).filter((r): r is CommittedRead => r !== undefined);
   return { reads, waitTargets };
+}
+
+/** The key of a partition in a positions map. */
+export const positionKey = (topic: string, partition: number): string => `${partition}:${topic}`;
+
+/**
+ * Parses a member fetch's `positions` query, `topic:partition:offset` items separated by commas (topic
+ * names cannot contain either), into a map keyed by {@link positionKey}.
+ * @throws BrokerError `INVALID_REQUEST` when a partition is named twice.
+ */
+export function parsePositions(text: string | undefined): Map<string, number> | undefined {
+  if (text === undefined || text === "") return undefined;
+  const positions = new Map<string, number>();
+  for (const item of text.split(",")) {
+    const [topic, partition, offset] = item.split(":") as [string, string, string];
+    const key = positionKey(topic, Number(partition));
+    if (positions.has(key)) throw new BrokerError("INVALID_REQUEST", `positions names ${topic}/${partition} twice`);
+    positions.set(key, Number(offset));
+  }
+  return positions;
 }
 
 /** The partitions of an assignment, flattened (optionally only those of `topic`). */

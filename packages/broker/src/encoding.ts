@@ -48,6 +48,14 @@ export function encodeBytes(bytes: Uint8Array | null, encoding: Encoding): strin
   return btoa(binary);
 }
 
+const ascii = (text: string): Uint8Array => Uint8Array.from(text, (ch) => ch.charCodeAt(0));
+const OFFSET = ascii('"offset":');
+const TIMESTAMP = ascii(',"timestamp":');
+const KEY = ascii(',"key":');
+const VALUE = ascii(',"value":');
+const HEADERS = ascii(',"headers":{');
+const NULL = ascii("null");
+
 /**
  * A growable byte buffer for writing JSON text. Response bodies of fetches are built here directly, so
  * stored values can be copied in as bytes instead of being decoded to strings, escaped and encoded again.
@@ -60,16 +68,19 @@ export class JsonBytes {
     this.buf = new Uint8Array(initialBytes);
   }
 
-  private ensure(extra: number): void {
-    if (this.pos + extra <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.pos + extra));
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
+  /** Makes room for `extra` more bytes. */
+  reserve(extra: number): this {
+    if (this.pos + extra > this.buf.length) {
+      const next = new Uint8Array(Math.max(this.buf.length * 2, this.pos + extra));
+      next.set(this.buf.subarray(0, this.pos));
+      this.buf = next;
+    }
+    return this;
   }
 
   /** Appends text that is known to be ASCII (punctuation, member names, numbers). */
   ascii(text: string): this {
-    this.ensure(text.length);
+    this.reserve(text.length);
     const buf = this.buf;
     let pos = this.pos;
     for (let i = 0; i < text.length; i++) buf[pos++] = text.charCodeAt(i);
@@ -77,20 +88,50 @@ export class JsonBytes {
     return this;
   }
 
+  /** Appends pre-encoded bytes; short ones (JSON punctuation) are copied by hand, cheaper than `set`. */
+  raw(bytes: Uint8Array): this {
+    this.reserve(bytes.length);
+    if (bytes.length > 32) {
+      this.buf.set(bytes, this.pos);
+      this.pos += bytes.length;
+      return this;
+    }
+    const buf = this.buf;
+    let pos = this.pos;
+    for (let i = 0; i < bytes.length; i++) buf[pos++] = bytes[i]!;
+    this.pos = pos;
+    return this;
+  }
+
+  /** Appends a non-negative safe integer in decimal, without making a string of it. */
+  uint(n: number): this {
+    let digits = 1;
+    for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
+    this.reserve(digits);
+    let pos = this.pos + digits;
+    this.pos = pos;
+    do {
+      const q = Math.floor(n / 10);
+      this.buf[--pos] = 48 + (n - q * 10);
+      n = q;
+    } while (n > 0);
+    return this;
+  }
+
   /** Appends any text, UTF-8 encoded. */
   text(text: string): this {
-    this.ensure(text.length * 3);
+    this.reserve(text.length * 3);
     this.pos += utf8Encoder.encodeInto(text, this.buf.subarray(this.pos)).written;
     return this;
   }
 
   /** Appends stored bytes as a JSON value: `null`, or a string of their UTF-8 text or base64. */
   value(bytes: Uint8Array | null, encoding: Encoding): this {
-    if (bytes === null) return this.ascii("null");
+    if (bytes === null) return this.raw(NULL);
     if (encoding === "base64") return this.ascii(`"${encodeBytes(bytes, "base64")}"`);
     if (isPlainAscii(bytes)) {
       // Printable ASCII without quote or backslash is its own JSON string content: copy it as is.
-      this.ensure(bytes.length + 2);
+      this.reserve(bytes.length + 2);
       this.buf[this.pos++] = 0x22;
       this.buf.set(bytes, this.pos);
       this.pos += bytes.length;
@@ -115,6 +156,16 @@ function isPlainAscii(bytes: Uint8Array): boolean {
 }
 
 /**
+ * About how many bytes {@link writeRecordsJson} needs for `records` (UTF-8 text; base64 grows by a third),
+ * so the buffer can be sized once instead of doubling and copying its way up.
+ */
+export function estimateRecordsJson(records: readonly StoredRecord[], prefixBytes: number): number {
+  let bytes = 0;
+  for (const r of records) bytes += (r.key?.byteLength ?? 0) + (r.value?.byteLength ?? 0);
+  return Math.ceil(bytes * 1.4) + records.length * (96 + prefixBytes) + 256;
+}
+
+/**
  * Writes up to `limit` stored records as comma-separated JSON objects
  * `{ …prefix, offset, timestamp, key, value, headers }` into `out` (a fetch of thousands of records would
  * otherwise build an object graph per record for `JSON.stringify` to walk, which costs more than reading
@@ -129,12 +180,19 @@ export function writeRecordsJson(
   options: { prefix?: string; limit?: number; first?: boolean } = {},
 ): { count: number; bytes: number } {
   const { prefix = "", limit = records.length, first = true } = options;
+  const open = ascii(`{${prefix}`);
+  const openAfterComma = ascii(`,{${prefix}`);
   const count = Math.min(limit, records.length);
   let bytes = 0;
   for (let i = 0; i < count; i++) {
     const r = records[i]!;
-    out.ascii(`${i === 0 && first ? "" : ","}{${prefix}"offset":${r.offset},"timestamp":${r.timestamp},"key":`);
-    out.value(r.key, encoding).ascii(',"value":').value(r.value, encoding).ascii(',"headers":{');
+    out
+      .raw(i === 0 && first ? open : openAfterComma)
+      .raw(OFFSET)
+      .uint(r.offset)
+      .raw(TIMESTAMP)
+      .uint(r.timestamp);
+    out.raw(KEY).value(r.key, encoding).raw(VALUE).value(r.value, encoding).raw(HEADERS);
     let separator = "";
     for (const name in r.headers) {
       out

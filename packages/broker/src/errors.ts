@@ -11,6 +11,7 @@ const MARKER: unique symbol = Symbol.for("minikafka.error");
  * - `INVALID_GROUP_ID`: an empty or too long group id, or one with control characters.
  * - `UNKNOWN_TOPIC_OR_PARTITION`: a seed-compatible consumer call for a topic that does not exist.
  * - `UNKNOWN_MEMBER_ID`: a seed-compatible ack from a consumer the broker does not know.
+ * - `OFFSET_OUT_OF_RANGE`: a member fetch `positions` entry past the partition's high watermark.
  * - `REQUEST_TOO_LARGE`: the request body exceeds the broker's `maxBodyBytes`.
  * - `NOT_FOUND`: no route for this method and path.
  * - `BROKER_NOT_AVAILABLE`: the broker is shutting down (retriable: try again once it is back).
@@ -24,6 +25,7 @@ export type BrokerErrorCode =
   | "INVALID_GROUP_ID"
   | "UNKNOWN_TOPIC_OR_PARTITION"
   | "UNKNOWN_MEMBER_ID"
+  | "OFFSET_OUT_OF_RANGE"
   | "REQUEST_TOO_LARGE"
   | "NOT_FOUND"
   | "BROKER_NOT_AVAILABLE"

@@ -103,7 +103,17 @@ const Limits = {
 /** Query of a partition fetch. */
 export const FetchQuery = Type.Object({ offset: Offset, ...Limits });
 /** Query of a group member's fetch. */
-export const MemberFetchQuery = Type.Object(Limits);
+export const MemberFetchQuery = Type.Object({
+  ...Limits,
+  positions: Type.Optional(
+    Type.String({
+      pattern: "^[a-zA-Z0-9._-]{1,249}:[0-9]{1,9}:[0-9]{1,16}(,[a-zA-Z0-9._-]{1,249}:[0-9]{1,9}:[0-9]{1,16})*$",
+      maxLength: 64 * 1024,
+      description:
+        "where to read owned partitions from, as topic:partition:offset items separated by commas (default: the group's committed offsets); lets a consumer fetch its next batch while its commit of the last one is in flight",
+    }),
+  ),
+});
 
 // ---------------------------------------------------------------------------------------------------
 // Request bodies.

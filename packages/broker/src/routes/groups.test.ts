@@ -205,6 +205,25 @@ describe("consumer group routes", () => {
     });
   });
 
+  it("reads from explicit positions so a consumer can fetch before its commit lands", async () => {
+    const t = await setup();
+    const m = await join(t, "g");
+    await t.call("POST", "/v1/topics/t/records", { records: [0, 1, 2, 3].map((i) => ({ value: `v${i}`, partition: 1 })) });
+    await t.call("POST", "/v1/topics/t/records", { records: [{ value: "w0", partition: 2 }] });
+    const fetch = (query: string) => t.call("GET", `/v1/groups/g/members/${m.id}/records?${query}`);
+    const values = (answer: { body: { records: Array<{ partition: number; value: string }> } }) =>
+      answer.body.records.map((r) => `${r.partition}:${r.value}`);
+    // Nothing committed: positions decide for the partitions they name, committed offsets for the rest.
+    expect(values(await fetch("positions=t:1:2"))).toEqual(["1:v2", "1:v3", "2:w0"]);
+    expect(values(await fetch("positions=t:1:4,t:2:1"))).toEqual([]);
+    // A partition the member does not own is ignored; one past the high watermark is refused.
+    expect(values(await fetch("positions=other:0:5,t:1:3"))).toEqual(["1:v3", "2:w0"]);
+    expect(await fetch("positions=t:1:5")).toMatchObject({ status: 416, body: envelope("OFFSET_OUT_OF_RANGE") });
+    for (const bad of ["t:1", "t:1:x", "t:-1:0", "a/b:0:0", "t:1:2,t:1:3"]) {
+      expect(await fetch(`positions=${encodeURIComponent(bad)}`), bad).toMatchObject({ status: 400, body: envelope("INVALID_REQUEST") });
+    }
+  });
+
   it("long-polls a member's partitions until a record arrives", async () => {
     const t = await setup();
     const a = await join(t, "g");

@@ -1,8 +1,8 @@
 import type { GroupDescription } from "@minikafka/group-coordinator";
 import { Hono } from "hono";
-import { partitionsOf, readFromCommitted, type CommittedReads } from "../committed-reader.js";
+import { parsePositions, partitionsOf, readFromCommitted, type CommittedReads } from "../committed-reader.js";
 import type { BrokerContext } from "../context.js";
-import { JsonBytes, writeRecordsJson } from "../encoding.js";
+import { JsonBytes, estimateRecordsJson, writeRecordsJson } from "../encoding.js";
 import { miniKafkaErrorCode } from "../errors.js";
 import { groupLag } from "../group-lag.js";
 import { waitForAny } from "../long-poll.js";
@@ -35,21 +35,30 @@ export function groupRoutes(ctx: BrokerContext): Hono {
     })
     .get("/v1/groups/:group/members/:member/records", params(MemberParams), query(MemberFetchQuery), async (c) => {
       const { group, member } = c.req.valid("param");
-      const { maxRecords = DEFAULT_MAX_RECORDS, maxBytes = DEFAULT_MAX_BYTES, waitMs = 0, encoding = "utf8" } = c.req.valid("query");
+      const {
+        maxRecords = DEFAULT_MAX_RECORDS,
+        maxBytes = DEFAULT_MAX_BYTES,
+        waitMs = 0,
+        encoding = "utf8",
+        positions: positionsText,
+      } = c.req.valid("query");
+      const positions = parsePositions(positionsText);
       const partitions = partitionsOf(coordinator.describeMember(group, member).assignment);
       // Share the budget between the partitions, so that one busy partition cannot starve the others.
       const limits = {
         maxRecords: Math.ceil(maxRecords / Math.max(1, partitions.length)),
         maxBytes: Math.ceil(maxBytes / Math.max(1, partitions.length)),
       };
-      let result: CommittedReads = await readFromCommitted(ctx, group, partitions, limits);
+      let result: CommittedReads = await readFromCommitted(ctx, group, partitions, limits, positions);
       if (!result.reads.some((r) => r.records.length > 0)) {
         if (await waitForAny(ctx.store, result.waitTargets, Math.min(waitMs, ctx.maxWaitMs), [c.req.raw.signal, ctx.shutdown])) {
           // The assignment may have changed while waiting: serve the current one.
-          result = await readFromCommitted(ctx, group, partitionsOf(coordinator.describeMember(group, member).assignment), limits);
+          result = await readFromCommitted(ctx, group, partitionsOf(coordinator.describeMember(group, member).assignment), limits, positions);
         }
       }
-      const body = new JsonBytes().ascii('{"records":[');
+      let estimate = 0;
+      for (const read of result.reads) estimate += estimateRecordsJson(read.records, 32 + read.topic.length);
+      const body = new JsonBytes(estimate).ascii('{"records":[');
       let remaining = maxRecords;
       for (const { topic, partition, records: stored } of result.reads) {
         if (remaining === 0) break;

@@ -1,7 +1,7 @@
 import type { RecordHeadersInput, RecordInput } from "@minikafka/log-store";
 import { Hono } from "hono";
 import type { BrokerContext } from "../context.js";
-import { JsonBytes, base64Bytes, utf8Bytes, writeRecordsJson, type Encoding } from "../encoding.js";
+import { JsonBytes, base64Bytes, estimateRecordsJson, utf8Bytes, writeRecordsJson, type Encoding } from "../encoding.js";
 import { waitForAny } from "../long-poll.js";
 import { FetchQuery, PartitionParams, ProduceBody, TopicParams, type Static } from "../schemas.js";
 import { jsonBody, params, query } from "../validate.js";
@@ -26,7 +26,7 @@ export function recordRoutes(ctx: BrokerContext): Hono {
         const waited = await waitForAny(store, [{ topic, partition, offset }], Math.min(waitMs, ctx.maxWaitMs), [c.req.raw.signal, ctx.shutdown]);
         if (waited) result = await store.read(topic, partition, offset, limits);
       }
-      const body = new JsonBytes().ascii('{"records":[');
+      const body = new JsonBytes(estimateRecordsJson(result.records, 0)).ascii('{"records":[');
       ctx.metrics.recordBytesOut += writeRecordsJson(body, result.records, encoding).bytes;
       const { nextOffset, highWatermark, logStartOffset } = result;
       body.ascii(`],"nextOffset":${nextOffset},"highWatermark":${highWatermark},"logStartOffset":${logStartOffset}}`);
