@@ -1,0 +1,230 @@
+import { ClientError, isClientError } from "./errors.js";
+import { segment, type Http } from "./http.js";
+import { flatten, partitionKey } from "./partition-key.js";
+import type { GroupDescription, GroupOverview, TopicConfig, TopicDescription, TopicPartitionOffset } from "./types.js";
+import type { WireGroupDescription, WireGroupListing, WireJoinResult } from "./wire.js";
+
+/** One topic to create. */
+export interface TopicSpec {
+  topic: string;
+  /** Number of partitions (default 1). */
+  numPartitions?: number | undefined;
+  /** Overrides of the broker's log settings for this topic. */
+  config?: TopicConfig | undefined;
+}
+
+/** A group's position in one partition, as {@link Admin.fetchOffsets} reports it. */
+export interface PartitionOffsetLag {
+  partition: number;
+  /** The next offset the group will read, or `null` when it has committed nothing for this partition. */
+  offset: number | null;
+  highWatermark: number;
+  /** Records the group has yet to read: `highWatermark − offset` (from the log start when nothing is committed). */
+  lag: number;
+}
+
+/** The group's offsets in one topic. */
+export interface TopicOffsets {
+  topic: string;
+  partitions: PartitionOffsetLag[];
+}
+
+/**
+ * Topic and consumer-group administration, shaped after KafkaJS's admin client. Create it with
+ * {@link Client.admin}. Every method is one or a few requests; nothing runs in the background.
+ */
+export class Admin {
+  readonly #http: Http;
+
+  /** @internal Use {@link Client.admin}. */
+  constructor(http: Http) {
+    this.#http = http;
+  }
+
+  /**
+   * Optional (KafkaJS habit): checks that the broker is up and ready.
+   * @throws ClientError when the broker cannot be reached or is not ready.
+   */
+  async connect(): Promise<void> {
+    await this.#http.request("GET", "readyz", { retry: "idempotent" });
+  }
+
+  /** Nothing to release (KafkaJS habit). */
+  async disconnect(): Promise<void> {}
+
+  /**
+   * Creates topics. Resolves `true` when every topic was created, `false` when some already existed
+   * (as KafkaJS does); those are left as they are.
+   * @throws ClientError `INVALID_TOPIC_NAME`, `INVALID_PARTITIONS`, `INVALID_REQUEST` for a bad config.
+   */
+  async createTopics(options: { topics: readonly TopicSpec[] }): Promise<boolean> {
+    const created = await Promise.all(
+      options.topics.map(async ({ topic, numPartitions = 1, config }) => {
+        try {
+          await this.#http.request("POST", "v1/topics", {
+            json: config === undefined ? { name: topic, partitions: numPartitions } : { name: topic, partitions: numPartitions, config },
+            retry: "broker-retriable",
+          });
+          return true;
+        } catch (error) {
+          if (isClientError(error, "TOPIC_ALREADY_EXISTS")) return false;
+          throw error;
+        }
+      }),
+    );
+    return created.every(Boolean);
+  }
+
+  /** Names of all topics, sorted. */
+  async listTopics(): Promise<string[]> {
+    const { topics } = await this.#http.request<{ topics: TopicDescription[] }>("GET", "v1/topics", { retry: "idempotent" });
+    return topics.map((t) => t.name).sort();
+  }
+
+  /**
+   * Describes topics (all of them without `topics`): partitions with `logStartOffset`, `highWatermark`, …
+   * @throws ClientError `UNKNOWN_TOPIC_OR_PARTITION` for a named topic that does not exist.
+   */
+  async describeTopics(options: { topics?: readonly string[] | undefined } = {}): Promise<TopicDescription[]> {
+    if (options.topics === undefined) {
+      return (await this.#http.request<{ topics: TopicDescription[] }>("GET", "v1/topics", { retry: "idempotent" })).topics;
+    }
+    return Promise.all(options.topics.map((topic) => this.#describeTopic(topic)));
+  }
+
+  /**
+   * Grows topics to `count` partitions each (partitions are never removed). Keys hash to new partitions
+   * from then on, as in Kafka.
+   * @throws ClientError `INVALID_PARTITIONS` when `count` is not larger, `UNKNOWN_TOPIC_OR_PARTITION`.
+   */
+  async createPartitions(options: { topicPartitions: ReadonlyArray<{ topic: string; count: number }> }): Promise<void> {
+    await Promise.all(
+      options.topicPartitions.map(({ topic, count }) =>
+        this.#http.request("POST", `v1/topics/${segment(topic)}/partitions`, { json: { count }, retry: "broker-retriable" }),
+      ),
+    );
+  }
+
+  /**
+   * Deletes topics with their records and committed offsets.
+   * @throws ClientError `UNKNOWN_TOPIC_OR_PARTITION` for a topic that does not exist.
+   */
+  async deleteTopics(options: { topics: readonly string[] }): Promise<void> {
+    await Promise.all(options.topics.map((topic) => this.#http.request("DELETE", `v1/topics/${segment(topic)}`, { retry: "broker-retriable" })));
+  }
+
+  /** Consumer groups the broker knows since it started, sorted by id. */
+  async listGroups(): Promise<{ groups: GroupOverview[] }> {
+    const { groups } = await this.#http.request<{ groups: WireGroupListing[] }>("GET", "v1/groups", { retry: "idempotent" });
+    return { groups };
+  }
+
+  /**
+   * Describes consumer groups: members, assignments, committed offsets and lag. A group the broker does
+   * not know (no members since it started and no committed offsets) is described with state `"dead"`, as
+   * in KafkaJS.
+   */
+  async describeGroups(groupIds: readonly string[]): Promise<{ groups: GroupDescription[] }> {
+    const groups = await Promise.all(groupIds.map(async (groupId) => (await this.#describeGroup(groupId)) ?? deadGroup(groupId)));
+    return { groups };
+  }
+
+  /**
+   * A group's committed offsets with lag. With `topics`, every partition of those topics is listed
+   * (`offset: null` where nothing is committed); without, the partitions the group has committed or is
+   * assigned.
+   * @throws ClientError `UNKNOWN_TOPIC_OR_PARTITION` for a named topic that does not exist.
+   */
+  async fetchOffsets(options: { groupId: string; topics?: readonly string[] | undefined }): Promise<TopicOffsets[]> {
+    const description = await this.#describeGroup(options.groupId);
+    const known = new Map((description?.offsets ?? []).map((o) => [partitionKey(o.topic, o.partition), o]));
+    const topicNames = options.topics ?? [...new Set((description?.offsets ?? []).map((o) => o.topic))].sort();
+    return Promise.all(
+      topicNames.map(async (topic) => {
+        const partitions: PartitionOffsetLag[] = [];
+        if (options.topics === undefined) {
+          for (const o of description!.offsets) {
+            if (o.topic === topic) partitions.push({ partition: o.partition, offset: o.committedOffset, highWatermark: o.highWatermark, lag: o.lag });
+          }
+        } else {
+          for (const p of (await this.#describeTopic(topic)).partitions) {
+            const o = known.get(partitionKey(topic, p.partition));
+            partitions.push(
+              o === undefined
+                ? { partition: p.partition, offset: null, highWatermark: p.highWatermark, lag: Math.max(0, p.highWatermark - p.logStartOffset) }
+                : { partition: p.partition, offset: o.committedOffset, highWatermark: o.highWatermark, lag: o.lag },
+            );
+          }
+        }
+        return { topic, partitions };
+      }),
+    );
+  }
+
+  /**
+   * Moves a group's committed offsets in every partition of `topic` to the log start (`earliest: true`)
+   * or to the end (default). Only for a group without members, as in Kafka and KafkaJS.
+   * @throws ClientError `NON_EMPTY_GROUP` when the group has members, `UNKNOWN_TOPIC_OR_PARTITION`.
+   */
+  async resetOffsets(options: { groupId: string; topic: string; earliest?: boolean | undefined }): Promise<void> {
+    const { groupId, topic, earliest = false } = options;
+    const description = await this.#describeTopic(topic);
+    const offsets = description.partitions.map((p) => ({ topic, partition: p.partition, offset: earliest ? p.logStartOffset : p.highWatermark }));
+    await this.#alterOffsets(groupId, topic, offsets);
+  }
+
+  /**
+   * Sets a group's committed offsets (the next offsets to read) in partitions of `topic`. Only for a group
+   * without members, as in Kafka and KafkaJS.
+   * @throws ClientError `NON_EMPTY_GROUP` when the group has members, `UNKNOWN_TOPIC_OR_PARTITION`,
+   *   `OFFSET_OUT_OF_RANGE`.
+   */
+  async setOffsets(options: { groupId: string; topic: string; partitions: ReadonlyArray<{ partition: number; offset: number }> }): Promise<void> {
+    const { groupId, topic, partitions } = options;
+    await this.#describeTopic(topic);
+    await this.#alterOffsets(
+      groupId,
+      topic,
+      partitions.map(({ partition, offset }) => ({ topic, partition, offset })),
+    );
+  }
+
+  async #describeTopic(topic: string): Promise<TopicDescription> {
+    return this.#http.request<TopicDescription>("GET", `v1/topics/${segment(topic)}`, { retry: "idempotent" });
+  }
+
+  async #describeGroup(groupId: string): Promise<WireGroupDescription | undefined> {
+    try {
+      return await this.#http.request<WireGroupDescription>("GET", `v1/groups/${segment(groupId)}`, { retry: "idempotent" });
+    } catch (error) {
+      if (isClientError(error, "GROUP_ID_NOT_FOUND")) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * The broker accepts commits only from a member that owns the partitions (zombie fencing). An empty
+   * group gives its only member every partition at once, so: join as a short-lived member, commit, leave.
+   */
+  async #alterOffsets(groupId: string, topic: string, offsets: TopicPartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    const group = `v1/groups/${segment(groupId)}`;
+    const nonEmpty = () => new ClientError("NON_EMPTY_GROUP", `group ${groupId} has active members: stop its consumers before changing its offsets`);
+    if (((await this.#describeGroup(groupId))?.members.length ?? 0) > 0) throw nonEmpty();
+    const joined = await this.#http.request<WireJoinResult>("POST", `${group}/members`, { json: { topics: [topic] }, retry: "broker-retriable" });
+    try {
+      const owned = new Set(flatten(joined.assignment).map((tp) => partitionKey(tp.topic, tp.partition)));
+      if (offsets.some((o) => !owned.has(partitionKey(o.topic, o.partition)))) throw nonEmpty(); // someone joined meanwhile
+      await this.#http.request("POST", `${group}/offsets`, {
+        json: { memberId: joined.memberId, memberEpoch: joined.memberEpoch, offsets },
+        retry: "idempotent",
+      });
+    } finally {
+      await this.#http.request("DELETE", `${group}/members/${segment(joined.memberId)}`, { retry: "idempotent" }).catch(() => {});
+    }
+  }
+}
+
+function deadGroup(groupId: string): GroupDescription {
+  return { groupId, state: "dead", groupEpoch: 0, assignmentEpoch: 0, members: [], offsets: [] };
+}

@@ -1,0 +1,91 @@
+import { Admin } from "./admin.js";
+import { Consumer, type ConsumerOptions } from "./consumer.js";
+import { ClientError } from "./errors.js";
+import { Http, type RetryPolicy } from "./http.js";
+import { nonNegativeInteger, positiveInteger } from "./options.js";
+import { Producer, type ProducerOptions } from "./producer.js";
+import type { MessageData, MessageFormat, RetryOptions } from "./types.js";
+
+/** A `fetch`-shaped function (the global `fetch`, or a wrapper around it). */
+export type FetchFunction = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
+
+/** Options of {@link createClient}. */
+export interface ClientOptions {
+  /**
+   * The broker's base URL, e.g. `"http://127.0.0.1:8000"` (a path prefix is kept, for a broker behind a
+   * proxy). minikafka is a single broker: an array must hold exactly one URL.
+   */
+  brokers: string | readonly string[];
+  /** A name for this client in logs and error messages (default `"minikafka-client"`). */
+  clientId?: string | undefined;
+  /** How long one request may take, in ms (default 30 000; long polls get their wait on top). */
+  timeoutMs?: number | undefined;
+  /** Retries of retriable failures, with exponential backoff. */
+  retry?: RetryOptions | undefined;
+  /** The `fetch` to use (default: the global one), e.g. to add headers or to test failures. */
+  fetch?: FetchFunction | undefined;
+}
+
+/** What {@link createClient} returns: a factory of producers, consumers and admin clients sharing one HTTP setup. */
+export interface Client {
+  /** The `clientId` option. */
+  readonly clientId: string;
+  /** A new producer (see {@link Producer}). @throws ClientError `INVALID_CONFIG` for a bad option. */
+  producer(options?: ProducerOptions): Producer;
+  /**
+   * A new consumer in a group (see {@link Consumer}). Messages carry `Uint8Array`s, or strings with
+   * `messageFormat: "text"`.
+   * @throws ClientError `INVALID_CONFIG` for a bad option.
+   */
+  consumer<F extends MessageFormat = "bytes">(options: ConsumerOptions<F>): Consumer<MessageData<F>>;
+  /** A new admin client (see {@link Admin}). */
+  admin(): Admin;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_RETRY: RetryPolicy = { retries: 5, initialRetryTimeMs: 300, maxRetryTimeMs: 30_000 };
+
+/**
+ * Creates a client of a minikafka broker, shaped after KafkaJS's `new Kafka({ brokers })`. It works
+ * wherever `fetch` exists (Node 20+, browsers, Deno, Bun); all requests go through one configured ky
+ * instance (base URL, timeout, retries of retriable failures with backoff, typed errors).
+ *
+ * ```ts
+ * const kafka = createClient({ brokers: "http://127.0.0.1:8000" });
+ * const producer = kafka.producer();
+ * await producer.send({ topic: "orders", messages: [{ key: "order-42", value: "created" }] });
+ * ```
+ * @throws ClientError `INVALID_CONFIG` for a bad URL or option.
+ */
+export function createClient(options: ClientOptions): Client {
+  const brokers = typeof options?.brokers === "string" ? [options.brokers] : options?.brokers;
+  if (!Array.isArray(brokers) || brokers.length !== 1 || typeof brokers[0] !== "string") {
+    throw new ClientError("INVALID_CONFIG", "brokers must be one broker URL (minikafka runs a single broker)");
+  }
+  let url: URL;
+  try {
+    url = new URL(brokers[0]);
+  } catch (error) {
+    throw new ClientError("INVALID_CONFIG", `brokers: ${JSON.stringify(brokers[0])} is not a URL`, { cause: error });
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new ClientError("INVALID_CONFIG", `brokers: ${url.href} is not an http(s) URL`);
+  if (options.fetch !== undefined && typeof options.fetch !== "function") throw new ClientError("INVALID_CONFIG", "fetch must be a function");
+  const clientId = options.clientId ?? "minikafka-client";
+  const retry: RetryPolicy = {
+    retries: nonNegativeInteger("retry.retries", options.retry?.retries, DEFAULT_RETRY.retries),
+    initialRetryTimeMs: positiveInteger("retry.initialRetryTimeMs", options.retry?.initialRetryTimeMs, DEFAULT_RETRY.initialRetryTimeMs),
+    maxRetryTimeMs: positiveInteger("retry.maxRetryTimeMs", options.retry?.maxRetryTimeMs, DEFAULT_RETRY.maxRetryTimeMs),
+  };
+  const http = new Http({
+    baseUrl: url.href.replace(/\/+$/, ""),
+    timeoutMs: positiveInteger("timeoutMs", options.timeoutMs, DEFAULT_TIMEOUT_MS),
+    retry,
+    fetch: options.fetch,
+  });
+  return {
+    clientId,
+    producer: (producerOptions) => new Producer(http, producerOptions),
+    consumer: <F extends MessageFormat = "bytes">(consumerOptions: ConsumerOptions<F>) => new Consumer<MessageData<F>>(http, retry, consumerOptions),
+    admin: () => new Admin(http),
+  };
+}

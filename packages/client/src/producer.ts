@@ -1,0 +1,473 @@
+import { createDefaultPartitioner, isPartitionerError, type Partitioner } from "@minikafka/partitioner";
+import { base64Encode, utf8Encode, utf8EncodeInto } from "./bytes.js";
+import { ClientError, isClientError } from "./errors.js";
+import { segment, type Http } from "./http.js";
+import { nonNegativeInteger, positiveInteger } from "./options.js";
+import { TopicMetadata } from "./topic-metadata.js";
+import type { ProducerMessage, ProducerRecord, RecordMetadata } from "./types.js";
+import type { WireEncoding, WireProduceBody, WireProduceRecord, WireProduceResult } from "./wire.js";
+
+/** Options of {@link Client.producer}. */
+export interface ProducerOptions {
+  /**
+   * How long a message may wait for others to share its request, in ms (default 0: messages sent in the
+   * same tick share a request, and messages sent while a request is in flight go together in the next).
+   */
+  lingerMs?: number | undefined;
+  /** Most messages in one produce request (default 10 000; the broker accepts up to 100 000). */
+  maxBatchRecords?: number | undefined;
+  /**
+   * About the most JSON bytes in one produce request (default 1 MiB; the broker refuses bodies over its
+   * `maxBodyBytes`, 8 MiB by default). A batch the broker still finds too large is split and sent again.
+   */
+  maxBatchBytes?: number | undefined;
+  /**
+   * Back-pressure: about how many bytes of messages may be queued or in flight (default 32 MiB). Beyond
+   * it, `send()` waits for room instead of buffering without bound. A single `send()` larger than this is
+   * admitted once the buffer is empty.
+   */
+  maxBufferedBytes?: number | undefined;
+  /**
+   * Chooses each message's partition (default: `createDefaultPartitioner()` from
+   * `@minikafka/partitioner`: explicit partition > murmur2 of the key, as Kafka's Java client and KafkaJS
+   * > sticky for keyless messages). The key bytes it is given are valid only during the call.
+   */
+  partitioner?: Partitioner | undefined;
+  /** Partition counts are fetched again after this many ms, so grown topics are used (default 300 000). */
+  metadataMaxAgeMs?: number | undefined;
+}
+
+const DEFAULTS = {
+  lingerMs: 0,
+  maxBatchRecords: 10_000,
+  maxBatchBytes: 1024 * 1024,
+  maxBufferedBytes: 32 * 1024 * 1024,
+  metadataMaxAgeMs: 300_000,
+};
+const MAX_BATCH_RECORDS = 100_000; // the broker's limit per request
+const RECORD_OVERHEAD_BYTES = 48; // JSON punctuation, field names, partition and timestamp digits
+
+/** One `send()` call, settled when all its messages are stored (or one fails). */
+interface PendingSend {
+  readonly results: RecordMetadata[];
+  remaining: number;
+  settled: boolean;
+  resolve(results: RecordMetadata[]): void;
+  reject(error: unknown): void;
+}
+
+interface QueuedMessage {
+  readonly message: ProducerMessage;
+  readonly send: PendingSend;
+  readonly index: number;
+  readonly bytes: number;
+  readonly binary: boolean;
+}
+
+interface TopicQueue {
+  readonly topic: string;
+  messages: QueuedMessage[];
+  bytes: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  scheduled: boolean;
+  inFlight: boolean;
+}
+
+/**
+ * Sends messages to topics, batched: messages sent within `lingerMs` of each other go to the broker in one
+ * request per topic, each message on the partition the partitioner picks (with partition counts from the
+ * broker, cached). At most one request per topic is in flight, so messages of a partition are stored in
+ * the order they were sent (per-key order). Create it with {@link Client.producer}.
+ *
+ * Delivery: `send()` resolves once the broker has stored every message durably and answered with their
+ * partitions and offsets. Only answers in which the broker says it changed nothing (`retriable: true`,
+ * status 503/429) are retried; a timeout or a lost connection fails the send, because the messages may or
+ * may not have been stored. Sending those messages again is therefore at-least-once: they may be stored
+ * twice. (The broker has no idempotent-producer sequence numbers yet.)
+ */
+export class Producer {
+  readonly #http: Http;
+  readonly #metadata: TopicMetadata;
+  readonly #partitioner: Partitioner;
+  readonly #lingerMs: number;
+  readonly #maxBatchRecords: number;
+  readonly #maxBatchBytes: number;
+  readonly #maxBufferedBytes: number;
+  readonly #queues = new Map<string, TopicQueue>();
+  readonly #pending = new Set<Promise<unknown>>();
+  readonly #capacityWaiters: Array<{ bytes: number; admit(): void }> = [];
+  #bufferedBytes = 0;
+  /** Scratch space for string keys' UTF-8 bytes (hashing them allocates nothing). */
+  #keyScratch = new Uint8Array(256);
+  #closed = false;
+  #disconnecting: Promise<void> | undefined;
+
+  /** @internal Use {@link Client.producer}. */
+  constructor(http: Http, options: ProducerOptions = {}) {
+    this.#http = http;
+    this.#lingerMs = nonNegativeInteger("lingerMs", options.lingerMs, DEFAULTS.lingerMs);
+    this.#maxBatchRecords = positiveInteger("maxBatchRecords", options.maxBatchRecords, DEFAULTS.maxBatchRecords);
+    if (this.#maxBatchRecords > MAX_BATCH_RECORDS)
+      throw new ClientError("INVALID_CONFIG", `maxBatchRecords ${this.#maxBatchRecords} exceeds the broker's limit of ${MAX_BATCH_RECORDS}`);
+    this.#maxBatchBytes = positiveInteger("maxBatchBytes", options.maxBatchBytes, DEFAULTS.maxBatchBytes);
+    this.#maxBufferedBytes = positiveInteger("maxBufferedBytes", options.maxBufferedBytes, DEFAULTS.maxBufferedBytes);
+    const maxAge = positiveInteger("metadataMaxAgeMs", options.metadataMaxAgeMs, DEFAULTS.metadataMaxAgeMs);
+    if (options.partitioner !== undefined && typeof options.partitioner !== "function")
+      throw new ClientError("INVALID_CONFIG", "partitioner must be a function");
+    this.#partitioner = options.partitioner ?? createDefaultPartitioner();
+    this.#metadata = new TopicMetadata(http, maxAge);
+  }
+
+  /**
+   * Optional (KafkaJS habit): checks that the broker is up and ready. Sending works without it.
+   * @throws ClientError when the broker cannot be reached or is not ready.
+   */
+  async connect(): Promise<void> {
+    this.#assertOpen();
+    await this.#http.request("GET", "readyz", { retry: "idempotent" });
+  }
+
+  /**
+   * Queues `messages` for `topic` and resolves with where each was stored, in order, once all are durable.
+   * Waits first when the buffer is full (`maxBufferedBytes`).
+   *
+   * ```ts
+   * const [{ partition, offset }] = await producer.send({ topic: "orders", messages: [{ key: "o-1", value: "{}" }] });
+   * ```
+   * @throws ClientError `INVALID_RECORD` for a malformed message, `UNKNOWN_TOPIC_OR_PARTITION` when the
+   *   topic does not exist or an explicit partition is out of range, `CLIENT_DISCONNECTED` after
+   *   `disconnect()`, or the broker's error. A send whose messages went out in several requests (more
+   *   than `maxBatchRecords`) may fail after some of them were stored.
+   */
+  send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    try {
+      this.#assertOpen();
+      return this.#enqueue(record);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Sends every queued message now (without waiting for `lingerMs`) and resolves once every `send()` made
+   * before this call has settled. Failures are reported by those `send()` promises, not here.
+   */
+  async flush(): Promise<void> {
+    const waiting = [...this.#pending];
+    for (const queue of this.#queues.values()) this.#dispatch(queue, true);
+    await Promise.allSettled(waiting);
+  }
+
+  /** Refuses further sends, flushes what is queued, and resolves when it is all settled. Idempotent. */
+  disconnect(): Promise<void> {
+    this.#closed = true;
+    this.#disconnecting ??= this.flush();
+    return this.#disconnecting;
+  }
+
+  /** Same as {@link Producer.disconnect}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.disconnect();
+  }
+
+  /** The UTF-8 bytes of a key, in scratch space: valid until the next call. */
+  #keyBytes(key: string): Uint8Array {
+    if (key.length * 3 > this.#keyScratch.length) this.#keyScratch = new Uint8Array(Math.max(key.length * 3, this.#keyScratch.length * 2));
+    return this.#keyScratch.subarray(0, utf8EncodeInto(key, this.#keyScratch));
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClientError("CLIENT_DISCONNECTED", "the producer is disconnected");
+  }
+
+  #enqueue(record: ProducerRecord): Promise<RecordMetadata[]> {
+    if (typeof record !== "object" || record === null) throw new ClientError("INVALID_REQUEST", "send() takes { topic, messages }");
+    const { topic, messages } = record;
+    if (typeof topic !== "string" || topic.length === 0) throw new ClientError("INVALID_REQUEST", "topic must be a non-empty string");
+    if (!Array.isArray(messages)) throw new ClientError("INVALID_REQUEST", `messages for topic ${topic} must be an array`);
+    if (messages.length === 0) return Promise.resolve([]);
+    const queued: QueuedMessage[] = new Array(messages.length);
+    let total = 0;
+    let resolve!: (results: RecordMetadata[]) => void;
+    let reject!: (error: unknown) => void;
+    const promise = new Promise<RecordMetadata[]>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const send: PendingSend = {
+      results: new Array(messages.length),
+      remaining: messages.length,
+      settled: false,
+      resolve: (results) => {
+        send.settled = true;
+        resolve(results);
+      },
+      reject: (error) => {
+        if (send.settled) return;
+        send.settled = true;
+        reject(error);
+      },
+    };
+    for (let i = 0; i < messages.length; i++) {
+      const message = messages[i]!;
+      const { bytes, binary } = measure(message, i, topic);
+      queued[i] = { message, send, index: i, bytes, binary };
+      total += bytes;
+    }
+    const tracked = promise.finally(() => this.#pending.delete(tracked));
+    tracked.catch(() => {}); // only the caller's promise reports the failure
+    this.#pending.add(tracked);
+    const queue = this.#queueOf(topic);
+    if (this.#capacityWaiters.length === 0 && this.#fits(total)) {
+      this.#admit(queue, queued, total);
+    } else {
+      this.#capacityWaiters.push({ bytes: total, admit: () => this.#admit(queue, queued, total) });
+    }
+    return promise;
+  }
+
+  #fits(bytes: number): boolean {
+    return this.#bufferedBytes === 0 || this.#bufferedBytes + bytes <= this.#maxBufferedBytes;
+  }
+
+  #admit(queue: TopicQueue, messages: QueuedMessage[], bytes: number): void {
+    this.#bufferedBytes += bytes;
+    for (const m of messages) queue.messages.push(m);
+    queue.bytes += bytes;
+    this.#dispatch(queue, false);
+  }
+
+  #release(bytes: number): void {
+    this.#bufferedBytes -= bytes;
+    while (this.#capacityWaiters.length > 0 && this.#fits(this.#capacityWaiters[0]!.bytes)) this.#capacityWaiters.shift()!.admit();
+  }
+
+  #queueOf(topic: string): TopicQueue {
+    let queue = this.#queues.get(topic);
+    if (queue === undefined) {
+      queue = { topic, messages: [], bytes: 0, timer: undefined, scheduled: false, inFlight: false };
+      this.#queues.set(topic, queue);
+    }
+    return queue;
+  }
+
+  /** Sends the queue's next batch now if it is due (full, lingered, or `now`), or schedules it. */
+  #dispatch(queue: TopicQueue, now: boolean): void {
+    if (queue.messages.length === 0 || queue.inFlight) return;
+    const full = queue.messages.length >= this.#maxBatchRecords || queue.bytes >= this.#maxBatchBytes;
+    if (now || full) {
+      if (queue.timer !== undefined) clearTimeout(queue.timer);
+      queue.timer = undefined;
+      queue.scheduled = false;
+      this.#sendNext(queue);
+      return;
+    }
+    if (queue.scheduled) return;
+    queue.scheduled = true;
+    const fire = () => {
+      queue.timer = undefined;
+      if (!queue.scheduled) return;
+      queue.scheduled = false;
+      this.#sendNext(queue);
+    };
+    // lingerMs 0: everything sent in this tick shares the request.
+    if (this.#lingerMs === 0) queueMicrotask(fire);
+    else queue.timer = setTimeout(fire, this.#lingerMs);
+  }
+
+  #sendNext(queue: TopicQueue): void {
+    if (queue.messages.length === 0 || queue.inFlight) return;
+    let count = 0;
+    let bytes = 0;
+    while (count < queue.messages.length && count < this.#maxBatchRecords) {
+      const next = queue.messages[count]!.bytes;
+      if (count > 0 && bytes + next > this.#maxBatchBytes) break;
+      bytes += next;
+      count++;
+    }
+    const batch = queue.messages.splice(0, count);
+    queue.bytes -= bytes;
+    queue.inFlight = true;
+    void this.#sendBatch(queue.topic, batch)
+      .catch((error: unknown) => {
+        for (const m of batch) m.send.reject(error);
+      })
+      .finally(() => {
+        queue.inFlight = false;
+        this.#release(bytes);
+        // Whatever queued up meanwhile has waited a whole request already: send it now.
+        this.#dispatch(queue, true);
+      });
+  }
+
+  /** Partitions and sends one batch; settles the sends it completes. */
+  async #sendBatch(topic: string, batch: QueuedMessage[], refreshed = false): Promise<void> {
+    const live = batch.filter((m) => !m.send.settled);
+    if (live.length === 0) return;
+    const partitionCount = await this.#metadata.partitionCount(topic);
+    const partitions = new Int32Array(live.length);
+    // Keys as they go on the wire (base64 when the batch carries bytes), made while their bytes are at hand.
+    const binary = live.some((m) => m.binary);
+    const keys: Array<string | null | undefined> = new Array(live.length);
+    let outOfRange: unknown;
+    for (let i = 0; i < live.length; i++) {
+      const { message, send } = live[i]!;
+      const key =
+        message.key === undefined || message.key === null ? null : typeof message.key === "string" ? this.#keyBytes(message.key) : message.key;
+      keys[i] = key === null ? (message.key as null | undefined) : binary ? base64Encode(key) : (message.key as string);
+      try {
+        partitions[i] = this.#partitioner({ topic, key, partitionCount, partition: message.partition });
+      } catch (error) {
+        if (isPartitionerError(error) && error.code === "UNKNOWN_TOPIC_OR_PARTITION") outOfRange = error;
+        else
+          send.reject(
+            new ClientError(
+              "INVALID_RECORD",
+              `cannot partition message ${live[i]!.index} for topic ${topic}: ${String((error as Error)?.message ?? error)}`,
+              { cause: error },
+            ),
+          );
+        partitions[i] = -1;
+      }
+    }
+    if (outOfRange !== undefined) {
+      // The count may be stale (the topic grew): ask once more before failing those sends.
+      if (!refreshed) {
+        this.#metadata.invalidate(topic);
+        return this.#sendBatch(topic, batch, true);
+      }
+      for (let i = 0; i < live.length; i++) {
+        if (partitions[i] === -1)
+          live[i]!.send.reject(new ClientError("UNKNOWN_TOPIC_OR_PARTITION", (outOfRange as Error).message, { cause: outOfRange }));
+      }
+    }
+    if (live.every((m) => !m.send.settled)) return this.#produce(topic, live, Array.from(partitions), keys, binary, refreshed);
+    // Some sends failed above: leave their messages out.
+    const sendable: number[] = [];
+    for (let i = 0; i < live.length; i++) if (!live[i]!.send.settled) sendable.push(i);
+    if (sendable.length === 0) return;
+    await this.#produce(
+      topic,
+      sendable.map((i) => live[i]!),
+      sendable.map((i) => partitions[i]!),
+      sendable.map((i) => keys[i]),
+      binary,
+      refreshed,
+    );
+  }
+
+  async #produce(
+    topic: string,
+    batch: QueuedMessage[],
+    partitions: number[],
+    keys: Array<string | null | undefined>,
+    binary: boolean,
+    refreshed: boolean,
+  ): Promise<void> {
+    let result: WireProduceResult;
+    try {
+      result = await this.#http.request<WireProduceResult>("POST", `v1/topics/${segment(topic)}/records`, {
+        json: encodeBatch(batch, partitions, keys, binary),
+        retry: "broker-retriable",
+      });
+    } catch (error) {
+      // Both are refused before anything is appended, so sending again cannot duplicate.
+      if (isClientError(error, "UNKNOWN_TOPIC_OR_PARTITION") && !refreshed) {
+        this.#metadata.invalidate(topic);
+        return this.#sendBatch(topic, batch, true);
+      }
+      if (isClientError(error, "REQUEST_TOO_LARGE") && batch.length > 1) {
+        const half = batch.length >> 1;
+        await this.#produce(topic, batch.slice(0, half), partitions.slice(0, half), keys.slice(0, half), binary, refreshed);
+        await this.#produce(topic, batch.slice(half), partitions.slice(half), keys.slice(half), binary, refreshed);
+        return;
+      }
+      throw error;
+    }
+    const offsets = result.offsets;
+    if (!Array.isArray(offsets) || offsets.length !== batch.length) {
+      throw new ClientError(
+        "UNKNOWN_SERVER_ERROR",
+        `the broker answered ${Array.isArray(offsets) ? offsets.length : "no"} offsets for ${batch.length} records`,
+      );
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const { send, index } = batch[i]!;
+      if (send.settled) continue;
+      send.results[index] = offsets[i]!;
+      if (--send.remaining === 0) send.resolve(send.results);
+    }
+  }
+}
+
+/**
+ * The request body for a batch: UTF-8 text when every field is a string, else base64 throughout
+ * (`keys` are already in the batch's encoding).
+ */
+function encodeBatch(batch: QueuedMessage[], partitions: number[], keys: Array<string | null | undefined>, binary: boolean): WireProduceBody {
+  const records: WireProduceRecord[] = new Array(batch.length);
+  for (let i = 0; i < batch.length; i++) {
+    const { message } = batch[i]!;
+    const record: WireProduceRecord = { value: binary ? toBase64(message.value) : (message.value as string | null), partition: partitions[i]! };
+    const key = keys[i];
+    if (key !== undefined) record.key = key;
+    if (message.headers !== undefined) {
+      const headers: Record<string, string | null> = {};
+      for (const name in message.headers) {
+        const value = message.headers[name]!;
+        headers[name] = binary ? toBase64(value) : (value as string | null);
+      }
+      record.headers = headers;
+    }
+    if (message.timestamp !== undefined) record.timestamp = message.timestamp;
+    records[i] = record;
+  }
+  const encoding: WireEncoding = binary ? "base64" : "utf8";
+  return binary ? { records, encoding } : { records };
+}
+
+function toBase64(value: string | Uint8Array | null): string | null {
+  if (value === null) return null;
+  return base64Encode(typeof value === "string" ? utf8Encode(value) : value);
+}
+
+function isBytes(value: unknown): value is Uint8Array {
+  return value instanceof Uint8Array;
+}
+
+function fieldSize(value: unknown, what: string): { bytes: number; binary: boolean } {
+  if (value === null || value === undefined) return { bytes: 4, binary: false };
+  if (typeof value === "string") return { bytes: value.length, binary: false };
+  if (isBytes(value)) return { bytes: Math.ceil(value.byteLength / 3) * 4, binary: true };
+  throw new ClientError("INVALID_RECORD", `${what} must be a string, a Uint8Array or null`);
+}
+
+/** Validates a message and estimates its JSON size. */
+function measure(message: ProducerMessage, index: number, topic: string): { bytes: number; binary: boolean } {
+  const where = `message ${index} for topic ${topic}`;
+  if (typeof message !== "object" || message === null) throw new ClientError("INVALID_RECORD", `${where} must be an object`);
+  if (message.value === undefined) throw new ClientError("INVALID_RECORD", `${where} has no value (use null for a tombstone)`);
+  const value = fieldSize(message.value, `the value of ${where}`);
+  const key = fieldSize(message.key, `the key of ${where}`);
+  let bytes = RECORD_OVERHEAD_BYTES + value.bytes + key.bytes;
+  let binary = value.binary || key.binary;
+  if (message.headers !== undefined) {
+    if (typeof message.headers !== "object" || message.headers === null)
+      throw new ClientError("INVALID_RECORD", `the headers of ${where} must be an object`);
+    for (const name in message.headers) {
+      const header = fieldSize(message.headers[name], `header ${JSON.stringify(name)} of ${where}`);
+      bytes += name.length + header.bytes + 6;
+      binary ||= header.binary;
+    }
+  }
+  if (message.partition !== undefined && (!Number.isInteger(message.partition) || message.partition < 0)) {
+    throw new ClientError("INVALID_RECORD", `the partition of ${where} must be a non-negative integer, got ${String(message.partition)}`);
+  }
+  if (message.timestamp !== undefined && (!Number.isSafeInteger(message.timestamp) || message.timestamp < 0)) {
+    throw new ClientError(
+      "INVALID_RECORD",
+      `the timestamp of ${where} must be a non-negative integer (ms since the epoch), got ${String(message.timestamp)}`,
+    );
+  }
+  return { bytes, binary };
+}
