@@ -1,21 +1,11 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
+import { catchError } from "../test/helpers/catch-error.js";
 import { scripted } from "../test/helpers/random.js";
 import { createDefaultPartitioner } from "./default-partitioner.js";
-import { isPartitionerError, type PartitionerError } from "./errors.js";
 import { partitionForKey } from "./key-hash.js";
 import type { Partitioner, PartitionerInput } from "./types.js";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
-
-function catchError(fn: () => unknown): PartitionerError {
-  try {
-    fn();
-  } catch (e) {
-    if (isPartitionerError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected a PartitionerError, nothing was thrown");
-}
 
 describe("createDefaultPartitioner", () => {
   it("returns an explicit partition unchanged, even for a keyed record", () => {

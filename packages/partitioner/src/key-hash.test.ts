@@ -1,20 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { randomBytes, seededRandom } from "../test/helpers/random.js";
-import { isPartitionerError, PartitionerError } from "./errors.js";
+import { catchError } from "../test/helpers/catch-error.js";
 import { createKeyHashPartitioner, partitionForKey } from "./key-hash.js";
 import { murmur2 } from "./murmur2.js";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
-
-function catchError(fn: () => unknown): PartitionerError {
-  try {
-    fn();
-  } catch (e) {
-    if (isPartitionerError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected a PartitionerError, nothing was thrown");
-}
 
 describe("partitionForKey", () => {
   // Expected partitions derived by hand from Kafka's UtilsTest hashes: (h & 0x7fffffff) % n.

@@ -1,21 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { catchError } from "../test/helpers/catch-error.js";
 import { scripted } from "../test/helpers/random.js";
-import { isPartitionerError, type PartitionerError } from "./errors.js";
 import { createStickyPartitioner, DEFAULT_STICKY_BATCH_SIZE } from "./sticky.js";
 import type { Partitioner } from "./types.js";
 
 const run = (partition: Partitioner, topic: string, partitionCount: number, times: number) =>
   Array.from({ length: times }, () => partition({ topic, key: null, partitionCount }));
-
-function catchError(fn: () => unknown): PartitionerError {
-  try {
-    fn();
-  } catch (e) {
-    if (isPartitionerError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected a PartitionerError, nothing was thrown");
-}
 
 describe("createStickyPartitioner", () => {
   it("keeps a partition for batchSize records, then moves to another one", () => {
