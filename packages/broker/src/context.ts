@@ -1,6 +1,7 @@
 import type { LogStore } from "@minikafka/log-store";
 import { GroupCoordinator, systemClock, type Clock, type ExpiredMember } from "@minikafka/group-coordinator";
 import { createDefaultPartitioner, createRoundRobinPartitioner, type Partitioner } from "@minikafka/partitioner";
+import { BodyPool } from "./body-pool.js";
 import { BrokerError } from "./errors.js";
 import type { BrokerLogger } from "./error-handler.js";
 import { BrokerMetrics } from "./metrics.js";
@@ -47,6 +48,8 @@ export interface BrokerContext {
   /** Keyless seed-compatible records: round-robin, as the seed does. */
   readonly roundRobin: Partitioner;
   readonly metrics: BrokerMetrics;
+  /** Reusable buffers for fetch response bodies. */
+  readonly bodies: BodyPool;
   readonly logger: BrokerLogger;
   readonly maxBodyBytes: number;
   readonly maxWaitMs: number;
@@ -107,6 +110,7 @@ export function createBrokerContext(options: BrokerAppOptions): BrokerContext {
     partitioner: createDefaultPartitioner(),
     roundRobin: createRoundRobinPartitioner(),
     metrics: new BrokerMetrics(),
+    bodies: new BodyPool(),
     logger,
     maxBodyBytes,
     maxWaitMs,

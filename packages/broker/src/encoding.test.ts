@@ -58,6 +58,28 @@ describe("writeRecordsJson", () => {
     });
   }
 
+  it("writes runs of equal timestamps, large numbers and values that outgrow the buffer", () => {
+    const rand = random(3);
+    let timestamp = 1_700_000_000_000;
+    const records: StoredRecord[] = Array.from({ length: 300 }, (_, i): StoredRecord => {
+      if (rand() < 0.2) timestamp = Math.floor(rand() * 2 ** 53);
+      const plain = new TextEncoder().encode("p".repeat(Math.floor(rand() * 300)));
+      return {
+        offset: [0, 9, 10, 2 ** 31 - 1, 2 ** 31, 10 ** 9, 2 ** 53 - 1][i % 7]! + (i % 7 < 3 ? i : 0),
+        timestamp,
+        key: rand() < 0.5 ? null : bytesFor(rand),
+        value: rand() < 0.5 ? plain : bytesFor(rand),
+        headers: rand() < 0.1 ? { h: bytesFor(rand) } : {},
+      };
+    });
+    for (const encoding of ["utf8", "base64"] as const) {
+      const out = new JsonBytes(1).ascii("[");
+      writeRecordsJson(out, records, encoding, { prefix: '"partition":0,' });
+      out.ascii("]");
+      expect(JSON.parse(new TextDecoder().decode(out.bytes()))).toEqual(expected(records, encoding, { partition: 0 }));
+    }
+  });
+
   it("writes nothing for an empty list and counts key and value bytes", () => {
     const out = new JsonBytes();
     expect(writeRecordsJson(out, [], "utf8")).toEqual({ count: 0, bytes: 0 });

@@ -49,12 +49,45 @@ export function encodeBytes(bytes: Uint8Array | null, encoding: Encoding): strin
 }
 
 const ascii = (text: string): Uint8Array => Uint8Array.from(text, (ch) => ch.charCodeAt(0));
-const OFFSET = ascii('"offset":');
 const TIMESTAMP = ascii(',"timestamp":');
 const KEY = ascii(',"key":');
 const VALUE = ascii(',"value":');
 const HEADERS = ascii(',"headers":{');
 const NULL = ascii("null");
+/** Bytes a record's fixed part can take besides its prefix, key and value: the member names and punctuation
+ * above, "}}" and two integers of at most 16 digits. */
+const RECORD_FIXED_BYTES = TIMESTAMP.length + KEY.length + VALUE.length + HEADERS.length + 2 + 2 * 16;
+
+/** Copies short `src` into `buf` at `pos` by hand (cheaper than `set` for a few dozen bytes); returns the end. */
+function put(buf: Uint8Array, pos: number, src: Uint8Array): number {
+  for (let i = 0; i < src.length; i++) buf[pos++] = src[i]!;
+  return pos;
+}
+
+/** Writes the non-negative safe integer `n` in decimal at `pos`; returns the end. Integer math below 2^31. */
+function putUint(buf: Uint8Array, pos: number, n: number): number {
+  if (n > 0x7fffffff) {
+    // Split into a high part and nine low digits, both small enough for integer math.
+    const high = Math.floor(n / 1e9);
+    pos = putUint(buf, pos, high);
+    let low = n - high * 1e9;
+    for (let i = pos + 8; i >= pos; i--) {
+      const q = (low / 10) | 0;
+      buf[i] = 48 + low - q * 10;
+      low = q;
+    }
+    return pos + 9;
+  }
+  let end = pos + 1;
+  for (let t = n; t >= 10; t = (t / 10) | 0) end++;
+  let i = end;
+  do {
+    const q = (n / 10) | 0;
+    buf[--i] = 48 + n - q * 10;
+    n = q;
+  } while (n > 0);
+  return end;
+}
 
 /**
  * A growable byte buffer for writing JSON text. Response bodies of fetches are built here directly, so
@@ -64,8 +97,14 @@ export class JsonBytes {
   private buf: Uint8Array<ArrayBuffer>;
   private pos = 0;
 
-  constructor(initialBytes = 64 * 1024) {
-    this.buf = new Uint8Array(initialBytes);
+  /** Starts with `initial` bytes of room, or writes into the given buffer (growing out of it when full). */
+  constructor(initial: number | Uint8Array<ArrayBuffer> = 64 * 1024) {
+    this.buf = typeof initial === "number" ? new Uint8Array(initial) : initial;
+  }
+
+  /** The buffer written into (it is replaced when it fills up): to recycle once the bytes are sent. */
+  get buffer(): Uint8Array<ArrayBuffer> {
+    return this.buf;
   }
 
   /** Makes room for `extra` more bytes. */
@@ -88,33 +127,19 @@ export class JsonBytes {
     return this;
   }
 
-  /** Appends pre-encoded bytes; short ones (JSON punctuation) are copied by hand, cheaper than `set`. */
+  /** Appends pre-encoded bytes. */
   raw(bytes: Uint8Array): this {
     this.reserve(bytes.length);
-    if (bytes.length > 32) {
-      this.buf.set(bytes, this.pos);
-      this.pos += bytes.length;
-      return this;
-    }
-    const buf = this.buf;
-    let pos = this.pos;
-    for (let i = 0; i < bytes.length; i++) buf[pos++] = bytes[i]!;
-    this.pos = pos;
+    if (bytes.length > 32) this.buf.set(bytes, this.pos);
+    else put(this.buf, this.pos, bytes);
+    this.pos += bytes.length;
     return this;
   }
 
   /** Appends a non-negative safe integer in decimal, without making a string of it. */
   uint(n: number): this {
-    let digits = 1;
-    for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
-    this.reserve(digits);
-    let pos = this.pos + digits;
-    this.pos = pos;
-    do {
-      const q = Math.floor(n / 10);
-      this.buf[--pos] = 48 + (n - q * 10);
-      n = q;
-    } while (n > 0);
+    this.reserve(16);
+    this.pos = putUint(this.buf, this.pos, n);
     return this;
   }
 
@@ -128,17 +153,106 @@ export class JsonBytes {
   /** Appends stored bytes as a JSON value: `null`, or a string of their UTF-8 text or base64. */
   value(bytes: Uint8Array | null, encoding: Encoding): this {
     if (bytes === null) return this.raw(NULL);
-    if (encoding === "base64") return this.ascii(`"${encodeBytes(bytes, "base64")}"`);
-    if (isPlainAscii(bytes)) {
-      // Printable ASCII without quote or backslash is its own JSON string content: copy it as is.
+    if (encoding === "utf8" && isPlainAscii(bytes)) {
       this.reserve(bytes.length + 2);
-      this.buf[this.pos++] = 0x22;
-      this.buf.set(bytes, this.pos);
-      this.pos += bytes.length;
-      this.buf[this.pos++] = 0x22;
+      this.pos = this.plainString(this.buf, this.pos, bytes);
       return this;
     }
+    if (encoding === "base64") return this.ascii(`"${encodeBytes(bytes, "base64")}"`);
     return this.text(JSON.stringify(encodeBytes(bytes, "utf8")));
+  }
+
+  /** Printable ASCII without quote or backslash is its own JSON string content: copies it between quotes. */
+  private plainString(buf: Uint8Array, pos: number, bytes: Uint8Array): number {
+    buf[pos++] = 0x22;
+    if (bytes.length > 32) buf.set(bytes, pos);
+    else put(buf, pos, bytes);
+    pos += bytes.length;
+    buf[pos++] = 0x22;
+    return pos;
+  }
+
+  /**
+   * The loop of {@link writeRecordsJson}, on local copies of the buffer and position: plain keys and values,
+   * numbers and punctuation are written without a call per piece; anything else goes through
+   * {@link JsonBytes.value}. A record's timestamp is usually its predecessor's, so its digits are copied.
+   */
+  records(records: readonly StoredRecord[], count: number, encoding: Encoding, open: Uint8Array, openAfterComma: Uint8Array, first: boolean): number {
+    const utf8 = encoding === "utf8";
+    let buf = this.buf;
+    let pos = this.pos;
+    let bytes = 0;
+    let lastTimestamp = -1;
+    let timestampAt = 0;
+    let timestampLength = 0;
+    for (let i = 0; i < count; i++) {
+      const r = records[i]!;
+      const { key, value } = r;
+      const keyLength = key === null ? 4 : key.length + 2;
+      const valueLength = value === null ? 4 : value.length + 2;
+      bytes += (key?.length ?? 0) + (value?.length ?? 0);
+      const need = openAfterComma.length + RECORD_FIXED_BYTES + keyLength + valueLength;
+      if (pos + need > buf.length) {
+        this.pos = pos;
+        buf = this.reserve(need).buf;
+      }
+      pos = put(buf, pos, i === 0 && first ? open : openAfterComma);
+      pos = putUint(buf, pos, r.offset);
+      pos = put(buf, pos, TIMESTAMP);
+      if (r.timestamp === lastTimestamp) {
+        for (let j = 0; j < timestampLength; j++) buf[pos + j] = buf[timestampAt + j]!;
+        pos += timestampLength;
+      } else {
+        timestampAt = pos;
+        pos = putUint(buf, pos, r.timestamp);
+        timestampLength = pos - timestampAt;
+        lastTimestamp = r.timestamp;
+      }
+      pos = put(buf, pos, KEY);
+      if (key === null) pos = put(buf, pos, NULL);
+      else if (utf8 && isPlainAscii(key)) pos = this.plainString(buf, pos, key);
+      else {
+        this.pos = pos;
+        buf = this.value(key, encoding).buf;
+        pos = this.pos;
+        // Room for the rest of the record again, since the key took more (or other) bytes than planned.
+        if (pos + need > buf.length) buf = this.reserve(need).buf;
+        // The timestamp's digits may have moved with the buffer.
+        lastTimestamp = -1;
+      }
+      pos = put(buf, pos, VALUE);
+      if (value === null) pos = put(buf, pos, NULL);
+      else if (utf8 && isPlainAscii(value)) pos = this.plainString(buf, pos, value);
+      else {
+        this.pos = pos;
+        buf = this.value(value, encoding).buf;
+        pos = this.pos;
+        if (pos + need > buf.length) buf = this.reserve(need).buf;
+        lastTimestamp = -1;
+      }
+      pos = put(buf, pos, HEADERS);
+      let separator = "";
+      for (const name in r.headers) {
+        this.pos = pos;
+        this.ascii(separator)
+          .text(JSON.stringify(name))
+          .ascii(":")
+          .value(r.headers[name] ?? null, encoding);
+        separator = ",";
+        buf = this.buf;
+        pos = this.pos;
+        lastTimestamp = -1;
+      }
+      if (pos + 2 > buf.length) {
+        this.pos = pos;
+        buf = this.reserve(2).buf;
+        lastTimestamp = -1;
+      }
+      buf[pos++] = 0x7d;
+      buf[pos++] = 0x7d;
+    }
+    this.pos = pos;
+    return bytes;
   }
 
   /** The bytes written so far (a view, not a copy). */
@@ -147,11 +261,30 @@ export class JsonBytes {
   }
 }
 
+/** 1 for bytes that stand for themselves inside a JSON string (printable ASCII but `"` and `\\`), else 0. */
+const PLAIN = new Uint8Array(256);
+for (let b = 0x20; b <= 0x7e; b++) PLAIN[b] = b === 0x22 || b === 0x5c ? 0 : 1;
+
+/** Whether `bytes` can be copied into a JSON string as they are. Eight table lookups per step: this runs on every value. */
 function isPlainAscii(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i]!;
-    if (b < 0x20 || b > 0x7e || b === 0x22 || b === 0x5c) return false;
+  const t = PLAIN;
+  const n = bytes.length;
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    if (
+      (t[bytes[i]!]! &
+        t[bytes[i + 1]!]! &
+        t[bytes[i + 2]!]! &
+        t[bytes[i + 3]!]! &
+        t[bytes[i + 4]!]! &
+        t[bytes[i + 5]!]! &
+        t[bytes[i + 6]!]! &
+        t[bytes[i + 7]!]!) ===
+      0
+    )
+      return false;
   }
+  for (; i < n; i++) if (t[bytes[i]!] === 0) return false;
   return true;
 }
 
@@ -180,30 +313,7 @@ export function writeRecordsJson(
   options: { prefix?: string; limit?: number; first?: boolean } = {},
 ): { count: number; bytes: number } {
   const { prefix = "", limit = records.length, first = true } = options;
-  const open = ascii(`{${prefix}`);
-  const openAfterComma = ascii(`,{${prefix}`);
   const count = Math.min(limit, records.length);
-  let bytes = 0;
-  for (let i = 0; i < count; i++) {
-    const r = records[i]!;
-    out
-      .raw(i === 0 && first ? open : openAfterComma)
-      .raw(OFFSET)
-      .uint(r.offset)
-      .raw(TIMESTAMP)
-      .uint(r.timestamp);
-    out.raw(KEY).value(r.key, encoding).raw(VALUE).value(r.value, encoding).raw(HEADERS);
-    let separator = "";
-    for (const name in r.headers) {
-      out
-        .ascii(separator)
-        .text(JSON.stringify(name))
-        .ascii(":")
-        .value(r.headers[name] ?? null, encoding);
-      separator = ",";
-    }
-    out.ascii("}}");
-    bytes += (r.key?.byteLength ?? 0) + (r.value?.byteLength ?? 0);
-  }
+  const bytes = out.records(records, count, encoding, ascii(`{${prefix}"offset":`), ascii(`,{${prefix}"offset":`), first);
   return { count, bytes };
 }

@@ -1,6 +1,7 @@
 import type { GroupDescription } from "@minikafka/group-coordinator";
 import { Hono } from "hono";
 import { parsePositions, partitionsOf, readFromCommitted, type CommittedReads } from "../committed-reader.js";
+import { sendJsonBytes } from "../body-pool.js";
 import type { BrokerContext } from "../context.js";
 import { JsonBytes, estimateRecordsJson, writeRecordsJson } from "../encoding.js";
 import { miniKafkaErrorCode } from "../errors.js";
@@ -58,7 +59,7 @@ export function groupRoutes(ctx: BrokerContext): Hono {
       }
       let estimate = 0;
       for (const read of result.reads) estimate += estimateRecordsJson(read.records, 32 + read.topic.length);
-      const body = new JsonBytes(estimate).ascii('{"records":[');
+      const body = new JsonBytes(ctx.bodies.take(estimate)).ascii('{"records":[');
       let remaining = maxRecords;
       for (const { topic, partition, records: stored } of result.reads) {
         if (remaining === 0) break;
@@ -68,7 +69,7 @@ export function groupRoutes(ctx: BrokerContext): Hono {
         remaining -= written.count;
         ctx.metrics.recordBytesOut += written.bytes;
       }
-      return c.body(body.ascii("]}").bytes(), 200, { "content-type": "application/json" });
+      return sendJsonBytes(c, ctx.bodies, body.ascii("]}"));
     })
     .post("/v1/groups/:group/offsets", params(GroupParams), jsonBody(CommitBody), async (c) => {
       await coordinator.commitOffsets(c.req.valid("param").group, c.req.valid("json"));

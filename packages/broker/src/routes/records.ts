@@ -1,5 +1,6 @@
 import type { RecordHeadersInput, RecordInput } from "@minikafka/log-store";
 import { Hono } from "hono";
+import { sendJsonBytes } from "../body-pool.js";
 import type { BrokerContext } from "../context.js";
 import { JsonBytes, base64Bytes, estimateRecordsJson, utf8Bytes, writeRecordsJson, type Encoding } from "../encoding.js";
 import { waitForAny } from "../long-poll.js";
@@ -26,15 +27,13 @@ export function recordRoutes(ctx: BrokerContext): Hono {
         const waited = await waitForAny(store, [{ topic, partition, offset }], Math.min(waitMs, ctx.maxWaitMs), [c.req.raw.signal, ctx.shutdown]);
         if (waited) result = await store.read(topic, partition, offset, limits);
       }
-      const body = new JsonBytes(estimateRecordsJson(result.records, 0)).ascii('{"records":[');
+      const body = new JsonBytes(ctx.bodies.take(estimateRecordsJson(result.records, 0))).ascii('{"records":[');
       ctx.metrics.recordBytesOut += writeRecordsJson(body, result.records, encoding).bytes;
       const { nextOffset, highWatermark, logStartOffset } = result;
       body.ascii(`],"nextOffset":${nextOffset},"highWatermark":${highWatermark},"logStartOffset":${logStartOffset}}`);
-      return c.body(body.bytes(), 200, JSON_HEADERS);
+      return sendJsonBytes(c, ctx.bodies, body);
     });
 }
-
-const JSON_HEADERS = { "content-type": "application/json" };
 
 /**
  * Places every record on a partition (explicit partition > murmur2 of the key > the default keyless
