@@ -17,6 +17,7 @@ import * as fs from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { LogStore, type FsyncPolicy, type LogStoreMetrics, type RecordInput } from "@minikafka/log-store";
+import { crc32c, crc32cImplementation } from "../src/crc32c.js";
 
 const VALUE_BYTES = 100;
 const BATCH_SIZES = [1, 100, 1000] as const;
@@ -220,6 +221,35 @@ function runRawWrites(plan: RawWritePlan): Run {
   }
 }
 
+/**
+ * The least work any log with per-batch checksums must add to raw writes: copy each record's value into the
+ * batch buffer and compute CRC-32C over the batch (the same implementation the store uses), then write it.
+ * No varints, no validation, no bookkeeping: an upper bound for the store, measured against the same raw run.
+ */
+function runFloorWrites(plan: RawWritePlan, values: readonly Uint8Array[]): Run {
+  const path = freshPath("floor.log");
+  const fd = fs.openSync(path, "w");
+  const buf = Buffer.allocUnsafeSlow(plan.batchBytes);
+  const stride = Math.floor((plan.batchBytes - 61) / values.length);
+  try {
+    const start = performance.now();
+    let position = 0;
+    let batches = 0;
+    while (batches < plan.maxBatches) {
+      for (let i = 0, at = 61; i < values.length; i++, at += stride) buf.set(values[i]!, at);
+      buf.writeUInt32BE(crc32c(buf, 21, buf.length), 17);
+      writeFully(fd, buf, position);
+      position += buf.length;
+      batches++;
+    }
+    const seconds = (performance.now() - start) / 1000;
+    return { records: batches * plan.recordsPerBatch, bytes: position, ops: batches, fsyncs: 0, seconds };
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(path, { force: true });
+  }
+}
+
 /** Bytes of one encoded batch, from a store run's metrics (every batch of a run has the same size). */
 function batchBytesOf(run: Run): number {
   return Math.round(run.bytes / run.ops);
@@ -375,6 +405,36 @@ async function main(): Promise<void> {
     "Append (one producer, each append awaited; raw = writeSync of the same batch bytes + fdatasync per policy)",
     ["fsync", "batch", "store rec/s", "store MB/s", "store fsyncs", "raw rec/s", "raw fsyncs", "store/raw", "per round"],
     appendRows,
+  );
+
+  // The floor for batch 1000 without fsync (what "never", and "interval" between its fsyncs, can approach at best).
+  const never1000 = appends.get("never/1000")!.store;
+  const floorPlan = {
+    batchBytes: batchBytesOf(never1000),
+    recordsPerBatch: 1000,
+    maxBatches: never1000.ops,
+    seconds: Infinity,
+    fsync: "never" as const,
+  };
+  const floorValues = makeRecords(1000).map((record) => record.value as Uint8Array);
+  const floor = await measurePair(
+    async () => runFloorWrites(floorPlan, floorValues),
+    () => runRawWrites(floorPlan),
+  );
+  printTable(
+    `Floor for batch 1000 without fsync (copy each value into the batch + CRC-32C (${crc32cImplementation}) + write; raw = write only)`,
+    ["case", "", "floor rec/s", "raw rec/s", "floor/raw", "per round", "store/floor"],
+    [
+      [
+        "floor",
+        "1000",
+        count(recordsPerSecond(floor.store)),
+        count(recordsPerSecond(floor.raw)),
+        times(ratio(floor)),
+        roundRatioRange(floor),
+        times(recordsPerSecond(never1000) / recordsPerSecond(floor.store)),
+      ],
+    ],
   );
 
   const reads = await measureReads();
