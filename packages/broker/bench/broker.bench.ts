@@ -137,18 +137,24 @@ try {
     windows.push(wrk(seedUrl, 32, Math.min(FLAT_WINDOW, FLAT_SECONDS - t), "").rps);
     disk.push(rawFsyncRate(2));
   }
-  const flat = windows.at(-1)! / windows[0]!;
+  // Flatness compares the median of the last three windows with the median of the first three: a single
+  // 10 s window swings by ±20% with the disk's fsync latency on a shared VM (see the disk probe below),
+  // while a slowdown as the log grows would move every later window.
+  const edge = Math.max(1, Math.min(3, Math.floor(windows.length / 2)));
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const flat = median(windows.slice(-edge)) / median(windows.slice(0, edge));
+  const lastFirst = windows.at(-1)! / windows[0]!;
   // The disk around the first window and around the last one: the mean of the probes on either side.
   const diskFlat = (disk.at(-1)! + disk.at(-2)!) / (disk[0]! + disk[1]!);
   targets.push(
     `${s32.rps / t32.rps >= 0.25 ? "PASS" : "FAIL"}  (1) seed produce at 32 clients: ${(s32.rps / t32.rps).toFixed(2)}× the trivial route (target ≥ 0.25×)`,
   );
   targets.push(
-    `${flat >= 0.8 ? "PASS" : "FAIL"}  (1) flat over ${FLAT_SECONDS}s: req/s per ${FLAT_WINDOW}s window ${windows.map((w) => fmt(w)).join(", ")}; last/first ${flat.toFixed(2)} (target ≥ 0.8)`,
+    `${flat >= 0.8 ? "PASS" : "FAIL"}  (1) flat over ${FLAT_SECONDS}s: req/s per ${FLAT_WINDOW}s window ${windows.map((w) => fmt(w)).join(", ")}; median of the last ${edge} / median of the first ${edge}: ${flat.toFixed(2)} (target ≥ 0.8; last/first window ${lastFirst.toFixed(2)})`,
   );
   targets.push(
     `      the disk in the same run (4 KiB append + fdatasync, 2 s before each window and after the last): ${disk.map((d) => fmt(d)).join(", ")} fsyncs/s; ` +
-      `last/first ${diskFlat.toFixed(2)}, so the broker relative to its disk: ${(flat / diskFlat).toFixed(2)}`,
+      `last/first ${diskFlat.toFixed(2)}, so the last/first window relative to the disk: ${(lastFirst / diskFlat).toFixed(2)}`,
   );
 
   // (2) /v1 produce, batches of 1000 × 100 B, default fsync policy.
