@@ -622,8 +622,13 @@ export class Consumer<T = Uint8Array> {
     }
     // While some partitions are paused or being set up: one long poll per deliverable partition, from our
     // positions; the first that brings records cuts the others short.
+    // Linked by hand rather than with AbortSignal.any, which on Node 20 leaves an entry on the long-lived
+    // `wake` signal for every call.
     const cut = new AbortController();
-    const signal = AbortSignal.any([wake, cut.signal]);
+    const signal = cut.signal;
+    const onWake = () => cut.abort(wake.reason);
+    if (wake.aborted) cut.abort(wake.reason);
+    else wake.addEventListener("abort", onWake, { once: true });
     const maxRecords = Math.max(1, Math.ceil(this.#maxRecords / active.length));
     const maxBytes = Math.max(1, Math.ceil(this.#maxBytes / active.length));
     try {
@@ -655,6 +660,7 @@ export class Consumer<T = Uint8Array> {
       );
       return results.filter((r): r is FetchedBatch => r !== undefined);
     } finally {
+      wake.removeEventListener("abort", onWake);
       cut.abort();
     }
   }

@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import { isClientError } from "./errors.js";
 import { Http, type RetryMode } from "./http.js";
@@ -154,5 +155,19 @@ describe("Http", () => {
     const reason = new Error("stop");
     controller.abort(reason);
     await expect(pending).rejects.toBe(reason);
+  });
+
+  it("sends JSON with its content type, and leaves nothing behind on a caller's long-lived signal", async () => {
+    const types: Array<string | null> = [];
+    const ok = (request: Request) => {
+      types.push(request.headers.get("content-type"));
+      return Promise.resolve(json(200, { ok: true }));
+    };
+    const { http, calls } = scripted([ok, ok, ok]);
+    const consumerLifetime = new AbortController();
+    for (let i = 0; i < 3; i++) await http.request("POST", "v1/x", { json: { i }, retry: "idempotent", signal: consumerLifetime.signal });
+    expect(calls.map((c) => c.body)).toEqual(['{"i":0}', '{"i":1}', '{"i":2}']);
+    expect(types).toEqual(["application/json", "application/json", "application/json"]);
+    expect(getEventListeners(consumerLifetime.signal, "abort")).toHaveLength(0);
   });
 });

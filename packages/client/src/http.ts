@@ -52,6 +52,7 @@ const RETRY_STATUSES = [429, 502, 503, 504];
 const BROKER_RETRY_STATUSES = [429, 503];
 /** Retriable codes that a write may answer after part of it was applied. */
 const PARTIAL_WRITE_CODES: ReadonlySet<string> = new Set(["KAFKA_STORAGE_ERROR"]);
+const JSON_HEADERS: Readonly<Record<string, string>> = { "content-type": "application/json" };
 
 /**
  * The one configured ky instance of a client: base URL, timeout, retries with exponential backoff and
@@ -61,6 +62,7 @@ const PARTIAL_WRITE_CODES: ReadonlySet<string> = new Set(["KAFKA_STORAGE_ERROR"]
  */
 export class Http {
   readonly #ky: KyInstance;
+  readonly #fetch: HttpOptions["fetch"];
   readonly #timeoutMs: number;
   readonly #retry: Record<RetryMode, KyRetryOptions>;
   // The envelope of each failed answer, read once by the beforeError hook (a body can be read only once).
@@ -69,6 +71,7 @@ export class Http {
   constructor(options: HttpOptions) {
     const { retries, initialRetryTimeMs, maxRetryTimeMs } = options.retry;
     this.#timeoutMs = options.timeoutMs;
+    this.#fetch = options.fetch;
     this.#ky = ky.create({
       prefixUrl: options.baseUrl,
       timeout: options.timeoutMs,
@@ -108,21 +111,46 @@ export class Http {
    */
   async request<T>(method: "GET" | "POST" | "DELETE", path: string, options: CallOptions): Promise<T> {
     const timeout = this.#timeoutMs + (options.extraTimeoutMs ?? 0);
+    const { signal } = options;
+    // The caller's signal is often long-lived (a consumer's wake-up or stop signal); ky combines it with its
+    // own through AbortSignal.any, which on Node 20 leaves an entry on the long-lived signal per request.
+    // A signal of this request's own, linked to it, leaves nothing behind.
+    const link = signal === undefined ? undefined : new AbortController();
+    const abort = () => link!.abort(signal!.reason);
+    if (signal?.aborted) abort();
+    else signal?.addEventListener("abort", abort, { once: true });
     try {
-      const response = await this.#ky(path, {
+      // Query parameters go into the path: with `searchParams`, ky builds the Request twice.
+      const response = await this.#ky(path + queryString(options.searchParams), {
         method,
-        json: options.json,
-        searchParams: options.searchParams === undefined ? undefined : definedParams(options.searchParams),
-        signal: options.signal,
+        signal: link?.signal,
         timeout,
         retry: this.#retry[options.retry],
+        ...(options.json === undefined ? {} : { headers: JSON_HEADERS, fetch: this.#sending(JSON.stringify(options.json)) }),
       });
       if (response.status === 204) return undefined as T;
       return (await response.json()) as T;
     } catch (error) {
-      if (options.signal?.aborted) throw options.signal.reason;
+      if (signal?.aborted) throw signal.reason;
       throw this.#toClientError(error, method, path, timeout);
+    } finally {
+      signal?.removeEventListener("abort", abort);
     }
+  }
+
+  /**
+   * The `fetch` for ky to call with a body-less Request, attaching `body` (a string: sent again as it is
+   * on a retry). Given the body itself, ky would make it a stream, tee it for retries, and `fetch`, handed a
+   * Request with a stream body, would pipe it through one more TransformStream: on Node 20 that costs
+   * about as much CPU as the rest of the request. A custom `fetch` still gets a Request.
+   */
+  #sending(body: string): (input: Request | string | URL) => Promise<Response> {
+    const custom = this.#fetch;
+    return (input) => {
+      const request = input instanceof Request ? input : new Request(input); // ky passes its Request
+      const init: RequestInit = { method: request.method, headers: request.headers, body, signal: request.signal };
+      return custom === undefined ? fetch(request.url, init) : custom(new Request(request.url, init));
+    };
   }
 
   #shouldRetry({ error }: ShouldRetryState, idempotent: boolean): boolean {
@@ -173,13 +201,16 @@ async function readEnvelope(response: Response): Promise<WireErrorEnvelope["erro
   return null;
 }
 
-function definedParams(params: Record<string, string | number | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
+/** `?name=value&…` for the defined parameters, or `""`. */
+function queryString(params: Record<string, string | number | undefined> | undefined): string {
+  if (params === undefined) return "";
+  const query = new URLSearchParams();
   for (const name in params) {
     const value = params[name];
-    if (value !== undefined) out[name] = String(value);
+    if (value !== undefined) query.append(name, String(value));
   }
-  return out;
+  const text = query.toString();
+  return text === "" ? "" : `?${text}`;
 }
 
 /** `encodeURIComponent` for a path segment (topic names, group and member ids). */
