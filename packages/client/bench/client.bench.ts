@@ -1,27 +1,37 @@
 // End-to-end produce → consume through @minikafka/client, beside the same work done with raw `fetch`
 // calls to the same broker routes, in the same process and run. From packages/client:
 //
-//   pnpm bench                                   # the defaults below, about 2 minutes on 2 cores
-//   pnpm bench --records=1000000 --rounds=1      # the issue's volume
+//   pnpm bench                                          # the defaults below, about 2 minutes on 2 cores
+//   pnpm bench --records=1000000 --rounds=1 --windows=50  # 1,000,000 records per path in each phase, ~5 minutes
 //
-// Options (--name=value): records (200 000), size (value bytes, 100), partitions (4), fsync ("always" |
-// "interval" | "never", default "always"), rate (records/s of the paced latency phase, 20 000),
-// latencySeconds (2), rounds (3: runs per variant, interleaved; medians are reported), variants
-// (raw-text,text,raw-bytes,bytes). A warm-up round at a tenth of the volume comes first, unreported.
+// Options (--name=value): records (200 000: per throughput run), size (value bytes, 100), partitions (4),
+// fsync ("always" | "interval" | "never", default "always"), rounds (3: throughput runs per path,
+// interleaved; medians are reported), rate (records/s of the latency windows, 20 000), latencySeconds (1: one
+// window's length), windows (10 per path), variants (raw-text,text,raw-bytes,bytes), breakdown (false; true
+// also prints, per path, the CPU this process and the broker spent per record in its latency windows, and
+// this process's garbage collections and event loop delay). A warm-up comes first, unreported.
 //
-// Each variant: a one-member consumer group reads what a producer writes, in the same process as the broker.
+// The broker runs in a process of its own (bench/broker-child.ts), as it would in production; each path is
+// a one-member consumer group reading what a producer writes, both in this process.
 // - Throughput: the producer sends every record as fast as it is allowed (1 000 records per send(), 8
 //   sends outstanding); records/s = records / (first send → last record handed to the application).
 // - Latency: records produced at a fixed rate, in steps every 10 ms, each carrying its send time;
-//   end-to-end latency = time the application gets it − send time; p50 and p99 over the phase.
+//   end-to-end latency = time the application gets it − send time. Every path keeps one consumer and one
+//   producer for all its windows; the paths' windows take turns (the order rotates each time), so a slow
+//   moment of the machine (an fsync that stalls, a neighbour) is as likely to hit any path. p50 and p99 are
+//   over all of a path's windows together; the median and worst p99 of single windows show the spread.
 // Raw fetch does what the client does, by hand: the same batching (one produce request per topic in
 // flight, up to 10 000 records / 1 MiB), the same member fetch naming positions with the same limits, the
 // same commit after each batch running while the next batch is fetched, heartbeats on the broker's interval.
 // "text" reads values as strings (encoding=utf8); "bytes" as bytes (encoding=base64, decoded).
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startBroker } from "@minikafka/broker";
+import { monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from "node:perf_hooks";
+import { createInterface } from "node:readline";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { createClient } from "../src/index.js";
 
 const args = Object.fromEntries(
@@ -36,9 +46,11 @@ const SIZE = Number(args.size ?? 100);
 const PARTITIONS = Number(args.partitions ?? 4);
 const FSYNC = (args.fsync ?? "always") as "always" | "interval" | "never";
 const RATE = Number(args.rate ?? 20_000);
-const LATENCY_SECONDS = Number(args.latencySeconds ?? 2);
+const LATENCY_SECONDS = Number(args.latencySeconds ?? 1);
+const WINDOWS = Math.max(1, Number(args.windows ?? 10));
 const ROUNDS = Number(args.rounds ?? 3);
 const VARIANTS = (args.variants ?? "raw-text,text,raw-bytes,bytes").split(",");
+const BREAKDOWN = args.breakdown === "true";
 
 // Shared by both sides, so that they send the same requests.
 const SEND_CHUNK = 1_000; // records per send()
@@ -64,20 +76,65 @@ const sentAt = (value: Value) => {
   return Number(text.slice(0, text.indexOf("|")));
 };
 
-interface Sample {
+interface Throughput {
   recordsPerSecond: number;
-  /** CPU time of the whole process (broker included) per record in the throughput phase, µs. */
+  /** CPU time of this process (the producer and the consumer) per record, µs. */
   cpuPerRecord: number;
-  p50: number;
-  p99: number;
+  /** CPU time of the broker's process per record, µs. */
+  brokerCpuPerRecord: number;
+}
+
+/** The broker, in a process of its own (bench/broker-child.ts). */
+interface BrokerProcess {
+  url: string;
+  /** Its CPU time so far, µs. */
+  cpu(): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function startBrokerProcess(dataDir: string): Promise<BrokerProcess> {
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm")).href;
+  const script = fileURLToPath(new URL("./broker-child.ts", import.meta.url));
+  const child = spawn(process.execPath, ["--import", tsx, "--conditions=@minikafka/source", script, dataDir, FSYNC], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const lines = createInterface({ input: child.stdout });
+  const waiting: Array<(line: string) => void> = [];
+  lines.on("line", (line) => waiting.shift()?.(line));
+  const next = () =>
+    new Promise<string>((resolve, reject) => {
+      waiting.push(resolve);
+      void exited.then(() => reject(new Error("the broker process exited")));
+    });
+  const url = /^listening (\S+)$/.exec(await next())?.[1];
+  if (url === undefined) throw new Error("the broker process did not print its URL");
+  return {
+    url,
+    cpu: async () => {
+      const answer = next();
+      child.stdin.write("cpu\n");
+      return Number(/^cpu (\d+)$/.exec(await answer)?.[1]);
+    },
+    close: async () => {
+      child.stdin.end();
+      await exited;
+    },
+  };
+}
+
+interface Producer {
+  /** Resolves once `values` are stored. */
+  send(values: string[]): Promise<void>;
+  close(): Promise<void>;
 }
 
 interface Variant {
   name: string;
   /** Starts a one-member group consuming `topic`, handing each value to `onRecord`; resolves once joined. */
   consume(topic: string, groupId: string, onRecord: (value: Value) => void): Promise<() => Promise<void>>;
-  /** A producer for `topic`: `send(values)` resolves once they are stored. */
-  producer(topic: string): { send(values: string[]): Promise<void>; close(): Promise<void> };
+  /** A producer for `topic`. */
+  producer(topic: string): Producer;
 }
 
 // ---- raw fetch ---------------------------------------------------------------------------------------
@@ -250,8 +307,7 @@ async function produceAll(variant: Variant, topic: string, count: number): Promi
 }
 
 /** Sends `total` values at `RATE` per second, a step every 10 ms, each stamped with its send time. */
-async function producePaced(variant: Variant, topic: string, total: number): Promise<void> {
-  const producer = variant.producer(topic);
+async function producePaced(producer: Producer, total: number): Promise<void> {
   const step = Math.max(1, Math.round(RATE / 100));
   const sends: Promise<void>[] = [];
   const t0 = now();
@@ -265,10 +321,69 @@ async function producePaced(variant: Variant, topic: string, total: number): Pro
     sent += n;
   }
   await Promise.all(sends);
-  await producer.close();
 }
 
-async function measure(url: string, variant: Variant, run: string, records: number, latencySeconds: number): Promise<Sample> {
+/** What this process (and the broker's CPU) spent during a path's latency windows (`breakdown=true`). */
+interface Breakdown {
+  cpuMicros: number;
+  brokerCpuMicros: number;
+  records: number;
+  scavenges: number;
+  scavengeMs: number;
+  major: number;
+  majorMs: number;
+  longestPauseMs: number;
+  loopDelayP99Ms: number[];
+}
+
+/**
+ * Starts watching the process (CPU, garbage collections, event loop delay); the function it returns stops
+ * and adds what it saw to a variant's {@link Breakdown}.
+ */
+function watchProcess(): (into: Breakdown, records: number) => Promise<void> {
+  const cpu = process.cpuUsage();
+  const collections: Array<{ kind: number; ms: number }> = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries())
+      collections.push({ kind: (entry as PerformanceEntry & { detail: { kind: number } }).detail.kind, ms: entry.duration });
+  });
+  observer.observe({ entryTypes: ["gc"] });
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  return async (into, records) => {
+    const used = process.cpuUsage(cpu);
+    delay.disable();
+    await new Promise((resolve) => setImmediate(resolve)); // the last collections' entries
+    observer.disconnect();
+    into.cpuMicros += used.user + used.system;
+    into.records += records;
+    for (const c of collections) {
+      if (c.kind === 1) {
+        // 1: scavenge (young generation)
+        into.scavenges++;
+        into.scavengeMs += c.ms;
+      } else {
+        into.major++;
+        into.majorMs += c.ms;
+      }
+      into.longestPauseMs = Math.max(into.longestPauseMs, c.ms);
+    }
+    into.loopDelayP99Ms.push(delay.percentile(99) / 1e6);
+  };
+}
+
+function describe(b: Breakdown): string {
+  const loop = [...b.loopDelayP99Ms].sort((x, y) => x - y);
+  return (
+    `${(b.cpuMicros / b.records).toFixed(1)} µs CPU/record (broker ${(b.brokerCpuMicros / b.records).toFixed(1)}); ${b.scavenges} scavenges (${b.scavengeMs.toFixed(0)} ms), ` +
+    `${b.major} other GC events (${b.majorMs.toFixed(0)} ms), longest pause ${b.longestPauseMs.toFixed(1)} ms; ` +
+    `event loop delay p99 per window: median ${loop[Math.floor(loop.length / 2)]!.toFixed(1)} ms, worst ${loop[loop.length - 1]!.toFixed(1)} ms`
+  );
+}
+
+/** Throughput: `records` values sent as fast as allowed, until the consumer has handed over the last one. */
+async function measureThroughput(broker: BrokerProcess, variant: Variant, run: string, records: number): Promise<Throughput> {
+  const { url } = broker;
   const topic = `bench-${run}-${variant.name.replace(/\W+/g, "-")}`;
   await createTopic(url, topic);
   let received = 0;
@@ -279,38 +394,96 @@ async function measure(url: string, variant: Variant, run: string, records: numb
   });
   const start = now();
   const cpu = process.cpuUsage();
+  const brokerCpu = await broker.cpu();
   await produceAll(variant, topic, records);
   await finished;
   const recordsPerSecond = records / ((now() - start) / 1000);
   const used = process.cpuUsage(cpu);
-  const cpuPerRecord = (used.user + used.system) / records;
+  const brokerUsed = (await broker.cpu()) - brokerCpu;
   await stop();
+  return { recordsPerSecond, cpuPerRecord: (used.user + used.system) / records, brokerCpuPerRecord: brokerUsed / records };
+}
 
-  const paced = `${topic}-paced`;
-  await createTopic(url, paced);
-  const total = RATE * latencySeconds;
-  const latencies = new Float64Array(total);
-  let seen = 0;
-  let allSeen!: () => void;
-  const pacedDone = new Promise<void>((resolve) => (allSeen = resolve));
-  const stopPaced = await variant.consume(paced, `${paced}-g`, (value) => {
-    latencies[seen++] = now() - sentAt(value);
-    if (seen === total) allSeen();
+/**
+ * The latency phase of one variant: a consumer that stays in its group for every window, and the
+ * end-to-end latencies of all its windows, pooled.
+ */
+interface LatencyRun {
+  variant: Variant;
+  latencies: Float64Array;
+  seen: number;
+  /** Resolves when the latency of record number `target` (exclusive) has been taken. */
+  reached(target: number): Promise<void>;
+  producer: Producer;
+  stop(): Promise<void>;
+  breakdown: Breakdown;
+}
+
+async function startLatencyRun(url: string, variant: Variant, total: number): Promise<LatencyRun> {
+  const topic = `bench-paced-${variant.name.replace(/\W+/g, "-")}`;
+  await createTopic(url, topic);
+  let target = 0;
+  let wake: (() => void) | undefined;
+  const run: LatencyRun = {
+    variant,
+    latencies: new Float64Array(total),
+    seen: 0,
+    reached: (at) => {
+      if (run.seen >= at) return Promise.resolve();
+      target = at;
+      return new Promise<void>((resolve) => (wake = resolve));
+    },
+    producer: variant.producer(topic),
+    stop: async () => {},
+    breakdown: {
+      cpuMicros: 0,
+      brokerCpuMicros: 0,
+      records: 0,
+      scavenges: 0,
+      scavengeMs: 0,
+      major: 0,
+      majorMs: 0,
+      longestPauseMs: 0,
+      loopDelayP99Ms: [],
+    },
+  };
+  const stopConsumer = await variant.consume(topic, `${topic}-g`, (value) => {
+    run.latencies[run.seen++] = now() - sentAt(value);
+    if (run.seen === target && wake !== undefined) {
+      const resolve = wake;
+      wake = undefined;
+      resolve();
+    }
   });
-  await new Promise((resolve) => setTimeout(resolve, 300)); // let the consumer settle into its long poll
-  await producePaced(variant, paced, total);
-  await pacedDone;
-  await stopPaced();
-  latencies.sort();
-  return { recordsPerSecond, cpuPerRecord, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  run.stop = async () => {
+    await run.producer.close();
+    await stopConsumer();
+  };
+  return run;
+}
+
+/**
+ * One latency window: `records` records for `run` at `RATE`, until the consumer has handed over the last;
+ * with `broker`, the process is watched for the breakdown.
+ */
+async function latencyWindow(run: LatencyRun, records: number, broker: BrokerProcess | undefined): Promise<void> {
+  const done = run.reached(run.seen + records);
+  const brokerCpu = await broker?.cpu();
+  const watch = broker === undefined ? undefined : watchProcess();
+  await producePaced(run.producer, records);
+  await done;
+  if (watch !== undefined) {
+    await watch(run.breakdown, records);
+    run.breakdown.brokerCpuMicros += (await broker!.cpu()) - brokerCpu!;
+  }
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), "minikafka-client-bench-"));
-const broker = await startBroker({ port: 0, dataDir, fsync: FSYNC, logger: { error() {} }, shutdownTimeoutMs: 500 });
+const broker = await startBrokerProcess(dataDir);
 try {
   console.log(
     `minikafka client bench: ${RECORDS.toLocaleString("en")} records × ${SIZE} B, ${PARTITIONS} partitions, fsync ${FSYNC}; ` +
-      `latency phase ${RATE.toLocaleString("en")} records/s for ${LATENCY_SECONDS} s; node ${process.version}`,
+      `latency: ${WINDOWS} windows of ${LATENCY_SECONDS} s at ${RATE.toLocaleString("en")} records/s per path; node ${process.version}`,
   );
   const all: Record<string, Variant> = {
     "raw-text": rawVariant(broker.url, "text"),
@@ -324,33 +497,77 @@ try {
     return variant;
   });
   // Warm-up (not reported): JIT, connections, the broker's first segments.
-  for (const variant of variants) await measure(broker.url, variant, "warmup", Math.ceil(RECORDS / 10), 1);
-  const samples = new Map<string, Sample[]>(variants.map((v) => [v.name, []]));
+  for (const variant of variants) await measureThroughput(broker, variant, "warmup", Math.ceil(RECORDS / 10));
+  const throughputs = new Map<string, Throughput[]>(variants.map((v) => [v.name, []]));
   for (let round = 1; round <= ROUNDS; round++) {
     for (const variant of variants) {
-      const sample = await measure(broker.url, variant, String(round), RECORDS, LATENCY_SECONDS);
-      samples.get(variant.name)!.push(sample);
+      const sample = await measureThroughput(broker, variant, String(round), RECORDS);
+      throughputs.get(variant.name)!.push(sample);
       const rate = Math.round(sample.recordsPerSecond).toLocaleString("en").padStart(9);
       console.log(
-        `  round ${round}  ${variant.name.padEnd(17)} ${rate} records/s   ${sample.cpuPerRecord.toFixed(2)} µs CPU/record   p50 ${sample.p50.toFixed(1)} ms   p99 ${sample.p99.toFixed(1)} ms`,
+        `  throughput round ${round}  ${variant.name.padEnd(17)} ${rate} records/s   CPU µs/record: ${sample.cpuPerRecord.toFixed(2)} here, ${sample.brokerCpuPerRecord.toFixed(2)} broker`,
       );
     }
   }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-  console.log(
-    `\nmedians of ${ROUNDS} round(s):\n\n| path | records/s | vs raw fetch | CPU µs/record (process) | vs raw fetch | p50 e2e (ms) | p99 e2e (ms) |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |`,
-  );
-  const rates = new Map([...samples].map(([name, list]) => [name, median(list.map((s) => s.recordsPerSecond))]));
-  const cpus = new Map([...samples].map(([name, list]) => [name, median(list.map((s) => s.cpuPerRecord))]));
+
+  // Latency: every variant's consumer stays joined throughout; the windows take turns, in an order that
+  // rotates, so that the machine's slow moments (a slow fsync, a neighbour) fall on every variant alike.
+  const perWindow = Math.round(RATE * LATENCY_SECONDS);
+  const warmUp = Math.round(RATE / 2);
+  const runs: LatencyRun[] = [];
+  for (const variant of variants) runs.push(await startLatencyRun(broker.url, variant, warmUp + perWindow * WINDOWS));
+  await new Promise((resolve) => setTimeout(resolve, 300)); // let the consumers settle into their long polls
+  for (const run of runs) {
+    await latencyWindow(run, warmUp, undefined);
+    run.seen = 0; // a warm-up window (not reported): the producer's metadata, the paced topic's first segment
+  }
+  const windowP99 = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+  for (let window = 0; window < WINDOWS; window++) {
+    for (let i = 0; i < runs.length; i++) {
+      const run = runs[(i + window) % runs.length]!;
+      const from = run.seen;
+      await latencyWindow(run, perWindow, BREAKDOWN ? broker : undefined);
+      const latencies = run.latencies.slice(from, run.seen).sort();
+      windowP99.get(run.variant.name)!.push(percentile(latencies, 99));
+    }
+  }
+  for (const run of runs) await run.stop();
+
+  const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor((values.length - 1) / 2)]!;
+  const rates = new Map([...throughputs].map(([name, list]) => [name, median(list.map((s) => s.recordsPerSecond))]));
+  const cpus = new Map([...throughputs].map(([name, list]) => [name, median(list.map((s) => s.cpuPerRecord))]));
+  const brokerCpus = new Map([...throughputs].map(([name, list]) => [name, median(list.map((s) => s.brokerCpuPerRecord))]));
+  const pooled = new Map(runs.map((run) => [run.variant.name, run.latencies.slice(0, run.seen).sort()]));
+  const p99s = new Map([...pooled].map(([name, sorted]) => [name, percentile(sorted, 99)]));
   const percent = (value: number, base: number | undefined) => (base === undefined ? "" : `${((value / base) * 100).toFixed(0)}%`);
-  for (const [name, list] of samples) {
+  console.log(
+    `\nthroughput: medians of ${ROUNDS} round(s); latency: ${WINDOWS} windows of ${perWindow.toLocaleString("en")} records per path, pooled\n\n` +
+      "| path | records/s | vs raw fetch | client CPU µs/record | vs raw fetch | broker CPU µs/record | p50 e2e (ms) | p99 e2e (ms) | vs raw fetch | p99 of a window (median, worst) |\n" +
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  );
+  for (const run of runs) {
+    const name = run.variant.name;
     const raw = name.replace(/^client/, "raw fetch");
-    const p50 = median(list.map((s) => s.p50)).toFixed(1);
-    const p99 = median(list.map((s) => s.p99)).toFixed(1);
     const rate = rates.get(name)!;
     const cpu = cpus.get(name)!;
-    const cells = [Math.round(rate).toLocaleString("en"), percent(rate, rates.get(raw)), cpu.toFixed(2), percent(cpu, cpus.get(raw)), p50, p99];
+    const p99 = p99s.get(name)!;
+    const windows = windowP99.get(name)!;
+    const cells = [
+      Math.round(rate).toLocaleString("en"),
+      percent(rate, rates.get(raw)),
+      cpu.toFixed(2),
+      percent(cpu, cpus.get(raw)),
+      brokerCpus.get(name)!.toFixed(2),
+      percentile(pooled.get(name)!, 50).toFixed(1),
+      p99.toFixed(1),
+      percent(p99, p99s.get(raw)),
+      `${median(windows).toFixed(1)}, ${Math.max(...windows).toFixed(1)}`,
+    ];
     console.log(`| ${name} | ${cells.join(" | ")} |`);
+  }
+  if (BREAKDOWN) {
+    console.log("\nlatency windows, the producing and consuming process:");
+    for (const run of runs) console.log(`  ${run.variant.name.padEnd(17)} ${describe(run.breakdown)}`);
   }
 } finally {
   await broker.close();
