@@ -186,7 +186,7 @@ export class GroupMember {
         this.#failures === 0
           ? this.#intervalMs
           : Math.min(this.#intervalMs, backoffMs(this.#failures, this.#options.retry.initialRetryTimeMs, this.#intervalMs));
-      await sleep(wait, AbortSignal.any([nudge, this.#stop.signal]));
+      await sleep(wait, nudge, this.#stop.signal);
       if (nudge.aborted) this.#nudge = new AbortController();
       if (this.#stopped) break;
       await this.#heartbeat();
