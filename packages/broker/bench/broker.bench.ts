@@ -6,12 +6,12 @@
 //   BROKER_BENCH_FSYNC=always|interval|never (the broker's policy; default "always", the broker's default)
 //
 // Needs wrk (Debian: apt-get install wrk). Prints ratios against the trivial route measured in this run.
-import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { execFileSync, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
-import { createRequire } from "node:module";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
+import { spawnTs } from "../../../test-support/spawn-ts.js";
 
 const SECONDS = Number(process.env.BROKER_BENCH_SECONDS ?? 5);
 const FLAT_SECONDS = Number(process.env.BROKER_BENCH_FLAT_SECONDS ?? 60);
@@ -22,14 +22,12 @@ if (spawnSync("wrk", ["--version"]).error) {
   process.exit(0);
 }
 
-const require = createRequire(import.meta.url);
-const tsx = pathToFileURL(require.resolve("tsx/esm")).href;
 const childScript = fileURLToPath(new URL("./bench-child.ts", import.meta.url));
 const work = mkdtempSync(join(tmpdir(), "minikafka-broker-bench-"));
 const children: ChildProcessWithoutNullStreams[] = [];
 
 function child(args: string[]): ChildProcessWithoutNullStreams {
-  const proc = spawn(process.execPath, ["--import", tsx, "--conditions=@minikafka/source", childScript, ...args], { stdio: "pipe" });
+  const proc = spawnTs(childScript, args);
   proc.stderr.on("data", (d) => process.stderr.write(d));
   children.push(proc);
   return proc;

@@ -4,7 +4,7 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { startBroker } from "../src/index.js";
-import { exited, onLines, spawnTs } from "./helpers/spawn-ts.js";
+import { exited, onLines, spawnTs } from "../../../test-support/spawn-ts.js";
 import { tempDir } from "./helpers/temp-dir.js";
 
 const child = fileURLToPath(new URL("./helpers/broker-child.ts", import.meta.url));

@@ -24,14 +24,12 @@
 // flight, up to 10 000 records / 1 MiB), the same member fetch naming positions with the same limits, the
 // same commit after each batch running while the next batch is fetched, heartbeats on the broker's interval.
 // "text" reads values as strings (encoding=utf8); "bytes" as bytes (encoding=base64, decoded).
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from "node:perf_hooks";
-import { createInterface } from "node:readline";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
+import { exited, onLines, spawnTs } from "../../../test-support/spawn-ts.js";
 import { createClient } from "../src/index.js";
 
 const args = Object.fromEntries(
@@ -93,32 +91,32 @@ interface BrokerProcess {
 }
 
 async function startBrokerProcess(dataDir: string): Promise<BrokerProcess> {
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm")).href;
-  const script = fileURLToPath(new URL("./broker-child.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--import", tsx, "--conditions=@minikafka/source", script, dataDir, FSYNC], {
-    stdio: ["pipe", "pipe", "inherit"],
+  const child = spawnTs(fileURLToPath(new URL("./broker-child.ts", import.meta.url)), [dataDir, FSYNC]);
+  child.stderr.pipe(process.stderr);
+  const lines: string[] = [];
+  const waiting: Array<() => void> = [];
+  onLines(child, (line) => {
+    lines.push(line);
+    waiting.shift()?.();
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const lines = createInterface({ input: child.stdout });
-  const waiting: Array<(line: string) => void> = [];
-  lines.on("line", (line) => waiting.shift()?.(line));
-  const next = () =>
-    new Promise<string>((resolve, reject) => {
-      waiting.push(resolve);
-      void exited.then(() => reject(new Error("the broker process exited")));
-    });
+  const gone = exited(child);
+  const next = async () => {
+    if (lines.length === 0) await Promise.race([new Promise<void>((resolve) => waiting.push(resolve)), gone]);
+    const line = lines.shift();
+    if (line === undefined) throw new Error("the broker process exited");
+    return line;
+  };
   const url = /^listening (\S+)$/.exec(await next())?.[1];
   if (url === undefined) throw new Error("the broker process did not print its URL");
   return {
     url,
     cpu: async () => {
-      const answer = next();
       child.stdin.write("cpu\n");
-      return Number(/^cpu (\d+)$/.exec(await answer)?.[1]);
+      return Number(/^cpu (\d+)$/.exec(await next())?.[1]);
     },
     close: async () => {
       child.stdin.end();
-      await exited;
+      await gone;
     },
   };
 }

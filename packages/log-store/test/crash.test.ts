@@ -3,7 +3,7 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { LogStore, isLogStoreError } from "../src/index.js";
-import { exited, onLines, spawnTs } from "./helpers/spawn-ts.js";
+import { exited, onLines, spawnTs } from "../../../test-support/spawn-ts.js";
 import { tempDir, text } from "./helpers/temp-dir.js";
 
 const child = fileURLToPath(new URL("./helpers/append-child.ts", import.meta.url));

@@ -1,3 +1,5 @@
+// Helpers shared by the packages' tests and benchmarks (not published): child processes that run
+// TypeScript sources directly, through tsx, with the "@minikafka/source" export condition.
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
@@ -6,7 +8,10 @@ const require = createRequire(import.meta.url);
 // tsx's ESM loader, resolved from this file so the child works whatever its working directory.
 const tsxLoader = pathToFileURL(require.resolve("tsx/esm")).href;
 
-/** Runs a TypeScript file in a fresh Node process (a real process, so it can really be killed). */
+/**
+ * Runs a TypeScript file in a fresh Node process (a real process, so it can really be killed), with its
+ * stdin, stdout and stderr piped.
+ */
 export function spawnTs(file: string, args: string[]): ChildProcessWithoutNullStreams {
   return spawn(process.execPath, ["--import", tsxLoader, "--conditions=@minikafka/source", file, ...args], { stdio: "pipe" });
 }
