@@ -52,6 +52,8 @@ interface Run {
   ops: number;
   fsyncs: number;
   seconds: number;
+  /** Store appends: the longest one `append()` call kept the event loop (its synchronous part), ms. */
+  slowestCallMs?: number;
 }
 
 interface Pair {
@@ -141,8 +143,12 @@ function runStoreAppends(fsync: FsyncPolicy, batchSize: number, seconds: number)
     const deadline = start + seconds * 1000;
     let yieldAt = start + YIELD_EVERY_MS;
     let batches = 0;
+    let slowestCallMs = 0;
     for (;;) {
-      await store.append(TOPIC, 0, batch);
+      const called = performance.now();
+      const appended = store.append(TOPIC, 0, batch);
+      slowestCallMs = Math.max(slowestCallMs, performance.now() - called);
+      await appended;
       batches++;
       const now = performance.now();
       if (batches >= maxBatches || (now >= deadline && batches >= MIN_BATCHES)) break;
@@ -152,7 +158,7 @@ function runStoreAppends(fsync: FsyncPolicy, batchSize: number, seconds: number)
       }
     }
     // The metrics are read before close(): its final flush is not part of the measured window.
-    return metricsDelta(before, store.metrics, batches, (performance.now() - start) / 1000);
+    return { ...metricsDelta(before, store.metrics, batches, (performance.now() - start) / 1000), slowestCallMs };
   });
 }
 
@@ -398,12 +404,14 @@ async function main(): Promise<void> {
         String(pair.raw.fsyncs),
         times(ratio(pair)),
         roundRatioRange(pair),
+        Math.max(...pair.storeRounds.map((run) => run.slowestCallMs ?? 0)).toFixed(1),
       ]);
     }
   }
   printTable(
-    "Append (one producer, each append awaited; raw = writeSync of the same batch bytes + fdatasync per policy)",
-    ["fsync", "batch", "store rec/s", "store MB/s", "store fsyncs", "raw rec/s", "raw fsyncs", "store/raw", "per round"],
+    "Append (one producer, each append awaited; raw = writeSync of the same batch bytes + fdatasync per policy; " +
+      "slowest call = the longest the synchronous part of one append() call held the event loop, over all rounds)",
+    ["fsync", "batch", "store rec/s", "store MB/s", "store fsyncs", "raw rec/s", "raw fsyncs", "store/raw", "per round", "slowest call ms"],
     appendRows,
   );
 

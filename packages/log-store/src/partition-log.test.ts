@@ -1,4 +1,6 @@
-import { readdirSync } from "node:fs";
+import fs, { readdirSync, statSync } from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir, text } from "../test/helpers/temp-dir.js";
 import { isLogStoreError, type LogStoreErrorCode } from "./errors.js";
@@ -56,6 +58,80 @@ describe("PartitionLog", () => {
     expect((await again.read(37, { maxRecords: 3 })).records.map((r) => text(r.key))).toEqual(["k37", "k38", "k39"]);
     expect(await again.append([{ value: "next" }])).toEqual({ baseOffset: 100, lastOffset: 100 });
     await again.close();
+  });
+
+  it("rolls without blocking on the old segment's fsync: appends made meanwhile queue, in order, for a new segment created only once the old one is durable", async () => {
+    for (const fsync of ["always", "interval"] as const) {
+      const dir = tempDir();
+      const options = { dir, fsync, fsyncIntervalMs: 1, segmentBytes: 1024, indexIntervalBytes: 100 };
+      const log = await PartitionLog.open(options);
+      const logFiles = () => readdirSync(dir).filter((f) => f.endsWith(".log"));
+      await log.append([{ value: "f".repeat(900) }]);
+      await log.flush();
+      // The first of these appends rolls; the old segment's fsync runs in the background, so none of them
+      // can have been written to a new segment yet, and none blocked the caller.
+      const appends = Array.from({ length: 30 }, (_, i) => log.append([{ key: `k${i}`, value: `v${i}`.padEnd(60, ".") }]));
+      expect(logFiles()).toEqual(["00000000000000000000.log"]);
+      expect(log.logEndOffset).toBe(31);
+      expect((await Promise.all(appends)).map((a) => a.baseOffset)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+      // Acknowledged means written, under "interval" too: a crash of this process would lose none of them.
+      expect(logFiles()).toEqual(["00000000000000000000.log", "00000000000000000001.log"]);
+      expect(statSync(join(dir, "00000000000000000001.log")).size).toBeGreaterThan(30 * 60);
+      await log.flush();
+      expect(log.highWatermark).toBe(31);
+      const read = await log.read(1, { maxRecords: 100 });
+      expect(read.records.map((r) => [r.offset, text(r.key)])).toEqual(Array.from({ length: 30 }, (_, i) => [i + 1, `k${i}`]));
+      // Every offset of the new segment is found through its index, and rolling goes on from there.
+      for (let offset = 1; offset <= 30; offset++) expect((await log.read(offset, { maxRecords: 1 })).records[0]!.offset).toBe(offset);
+      for (let i = 0; i < 20; i++) {
+        await log.append([{ value: "x".repeat(200) }]);
+        await log.flush(); // under "interval", lets each roll finish before the next append
+      }
+      expect(logFiles().length).toBeGreaterThan(4);
+      await log.close();
+      const again = await PartitionLog.open(options);
+      expect(again.logEndOffset).toBe(51);
+      expect((await again.read(0, { maxRecords: 100 })).records.map((r) => r.offset)).toEqual(Array.from({ length: 51 }, (_, i) => i));
+      await again.close();
+    }
+  });
+
+  it("close() during a roll writes and flushes what was appended meanwhile", async () => {
+    const dir = tempDir();
+    const log = await PartitionLog.open({ dir, fsync: "interval", segmentBytes: 1024 });
+    await log.append([{ value: "f".repeat(900) }]);
+    const appends = Array.from({ length: 10 }, (_, i) => log.append([{ value: `late-${i}` }]));
+    await log.close(); // the roll is still fsyncing the old segment here
+    await Promise.all(appends);
+    const again = await PartitionLog.open({ dir, segmentBytes: 1024 });
+    expect(values((await again.read(1)).records)).toEqual(Array.from({ length: 10 }, (_, i) => `late-${i}`));
+    await again.close();
+  });
+
+  it("refuses writes with KAFKA_STORAGE_ERROR when the old segment's fsync fails during a roll, and keeps what was durable", async () => {
+    for (const fsync of ["always", "interval"] as const) {
+      const dir = tempDir();
+      const log = await PartitionLog.open({ dir, fsync, segmentBytes: 1024 });
+      await log.append([{ value: "f".repeat(900) }]);
+      const fdatasync = fs.fdatasync;
+      fs.fdatasync = ((_fd: number, callback: (error: Error | null) => void) =>
+        callback(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" }))) as typeof fs.fdatasync;
+      syncBuiltinESMExports();
+      try {
+        const appends = [log.append([{ value: "a" }]), log.append([{ value: "b" }])];
+        expect(await Promise.all(appends.map(codeOf))).toEqual(["KAFKA_STORAGE_ERROR", "KAFKA_STORAGE_ERROR"]);
+      } finally {
+        fs.fdatasync = fdatasync;
+        syncBuiltinESMExports();
+      }
+      expect(await codeOf(log.append([{ value: "c" }]))).toBe("KAFKA_STORAGE_ERROR");
+      expect(readdirSync(dir).filter((f) => f.endsWith(".log"))).toEqual(["00000000000000000000.log"]);
+      await log.close();
+      const again = await PartitionLog.open({ dir, segmentBytes: 1024 });
+      expect(again.logEndOffset).toBe(1);
+      expect(await again.append([{ value: "d" }])).toEqual({ baseOffset: 1, lastOffset: 1 });
+      await again.close();
+    }
   });
 
   it("bounds reads by maxBytes but always returns at least one record", async () => {

@@ -29,11 +29,20 @@ interface SyncWaiter {
   reject: (error: Error) => void;
 }
 
+/** A batch appended during a roll, written once the new segment exists. */
+interface PendingBatch {
+  buffer: Buffer;
+  lastOffset: number;
+  maxTimestamp: number;
+}
+
 interface DataWaiter {
   offset: number;
   finish: (result: boolean | Error) => void;
 }
 
+/** Bytes of batches queued during a roll written per turn of the event loop once the new segment exists. */
+const DRAIN_BYTES_PER_TURN = 4 * 1024 * 1024;
 const DEFAULT_MAX_RECORDS = 500;
 const DEFAULT_MAX_BYTES = 1 << 20;
 /** First read of a fetch: small, so that polls for a few records allocate little. */
@@ -72,6 +81,13 @@ export class PartitionLog implements AsyncDisposable {
   private retentionRunning: Promise<number> | undefined;
   private failure: LogStoreError | undefined;
   private closed = false;
+  /**
+   * A roll in progress (fsync policies other than "never"): the old segment is being fsynced in the
+   * background, and the batches appended meanwhile wait here, in offset order, to be written to the new
+   * segment once it exists. No byte lands in the new segment before the old one is whole on disk, so
+   * recovery only ever has to repair the last segment; and the event loop never waits for that fsync.
+   */
+  private rolling: { pending: PendingBatch[]; done: Promise<void> } | undefined;
 
   private constructor(
     /** The log's directory. */
@@ -142,10 +158,27 @@ export class PartitionLog implements AsyncDisposable {
     // Scratch encoding is safe: the batch is written synchronously below and not referenced afterwards.
     const batch = encodeBatch(records, baseOffset, this.settings.now(), true);
     const lastOffset = baseOffset + batch.recordCount - 1;
-    let segment = this.active;
+    const header = { lastOffset, maxTimestamp: batch.maxTimestamp };
+    // Set when the batch waits for a roll to finish before it is written.
+    let queued: Promise<void> | undefined;
     try {
-      if (segment.size > 0 && segment.size + batch.buffer.length > this.settings.segmentBytes) segment = this.roll();
-      segment.append(batch.buffer, { lastOffset, maxTimestamp: batch.maxTimestamp });
+      const segment = this.active;
+      if (this.rolling !== undefined) {
+        // The scratch buffer is reused by the next encode: keep a copy until the new segment exists.
+        this.rolling.pending.push({ buffer: Buffer.from(batch.buffer), ...header });
+        queued = this.rolling.done;
+      } else if (segment.size > 0 && segment.size + batch.buffer.length > this.settings.segmentBytes) {
+        if (this.settings.fsync === "never") {
+          const next = this.roll();
+          next.append(batch.buffer, header);
+          this.dirtySegments.add(next);
+        } else {
+          queued = this.startRoll(segment, { buffer: Buffer.from(batch.buffer), ...header });
+        }
+      } else {
+        segment.append(batch.buffer, header);
+        this.dirtySegments.add(segment);
+      }
     } catch (error) {
       throw this.fail(error);
     }
@@ -153,13 +186,18 @@ export class PartitionLog implements AsyncDisposable {
     const metrics = this.settings.metrics;
     metrics.appendedRecords += batch.recordCount;
     metrics.appendedBytes += batch.buffer.length;
-    this.dirtySegments.add(segment);
     switch (this.settings.fsync) {
       case "never":
         this.advance(this.nextOffset);
         break;
       case "interval":
         this.scheduleIntervalSync();
+        if (queued !== undefined) {
+          // Acknowledged means written, in the page cache (a crash of this process loses nothing), as for
+          // every other append: a batch queued behind a roll is written once the old segment is durable.
+          await queued;
+          if (this.active.nextOffset <= lastOffset) throw this.failure ?? new LogStoreError("STORE_CLOSED", `log ${this.dir} is closed`);
+        }
         break;
       case "always":
         await this.syncThrough(this.nextOffset);
@@ -256,6 +294,7 @@ export class PartitionLog implements AsyncDisposable {
   /** Flushes, closes the files and releases the directory lock. Pending waits resolve `false`. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.rolling?.done; // its fsync is using the old segment's descriptor
     if (!this.failure) {
       try {
         await this.flush();
@@ -403,18 +442,54 @@ export class PartitionLog implements AsyncDisposable {
     return { bytes, nextOffset: next };
   }
 
-  /** Rolls to a new active segment starting at the next offset. */
+  /** Rolls to a new active segment starting at the next offset ("never": nothing to make durable first). */
   private roll(): LogSegment {
     const old = this.active;
-    if (this.settings.fsync !== "never") {
-      // Make the old segment whole on disk before any byte lands in the new one: recovery then only has
-      // to look at the last segment, and offsets stay dense after a crash.
-      fs.fdatasyncSync(old.fileDescriptor);
-      this.dirtySegments.delete(old);
-    }
-    // Under "never" the old segment stays in dirtySegments, so that close() still flushes it.
+    // The old segment stays in dirtySegments, so that close() still flushes it.
     old.seal();
-    const segment = LogSegment.create(this.dir, this.nextOffset, this.settings.indexIntervalBytes);
+    return this.addSegment(old.nextOffset);
+  }
+
+  /**
+   * Starts a roll under "always" or "interval": fsyncs the old segment in the background, then creates the
+   * new one and writes `first` and every batch appended meanwhile into it (see {@link PartitionLog.rolling}).
+   */
+  private startRoll(old: LogSegment, first: PendingBatch): Promise<void> {
+    const pending = [first];
+    const done = (async () => {
+      try {
+        await fdatasync(old.fileDescriptor);
+        this.dirtySegments.delete(old);
+        if (this.closed || this.failure) return; // abandoned (topic deleted) or failed meanwhile
+        old.seal();
+        const segment = this.addSegment(old.nextOffset);
+        this.dirtySegments.add(segment);
+        // Written a few MiB per turn of the event loop (a fast producer may have queued tens of MiB during
+        // the fsync); appends keep queueing behind until the queue is empty.
+        let written = 0;
+        for (let next = 0; next < pending.length; next++) {
+          if (written >= DRAIN_BYTES_PER_TURN) {
+            await new Promise((resolve) => setImmediate(resolve));
+            if (this.closed || this.failure) return;
+            written = 0;
+          }
+          const batch = pending[next]!;
+          segment.append(batch.buffer, batch);
+          written += batch.buffer.length;
+        }
+      } catch (error) {
+        this.fail(error);
+      } finally {
+        this.rolling = undefined;
+      }
+    })();
+    this.rolling = { pending, done };
+    return done;
+  }
+
+  /** Creates the next segment at `baseOffset` and makes it the active one. */
+  private addSegment(baseOffset: number): LogSegment {
+    const segment = LogSegment.create(this.dir, baseOffset, this.settings.indexIntervalBytes);
     this.segments.push(segment);
     this.dirDirty = true;
     void this.enforceRetention().catch(() => undefined);
@@ -461,6 +536,8 @@ export class PartitionLog implements AsyncDisposable {
     this.intervalTimer = undefined;
     try {
       for (let first = true; (first && always) || this.syncWaiters.length > 0; first = false) {
+        // Offsets appended during a roll are not written until it ends: wait, so that the round covers them.
+        while (this.rolling !== undefined) await this.rolling.done;
         if (this.failure) break;
         const target = this.nextOffset;
         const segments = [...this.dirtySegments];

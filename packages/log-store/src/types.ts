@@ -83,7 +83,10 @@ export type FsyncPolicy = "always" | "interval" | "never";
 
 /** Per-log settings (store-wide defaults, overridable per topic). */
 export interface LogConfig {
-  /** Roll to a new segment file when the active one would exceed this many bytes (default 64 MiB). */
+  /**
+   * Roll to a new segment file when the active one would exceed this many bytes (default 64 MiB). Batches
+   * appended while a roll fsyncs the old segment also go into the new one, which can exceed it by that much.
+   */
   segmentBytes?: number | undefined;
   /** Add a sparse index entry after about this many bytes of batches (default 4 KiB). */
   indexIntervalBytes?: number | undefined;
