@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import type { Context } from "hono";
 import { describe, expect, it } from "vitest";
-import { tempDir } from "../test/helpers/temp-dir.js";
+import { tempDir } from "../../../test-support/temp-dir.js";
 import { BodyPool } from "./body-pool.js";
 import { startBroker } from "./node.js";
 

@@ -1,7 +1,7 @@
 import { request as httpRequest } from "node:http";
 import { LogStore } from "@minikafka/log-store";
 import { describe, expect, it } from "vitest";
-import { tempDir } from "../test/helpers/temp-dir.js";
+import { tempDir } from "../../../test-support/temp-dir.js";
 import { startBroker } from "./node.js";
 
 const post = (url: string, body: unknown) =>

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { startBroker } from "../src/index.js";
 import { exited, onLines, spawnTs } from "../../../test-support/spawn-ts.js";
-import { tempDir } from "./helpers/temp-dir.js";
+import { tempDir } from "../../../test-support/temp-dir.js";
 
 const child = fileURLToPath(new URL("./helpers/broker-child.ts", import.meta.url));
 const PARTITIONS = 3;

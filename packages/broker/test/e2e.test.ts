@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { startBroker, type StartBrokerResult } from "../src/index.js";
 import { Consumer, drain, Producer, type SeedMessage } from "./helpers/seed-client.js";
-import { tempDir } from "./helpers/temp-dir.js";
+import { tempDir } from "../../../test-support/temp-dir.js";
 import { until } from "./helpers/wait.js";
 
 const running: StartBrokerResult[] = [];

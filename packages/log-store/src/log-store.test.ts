@@ -1,7 +1,8 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { tempDir, text } from "../test/helpers/temp-dir.js";
+import { tempDir } from "../../../test-support/temp-dir.js";
+import { text } from "../test/helpers/text.js";
 import { isLogStoreError, type LogStoreErrorCode } from "./errors.js";
 import { LogStore } from "./log-store.js";
 

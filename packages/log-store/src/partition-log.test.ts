@@ -2,7 +2,8 @@ import fs, { readdirSync, statSync } from "node:fs";
 import { syncBuiltinESMExports } from "node:module";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { tempDir, text } from "../test/helpers/temp-dir.js";
+import { tempDir } from "../../../test-support/temp-dir.js";
+import { text } from "../test/helpers/text.js";
 import { isLogStoreError, type LogStoreErrorCode } from "./errors.js";
 import { PartitionLog } from "./partition-log.js";
 

@@ -4,7 +4,8 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { LogStore, isLogStoreError } from "../src/index.js";
 import { exited, onLines, spawnTs } from "../../../test-support/spawn-ts.js";
-import { tempDir, text } from "./helpers/temp-dir.js";
+import { tempDir } from "../../../test-support/temp-dir.js";
+import { text } from "./helpers/text.js";
 
 const child = fileURLToPath(new URL("./helpers/append-child.ts", import.meta.url));
 

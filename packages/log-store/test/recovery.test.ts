@@ -3,7 +3,8 @@ import { copyFileSync, readFileSync, readdirSync, rmSync, statSync, truncateSync
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PartitionLog, isLogStoreError } from "../src/index.js";
-import { tempDir, text } from "./helpers/temp-dir.js";
+import { tempDir } from "../../../test-support/temp-dir.js";
+import { text } from "./helpers/text.js";
 
 const SEGMENT = "00000000000000000000.log";
 const INDEX = "00000000000000000000.index";

@@ -3,7 +3,7 @@ import { LogStore, type FsyncPolicy } from "@minikafka/log-store";
 import type { Hono } from "hono";
 import { afterEach, expect } from "vitest";
 import { createBrokerApp, type BrokerAppOptions } from "../../src/index.js";
-import { tempDir } from "./temp-dir.js";
+import { tempDir } from "../../../../test-support/temp-dir.js";
 
 const open: LogStore[] = [];
 
