@@ -173,6 +173,18 @@ export class JsonBytes {
   }
 
   /**
+   * For {@link JsonBytes.records}: writes a key or value that is not plain ASCII at `pos` through
+   * {@link JsonBytes.value}, then makes room for the rest of the record (`need` bytes) again, since the
+   * field took more (or other) bytes than planned. Returns the buffer, which may have moved; `this.pos` is
+   * the position after the field.
+   */
+  private slowValue(pos: number, bytes: Uint8Array, encoding: Encoding, need: number): Uint8Array<ArrayBuffer> {
+    this.pos = pos;
+    const buf = this.value(bytes, encoding).buf;
+    return this.pos + need > buf.length ? this.reserve(need).buf : buf;
+  }
+
+  /**
    * The loop of {@link writeRecordsJson}, on local copies of the buffer and position: plain keys and values,
    * numbers and punctuation are written without a call per piece; anything else goes through
    * {@link JsonBytes.value}. A record's timestamp is usually its predecessor's, so its digits are copied.
@@ -212,22 +224,16 @@ export class JsonBytes {
       if (key === null) pos = put(buf, pos, NULL);
       else if (utf8 && isPlainAscii(key)) pos = this.plainString(buf, pos, key);
       else {
-        this.pos = pos;
-        buf = this.value(key, encoding).buf;
+        buf = this.slowValue(pos, key, encoding, need);
         pos = this.pos;
-        // Room for the rest of the record again, since the key took more (or other) bytes than planned.
-        if (pos + need > buf.length) buf = this.reserve(need).buf;
-        // The timestamp's digits may have moved with the buffer.
-        lastTimestamp = -1;
+        lastTimestamp = -1; // the timestamp's digits may have moved with the buffer
       }
       pos = put(buf, pos, VALUE);
       if (value === null) pos = put(buf, pos, NULL);
       else if (utf8 && isPlainAscii(value)) pos = this.plainString(buf, pos, value);
       else {
-        this.pos = pos;
-        buf = this.value(value, encoding).buf;
+        buf = this.slowValue(pos, value, encoding, need);
         pos = this.pos;
-        if (pos + need > buf.length) buf = this.reserve(need).buf;
         lastTimestamp = -1;
       }
       pos = put(buf, pos, HEADERS);
