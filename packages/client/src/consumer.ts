@@ -4,7 +4,7 @@ import { GroupMember } from "./group-member.js";
 import { segment, type Http, type RetryPolicy } from "./http.js";
 import { positiveInteger } from "./options.js";
 import { group, partitionKey } from "./partition-key.js";
-import { backoffMs, sleep } from "./sleep.js";
+import { abortWhen, backoffMs, sleep } from "./sleep.js";
 import type { KafkaMessage, MessageFormat, TopicDescription, TopicPartition, TopicPartitionOffset, TopicPartitions } from "./types.js";
 import type { WireFetchResult, WireGroupDescription, WireMemberFetchResult, WireRecord } from "./wire.js";
 
@@ -622,13 +622,9 @@ export class Consumer<T = Uint8Array> {
     }
     // While some partitions are paused or being set up: one long poll per deliverable partition, from our
     // positions; the first that brings records cuts the others short.
-    // Linked by hand rather than with AbortSignal.any, which on Node 20 leaves an entry on the long-lived
-    // `wake` signal for every call.
     const cut = new AbortController();
     const signal = cut.signal;
-    const onWake = () => cut.abort(wake.reason);
-    if (wake.aborted) cut.abort(wake.reason);
-    else wake.addEventListener("abort", onWake, { once: true });
+    const unlink = abortWhen(cut, wake);
     const maxRecords = Math.max(1, Math.ceil(this.#maxRecords / active.length));
     const maxBytes = Math.max(1, Math.ceil(this.#maxBytes / active.length));
     try {
@@ -660,7 +656,7 @@ export class Consumer<T = Uint8Array> {
       );
       return results.filter((r): r is FetchedBatch => r !== undefined);
     } finally {
-      wake.removeEventListener("abort", onWake);
+      unlink();
       cut.abort();
     }
   }

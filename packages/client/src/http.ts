@@ -1,5 +1,6 @@
 import ky, { HTTPError, TimeoutError, type KyInstance, type RetryOptions as KyRetryOptions, type ShouldRetryState } from "ky";
 import { ClientError } from "./errors.js";
+import { abortWhen } from "./sleep.js";
 import type { WireErrorEnvelope } from "./wire.js";
 
 /**
@@ -116,9 +117,7 @@ export class Http {
     // own through AbortSignal.any, which on Node 20 leaves an entry on the long-lived signal per request.
     // A signal of this request's own, linked to it, leaves nothing behind.
     const link = signal === undefined ? undefined : new AbortController();
-    const abort = () => link!.abort(signal!.reason);
-    if (signal?.aborted) abort();
-    else signal?.addEventListener("abort", abort, { once: true });
+    const unlink = signal === undefined ? undefined : abortWhen(link!, signal);
     try {
       // Query parameters go into the path: with `searchParams`, ky builds the Request twice.
       const response = await this.#ky(path + queryString(options.searchParams), {
@@ -134,7 +133,7 @@ export class Http {
       if (signal?.aborted) throw signal.reason;
       throw this.#toClientError(error, method, path, timeout);
     } finally {
-      signal?.removeEventListener("abort", abort);
+      unlink?.();
     }
   }
 

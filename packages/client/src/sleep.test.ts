@@ -1,6 +1,6 @@
 import { getEventListeners } from "node:events";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { backoffMs, sleep } from "./sleep.js";
+import { abortWhen, backoffMs, sleep } from "./sleep.js";
 
 describe("sleep", () => {
   beforeEach(() => void vi.useFakeTimers());
@@ -30,6 +30,30 @@ describe("sleep", () => {
     await vi.advanceTimersByTimeAsync(5);
     await unsignalled;
     expect(plain).toBe(true);
+  });
+});
+
+describe("abortWhen", () => {
+  it("aborts the controller with the signal's reason, at once if already aborted, and unlinks without a trace", () => {
+    const source = new AbortController();
+    const linked = new AbortController();
+    abortWhen(linked, source.signal);
+    const reason = new Error("stop");
+    source.abort(reason);
+    expect(linked.signal.reason).toBe(reason);
+
+    const late = new AbortController();
+    abortWhen(late, source.signal);
+    expect(late.signal.reason).toBe(reason);
+
+    const lifetime = new AbortController();
+    const request = new AbortController();
+    const unlink = abortWhen(request, lifetime.signal);
+    expect(getEventListeners(lifetime.signal, "abort")).toHaveLength(1);
+    unlink();
+    expect(getEventListeners(lifetime.signal, "abort")).toHaveLength(0);
+    lifetime.abort();
+    expect(request.signal.aborted).toBe(false);
   });
 });
 

@@ -17,6 +17,21 @@ export function sleep(ms: number, ...signals: AbortSignal[]): Promise<void> {
   });
 }
 
+/**
+ * Makes `controller` abort, with `signal`'s reason, when `signal` does (at once if it already has); returns
+ * the function that undoes the link. For a signal that outlives many requests, instead of
+ * `AbortSignal.any`, which on Node 20 leaves an entry behind on it for every call.
+ */
+export function abortWhen(controller: AbortController, signal: AbortSignal): () => void {
+  const abort = () => controller.abort(signal.reason);
+  if (signal.aborted) {
+    abort();
+    return () => {};
+  }
+  signal.addEventListener("abort", abort, { once: true });
+  return () => signal.removeEventListener("abort", abort);
+}
+
 /** Exponential backoff with ±20% jitter: `initialMs · 2^(attempt-1)`, at most `maxMs`. `attempt` starts at 1. */
 export function backoffMs(attempt: number, initialMs: number, maxMs: number): number {
   const base = Math.min(maxMs, initialMs * 2 ** Math.min(30, Math.max(0, attempt - 1)));
