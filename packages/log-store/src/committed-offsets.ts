@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import * as fs from "node:fs";
 import { join } from "node:path";
 import { LogStoreError } from "./errors.js";
+import type { FileSystem } from "./file-system.js";
 import { isTempFile, writeFileAtomic } from "./fs-utils.js";
 import type { TopicPartitionOffset } from "./types.js";
 
@@ -34,24 +34,25 @@ export class CommittedOffsets {
   private readonly groups = new Map<string, GroupState>();
 
   private constructor(
+    private readonly fs: FileSystem,
     private readonly dir: string,
     private readonly sync: boolean,
   ) {}
 
   /** Loads every group's offsets from `dir` (created if missing). */
-  static open(dir: string, sync: boolean): CommittedOffsets {
+  static open(fs: FileSystem, dir: string, sync: boolean): CommittedOffsets {
     fs.mkdirSync(dir, { recursive: true });
-    const store = new CommittedOffsets(dir, sync);
+    const store = new CommittedOffsets(fs, dir, sync);
     for (const name of fs.readdirSync(dir)) {
       const path = join(dir, name);
       if (isTempFile(name)) {
-        fs.rmSync(path, { force: true });
+        fs.removeSync(path);
         continue;
       }
       if (!name.endsWith(".json")) continue;
       let parsed: { groupId?: unknown; offsets?: unknown };
       try {
-        parsed = JSON.parse(fs.readFileSync(path, "utf8"));
+        parsed = JSON.parse(fs.readFileSync(path).toString("utf8"));
       } catch (error) {
         throw new LogStoreError("CORRUPT_RECORD", `committed offsets file ${path} is unreadable: ${(error as Error).message}`, { cause: error });
       }
@@ -136,7 +137,7 @@ export class CommittedOffsets {
       const entries: Array<[string, number, number]> = [];
       for (const [topic, partitions] of next) for (const [partition, offset] of partitions) entries.push([topic, partition, offset]);
       try {
-        await writeFileAtomic(state.file, JSON.stringify({ groupId: state.groupId, offsets: entries }), this.sync);
+        await writeFileAtomic(this.fs, state.file, JSON.stringify({ groupId: state.groupId, offsets: entries }), this.sync);
         state.durable = next;
         for (const change of batch) change.resolve();
       } catch (error) {

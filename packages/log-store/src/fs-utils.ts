@@ -1,22 +1,10 @@
 import { randomBytes } from "node:crypto";
-import * as fs from "node:fs";
 import { dirname, join } from "node:path";
 import { Buffer } from "node:buffer";
-
-/** Promisified positional read; resolves with the number of bytes read. */
-export function readAt(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    fs.read(fd, buf, offset, length, position, (err, bytesRead) => (err ? reject(err) : resolve(bytesRead)));
-  });
-}
-
-/** Promisified fdatasync. */
-export function fdatasync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
-}
+import type { FileSystem } from "./file-system.js";
 
 /** Writes all of `buf` at `position`, looping over short writes. */
-export function writeFully(fd: number, buf: Uint8Array, position: number | null): void {
+export function writeFully(fs: FileSystem, fd: number, buf: Uint8Array, position: number | null): void {
   let done = 0;
   while (done < buf.length) {
     done += fs.writeSync(fd, buf, done, buf.length - done, position === null ? null : position + done);
@@ -24,17 +12,17 @@ export function writeFully(fd: number, buf: Uint8Array, position: number | null)
 }
 
 /** fsyncs a directory so that entries created, renamed or removed in it are durable. */
-export async function fsyncDir(path: string): Promise<void> {
-  const handle = await fs.promises.open(path, "r");
+export async function fsyncDir(fs: FileSystem, path: string): Promise<void> {
+  const fd = fs.openSync(path, "r");
   try {
-    await handle.sync();
+    await fs.fsync(fd);
   } finally {
-    await handle.close();
+    fs.closeSync(fd);
   }
 }
 
 /** Synchronous {@link fsyncDir}. */
-export function fsyncDirSync(path: string): void {
+export function fsyncDirSync(fs: FileSystem, path: string): void {
   const fd = fs.openSync(path, "r");
   try {
     fs.fsyncSync(fd);
@@ -43,39 +31,44 @@ export function fsyncDirSync(path: string): void {
   }
 }
 
+const tempPath = (path: string): string => join(dirname(path), `~tmp~${randomBytes(6).toString("hex")}`);
+
 /**
  * Replaces `path` atomically: write a temp file beside it, fsync it, rename over `path`, fsync the
  * directory. A crash leaves either the old or the new content, never a mix. With `sync: false` the
  * fsyncs are skipped (the rename is still atomic, but not necessarily durable).
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, sync = true): Promise<void> {
-  const tmp = join(dirname(path), `~tmp~${randomBytes(6).toString("hex")}`);
-  const handle = await fs.promises.open(tmp, "w");
+export async function writeFileAtomic(fs: FileSystem, path: string, data: string | Uint8Array, sync = true): Promise<void> {
+  const tmp = tempPath(path);
+  const fd = fs.openSync(tmp, "w");
   try {
-    await handle.writeFile(data);
-    if (sync) await handle.sync();
+    writeFully(fs, fd, typeof data === "string" ? Buffer.from(data) : data, 0);
+    if (sync) await fs.fsync(fd);
   } catch (error) {
-    await handle.close();
-    await fs.promises.rm(tmp, { force: true });
+    fs.closeSync(fd);
+    fs.removeSync(tmp);
     throw error;
   }
-  await handle.close();
-  await fs.promises.rename(tmp, path);
-  if (sync) await fsyncDir(dirname(path));
+  fs.closeSync(fd);
+  fs.renameSync(tmp, path);
+  if (sync) await fsyncDir(fs, dirname(path));
 }
 
 /** Synchronous {@link writeFileAtomic} (used where the append path must not yield). */
-export function writeFileAtomicSync(path: string, data: Uint8Array, sync = true): void {
-  const tmp = join(dirname(path), `~tmp~${randomBytes(6).toString("hex")}`);
+export function writeFileAtomicSync(fs: FileSystem, path: string, data: Uint8Array, sync = true): void {
+  const tmp = tempPath(path);
   const fd = fs.openSync(tmp, "w");
   try {
-    writeFully(fd, data, 0);
+    writeFully(fs, fd, data, 0);
     if (sync) fs.fsyncSync(fd);
-  } finally {
+  } catch (error) {
     fs.closeSync(fd);
+    fs.removeSync(tmp);
+    throw error;
   }
+  fs.closeSync(fd);
   fs.renameSync(tmp, path);
-  if (sync) fsyncDirSync(dirname(path));
+  if (sync) fsyncDirSync(fs, dirname(path));
 }
 
 /** Whether a directory entry is a leftover temp file of {@link writeFileAtomic}. */

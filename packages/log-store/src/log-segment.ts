@@ -1,8 +1,8 @@
-import * as fs from "node:fs";
 import { join } from "node:path";
 import { Buffer } from "node:buffer";
 import { LogStoreError } from "./errors.js";
-import { readAt, writeFully } from "./fs-utils.js";
+import type { FileSystem } from "./file-system.js";
+import { writeFully } from "./fs-utils.js";
 import { OffsetIndex } from "./offset-index.js";
 import { BATCH_HEADER_SIZE, checkBatch, type BatchHeader } from "./record-batch.js";
 
@@ -46,6 +46,7 @@ export class LogSegment {
   private bytesSinceIndexEntry = 0;
 
   private constructor(
+    private readonly fs: FileSystem,
     readonly dir: string,
     readonly baseOffset: number,
     private fd: number,
@@ -63,10 +64,16 @@ export class LogSegment {
   }
 
   /** Creates a new, empty segment (its files must not exist yet). */
-  static create(dir: string, baseOffset: number, indexIntervalBytes: number): LogSegment {
+  static create(fs: FileSystem, dir: string, baseOffset: number, indexIntervalBytes: number): LogSegment {
     const fd = fs.openSync(join(dir, segmentFileName(baseOffset, ".log")), "wx+");
-    const index = OffsetIndex.create(join(dir, segmentFileName(baseOffset, ".index")));
-    const segment = new LogSegment(dir, baseOffset, fd, 0, index, indexIntervalBytes);
+    let index: OffsetIndex;
+    try {
+      index = OffsetIndex.create(fs, join(dir, segmentFileName(baseOffset, ".index")));
+    } catch (error) {
+      fs.closeSync(fd);
+      throw error;
+    }
+    const segment = new LogSegment(fs, dir, baseOffset, fd, 0, index, indexIntervalBytes);
     segment.maxTimestamp = -1;
     return segment;
   }
@@ -82,6 +89,7 @@ export class LogSegment {
    *   rebuilt from the batch headers if missing or implausible. Record checksums are verified on read.
    */
   static async open(
+    fs: FileSystem,
     dir: string,
     baseOffset: number,
     options: { active: boolean; indexIntervalBytes: number; nextOffset?: number },
@@ -90,9 +98,9 @@ export class LogSegment {
     const indexPath = join(dir, segmentFileName(baseOffset, ".index"));
     const fd = fs.openSync(logPath, options.active ? "r+" : "r");
     try {
-      const size = fs.fstatSync(fd).size;
+      const size = fs.fileSize(fd);
       if (options.active) {
-        const bytes = await readWhole(fd, size);
+        const bytes = await readWhole(fs, fd, size);
         const scan = scanSegment(bytes, baseOffset, options.indexIntervalBytes, true);
         if (scan.stop) {
           const later = findValidBatchAfter(bytes, scan.stop.position + 1, scan.nextOffset);
@@ -108,22 +116,22 @@ export class LogSegment {
           fs.ftruncateSync(fd, scan.validSize);
           fs.fsyncSync(fd);
         }
-        const index = OffsetIndex.rebuild(indexPath, scan.indexEntries, true);
-        const segment = new LogSegment(dir, baseOffset, fd, scan.validSize, index, options.indexIntervalBytes);
+        const index = OffsetIndex.rebuild(fs, indexPath, scan.indexEntries, true);
+        const segment = new LogSegment(fs, dir, baseOffset, fd, scan.validSize, index, options.indexIntervalBytes);
         segment.nextOffset = scan.nextOffset;
         segment.maxTimestamp = scan.maxTimestamp;
         segment.bytesSinceIndexEntry = scan.validSize - (scan.indexEntries.at(-1)?.[1] ?? 0);
         return segment;
       }
-      let index = OffsetIndex.load(indexPath, size);
+      let index = OffsetIndex.load(fs, indexPath, size);
       if (!index) {
-        const scan = scanSegment(await readWhole(fd, size), baseOffset, options.indexIntervalBytes, false);
+        const scan = scanSegment(await readWhole(fs, fd, size), baseOffset, options.indexIntervalBytes, false);
         if (scan.stop) {
           throw corruptError(logPath, scan.stop.position, scan.nextOffset, scan.stop.reason);
         }
-        index = OffsetIndex.rebuild(indexPath, scan.indexEntries, false);
+        index = OffsetIndex.rebuild(fs, indexPath, scan.indexEntries, false);
       }
-      const segment = new LogSegment(dir, baseOffset, fd, size, index, options.indexIntervalBytes);
+      const segment = new LogSegment(fs, dir, baseOffset, fd, size, index, options.indexIntervalBytes);
       segment.nextOffset = options.nextOffset ?? baseOffset;
       return segment;
     } catch (error) {
@@ -139,7 +147,7 @@ export class LogSegment {
       this.index.append(this.nextOffset - this.baseOffset, position);
       this.bytesSinceIndexEntry = 0;
     }
-    writeFully(this.fd, batch, position);
+    writeFully(this.fs, this.fd, batch, position);
     this.size += batch.length;
     this.bytesSinceIndexEntry += batch.length;
     this.nextOffset = header.lastOffset + 1;
@@ -161,7 +169,7 @@ export class LogSegment {
   async read(position: number, length: number): Promise<Buffer> {
     this.acquire();
     try {
-      return await readWhole(this.fd, length, position);
+      return await readWhole(this.fs, this.fd, length, position);
     } finally {
       this.release();
     }
@@ -184,7 +192,7 @@ export class LogSegment {
     if (scan.stop) throw corruptError(this.logPath, scan.stop.position, scan.nextOffset, scan.stop.reason);
     const writable = this.isActiveIndex;
     this.index.close();
-    this.index = OffsetIndex.rebuild(join(this.dir, segmentFileName(this.baseOffset, ".index")), scan.indexEntries, writable);
+    this.index = OffsetIndex.rebuild(this.fs, join(this.dir, segmentFileName(this.baseOffset, ".index")), scan.indexEntries, writable);
   }
 
   /** Whether this segment still appends to its index file (only the active segment does). */
@@ -209,8 +217,8 @@ export class LogSegment {
   delete(): void {
     this.deleted = true;
     this.index.close();
-    fs.rmSync(this.logPath, { force: true });
-    fs.rmSync(join(this.dir, segmentFileName(this.baseOffset, ".index")), { force: true });
+    this.fs.removeSync(this.logPath);
+    this.fs.removeSync(join(this.dir, segmentFileName(this.baseOffset, ".index")));
     if (this.readers === 0) this.closeFile();
   }
 
@@ -229,7 +237,7 @@ export class LogSegment {
 
   private closeFile(): void {
     if (this.fd >= 0) {
-      fs.closeSync(this.fd);
+      this.fs.closeSync(this.fd);
       this.fd = -1;
     }
   }
@@ -240,11 +248,11 @@ export function corruptError(file: string, position: number, offset: number, rea
   return new LogStoreError("CORRUPT_RECORD", `corrupt batch in ${file} at byte ${position} (offset ${offset}): ${reason}`);
 }
 
-async function readWhole(fd: number, size: number, position = 0): Promise<Buffer> {
+async function readWhole(fs: FileSystem, fd: number, size: number, position = 0): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(size);
   let done = 0;
   while (done < size) {
-    const n = await readAt(fd, buf, done, size - done, position + done);
+    const n = await fs.read(fd, buf, done, size - done, position + done);
     if (n === 0) break;
     done += n;
   }

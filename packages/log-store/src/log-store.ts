@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import * as fs from "node:fs";
 import { join } from "node:path";
 import { CommittedOffsets } from "./committed-offsets.js";
 import { DirectoryLock } from "./directory-lock.js";
 import { LogStoreError } from "./errors.js";
+import { nodeFileSystem, type FileSystem } from "./file-system.js";
 import { fsyncDir, isTempFile } from "./fs-utils.js";
 import { validateGroupId, validateTopicName } from "./names.js";
 import { PartitionLog } from "./partition-log.js";
@@ -76,6 +76,7 @@ export class LogStore implements AsyncDisposable {
     private readonly durability: DurabilityOptions,
     private readonly maxPartitions: number,
     private readonly lock: DirectoryLock,
+    private readonly fs: FileSystem,
     private offsets: CommittedOffsets | undefined = undefined,
   ) {}
 
@@ -84,7 +85,12 @@ export class LogStore implements AsyncDisposable {
    * @throws LogStoreError `DATA_DIR_LOCKED` when another process owns the directory, `CORRUPT_RECORD`
    *   when durable data is damaged (names the file and offset), `INVALID_REQUEST` for bad options.
    */
-  static async open(options: LogStoreOptions): Promise<LogStore> {
+  static open(options: LogStoreOptions): Promise<LogStore> {
+    return LogStore.openWith(options, nodeFileSystem);
+  }
+
+  /** @internal {@link LogStore.open} on another file system (tests: simulated power loss, full disks). */
+  static async openWith(options: LogStoreOptions, fs: FileSystem): Promise<LogStore> {
     if (typeof options !== "object" || options === null || typeof options.dataDir !== "string" || options.dataDir === "") {
       throw new LogStoreError("INVALID_REQUEST", "dataDir must be a non-empty path");
     }
@@ -100,7 +106,7 @@ export class LogStore implements AsyncDisposable {
     }
     fs.mkdirSync(options.dataDir, { recursive: true });
     const lock = DirectoryLock.acquire(options.dataDir);
-    const store = new LogStore(options.dataDir, defaults, durability, maxPartitions, lock);
+    const store = new LogStore(options.dataDir, defaults, durability, maxPartitions, lock, fs);
     try {
       await store.load();
     } catch (error) {
@@ -140,15 +146,15 @@ export class LogStore implements AsyncDisposable {
       const dir = join(this.dataDir, name);
       const metadata: TopicMetadata = { name, partitions, config, createdAt: this.now() };
       try {
-        fs.mkdirSync(staging);
-        for (let p = 0; p < partitions; p++) fs.mkdirSync(join(staging, String(p)));
-        await writeTopicMetadata(staging, metadata);
-        if (fs.existsSync(dir))
+        this.fs.mkdirSync(staging);
+        for (let p = 0; p < partitions; p++) this.fs.mkdirSync(join(staging, String(p)));
+        await writeTopicMetadata(this.fs, staging, metadata);
+        if (this.fs.existsSync(dir))
           throw new LogStoreError("TOPIC_ALREADY_EXISTS", `directory ${dir} already exists but holds no topic; remove it first`);
-        fs.renameSync(staging, dir);
-        await fsyncDir(this.dataDir);
+        this.fs.renameSync(staging, dir);
+        await fsyncDir(this.fs, this.dataDir);
       } catch (error) {
-        fs.rmSync(staging, { recursive: true, force: true });
+        this.fs.removeSync(staging);
         throw wrapIo(error, `cannot create topic ${JSON.stringify(name)}`);
       }
       const state: TopicState = { metadata, dir, logs: [] };
@@ -191,8 +197,8 @@ export class LogStore implements AsyncDisposable {
       try {
         // Directories first, metadata last: a crash in between leaves extra empty directories that
         // open() removes, and the topic with its old count.
-        for (let p = current; p < count; p++) fs.mkdirSync(join(state.dir, String(p)), { recursive: true });
-        await writeTopicMetadata(state.dir, metadata);
+        for (let p = current; p < count; p++) this.fs.mkdirSync(join(state.dir, String(p)), { recursive: true });
+        await writeTopicMetadata(this.fs, state.dir, metadata);
       } catch (error) {
         throw wrapIo(error, `cannot add partitions to topic ${JSON.stringify(name)}`);
       }
@@ -216,13 +222,13 @@ export class LogStore implements AsyncDisposable {
       for (const log of state.logs) log.abandon(gone);
       const trash = join(this.dataDir, `~deleted~${randomBytes(8).toString("hex")}`);
       try {
-        fs.renameSync(state.dir, trash);
-        await fsyncDir(this.dataDir);
+        this.fs.renameSync(state.dir, trash);
+        await fsyncDir(this.fs, this.dataDir);
       } catch (error) {
         throw wrapIo(error, `cannot delete topic ${JSON.stringify(name)}`);
       }
       await this.offsets!.removeTopic(name);
-      await fs.promises.rm(trash, { recursive: true, force: true });
+      await this.fs.remove(trash);
     });
   }
 
@@ -325,22 +331,23 @@ export class LogStore implements AsyncDisposable {
   }
 
   private async load(): Promise<void> {
-    for (const entry of fs.readdirSync(this.dataDir, { withFileTypes: true })) {
-      const path = join(this.dataDir, entry.name);
-      if (entry.name.startsWith("~")) {
+    const fs = this.fs;
+    for (const name of fs.readdirSync(this.dataDir)) {
+      const path = join(this.dataDir, name);
+      if (name.startsWith("~")) {
         // Leftovers of a createTopic / deleteTopic / atomic write that a crash interrupted.
-        fs.rmSync(path, { recursive: true, force: true });
+        fs.removeSync(path);
         continue;
       }
-      if (!entry.isDirectory() || entry.name === OFFSETS_DIR || !hasTopicMetadata(path)) continue;
-      const metadata = readTopicMetadata(path);
-      if (metadata.name !== entry.name)
+      if (name === OFFSETS_DIR || !fs.isDirectory(path) || !hasTopicMetadata(fs, path)) continue;
+      const metadata = readTopicMetadata(fs, path);
+      if (metadata.name !== name)
         throw new LogStoreError("KAFKA_STORAGE_ERROR", `topic metadata in ${path} names topic ${JSON.stringify(metadata.name)}`);
       for (const sub of fs.readdirSync(path)) {
         // Partition directories beyond the count were made by an addPartitions that did not finish;
         // temp files by a metadata write that did not.
         if ((/^\d+$/.test(sub) && Number(sub) >= metadata.partitions) || isTempFile(sub))
-          fs.rmSync(join(path, sub), { recursive: true, force: true });
+          fs.removeSync(join(path, sub));
       }
       for (let p = 0; p < metadata.partitions; p++) {
         if (!fs.existsSync(join(path, String(p)))) {
@@ -354,11 +361,11 @@ export class LogStore implements AsyncDisposable {
       this.topics.set(metadata.name, state);
       await this.openLogs(state, 0);
     }
-    this.offsets = CommittedOffsets.open(join(this.dataDir, OFFSETS_DIR), this.durability.fsync !== "never");
+    this.offsets = CommittedOffsets.open(fs, join(this.dataDir, OFFSETS_DIR), this.durability.fsync !== "never");
   }
 
   private async openLogs(state: TopicState, from: number): Promise<void> {
-    const settings = resolveSettings({ ...this.defaults, ...state.metadata.config }, this.durability, this.metricsCounters);
+    const settings = resolveSettings({ ...this.defaults, ...state.metadata.config }, this.durability, this.metricsCounters, this.fs);
     for (let p = from; p < state.metadata.partitions; p++) {
       state.logs.push(await PartitionLog.openDir(join(state.dir, String(p)), settings));
     }

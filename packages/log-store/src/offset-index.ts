@@ -1,5 +1,5 @@
-import * as fs from "node:fs";
 import { Buffer } from "node:buffer";
+import type { FileSystem } from "./file-system.js";
 import { writeFileAtomicSync, writeFully } from "./fs-utils.js";
 
 const ENTRY_SIZE = 8;
@@ -17,6 +17,7 @@ export class OffsetIndex {
   private fd: number | null = null;
 
   private constructor(
+    private readonly fs: FileSystem,
     readonly path: string,
     capacity = 64,
   ) {
@@ -25,8 +26,8 @@ export class OffsetIndex {
   }
 
   /** An empty index with its file created (or emptied) and open for appends. */
-  static create(path: string): OffsetIndex {
-    const index = new OffsetIndex(path);
+  static create(fs: FileSystem, path: string): OffsetIndex {
+    const index = new OffsetIndex(fs, path);
     index.fd = fs.openSync(path, "w");
     return index;
   }
@@ -35,7 +36,7 @@ export class OffsetIndex {
    * Loads and validates the index file of a segment of `logSize` bytes. Returns `undefined` when the file
    * is missing or not a plausible index (wrong size, not strictly increasing, pointing past the log).
    */
-  static load(path: string, logSize: number): OffsetIndex | undefined {
+  static load(fs: FileSystem, path: string, logSize: number): OffsetIndex | undefined {
     let bytes: Buffer;
     try {
       bytes = fs.readFileSync(path);
@@ -44,7 +45,7 @@ export class OffsetIndex {
     }
     if (bytes.length % ENTRY_SIZE !== 0) return undefined;
     const count = bytes.length / ENTRY_SIZE;
-    const index = new OffsetIndex(path, Math.max(64, count));
+    const index = new OffsetIndex(fs, path, Math.max(64, count));
     let prevRel = -1;
     let prevPos = -1;
     for (let i = 0; i < count; i++) {
@@ -61,9 +62,9 @@ export class OffsetIndex {
   }
 
   /** Writes `entries` as the new index file (atomically) and returns the index, open for appends when `writable`. */
-  static rebuild(path: string, entries: ReadonlyArray<readonly [relOffset: number, position: number]>, writable: boolean): OffsetIndex {
+  static rebuild(fs: FileSystem, path: string, entries: ReadonlyArray<readonly [relOffset: number, position: number]>, writable: boolean): OffsetIndex {
     const bytes = Buffer.allocUnsafe(entries.length * ENTRY_SIZE);
-    const index = new OffsetIndex(path, Math.max(64, entries.length));
+    const index = new OffsetIndex(fs, path, Math.max(64, entries.length));
     entries.forEach(([rel, pos], i) => {
       bytes.writeUInt32BE(rel, i * ENTRY_SIZE);
       bytes.writeUInt32BE(pos, i * ENTRY_SIZE + 4);
@@ -72,7 +73,7 @@ export class OffsetIndex {
     });
     index.length = entries.length;
     // Not fsynced: the index is rebuildable, so a torn index file only costs a rebuild on the next open.
-    writeFileAtomicSync(path, bytes, false);
+    writeFileAtomicSync(fs, path, bytes, false);
     if (writable) index.fd = fs.openSync(path, "a");
     return index;
   }
@@ -95,7 +96,7 @@ export class OffsetIndex {
       const entry = Buffer.allocUnsafe(ENTRY_SIZE);
       entry.writeUInt32BE(relOffset, 0);
       entry.writeUInt32BE(position, 4);
-      writeFully(this.fd, entry, null);
+      writeFully(this.fs, this.fd, entry, null);
     }
   }
 
@@ -117,7 +118,7 @@ export class OffsetIndex {
   /** Stops appending to the file (the in-memory entries stay usable). */
   close(): void {
     if (this.fd !== null) {
-      fs.closeSync(this.fd);
+      this.fs.closeSync(this.fd);
       this.fd = null;
     }
   }

@@ -1,7 +1,6 @@
-import * as fs from "node:fs";
 import { LogStoreError } from "./errors.js";
 import { DirectoryLock } from "./directory-lock.js";
-import { fdatasync, fsyncDir, fsyncDirSync, isTempFile } from "./fs-utils.js";
+import { fsyncDir, fsyncDirSync, isTempFile } from "./fs-utils.js";
 import { LogSegment, corruptError, parseSegmentFileName } from "./log-segment.js";
 import { checkBatch, decodeRecords, encodeBatch } from "./record-batch.js";
 import { resolveSettings, type LogSettings } from "./settings.js";
@@ -110,7 +109,7 @@ export class PartitionLog implements AsyncDisposable {
   static async open(options: PartitionLogOptions): Promise<PartitionLog> {
     if (typeof options?.dir !== "string" || options.dir === "") throw new LogStoreError("INVALID_REQUEST", "dir must be a non-empty path");
     const settings = resolveSettings(options, options);
-    fs.mkdirSync(options.dir, { recursive: true });
+    settings.fs.mkdirSync(options.dir, { recursive: true });
     const lock = DirectoryLock.acquire(options.dir);
     try {
       return await PartitionLog.openDir(options.dir, settings, lock);
@@ -458,7 +457,7 @@ export class PartitionLog implements AsyncDisposable {
     const pending = [first];
     const done = (async () => {
       try {
-        await fdatasync(old.fileDescriptor);
+        await this.settings.fs.fdatasync(old.fileDescriptor);
         this.dirtySegments.delete(old);
         if (this.closed || this.failure) return; // abandoned (topic deleted) or failed meanwhile
         old.seal();
@@ -489,7 +488,7 @@ export class PartitionLog implements AsyncDisposable {
 
   /** Creates the next segment at `baseOffset` and makes it the active one. */
   private addSegment(baseOffset: number): LogSegment {
-    const segment = LogSegment.create(this.dir, baseOffset, this.settings.indexIntervalBytes);
+    const segment = LogSegment.create(this.settings.fs, this.dir, baseOffset, this.settings.indexIntervalBytes);
     this.segments.push(segment);
     this.dirDirty = true;
     void this.enforceRetention().catch(() => undefined);
@@ -544,8 +543,8 @@ export class PartitionLog implements AsyncDisposable {
         this.dirtySegments.clear();
         const dir = this.dirDirty;
         this.dirDirty = false;
-        await Promise.all(segments.map((segment) => fdatasync(segment.fileDescriptor)));
-        if (dir) await fsyncDir(this.dir);
+        await Promise.all(segments.map((segment) => this.settings.fs.fdatasync(segment.fileDescriptor)));
+        if (dir) await fsyncDir(this.settings.fs, this.dir);
         this.settings.metrics.fsyncs++;
         this.synced = target;
         this.advance(target);
@@ -611,22 +610,23 @@ export class PartitionLog implements AsyncDisposable {
 
   /** @internal Opens the log in an existing directory (the caller holds the lock, if any). */
   static async openDir(dir: string, settings: LogSettings, lock?: DirectoryLock): Promise<PartitionLog> {
+    const fs = settings.fs;
     const bases: number[] = [];
     for (const name of fs.readdirSync(dir)) {
       const base = parseSegmentFileName(name);
       if (base !== undefined) bases.push(base);
-      else if (isTempFile(name)) fs.rmSync(`${dir}/${name}`, { force: true });
+      else if (isTempFile(name)) fs.removeSync(`${dir}/${name}`);
     }
     bases.sort((a, b) => a - b);
     const segments: LogSegment[] = [];
     try {
       if (bases.length === 0) {
-        segments.push(LogSegment.create(dir, 0, settings.indexIntervalBytes));
-        if (settings.fsync !== "never") fsyncDirSync(dir);
+        segments.push(LogSegment.create(fs, dir, 0, settings.indexIntervalBytes));
+        if (settings.fsync !== "never") fsyncDirSync(fs, dir);
       }
       for (let i = 0; i < bases.length; i++) {
         const active = i === bases.length - 1;
-        const segment = await LogSegment.open(dir, bases[i]!, { active, indexIntervalBytes: settings.indexIntervalBytes, nextOffset: bases[i + 1] });
+        const segment = await LogSegment.open(fs, dir, bases[i]!, { active, indexIntervalBytes: settings.indexIntervalBytes, nextOffset: bases[i + 1] });
         if (!active) segment.seal();
         segments.push(segment);
       }

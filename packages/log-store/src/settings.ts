@@ -1,4 +1,5 @@
 import { LogStoreError } from "./errors.js";
+import { nodeFileSystem, type FileSystem } from "./file-system.js";
 import type { DurabilityOptions, FsyncPolicy, LogConfig, LogStoreMetrics } from "./types.js";
 
 /** Fully resolved settings of one partition log. */
@@ -11,6 +12,8 @@ export interface LogSettings {
   fsyncIntervalMs: number;
   now: () => number;
   metrics: LogStoreMetrics;
+  /** Where the log's files live (the real file system outside tests). */
+  fs: FileSystem;
 }
 
 /** Default segment size: 64 MiB (smaller than Kafka's 1 GiB: an embedded log wants finer retention). */
@@ -47,7 +50,12 @@ export function validateLogConfig(config: LogConfig | undefined): LogConfig {
 }
 
 /** Merges per-log config over store defaults and validates the durability options. */
-export function resolveSettings(config: LogConfig, durability: DurabilityOptions, metrics?: LogStoreMetrics): LogSettings {
+export function resolveSettings(
+  config: LogConfig,
+  durability: DurabilityOptions,
+  metrics?: LogStoreMetrics,
+  fs: FileSystem = nodeFileSystem,
+): LogSettings {
   const c = validateLogConfig(config);
   const fsync = durability.fsync ?? "always";
   if (fsync !== "always" && fsync !== "interval" && fsync !== "never") {
@@ -65,5 +73,6 @@ export function resolveSettings(config: LogConfig, durability: DurabilityOptions
     fsyncIntervalMs,
     now: durability.now ?? Date.now,
     metrics: metrics ?? { appendedRecords: 0, appendedBytes: 0, readRecords: 0, fsyncs: 0 },
+    fs,
   };
 }

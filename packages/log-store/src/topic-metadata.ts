@@ -1,6 +1,6 @@
-import * as fs from "node:fs";
 import { join } from "node:path";
 import { LogStoreError } from "./errors.js";
+import type { FileSystem } from "./file-system.js";
 import { writeFileAtomic } from "./fs-utils.js";
 import { validateLogConfig } from "./settings.js";
 import type { LogConfig } from "./types.js";
@@ -16,22 +16,22 @@ export interface TopicMetadata {
 const FILE = "topic.json";
 
 /** Whether `dir` holds a topic (has its metadata file). */
-export const hasTopicMetadata = (dir: string): boolean => fs.existsSync(join(dir, FILE));
+export const hasTopicMetadata = (fs: FileSystem, dir: string): boolean => fs.existsSync(join(dir, FILE));
 
 /** Replaces the topic's metadata atomically and durably. */
-export function writeTopicMetadata(dir: string, metadata: TopicMetadata): Promise<void> {
-  return writeFileAtomic(join(dir, FILE), `${JSON.stringify(metadata, null, 2)}\n`);
+export function writeTopicMetadata(fs: FileSystem, dir: string, metadata: TopicMetadata): Promise<void> {
+  return writeFileAtomic(fs, join(dir, FILE), `${JSON.stringify(metadata, null, 2)}\n`);
 }
 
 /**
  * Reads and checks a topic's metadata.
  * @throws LogStoreError `KAFKA_STORAGE_ERROR` when the file is unreadable or not valid metadata.
  */
-export function readTopicMetadata(dir: string): TopicMetadata {
+export function readTopicMetadata(fs: FileSystem, dir: string): TopicMetadata {
   const path = join(dir, FILE);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(fs.readFileSync(path, "utf8"));
+    parsed = JSON.parse(fs.readFileSync(path).toString("utf8"));
   } catch (error) {
     throw new LogStoreError("KAFKA_STORAGE_ERROR", `cannot read topic metadata ${path}: ${(error as Error).message}`, { cause: error });
   }
