@@ -1,12 +1,18 @@
-import { Base64Batch, base64DecodedLength } from "./bytes.js";
-import { ClientError, isClientError } from "./errors.js";
+import { CommitScheduler } from "./commit-scheduler.js";
+import { ClientError } from "./errors.js";
+import { FetchLoop } from "./fetch-loop.js";
+import { FetchManager } from "./fetch-manager.js";
 import { GroupMember } from "./group-member.js";
+import { HandlerRunner } from "./handler-runner.js";
 import { segment, type Http, type RetryPolicy } from "./http.js";
+import { OffsetManager } from "./offset-manager.js";
 import { positiveInteger } from "./options.js";
-import { group, partitionKey } from "./partition-key.js";
-import { abortWhen, backoffMs, sleep } from "./sleep.js";
-import type { KafkaMessage, MessageFormat, TopicDescription, TopicPartition, TopicPartitionOffset, TopicPartitions } from "./types.js";
-import type { WireFetchResult, WireGroupDescription, WireMemberFetchResult, WireRecord } from "./wire.js";
+import type { PartitionState } from "./partition-state.js";
+import { partitionKey } from "./partition-key.js";
+import { PartitionTable, type TopicPartitionsSelection } from "./partition-table.js";
+import type { KafkaMessage, MessageFormat, TopicPartition, TopicPartitionOffset, TopicPartitions } from "./types.js";
+
+export type { TopicPartitionsSelection } from "./partition-table.js";
 
 /** Options of {@link Client.consumer}. */
 export interface ConsumerOptions<F extends MessageFormat = "bytes"> {
@@ -101,30 +107,6 @@ export interface ConsumerCrashEvent {
   error: unknown;
 }
 
-/** Partitions to pause or resume: every partition of `topic`, or only `partitions`. */
-export interface TopicPartitionsSelection {
-  topic: string;
-  partitions?: readonly number[] | undefined;
-}
-
-interface PartitionState {
-  readonly topic: string;
-  readonly partition: number;
-  readonly key: string;
-  phase: "initializing" | "active" | "revoking";
-  /** Next offset to hand out. */
-  position: number | undefined;
-  /** Last offset known committed for the group (what the broker's group fetch reads from). */
-  committed: number | undefined;
-  /** Bumped by `seek()`: records fetched before are stale. */
-  generation: number;
-}
-
-interface FetchedBatch {
-  state: PartitionState;
-  records: WireRecord[];
-}
-
 type State = "idle" | "starting" | "running" | "stopping" | "stopped";
 
 const DEFAULTS = { sessionTimeoutMs: 45_000, maxWaitTimeMs: 5_000, maxRecords: 5_000, maxBytes: 1024 * 1024 };
@@ -145,6 +127,9 @@ const MAX_BYTES = 64 * 1024 * 1024;
  * the consumer drops everything and rejoins. `disconnect()` commits and leaves, so partitions move at once.
  */
 export class Consumer<T = Uint8Array> {
+  // The facade: options, lifecycle and membership events. The machinery lives in one class per seam:
+  // PartitionTable (per-partition state), OffsetManager (initial and clamped positions), CommitScheduler,
+  // FetchManager (the two fetch strategies), HandlerRunner (calling the handlers), FetchLoop.
   readonly #http: Http;
   readonly #retry: RetryPolicy;
   readonly #groupId: string;
@@ -153,34 +138,23 @@ export class Consumer<T = Uint8Array> {
   readonly #sessionTimeoutMs: number;
   readonly #fromBeginning: boolean;
   readonly #waitMs: number;
-  readonly #maxRecords: number;
-  readonly #maxBytes: number;
   readonly #format: MessageFormat;
   readonly #topics = new Map<string, boolean>();
-  readonly #partitions = new Map<string, PartitionState>();
-  readonly #pausedTopics = new Set<string>();
-  readonly #pausedPartitions = new Set<string>();
-  readonly #pendingSeeks = new Map<string, number>();
+  readonly #table: PartitionTable;
+  readonly #commits: CommitScheduler;
+  readonly #offsets: OffsetManager;
+  readonly #fetcher: FetchManager;
   readonly #tasks = new Set<Promise<void>>();
   readonly #crashListeners = new Set<(event: ConsumerCrashEvent) => void>();
   readonly #stop = new AbortController();
   #state: State = "idle";
   #member: GroupMember | undefined;
+  #handler: HandlerRunner<T> | undefined;
   #wake = new AbortController();
-  /** The partition whose handler is running, if any. */
-  #busyKey: string | undefined;
-  #idleWaiters: Array<() => void> = [];
   #runLoop: Promise<void> | undefined;
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
-  #handlerFailures = 0;
-  /** The background commit of processed positions, while one runs. */
-  #committing: Promise<void> | undefined;
-  #commitAgain = false;
   #autoCommit = true;
-  #autoResolve = true;
-  #eachMessage: RunOptions<T>["eachMessage"];
-  #eachBatch: RunOptions<T>["eachBatch"];
 
   /** @internal Use {@link Client.consumer}. */
   constructor(http: Http, retry: RetryPolicy, options: ConsumerOptions<MessageFormat>) {
@@ -200,9 +174,34 @@ export class Consumer<T = Uint8Array> {
     this.#sessionTimeoutMs = positiveInteger("sessionTimeoutMs", options.sessionTimeoutMs, DEFAULTS.sessionTimeoutMs);
     this.#fromBeginning = options.fromBeginning === true;
     this.#waitMs = positiveInteger("maxWaitTimeMs", options.maxWaitTimeMs, DEFAULTS.maxWaitTimeMs);
-    this.#maxRecords = Math.min(MAX_RECORDS, positiveInteger("maxRecords", options.maxRecords, DEFAULTS.maxRecords));
-    this.#maxBytes = Math.min(MAX_BYTES, positiveInteger("maxBytes", options.maxBytes, DEFAULTS.maxBytes));
+    const maxRecords = Math.min(MAX_RECORDS, positiveInteger("maxRecords", options.maxRecords, DEFAULTS.maxRecords));
+    const maxBytes = Math.min(MAX_BYTES, positiveInteger("maxBytes", options.maxBytes, DEFAULTS.maxBytes));
     this.#format = options.messageFormat ?? "bytes";
+    const member = () => this.#member;
+    this.#table = new PartitionTable(() => this.#state === "running");
+    this.#commits = new CommitScheduler(this.#table, member);
+    this.#offsets = new OffsetManager({
+      http,
+      retry,
+      groupPath: this.#groupPath,
+      table: this.#table,
+      commits: this.#commits,
+      fromBeginning: (topic) => this.#topics.get(topic) === true,
+      stop: this.#stop.signal,
+      stopping: () => this.#stopping !== undefined,
+      wakeUp: () => this.#wakeUp(),
+    });
+    this.#fetcher = new FetchManager({
+      http,
+      groupPath: this.#groupPath,
+      table: this.#table,
+      offsets: this.#offsets,
+      member,
+      maxRecords,
+      maxBytes,
+      waitMs: this.#waitMs,
+      format: this.#format,
+    });
   }
 
   /**
@@ -246,10 +245,19 @@ export class Consumer<T = Uint8Array> {
       throw new ClientError("INVALID_REQUEST", "run() takes exactly one of eachMessage and eachBatch");
     }
     if (this.#topics.size === 0) throw new ClientError("INVALID_REQUEST", "subscribe() to at least one topic before run()");
-    this.#eachMessage = eachMessage;
-    this.#eachBatch = eachBatch;
     this.#autoCommit = options.autoCommit !== false;
-    this.#autoResolve = options.eachBatchAutoResolve !== false;
+    const handler = new HandlerRunner<T>({
+      eachMessage,
+      eachBatch,
+      autoResolve: options.eachBatchAutoResolve !== false,
+      format: this.#format,
+      table: this.#table,
+      isRunning: () => this.#state === "running",
+      pause: (selections) => this.pause(selections),
+      resume: (selections) => this.resume(selections),
+      commitPositions: () => this.#commits.positions(),
+    });
+    this.#handler = handler;
     this.#state = "starting";
     const member = new GroupMember(
       this.#http,
@@ -273,13 +281,27 @@ export class Consumer<T = Uint8Array> {
       await this.#starting;
     } catch (error) {
       this.#member = undefined;
-      this.#partitions.clear();
+      this.#table.clear();
       this.#state = "idle";
       throw error;
     }
     if (this.#state !== "starting") return; // disconnected meanwhile
     this.#state = "running";
-    this.#runLoop = this.#run();
+    const loop = new FetchLoop<T>({
+      table: this.#table,
+      fetcher: this.#fetcher,
+      handler,
+      commits: this.#commits,
+      member: () => this.#member,
+      retry: this.#retry,
+      waitMs: this.#waitMs,
+      autoCommit: this.#autoCommit,
+      isRunning: () => this.#state === "running",
+      wakeSignal: () => this.#wake.signal,
+      stop: this.#stop.signal,
+      crash: (error) => void this.#shutdown(error),
+    });
+    this.#runLoop = loop.run();
   }
 
   /**
@@ -298,10 +320,7 @@ export class Consumer<T = Uint8Array> {
       if (!member.owns(o.topic, o.partition))
         throw new ClientError("UNASSIGNED_PARTITION", `partition ${o.partition} of topic ${o.topic} is not assigned to this consumer`);
     }
-    for (const o of await member.commit(offsets)) {
-      const state = this.#partitions.get(partitionKey(o.topic, o.partition));
-      if (state !== undefined) state.committed = o.offset;
-    }
+    this.#table.markCommitted(await member.commit(offsets));
   }
 
   /**
@@ -313,15 +332,7 @@ export class Consumer<T = Uint8Array> {
    */
   seek(target: TopicPartitionOffset): void {
     checkOffset(target);
-    const key = partitionKey(target.topic, target.partition);
-    const state = this.#partitions.get(key);
-    if (state?.phase === "active") {
-      state.position = target.offset;
-      state.generation++;
-      if (this.#autoCommit && this.#state === "running") this.#commitSoon();
-    } else {
-      this.#pendingSeeks.set(key, target.offset);
-    }
+    if (this.#table.seek(target) && this.#autoCommit && this.#state === "running") this.#commits.soon();
     this.#wakeUp();
   }
 
@@ -330,42 +341,24 @@ export class Consumer<T = Uint8Array> {
    * `partitions` is paused as a whole, including partitions assigned later.
    */
   pause(selections: readonly TopicPartitionsSelection[]): void {
-    for (const { topic, partitions } of selections) {
-      if (partitions === undefined) this.#pausedTopics.add(topic);
-      else for (const p of partitions) this.#pausedPartitions.add(partitionKey(topic, p));
-    }
+    this.#table.pause(selections);
     this.#wakeUp();
   }
 
   /** Resumes paused partitions (a topic without `partitions`: the whole topic and its partitions). */
   resume(selections: readonly TopicPartitionsSelection[]): void {
-    for (const { topic, partitions } of selections) {
-      if (partitions === undefined) {
-        this.#pausedTopics.delete(topic);
-        for (const key of this.#pausedPartitions) if (key.slice(key.indexOf(":") + 1) === topic) this.#pausedPartitions.delete(key);
-      } else {
-        for (const p of partitions) this.#pausedPartitions.delete(partitionKey(topic, p));
-      }
-    }
+    this.#table.resume(selections);
     this.#wakeUp();
   }
 
   /** The paused partitions among those assigned, plus partitions paused explicitly. */
   paused(): TopicPartitions[] {
-    const out = new Map<string, TopicPartition>();
-    for (const key of this.#pausedPartitions) {
-      const colon = key.indexOf(":");
-      out.set(key, { topic: key.slice(colon + 1), partition: Number(key.slice(0, colon)) });
-    }
-    for (const s of this.#partitions.values()) if (this.#pausedTopics.has(s.topic)) out.set(s.key, { topic: s.topic, partition: s.partition });
-    return group(out.values());
+    return this.#table.paused();
   }
 
   /** The partitions currently assigned to this consumer (being revoked ones excluded). */
   assignment(): TopicPartitions[] {
-    const out: TopicPartition[] = [];
-    for (const s of this.#partitions.values()) if (s.phase !== "revoking") out.push({ topic: s.topic, partition: s.partition });
-    return group(out);
+    return this.#table.assignment();
   }
 
   /**
@@ -397,22 +390,16 @@ export class Consumer<T = Uint8Array> {
   // ---- membership events ------------------------------------------------------------------------
 
   #onAssigned(partitions: TopicPartition[]): void {
-    const states: PartitionState[] = [];
-    for (const { topic, partition } of partitions) {
-      const key = partitionKey(topic, partition);
-      const state: PartitionState = { topic, partition, key, phase: "initializing", position: undefined, committed: undefined, generation: 0 };
-      this.#partitions.set(key, state);
-      states.push(state);
-    }
-    this.#track(this.#initialize(states));
+    const states = partitions.map(({ topic, partition }) => this.#table.add(topic, partition));
+    this.#track(this.#offsets.initialize(states));
   }
 
   #onRevoked(partitions: TopicPartition[]): void {
     const states: PartitionState[] = [];
-    for (const { topic, partition } of partitions) {
-      const state = this.#partitions.get(partitionKey(topic, partition));
+    for (const tp of partitions) {
+      const state = this.#table.get(partitionKey(tp.topic, tp.partition));
       if (state === undefined) continue;
-      state.phase = "revoking"; // from now on, none of its records is handed out
+      state.revoke(); // from now on, none of its records is handed out
       states.push(state);
     }
     this.#track(this.#revoke(partitions, states));
@@ -420,7 +407,7 @@ export class Consumer<T = Uint8Array> {
 
   #onLost(): void {
     // Fenced or evicted: another member may own these partitions now, and our commits would be refused.
-    this.#partitions.clear();
+    this.#table.clear();
     this.#wakeUp();
   }
 
@@ -429,412 +416,18 @@ export class Consumer<T = Uint8Array> {
     this.#tasks.add(tracked);
   }
 
-  /** Learns where the group stands in newly assigned partitions and sets their positions. */
-  async #initialize(states: PartitionState[]): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      const current = states.filter((s) => this.#partitions.get(s.key) === s && s.phase === "initializing");
-      if (current.length === 0 || this.#stopping !== undefined) return;
-      try {
-        const description = await this.#http.request<WireGroupDescription>("GET", this.#groupPath, {
-          retry: "idempotent",
-          signal: this.#stop.signal,
-        });
-        const known = new Map(description.offsets.map((o) => [partitionKey(o.topic, o.partition), o]));
-        const toCommit: TopicPartitionOffset[] = [];
-        for (const s of current) {
-          let lag = known.get(s.key);
-          if (lag === undefined) {
-            // Not in the group's view (a race with a topic change): read the partition's bounds directly.
-            const topic = await this.#http.request<TopicDescription>("GET", `v1/topics/${segment(s.topic)}`, {
-              retry: "idempotent",
-              signal: this.#stop.signal,
-            });
-            const p = topic.partitions[s.partition];
-            if (p === undefined) continue;
-            lag = {
-              topic: s.topic,
-              partition: s.partition,
-              committedOffset: null,
-              highWatermark: p.highWatermark,
-              lag: p.highWatermark - p.logStartOffset,
-            };
-          }
-          if (lag.committedOffset !== null) {
-            s.position = s.committed = lag.committedOffset;
-          } else if (this.#topics.get(s.topic) === true) {
-            // Nothing committed: the broker's group fetch starts at the log start too.
-            s.position = s.committed = lag.highWatermark - lag.lag;
-          } else {
-            s.position = lag.highWatermark;
-            toCommit.push({ topic: s.topic, partition: s.partition, offset: lag.highWatermark });
-          }
-        }
-        if (toCommit.length > 0) {
-          try {
-            for (const o of await this.#member!.commit(toCommit)) {
-              const s = this.#partitions.get(partitionKey(o.topic, o.partition));
-              if (s !== undefined) s.committed = o.offset;
-            }
-          } catch {
-            // The positions are set (fetches name them); a later commit records them.
-          }
-        }
-        for (const s of current) {
-          if (this.#partitions.get(s.key) !== s || s.phase !== "initializing") continue;
-          const seek = this.#pendingSeeks.get(s.key);
-          if (seek !== undefined) {
-            this.#pendingSeeks.delete(s.key);
-            s.position = seek;
-          }
-          if (s.position !== undefined) s.phase = "active";
-        }
-        this.#wakeUp();
-        return;
-      } catch {
-        if (this.#stopping !== undefined) return;
-        await sleep(backoffMs(attempt, this.#retry.initialRetryTimeMs, this.#retry.maxRetryTimeMs), this.#stop.signal);
-      }
-    }
-  }
-
   /** Finishes with revoked partitions: wait for their handler, commit, then let them go. */
   async #revoke(partitions: TopicPartition[], states: PartitionState[]): Promise<void> {
-    const keys = new Set(states.map((s) => s.key));
-    while (this.#busyKey !== undefined && keys.has(this.#busyKey)) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
-    if (this.#autoCommit) {
-      const offsets = states
-        .filter((s) => s.position !== undefined && s.position !== s.committed)
-        .map((s) => ({ topic: s.topic, partition: s.partition, offset: s.position! }));
-      if (offsets.length > 0) {
-        try {
-          await this.#member!.commit(offsets);
-        } catch {
-          // At-least-once: the next owner starts from the last commit and sees these records again.
-        }
-      }
-    }
-    for (const s of states) if (this.#partitions.get(s.key) === s) this.#partitions.delete(s.key);
+    await this.#handler?.whenIdle(new Set(states.map((s) => s.key)));
+    if (this.#autoCommit) await this.#commits.revoked(states);
+    for (const s of states) this.#table.remove(s);
     await this.#member!.release(partitions);
   }
 
-  // ---- the fetch-and-handle loop --------------------------------------------------------------------
-
+  /** Cuts the fetch loop's current wait short (a long poll, an idle sleep): something changed. */
   #wakeUp(): void {
     this.#wake.abort();
     this.#wake = new AbortController();
-  }
-
-  #isPaused(s: PartitionState): boolean {
-    return this.#pausedTopics.has(s.topic) || this.#pausedPartitions.has(s.key);
-  }
-
-  #deliverable(s: PartitionState): boolean {
-    return this.#state === "running" && s.phase === "active" && this.#partitions.get(s.key) === s && !this.#isPaused(s);
-  }
-
-  async #run(): Promise<void> {
-    let fetchFailures = 0;
-    while (this.#state === "running") {
-      const wake = this.#wake.signal;
-      const active = [...this.#partitions.values()].filter((s) => this.#deliverable(s));
-      if (active.length === 0 || this.#member?.memberId === undefined) {
-        await sleep(this.#waitMs, wake);
-        continue;
-      }
-      const started = Date.now();
-      let batches: FetchedBatch[];
-      try {
-        batches = await this.#fetch(active, wake);
-        fetchFailures = 0;
-      } catch (error) {
-        if (this.#state !== "running") break;
-        if (!wake.aborted) await sleep(backoffMs(++fetchFailures, this.#retry.initialRetryTimeMs, this.#retry.maxRetryTimeMs), wake);
-        continue;
-      }
-      if (batches.length === 0) {
-        // An empty answer long before the wait was up: the broker had nothing to wait on (shutting down, or
-        // its view of our assignment is ahead of ours). Do not spin.
-        if (!wake.aborted && Date.now() - started < this.#waitMs / 2) await sleep(Math.min(this.#waitMs, 500), wake);
-        continue;
-      }
-      const failure = await this.#handle(batches);
-      // The commit of this batch runs while the next one is fetched (fetches name our positions).
-      if (this.#autoCommit) this.#commitSoon();
-      if (failure !== undefined) {
-        if (++this.#handlerFailures > this.#retry.retries) {
-          void this.#shutdown(failure.error);
-          break;
-        }
-        await this.#committing;
-        await sleep(backoffMs(this.#handlerFailures, this.#retry.initialRetryTimeMs, this.#retry.maxRetryTimeMs), this.#stop.signal);
-      } else {
-        this.#handlerFailures = 0;
-      }
-    }
-  }
-
-  /**
-   * Whether the broker's member fetch serves exactly what we want: it reads every partition the broker
-   * has assigned us (from our positions), so not while one is paused or still being set up.
-   */
-  #memberFetchServes(): boolean {
-    for (const s of this.#partitions.values()) {
-      if (s.phase === "revoking") continue; // the broker no longer serves it to us either
-      if (s.phase !== "active" || this.#isPaused(s)) return false;
-    }
-    return true;
-  }
-
-  async #fetch(active: PartitionState[], wake: AbortSignal): Promise<FetchedBatch[]> {
-    const encoding = this.#format === "text" ? "utf8" : "base64";
-    if (this.#memberFetchServes()) {
-      const memberId = this.#member!.memberId!;
-      const positions = active.map((s) => `${s.topic}:${s.partition}:${s.position!}`).join(",");
-      let answer: WireMemberFetchResult;
-      try {
-        answer = await this.#http.request<WireMemberFetchResult>("GET", `${this.#groupPath}/members/${segment(memberId)}/records`, {
-          searchParams: { maxRecords: this.#maxRecords, maxBytes: this.#maxBytes, waitMs: this.#waitMs, encoding, positions },
-          retry: "idempotent",
-          signal: wake,
-          extraTimeoutMs: this.#waitMs,
-        });
-      } catch (error) {
-        // A position past the end of its partition (a seek too far, a topic re-created): clamp them all.
-        if (!isClientError(error, "OFFSET_OUT_OF_RANGE")) throw error;
-        await Promise.all(active.map((state) => this.#resetPosition(state)));
-        return [];
-      }
-      const batches: FetchedBatch[] = [];
-      let current: FetchedBatch | undefined;
-      for (const record of answer.records) {
-        if (current === undefined || current.state.topic !== record.topic || current.state.partition !== record.partition) {
-          const state = this.#partitions.get(partitionKey(record.topic, record.partition));
-          if (state === undefined) {
-            current = undefined; // not ours (any more, or not yet known): dropped, fetched again later
-            continue;
-          }
-          current = { state, records: [] };
-          batches.push(current);
-        }
-        current.records.push(record);
-      }
-      return batches;
-    }
-    // While some partitions are paused or being set up: one long poll per deliverable partition, from our
-    // positions; the first that brings records cuts the others short.
-    const cut = new AbortController();
-    const signal = cut.signal;
-    const unlink = abortWhen(cut, wake);
-    const maxRecords = Math.max(1, Math.ceil(this.#maxRecords / active.length));
-    const maxBytes = Math.max(1, Math.ceil(this.#maxBytes / active.length));
-    try {
-      const results = await Promise.all(
-        active.map(async (state): Promise<FetchedBatch | undefined> => {
-          try {
-            const answer = await this.#http.request<WireFetchResult>(
-              "GET",
-              `v1/topics/${segment(state.topic)}/partitions/${state.partition}/records`,
-              {
-                searchParams: { offset: state.position!, maxRecords, maxBytes, waitMs: this.#waitMs, encoding },
-                retry: "idempotent",
-                signal,
-                extraTimeoutMs: this.#waitMs,
-              },
-            );
-            if (answer.records.length === 0) return undefined;
-            cut.abort();
-            return { state, records: answer.records };
-          } catch (error) {
-            if (cut.signal.aborted && !wake.aborted) return undefined;
-            if (isClientError(error, "OFFSET_OUT_OF_RANGE")) {
-              await this.#resetPosition(state);
-              return undefined;
-            }
-            throw error;
-          }
-        }),
-      );
-      return results.filter((r): r is FetchedBatch => r !== undefined);
-    } finally {
-      unlink();
-      cut.abort();
-    }
-  }
-
-  /** The position fell outside the log (retention moved its start, or a seek went too far): clamp it. */
-  async #resetPosition(state: PartitionState): Promise<void> {
-    const topic = await this.#http.request<TopicDescription>("GET", `v1/topics/${segment(state.topic)}`, { retry: "idempotent" });
-    const p = topic.partitions[state.partition];
-    if (p === undefined || state.position === undefined) return;
-    const clamped = Math.min(Math.max(state.position, p.logStartOffset), p.highWatermark);
-    if (clamped === state.position) return;
-    state.position = clamped;
-    state.generation++;
-  }
-
-  /** Hands the batches to the handler; returns the failure that stopped it, if any. */
-  async #handle(batches: FetchedBatch[]): Promise<{ error: unknown } | undefined> {
-    for (const { state, records } of batches) {
-      if (!this.#deliverable(state)) continue;
-      const generation = state.generation;
-      let start = 0;
-      // Already handed out (a commit that did not go through makes the group fetch serve them again).
-      if (state.position !== undefined) while (start < records.length && records[start]!.offset < state.position) start++;
-      if (start === records.length) continue;
-      const pause = () => {
-        const selection = [{ topic: state.topic, partitions: [state.partition] }];
-        this.pause(selection);
-        return () => this.resume(selection);
-      };
-      if (this.#eachMessage !== undefined) {
-        const failure = await this.#eachMessageOf(state, records, start, generation, pause);
-        if (failure !== undefined) return failure;
-      } else {
-        const messages = this.#decode(records, start);
-        const batch: Batch<T> = {
-          topic: state.topic,
-          partition: state.partition,
-          messages,
-          firstOffset: () => (messages.length === 0 ? null : messages[0]!.offset),
-          lastOffset: () => messages[messages.length - 1]!.offset,
-        };
-        const isStale = () => !this.#deliverable(state) || state.generation !== generation;
-        const payload: EachBatchPayload<T> = {
-          batch,
-          resolveOffset: (offset: number) => {
-            if (!isStale() && Number.isSafeInteger(offset) && offset + 1 > (state.position ?? 0)) state.position = offset + 1;
-          },
-          commitOffsetsIfNecessary: () => this.#commitPositions(),
-          isRunning: () => this.#state === "running",
-          isStale,
-          pause,
-        };
-        const failure = await this.#call(state.key, this.#eachBatch!, payload, () => {
-          if (this.#autoResolve && state.generation === generation) state.position = batch.lastOffset() + 1;
-        });
-        if (failure !== undefined) return failure;
-      }
-    }
-    return undefined;
-  }
-
-  /**
-   * Hands a partition's records to `eachMessage` one at a time, while the partition stays deliverable and
-   * unsought. The partition is busy throughout (a revocation waits for it), and each position moves before
-   * the next check, so a revocation commits everything handled.
-   */
-  async #eachMessageOf(
-    state: PartitionState,
-    records: WireRecord[],
-    start: number,
-    generation: number,
-    pause: () => () => void,
-  ): Promise<{ error: unknown } | undefined> {
-    const handler = this.#eachMessage!;
-    const { topic, partition } = state;
-    const messages = this.#decode(records, start);
-    this.#busyKey = state.key;
-    try {
-      for (let i = start; i < records.length; i++) {
-        if (!this.#deliverable(state) || state.generation !== generation) break;
-        const record = records[i]!;
-        await handler({ topic, partition, message: messages[i - start]!, pause });
-        if (state.generation === generation) state.position = record.offset + 1;
-      }
-      return undefined;
-    } catch (error) {
-      return { error };
-    } finally {
-      this.#busyKey = undefined;
-      if (this.#idleWaiters.length > 0) for (const wake of this.#idleWaiters.splice(0)) wake();
-    }
-  }
-
-  /**
-   * Runs a handler, marking its partition busy (a revocation waits for it); `onSuccess` moves the
-   * position before the partition stops being busy, so the revocation commits it.
-   */
-  async #call<P>(key: string, handler: (payload: P) => Promise<void>, payload: P, onSuccess: () => void): Promise<{ error: unknown } | undefined> {
-    this.#busyKey = key;
-    try {
-      await handler(payload);
-      onSuccess();
-      return undefined;
-    } catch (error) {
-      return { error };
-    } finally {
-      this.#busyKey = undefined;
-      // Wake the revocations waiting for this handler (rare: no promise is made per message otherwise).
-      if (this.#idleWaiters.length > 0) for (const wake of this.#idleWaiters.splice(0)) wake();
-    }
-  }
-
-  /** `records[start..]` as messages: as they are for "text"; for "bytes", decoded into one buffer. */
-  #decode(records: WireRecord[], start: number): KafkaMessage<T>[] {
-    // "text": the wire records already are the messages (their extra topic/partition fields are harmless).
-    if (this.#format === "text") return (start === 0 ? records : records.slice(start)) as unknown as KafkaMessage<T>[];
-    let total = 0;
-    for (let i = start; i < records.length; i++) {
-      const { key, value, headers } = records[i]!;
-      if (key !== null) total += base64DecodedLength(key);
-      if (value !== null) total += base64DecodedLength(value);
-      for (const name in headers) {
-        const header = headers[name]!;
-        if (header !== null) total += base64DecodedLength(header);
-      }
-    }
-    const bytes = new Base64Batch(total);
-    const messages: KafkaMessage<Uint8Array>[] = new Array(records.length - start);
-    for (let i = start; i < records.length; i++) {
-      const record = records[i]!;
-      const headers: Record<string, Uint8Array | null> = {};
-      for (const name in record.headers) {
-        const header = record.headers[name]!;
-        headers[name] = header === null ? null : bytes.take(header);
-      }
-      messages[i - start] = {
-        offset: record.offset,
-        timestamp: record.timestamp,
-        key: record.key === null ? null : bytes.take(record.key),
-        value: record.value === null ? null : bytes.take(record.value),
-        headers,
-      };
-    }
-    return messages as unknown as KafkaMessage<T>[];
-  }
-
-  /** Starts committing the positions, or, if a commit is running, makes it commit once more when done. */
-  #commitSoon(): void {
-    if (this.#committing !== undefined) {
-      this.#commitAgain = true;
-      return;
-    }
-    this.#committing = (async () => {
-      do {
-        this.#commitAgain = false;
-        await this.#commitPositions();
-      } while (this.#commitAgain && this.#member !== undefined);
-      this.#committing = undefined;
-    })();
-  }
-
-  /** Commits every position that moved since the last commit. Never rejects. */
-  async #commitPositions(): Promise<void> {
-    const member = this.#member;
-    if (member === undefined) return;
-    const offsets: TopicPartitionOffset[] = [];
-    for (const s of this.#partitions.values()) {
-      if (s.position !== undefined && s.position !== s.committed) offsets.push({ topic: s.topic, partition: s.partition, offset: s.position });
-    }
-    if (offsets.length === 0) return;
-    try {
-      for (const o of await member.commit(offsets)) {
-        const s = this.#partitions.get(partitionKey(o.topic, o.partition));
-        if (s !== undefined) s.committed = o.offset;
-      }
-    } catch {
-      // At-least-once: if the membership is gone, the next owner starts from the last successful commit.
-    }
   }
 
   #shutdown(error: unknown): Promise<void> {
@@ -849,11 +442,11 @@ export class Consumer<T = Uint8Array> {
       await this.#starting?.catch(() => {});
       await this.#runLoop;
       await Promise.allSettled([...this.#tasks]);
-      await this.#committing;
-      if (this.#autoCommit) await this.#commitPositions();
+      await this.#commits.settled();
+      if (this.#autoCommit) await this.#commits.positions();
       // A static member does not leave (as in Kafka): its partitions wait for it until its session expires.
       await this.#member?.stop(this.#instanceId === undefined);
-      this.#partitions.clear();
+      this.#table.clear();
       this.#state = "stopped";
       if (error !== undefined) for (const listener of this.#crashListeners) listener({ error });
     })();
