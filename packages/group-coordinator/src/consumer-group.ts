@@ -63,6 +63,8 @@ export interface GroupContext {
   readonly heartbeatIntervalMs: number;
   /** The coordinator's current view of a topic's partition count (undefined: the topic does not exist). */
   topicCount(topic: string): number | undefined;
+  /** True while the topic's partitions may not be handed to anyone (the restart hold). */
+  isHeld(topic: string): boolean;
 }
 
 type OwnedLookup = (topic: string, partition: number) => boolean;
@@ -81,6 +83,15 @@ export class ConsumerGroup {
   readonly groupId: string;
   groupEpoch = 0;
   targetEpoch = 0;
+  /**
+   * Retention: true if the offset store may hold offsets of this group (a commit was accepted, or the store
+   * listed the group at start). An empty group without offsets is forgotten at once.
+   */
+  hasOffsets = false;
+  /** Retention: clock time (ms) the group became empty; undefined while it has members. */
+  emptySinceMs: number | undefined = undefined;
+  /** Bumped by every accepted commit: a delete of the stored offsets knows whether a commit followed it. */
+  commitSeq = 0;
   readonly #members = new Map<string, Member>();
   readonly #ctx: GroupContext;
   readonly #instances = new Map<string, Member>();
@@ -268,8 +279,8 @@ export class ConsumerGroup {
    * - a held partition outside its target is released at once if not reported owned (the member is not
    *   processing it), else it is revoked: kept until a heartbeat stops listing it;
    * - a partition being revoked that is back in the target is simply kept;
-   * - only when nothing is left to revoke does the member take the free partitions of its target and
-   *   advance to the group epoch (revoke before assign).
+   * - only when nothing is left to revoke does the member take the free partitions of its target (except
+   *   those of topics under the restart hold) and advance to the group epoch (revoke before assign).
    */
   #reconcile(member: Member, owns: OwnedLookup): void {
     const target = member.target;
@@ -293,7 +304,7 @@ export class ConsumerGroup {
     }
     if (member.assigned.size < target.size) {
       target.forEach((topic, p) => {
-        if (!member.assigned.has(topic, p) && this.#owners.get(topic)?.[p] === undefined) {
+        if (!member.assigned.has(topic, p) && this.#owners.get(topic)?.[p] === undefined && !this.#ctx.isHeld(topic)) {
           this.#setOwner(topic, p, member);
           member.assigned.add(topic, p);
         }
@@ -316,7 +327,7 @@ export class ConsumerGroup {
     owners[p] = undefined;
     if (this.targetEpoch !== this.groupEpoch) return;
     const next = this.#targetOwners.get(topic)?.[p];
-    if (next !== undefined && next !== member && next.memberEpoch === this.groupEpoch && next.revoking.size === 0) {
+    if (next !== undefined && next !== member && next.memberEpoch === this.groupEpoch && next.revoking.size === 0 && !this.#ctx.isHeld(topic)) {
       owners[p] = next;
       next.assigned.add(topic, p);
     }

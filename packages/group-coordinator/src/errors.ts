@@ -3,6 +3,7 @@
  *
  * - `INVALID_GROUP_ID`: the group id is empty, longer than 249 characters, or has control characters.
  * - `GROUP_ID_NOT_FOUND`: no group with this id is known to this coordinator (rejoin).
+ * - `NON_EMPTY_GROUP`: the group still has members, so it cannot be deleted.
  * - `UNKNOWN_MEMBER_ID`: the member is not in the group: it left, expired or was fenced (rejoin).
  * - `FENCED_MEMBER_EPOCH`: the heartbeat's epoch is neither the member's current epoch nor its previous one
  *   (with a consistent owned set), or a commit's epoch is ahead of the member's. The member has been removed
@@ -21,6 +22,7 @@
 export type CoordinatorErrorCode =
   | "INVALID_GROUP_ID"
   | "GROUP_ID_NOT_FOUND"
+  | "NON_EMPTY_GROUP"
   | "UNKNOWN_MEMBER_ID"
   | "FENCED_MEMBER_EPOCH"
   | "STALE_MEMBER_EPOCH"

@@ -126,7 +126,8 @@ describe("sessions", () => {
     expect(gc.tick()).toEqual([]);
     clock.advance(1);
     expect(gc.tick()).toEqual([{ groupId: "g", memberId: "m-2", instanceId: undefined }]);
-    expect(gc.listGroups()).toEqual([{ groupId: "g", state: "empty", groupEpoch: 4, memberCount: 0 }]);
+    // Empty and never committed: forgotten at once (retention).
+    expect(gc.listGroups()).toEqual([]);
   });
 
   it("counts every heartbeat, even one that changes nothing", () => {
@@ -257,7 +258,8 @@ describe("assignor failures", () => {
   ])("rejects an assignor that %s, and undoes the join", (_, assignor, message) => {
     const { gc } = setup({ topics: { t: 4, u: 1 }, assignor: assignor as never });
     expect(() => gc.join("g", { topics: ["t"] })).toThrow(expect.objectContaining({ code: "UNKNOWN_SERVER_ERROR", message }));
-    expect(gc.describeGroup("g").members).toEqual([]);
+    // The group the join created is gone with it.
+    expect(gc.listGroups()).toEqual([]);
   });
 
   it("rejects a partition given to two members", () => {
@@ -321,14 +323,17 @@ describe("describe and list", () => {
     const { gc } = setup({ assignor: (i) => (runs++, new Map(i.members.map((m) => [m.memberId, []]))) });
     gc.join("zeta", { topics: ["t"] });
     gc.join("alpha", { topics: ["t"] });
-    gc.leave("alpha", "m-2");
+    gc.join("beta", { topics: ["t"] });
+    gc.leave("beta", "m-3"); // never committed: forgotten at once
+    gc.join("alpha", { topics: ["t"] });
+    gc.leave("alpha", "m-4");
     const before = runs;
     expect(gc.listGroups()).toEqual([
-      { groupId: "alpha", state: "empty", groupEpoch: 2, memberCount: 0 },
+      { groupId: "alpha", state: "assigning", groupEpoch: 3, memberCount: 1 },
       { groupId: "zeta", state: "stable", groupEpoch: 1, memberCount: 1 },
     ]);
     gc.join("zeta", { topics: ["t"] });
-    gc.leave("zeta", "m-3");
+    gc.leave("zeta", "m-5");
     expect(gc.describeGroup("zeta").state).toBe("assigning");
     expect(runs).toBe(before + 1);
   });

@@ -18,6 +18,8 @@ import { checkGroupId, checkMemberEpoch, checkMemberId, checkName, checkOwnedPar
 export const DEFAULT_SESSION_TIMEOUT_MS = 45_000;
 /** Default heartbeat interval: 5 s (Kafka's `group.consumer.heartbeat.interval.ms`). */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 5_000;
+/** Default retention of an empty group's committed offsets: 7 days (Kafka's `offsets.retention.minutes`). */
+export const DEFAULT_OFFSETS_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** How to build a {@link GroupCoordinator}. */
 export interface GroupCoordinatorOptions {
@@ -38,6 +40,26 @@ export interface GroupCoordinatorOptions {
   readonly assignor?: Assignor;
   /** Generates member ids (unique within a group). Default `crypto.randomUUID()`. */
   readonly generateMemberId?: () => string;
+  /**
+   * How long an empty group and its committed offsets are kept, in ms from when its last member left
+   * (Kafka's `offsets.retention.minutes`). Then {@link GroupCoordinator.tick} forgets the group and deletes
+   * its offsets from the store. An empty group that never committed is forgotten at once. Default 7 days.
+   */
+  readonly offsetsRetentionMs?: number;
+  /**
+   * Restart safety. After a broker restart, members of the previous coordinator may still be processing
+   * partitions that this one knows nothing about. No partition of `topics` (pass every topic that existed
+   * at start) is handed to anyone until more than `durationMs` (default: `sessionTimeoutMs`) after this
+   * coordinator was created. By then each such member has either heartbeated (and been told to rejoin) or
+   * gone a session timeout without a successful heartbeat, after which a consumer must have stopped on its
+   * own. If the previous coordinator ran with a longer session timeout, pass that as `durationMs`.
+   */
+  readonly restartHold?: { readonly topics: Iterable<string>; readonly durationMs?: number | undefined } | undefined;
+  /**
+   * Called when deleting the offsets of a group that retention forgot fails in the store. The group is kept
+   * (still empty, still expired) and the delete is tried again at the next {@link GroupCoordinator.tick}.
+   */
+  readonly onRetentionError?: (groupId: string, error: unknown) => void;
 }
 
 /** How a member joins: what it subscribes to, and optionally a static instance id. */
@@ -87,15 +109,27 @@ export interface ExpiredMember {
  * owner has released it (a heartbeat no longer listing it) or is gone (left, expired, fenced, replaced).
  *
  * Pure logic: no timers, no I/O of its own. Time comes from the injected clock; call {@link tick}
- * periodically (e.g. every second) to evict silent members. Committed offsets go to the injected store.
- * Group state lives in memory: after a restart members get `GROUP_ID_NOT_FOUND` and rejoin; committed
- * offsets survive in the store. Not thread-safe across workers; one coordinator per broker.
+ * periodically (e.g. every second) to evict silent members and forget expired empty groups. Committed
+ * offsets go to the injected store. Group state lives in memory: after a restart members get
+ * `GROUP_ID_NOT_FOUND` or `UNKNOWN_MEMBER_ID` and rejoin, committed offsets survive in the store, and
+ * `restartHold` keeps two processes from owning one partition across the restart. Not thread-safe across
+ * workers; one coordinator per broker.
  */
 export class GroupCoordinator {
   /** The session timeout in force (ms). */
   readonly sessionTimeoutMs: number;
   /** The heartbeat interval handed to members (ms). */
   readonly heartbeatIntervalMs: number;
+  /** How long an empty group's offsets are kept (ms). */
+  readonly offsetsRetentionMs: number;
+  /**
+   * Clock time (ms) the restart hold lasts until: partitions of the held topics are handed out once the
+   * clock is past it. Undefined without a hold.
+   */
+  readonly restartHoldUntilMs: number | undefined;
+  /** Topics under the restart hold, until it ends. */
+  #held: Set<string> | undefined;
+  readonly #onRetentionError: ((groupId: string, error: unknown) => void) | undefined;
   readonly #clock: Clock;
   readonly #store: OffsetStore;
   readonly #partitionCount: (topic: string) => number | undefined;
@@ -107,8 +141,12 @@ export class GroupCoordinator {
   #closed = false;
 
   /**
+   * Groups the store lists (`committedGroupIds`) are known from the start, as empty groups whose retention
+   * starts now.
+   *
    * @throws CoordinatorError `INVALID_CONFIG` if a dependency is missing or a duration is not a positive
-   *   integer, or if `heartbeatIntervalMs` is not below `sessionTimeoutMs`.
+   *   integer (the hold's may be 0), or if `heartbeatIntervalMs` is not below `sessionTimeoutMs`;
+   *   `UNKNOWN_SERVER_ERROR` if the store's `committedGroupIds` throws.
    */
   constructor(options: GroupCoordinatorOptions) {
     const o = (options ?? {}) as Partial<GroupCoordinatorOptions>;
@@ -119,6 +157,10 @@ export class GroupCoordinator {
     if (typeof o.offsetStore?.commitOffsets !== "function" || typeof o.offsetStore.committedOffsets !== "function") {
       config("offsetStore must have commitOffsets() and committedOffsets() methods");
     }
+    for (const name of ["deleteGroup", "committedGroupIds"] as const) {
+      if (o.offsetStore![name] !== undefined && typeof o.offsetStore![name] !== "function") config(`offsetStore.${name} must be a method`);
+    }
+    if (o.onRetentionError !== undefined && typeof o.onRetentionError !== "function") config("onRetentionError must be a function");
     if (typeof o.partitionCount !== "function") config("partitionCount must be a function");
     if (o.assignor !== undefined && typeof o.assignor !== "function") config("assignor must be a function");
     if (o.generateMemberId !== undefined && typeof o.generateMemberId !== "function") {
@@ -134,16 +176,49 @@ export class GroupCoordinator {
     if (this.heartbeatIntervalMs >= this.sessionTimeoutMs) {
       config(`heartbeatIntervalMs ${this.heartbeatIntervalMs} must be below sessionTimeoutMs ${this.sessionTimeoutMs}`);
     }
+    this.offsetsRetentionMs = duration("offsetsRetentionMs", o.offsetsRetentionMs, DEFAULT_OFFSETS_RETENTION_MS);
+    let held: Set<string> | undefined;
+    let holdMs = 0;
+    if (o.restartHold !== undefined) {
+      const topics: unknown = o.restartHold?.topics;
+      if (typeof (topics as Iterable<string> | undefined)?.[Symbol.iterator] !== "function")
+        config("restartHold.topics must be an iterable of topic names");
+      held = new Set();
+      for (const topic of topics as Iterable<unknown>) held.add(checkName("held topic", topic, "INVALID_CONFIG"));
+      holdMs = o.restartHold.durationMs ?? this.sessionTimeoutMs;
+      if (!Number.isSafeInteger(holdMs) || holdMs < 0) config(`restartHold.durationMs must be a non-negative integer (ms), got ${String(holdMs)}`);
+    }
     this.#clock = o.clock!;
     this.#store = o.offsetStore!;
     this.#partitionCount = o.partitionCount!;
     this.#generateMemberId = o.generateMemberId ?? randomMemberId;
+    this.#onRetentionError = o.onRetentionError;
+    const now = this.#clock.now();
+    if (held !== undefined && held.size > 0 && holdMs > 0) {
+      this.#held = held;
+      this.restartHoldUntilMs = now + holdMs;
+    } else {
+      this.restartHoldUntilMs = undefined;
+    }
     const assignor = o.assignor ?? uniformStickyAssignor;
     this.#context = {
       assignor,
       heartbeatIntervalMs: this.heartbeatIntervalMs,
       topicCount: (topic) => this.#topicCounts.get(topic),
+      isHeld: (topic) => this.#isHeld(topic),
     };
+    let stored: Iterable<string> | undefined;
+    try {
+      stored = this.#store.committedGroupIds?.();
+    } catch (e) {
+      throw new CoordinatorError("UNKNOWN_SERVER_ERROR", "offset store failed to list its groups", { cause: e });
+    }
+    for (const groupId of stored ?? []) {
+      const group = new ConsumerGroup(checkGroupId(groupId), this.#context);
+      group.hasOffsets = true;
+      group.emptySinceMs = now;
+      this.#groups.set(groupId, group);
+    }
   }
 
   /**
@@ -165,7 +240,12 @@ export class GroupCoordinator {
       group = new ConsumerGroup(groupId, this.#context);
       this.#groups.set(groupId, group);
     }
-    return group.join(this.#newMemberId(group), topics, instanceId, this.#clock.now());
+    const now = this.#clock.now();
+    try {
+      return group.join(this.#newMemberId(group), topics, instanceId, now);
+    } finally {
+      this.#settle(group, now);
+    }
   }
 
   /**
@@ -184,7 +264,13 @@ export class GroupCoordinator {
     checkMemberId(memberId);
     const memberEpoch = checkMemberEpoch(options?.memberEpoch);
     const owned = checkOwnedPartitions(options.ownedPartitions);
-    return group.heartbeat(memberId, memberEpoch, owned, this.#clock.now());
+    const now = this.#clock.now();
+    try {
+      return group.heartbeat(memberId, memberEpoch, owned, now);
+    } finally {
+      // A fenced member is removed: the group may be empty now.
+      if (group.memberCount === 0) this.#settle(group, now);
+    }
   }
 
   /**
@@ -199,6 +285,7 @@ export class GroupCoordinator {
     this.#open();
     const group = this.#group(groupId);
     group.leave(checkMemberId(memberId));
+    this.#settle(group, this.#clock.now());
   }
 
   /**
@@ -219,13 +306,40 @@ export class GroupCoordinator {
     const memberEpoch = checkMemberEpoch(options.memberEpoch);
     const offsets = this.#checkOffsets(options.offsets);
     group.checkCommit(memberId, memberEpoch, offsets);
-    const pending = this.#store.commitOffsets(groupId, offsets);
-    this.#inflight.add(pending);
-    try {
-      await pending;
-    } finally {
-      this.#inflight.delete(pending);
+    // From now on the store may hold offsets of this group: retention must delete them when it forgets it.
+    group.hasOffsets = true;
+    await this.#track(this.#store.commitOffsets(groupId, offsets));
+  }
+
+  /**
+   * Deletes an empty group (an admin's call): forgets it and deletes its committed offsets from the store
+   * (if the store has `deleteGroup`). Also works for a group known only to the store (committed before a
+   * restart, by a store that cannot list its groups).
+   *
+   * @throws CoordinatorError `NON_EMPTY_GROUP` while the group has members; `GROUP_ID_NOT_FOUND` if the
+   *   group is unknown and has no committed offsets; `INVALID_GROUP_ID`; `COORDINATOR_NOT_AVAILABLE`.
+   *   Errors of the offset store propagate as they are (the group is then kept).
+   */
+  async deleteGroup(groupId: string): Promise<void> {
+    this.#open();
+    checkGroupId(groupId);
+    const group = this.#groups.get(groupId);
+    if (group !== undefined) {
+      if (group.memberCount > 0) {
+        throw new CoordinatorError(
+          "NON_EMPTY_GROUP",
+          `group ${groupId} has ${group.memberCount} member${group.memberCount === 1 ? "" : "s"}; only an empty group can be deleted`,
+        );
+      }
+      await this.#forget(group, true);
+      return;
     }
+    if ((await this.#store.committedOffsets(groupId)).length === 0) {
+      throw new CoordinatorError("GROUP_ID_NOT_FOUND", `group ${groupId} does not exist`);
+    }
+    const ghost = new ConsumerGroup(groupId, this.#context);
+    ghost.hasOffsets = true;
+    await this.#forget(ghost, false);
   }
 
   /**
@@ -271,7 +385,9 @@ export class GroupCoordinator {
   }
 
   /**
-   * Every group known since start (empty ones included), sorted by id.
+   * Every group the coordinator knows, sorted by id: groups with members, and empty groups whose offsets
+   * have not expired yet (including those the store listed at start). An empty group that never
+   * committed is forgotten as soon as it is empty.
    * @throws CoordinatorError `COORDINATOR_NOT_AVAILABLE`.
    */
   listGroups(): GroupListing[] {
@@ -281,17 +397,34 @@ export class GroupCoordinator {
 
   /**
    * Evicts every member whose last join or heartbeat is more than `sessionTimeoutMs` before `clock.now()`;
-   * their partitions become assignable. Returns the evicted members. Call it periodically.
+   * their partitions become assignable. Then forgets every group that has been empty for at least
+   * `offsetsRetentionMs`, and deletes its offsets from the store (in the background; `close()` waits for
+   * it; a failed delete is reported to `onRetentionError` and tried again at the next tick). Returns the
+   * evicted members. Call it periodically.
    * @throws CoordinatorError `COORDINATOR_NOT_AVAILABLE`.
    */
   tick(): ExpiredMember[] {
     this.#open();
     const now = this.#clock.now();
     const expired: ExpiredMember[] = [];
+    const retired: ConsumerGroup[] = [];
     for (const group of this.#groups.values()) {
-      for (const m of group.expire(now, this.sessionTimeoutMs)) {
-        expired.push({ groupId: group.groupId, memberId: m.memberId, instanceId: m.instanceId });
+      const gone = group.expire(now, this.sessionTimeoutMs);
+      for (const m of gone) expired.push({ groupId: group.groupId, memberId: m.memberId, instanceId: m.instanceId });
+      if (gone.length > 0) this.#settle(group, now);
+      if (group.memberCount === 0 && group.emptySinceMs !== undefined && now - group.emptySinceMs >= this.offsetsRetentionMs) {
+        retired.push(group);
       }
+    }
+    for (const group of retired) {
+      if (this.#groups.get(group.groupId) !== group) continue;
+      this.#forget(group, true).catch((error: unknown) => {
+        try {
+          this.#onRetentionError?.(group.groupId, error);
+        } catch {
+          // A failing error listener must not turn into an unhandled rejection.
+        }
+      });
     }
     return expired;
   }
@@ -323,6 +456,65 @@ export class GroupCoordinator {
     await this.close();
   }
 
+  /** Counts `pending` as in flight until it settles (`close()` waits for it). */
+  async #track<T>(pending: Promise<T>): Promise<T> {
+    this.#inflight.add(pending);
+    try {
+      return await pending;
+    } finally {
+      this.#inflight.delete(pending);
+    }
+  }
+
+  #isHeld(topic: string): boolean {
+    const held = this.#held;
+    if (held === undefined || !held.has(topic)) return false;
+    if (this.#clock.now() > this.restartHoldUntilMs!) {
+      this.#held = undefined; // the hold is over for good
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * After a membership change: a group with members is not expiring; an empty group without offsets is
+   * forgotten at once; an empty group with offsets starts its retention (if it has not already).
+   */
+  #settle(group: ConsumerGroup, now: number): void {
+    if (group.memberCount > 0) {
+      group.emptySinceMs = undefined;
+    } else if (!group.hasOffsets) {
+      if (this.#groups.get(group.groupId) === group) this.#groups.delete(group.groupId);
+    } else {
+      group.emptySinceMs ??= now;
+    }
+  }
+
+  /**
+   * Forgets an empty group at once and deletes its offsets from the store. If the delete fails, the
+   * offsets are still there: with `restore`, the group is put back (unless it was re-created meanwhile,
+   * which then counts as having offsets), and the store's error is rethrown.
+   */
+  #forget(group: ConsumerGroup, restore: boolean): Promise<void> {
+    const { groupId } = group;
+    if (this.#groups.get(groupId) === group) this.#groups.delete(groupId);
+    if (!group.hasOffsets || this.#store.deleteGroup === undefined) return Promise.resolve();
+    let pending: Promise<void>;
+    try {
+      pending = Promise.resolve(this.#store.deleteGroup(groupId));
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    return this.#track(
+      pending.catch((error: unknown) => {
+        const current = this.#groups.get(groupId);
+        if (current !== undefined) current.hasOffsets = true;
+        else if (restore) this.#groups.set(groupId, group);
+        throw error;
+      }),
+    );
+  }
+
   #open(): void {
     if (this.#closed) throw new CoordinatorError("COORDINATOR_NOT_AVAILABLE", "group coordinator is closed");
   }
@@ -345,6 +537,9 @@ export class GroupCoordinator {
   /** Re-reads a topic's partition count and applies a change to every group subscribed to it. */
   #refreshTopic(topic: string): void {
     const count = this.#readPartitionCount(topic);
+    // A topic that does not exist has no partition anyone could still be processing: no hold. (Created
+    // again later, it is a new topic.)
+    if (count === undefined) this.#held?.delete(topic);
     if (count === this.#topicCounts.get(topic)) return;
     if (count === undefined) this.#topicCounts.delete(topic);
     else this.#topicCounts.set(topic, count);

@@ -2,6 +2,7 @@ export {
   GroupCoordinator,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_SESSION_TIMEOUT_MS,
+  DEFAULT_OFFSETS_RETENTION_MS,
   type GroupCoordinatorOptions,
   type JoinOptions,
   type HeartbeatOptions,

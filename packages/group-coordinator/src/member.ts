@@ -9,7 +9,8 @@ import { PartitionSet } from "./partition-set.js";
  * - `unrevoked-partitions`: was asked to give partitions up and still reports owning some of them; its
  *   epoch stays behind until it lets go.
  * - `unreleased-partitions`: at the group epoch, but some target partitions are still owned by members
- *   that have not released them yet; they are handed over as soon as they are.
+ *   that have not released them yet (or are held after a restart); they are handed over as soon as they
+ *   are free.
  */
 export type MemberState = "stable" | "reconciling" | "unrevoked-partitions" | "unreleased-partitions";
 

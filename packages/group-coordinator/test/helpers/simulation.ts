@@ -48,6 +48,10 @@ export interface SimMember {
   slowness: number;
   /** alive: heartbeats when asked; crashed: silent (may still be processing: a zombie); gone: stopped. */
   status: "alive" | "crashed" | "gone";
+  /** Which coordinator (incarnation, counting restarts) the member joined. */
+  readonly incarnation: number;
+  /** Clock time of the last response the member received (join or heartbeat). */
+  lastSuccessMs: number;
 }
 
 export interface SimulationOptions {
@@ -55,6 +59,7 @@ export interface SimulationOptions {
   readonly sessionTimeoutMs?: number;
   readonly heartbeatIntervalMs?: number;
   readonly assignor?: Assignor;
+  readonly offsetsRetentionMs?: number;
 }
 
 /** Drives one group of simulated members against a real coordinator with a fake clock. */
@@ -63,22 +68,47 @@ export class Simulation {
   readonly clock = new ManualClock(1_000);
   readonly store = new InMemoryOffsetStore();
   readonly counts: Map<string, number>;
-  readonly gc: GroupCoordinator;
+  gc: GroupCoordinator;
+  /** Coordinator incarnation: bumped by {@link restart}. */
+  incarnation = 0;
+  readonly sessionTimeoutMs: number;
   readonly members: SimMember[] = [];
   readonly log: string[] = [];
+  readonly #options: SimulationOptions;
   #nextId = 0;
 
   constructor(options: SimulationOptions) {
+    this.#options = options;
     this.counts = new Map(Object.entries(options.topics));
-    this.gc = new GroupCoordinator({
+    this.sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000;
+    this.gc = this.#coordinator(undefined);
+  }
+
+  #coordinator(held: string[] | undefined): GroupCoordinator {
+    const options = this.#options;
+    return new GroupCoordinator({
       clock: this.clock,
       offsetStore: this.store,
       partitionCount: (t) => this.counts.get(t),
-      sessionTimeoutMs: options.sessionTimeoutMs ?? 30_000,
+      sessionTimeoutMs: this.sessionTimeoutMs,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 3_000,
+      // Ids stay unique across restarts, as UUIDs would.
       generateMemberId: () => `m-${++this.#nextId}`,
       ...(options.assignor === undefined ? {} : { assignor: options.assignor }),
+      ...(options.offsetsRetentionMs === undefined ? {} : { offsetsRetentionMs: options.offsetsRetentionMs }),
+      ...(held === undefined ? {} : { restartHold: { topics: held } }),
     });
+  }
+
+  /**
+   * The broker restarts: a new coordinator over the same offset store, holding every existing topic. The
+   * members of the old one know nothing of it: they go on processing until a heartbeat tells them to
+   * rejoin, or until they have gone a session timeout without a successful heartbeat (self-fencing).
+   */
+  restart(): void {
+    this.incarnation++;
+    this.gc = this.#coordinator([...this.counts.keys()]);
+    this.log.push(`restart -> incarnation ${this.incarnation}, hold until ${this.gc.restartHoldUntilMs}`);
   }
 
   alive(): SimMember[] {
@@ -104,6 +134,8 @@ export class Simulation {
       finishing: new Map(),
       slowness,
       status: "alive",
+      incarnation: this.incarnation,
+      lastSuccessMs: this.clock.now(),
     };
     this.members.push(m);
     this.log.push(`join ${m.name}=${r.memberId}${instanceId ? ` (${instanceId})` : ""} -> e${r.memberEpoch} ${[...m.processing]}`);
@@ -127,7 +159,7 @@ export class Simulation {
       const memberEpoch = Math.max(1, m.epoch + epochDelta);
       r = this.gc.heartbeat(this.groupId, m.memberId, { memberEpoch, ownedPartitions: toAssignment(m.processing) });
     } catch (e) {
-      if (isCoordinatorError(e) && ["FENCED_MEMBER_EPOCH", "UNKNOWN_MEMBER_ID", "FENCED_INSTANCE_ID"].includes(e.code)) {
+      if (isCoordinatorError(e) && ["FENCED_MEMBER_EPOCH", "UNKNOWN_MEMBER_ID", "FENCED_INSTANCE_ID", "GROUP_ID_NOT_FOUND"].includes(e.code)) {
         this.log.push(`hb ${m.name} -> ${e.code}`);
         this.#stop(m);
         return;
@@ -136,6 +168,7 @@ export class Simulation {
     }
     this.log.push(`hb ${m.name} e${m.epoch} [${[...m.processing]}]${lose ? " (lost)" : ""} -> e${r.memberEpoch} [${[...keysOf(r.assignment)]}]`);
     if (lose) return;
+    m.lastSuccessMs = this.clock.now();
     m.epoch = r.memberEpoch;
     const assigned = keysOf(r.assignment);
     for (const k of m.processing) {
@@ -158,13 +191,32 @@ export class Simulation {
   leave(m: SimMember): void {
     if (m.status !== "alive") return;
     this.#stop(m);
-    this.gc.leave(this.groupId, m.memberId);
     this.log.push(`leave ${m.name}`);
+    if (m.incarnation === this.incarnation) {
+      this.gc.leave(this.groupId, m.memberId);
+      return;
+    }
+    // Left through a coordinator that does not know it (a real client ignores the error).
+    try {
+      this.gc.leave(this.groupId, m.memberId);
+    } catch (e) {
+      if (!isCoordinatorError(e) || !["UNKNOWN_MEMBER_ID", "GROUP_ID_NOT_FOUND"].includes(e.code)) throw e;
+    }
   }
 
-  /** Advances the clock and expires silent members; an expired process is taken to stop (self-fencing). */
+  /**
+   * Advances the clock and expires silent members; an expired process is taken to stop (self-fencing).
+   * A member of an earlier incarnation stops once it has gone more than a session timeout without a
+   * response (the client's self-fencing rule): no coordinator will ever evict it.
+   */
   advance(ms: number): void {
     this.clock.advance(ms);
+    for (const m of this.members) {
+      if (m.status !== "gone" && m.incarnation < this.incarnation && this.clock.now() - m.lastSuccessMs > this.sessionTimeoutMs) {
+        this.#stop(m);
+        this.log.push(`+${ms}ms ${m.name} stops by itself (no heartbeat for a session)`);
+      }
+    }
     for (const e of this.gc.tick()) {
       const m = this.members.find((x) => x.memberId === e.memberId && x.status !== "gone");
       if (m !== undefined) this.#stop(m);
@@ -201,11 +253,14 @@ export class Simulation {
     m.finishing.clear();
   }
 
-  /** The group's description; before the first join, an empty group. */
+  /** Whether the coordinator knows the group (retention forgets empty ones). */
+  known(): boolean {
+    return this.gc.listGroups().some((g) => g.groupId === this.groupId);
+  }
+
+  /** The group's description; an empty group when the coordinator does not know it. */
   describe(): GroupDescription {
-    if (this.members.length === 0) {
-      return { groupId: this.groupId, groupEpoch: 0, assignmentEpoch: 0, state: "empty", members: [] };
-    }
+    if (!this.known()) return { groupId: this.groupId, groupEpoch: 0, assignmentEpoch: 0, state: "empty", members: [] };
     return this.gc.describeGroup(this.groupId);
   }
 
@@ -217,6 +272,12 @@ export class Simulation {
    *   the same partition), and a process the coordinator no longer knows works on nothing.
    */
   checkSafety(): void {
+    // Retention never forgets a group with members, and a forgotten group has no offsets left in the store.
+    if (!this.known()) {
+      const inGroup = this.members.filter((m) => m.status !== "gone" && m.incarnation === this.incarnation);
+      if (inGroup.length > 0) this.fail(`group forgotten while ${inGroup.map((m) => m.name).join(", ")} are members`);
+      if (this.store.committedGroupIds().includes(this.groupId)) this.fail("group forgotten but its offsets are still stored");
+    }
     const d = this.describe();
     const ownerOf = new Map<Key, string>();
     for (const member of d.members) {
@@ -249,7 +310,10 @@ export class Simulation {
         const other = processedBy.get(k);
         if (other !== undefined) this.fail(`partition ${k} processed by both ${other} and ${m.name}`);
         processedBy.set(k, m.name);
-        if (ownerOf.get(k) !== m.memberId) {
+        if (m.incarnation < this.incarnation) {
+          // A member of the coordinator before the restart: the new one must not have given its work to anyone.
+          if (ownerOf.has(k)) this.fail(`${ownerOf.get(k)} owns ${k} while ${m.name}, from before the restart, still processes it`);
+        } else if (ownerOf.get(k) !== m.memberId) {
           this.fail(`${m.name} (${m.memberId}) processes ${k} but the coordinator says ${ownerOf.get(k) ?? "nobody"} owns it`);
         }
       }
