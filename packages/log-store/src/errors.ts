@@ -13,6 +13,8 @@ const MARKER = Symbol.for("minikafka.error");
  * - `INVALID_GROUP_ID`: a consumer group id that is empty, too long or contains control characters.
  * - `CORRUPT_RECORD`: stored data failed its checksum or structure check below the last durable point.
  * - `KAFKA_STORAGE_ERROR`: the filesystem failed (write, fsync, layout); the partition refuses further writes.
+ * - `DISK_FULL`: the disk is full (`ENOSPC`); nothing of the failed call was stored, everything acknowledged
+ *   before is intact, and the same call succeeds once space is freed (no reopen needed).
  * - `DATA_DIR_LOCKED`: another process (or another store in this process) owns the data directory.
  * - `STORE_CLOSED`: the store or log was closed.
  */
@@ -27,10 +29,11 @@ export type LogStoreErrorCode =
   | "INVALID_GROUP_ID"
   | "CORRUPT_RECORD"
   | "KAFKA_STORAGE_ERROR"
+  | "DISK_FULL"
   | "DATA_DIR_LOCKED"
   | "STORE_CLOSED";
 
-const RETRIABLE: ReadonlySet<LogStoreErrorCode> = new Set(["KAFKA_STORAGE_ERROR"]);
+const RETRIABLE: ReadonlySet<LogStoreErrorCode> = new Set(["KAFKA_STORAGE_ERROR", "DISK_FULL"]);
 
 /**
  * The one error class thrown by `@minikafka/log-store`. `code` says what went wrong, `retriable`

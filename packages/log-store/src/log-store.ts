@@ -69,6 +69,7 @@ export class LogStore implements AsyncDisposable {
   private admin: Promise<unknown> = Promise.resolve();
   private retentionTimer: ReturnType<typeof setInterval> | undefined;
   private closing: Promise<void> | undefined;
+  private compactOffsetsAfter: number | undefined;
 
   private constructor(
     private readonly dataDir: string,
@@ -89,8 +90,11 @@ export class LogStore implements AsyncDisposable {
     return LogStore.openWith(options, nodeFileSystem);
   }
 
-  /** @internal {@link LogStore.open} on another file system (tests: simulated power loss, full disks). */
-  static async openWith(options: LogStoreOptions, fs: FileSystem): Promise<LogStore> {
+  /**
+   * @internal {@link LogStore.open} on another file system (tests: simulated power loss, full disks), with
+   * knobs tests need (`compactOffsetsAfter`: rewrite the offsets log past this many records).
+   */
+  static async openWith(options: LogStoreOptions, fs: FileSystem, internal: { compactOffsetsAfter?: number } = {}): Promise<LogStore> {
     if (typeof options !== "object" || options === null || typeof options.dataDir !== "string" || options.dataDir === "") {
       throw new LogStoreError("INVALID_REQUEST", "dataDir must be a non-empty path");
     }
@@ -107,6 +111,7 @@ export class LogStore implements AsyncDisposable {
     fs.mkdirSync(options.dataDir, { recursive: true });
     const lock = DirectoryLock.acquire(options.dataDir);
     const store = new LogStore(options.dataDir, defaults, durability, maxPartitions, lock, fs);
+    store.compactOffsetsAfter = internal.compactOffsetsAfter;
     try {
       await store.load();
     } catch (error) {
@@ -300,6 +305,17 @@ export class LogStore implements AsyncDisposable {
     return this.offsets!.get(groupId);
   }
 
+  /**
+   * Durably forgets every offset the group has committed (for group retention: a group that is gone).
+   * Resolves once durable; afterwards {@link LogStore.committedOffsets} returns `[]` for it.
+   * @throws LogStoreError `INVALID_GROUP_ID`, `KAFKA_STORAGE_ERROR`, `DISK_FULL`
+   */
+  async deleteGroupOffsets(groupId: string): Promise<void> {
+    this.assertOpen();
+    validateGroupId(groupId);
+    await this.offsets!.deleteGroup(groupId);
+  }
+
   /** Applies retention to every partition now; resolves with the number of segments deleted. */
   async enforceRetention(): Promise<number> {
     this.assertOpen();
@@ -361,7 +377,13 @@ export class LogStore implements AsyncDisposable {
       this.topics.set(metadata.name, state);
       await this.openLogs(state, 0);
     }
-    this.offsets = CommittedOffsets.open(fs, join(this.dataDir, OFFSETS_DIR), this.durability.fsync !== "never");
+    this.offsets = await CommittedOffsets.open({
+      fs,
+      dir: join(this.dataDir, OFFSETS_DIR),
+      fsync: this.durability.fsync ?? "always",
+      now: this.durability.now,
+      compactMinRecords: this.compactOffsetsAfter,
+    });
   }
 
   private async openLogs(state: TopicState, from: number): Promise<void> {

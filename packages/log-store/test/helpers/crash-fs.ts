@@ -57,6 +57,8 @@ function sysError(code: string, message: string): NodeJS.ErrnoException {
 }
 
 const SECTOR = 512;
+/** What every operation fails with once the power is off (one instance: thousands are thrown per run). */
+const OFF = sysError("EIO", "simulated power loss: the machine is off");
 
 /** The simulated file system. All paths are made absolute with `path.resolve`. */
 export class CrashFs implements FileSystem {
@@ -328,7 +330,7 @@ export class CrashFs implements FileSystem {
   // ---- internals ----
 
   private checkAlive(): void {
-    if (this.dead) throw sysError("EIO", "simulated power loss: the machine is off");
+    if (this.dead) throw OFF;
   }
 
   /** Counts one operation; the power fails if it is the chosen one. */
@@ -348,7 +350,7 @@ export class CrashFs implements FileSystem {
   private later<T>(run: () => T): Promise<T> {
     return new Promise<T>((resolvePromise, reject) => {
       setImmediate(() => {
-        if (this.dead) return reject(sysError("EIO", "simulated power loss: the machine is off"));
+        if (this.dead) return reject(OFF);
         try {
           resolvePromise(run());
         } catch (error) {

@@ -1,0 +1,261 @@
+// The workload and checker of power-loss.test.ts (a module of its own so that it can also be profiled or
+// run for many more seeds outside vitest).
+import { LogStore } from "../../src/log-store.js";
+import { CrashFs, random } from "./crash-fs.js";
+import { text } from "./text.js";
+
+interface TopicModel {
+  name: string;
+  createAcked: boolean;
+  deleteAttempted: boolean;
+  deleteAcked: boolean;
+  /** Partition counts in the order they were asked for; [0] is the count at creation. */
+  counts: number[];
+  /** Index into `counts` of the last acknowledged one (-1 while the creation is unacknowledged). */
+  countAcked: number;
+  /** Per partition, record values in append-call order (the order offsets are assigned in). */
+  attempted: string[][];
+  /** Per partition, one past the highest acknowledged offset. */
+  acked: number[];
+}
+
+interface GroupModel {
+  /** Each commit request's resulting state (key `topic/partition`), in call order; deletions are empty maps. */
+  requests: Array<Map<string, number>>;
+  /** Index of the last acknowledged request (-1: none). */
+  acked: number;
+}
+
+interface Model {
+  topics: TopicModel[];
+  groups: Map<string, GroupModel>;
+  /** Problems seen while the workload ran (an offset that differs from its call order, ...). */
+  violations: string[];
+}
+
+const OPTIONS = { segmentBytes: 1024, indexIntervalBytes: 128, retentionCheckIntervalMs: 0, now: () => 1_700_000_000_000 } as const;
+
+async function workload(store: LogStore, rand: () => number): Promise<Model> {
+  const model: Model = { topics: [], groups: new Map(), violations: [] };
+  const pick = <T>(items: readonly T[]): T | undefined => items[Math.floor(rand() * items.length)];
+  const live = () => model.topics.filter((t) => t.createAcked && !t.deleteAttempted);
+
+  const createTopic = async (partitions: number): Promise<void> => {
+    const topic: TopicModel = {
+      name: `t${model.topics.length + 1}`,
+      createAcked: false,
+      deleteAttempted: false,
+      deleteAcked: false,
+      counts: [partitions],
+      countAcked: -1,
+      attempted: [],
+      acked: [],
+    };
+    model.topics.push(topic);
+    await store.createTopic(topic.name, { partitions });
+    topic.createAcked = true;
+    topic.countAcked = 0;
+    for (let p = 0; p < partitions; p++) topic.attempted.push([]), topic.acked.push(0);
+  };
+
+  const append = async (topic: TopicModel, partition: number): Promise<void> => {
+    const count = 1 + Math.floor(rand() * 4);
+    const values: string[] = [];
+    const attempted = topic.attempted[partition]!;
+    const first = attempted.length;
+    for (let i = 0; i < count; i++) values.push(`${topic.name}/${partition}/${first + i}/${"x".repeat(Math.floor(rand() * 160))}`);
+    attempted.push(...values);
+    const { baseOffset, lastOffset } = await store.append(
+      topic.name,
+      partition,
+      values.map((value) => ({ value })),
+    );
+    if (baseOffset !== first || lastOffset !== first + count - 1)
+      model.violations.push(`${topic.name}/${partition}: append got offsets ${baseOffset}..${lastOffset}, expected ${first}..${first + count - 1}`);
+    topic.acked[partition] = Math.max(topic.acked[partition]!, lastOffset + 1);
+  };
+
+  const group = (id: string): GroupModel => {
+    let g = model.groups.get(id);
+    if (!g) model.groups.set(id, (g = { requests: [], acked: -1 }));
+    return g;
+  };
+
+  const commit = async (groupId: string): Promise<void> => {
+    const first = model.topics[0]!;
+    const g = group(groupId);
+    const offsets = first.acked.slice(0, 2).map((offset, partition) => ({ topic: first.name, partition, offset }));
+    const state = new Map(offsets.map((o) => [`${o.topic}/${o.partition}`, o.offset]));
+    const previous = g.requests.at(-1);
+    // Only distinct states, so the recovered state says which request it came from.
+    if (previous && previous.size === state.size && [...state].every(([k, v]) => previous.get(k) === v)) return;
+    const index = g.requests.push(state) - 1;
+    await store.commitOffsets(groupId, offsets);
+    g.acked = Math.max(g.acked, index);
+  };
+
+  const deleteGroup = async (groupId: string): Promise<void> => {
+    const g = group(groupId);
+    if (g.requests.length === 0 || g.requests.at(-1)!.size === 0) return;
+    const index = g.requests.push(new Map()) - 1;
+    await store.deleteGroupOffsets(groupId);
+    g.acked = Math.max(g.acked, index);
+  };
+
+  try {
+    await createTopic(2);
+  } catch {
+    return model;
+  }
+  for (let step = 0; step < 24; step++) {
+    const burst: Array<Promise<unknown>> = [];
+    const size = 1 + Math.floor(rand() * 4);
+    for (let i = 0; i < size; i++) {
+      const r = rand();
+      const topics = live();
+      if (r < 0.55) {
+        const topic = pick(topics.filter((t) => t.countAcked >= 0));
+        if (topic) burst.push(append(topic, Math.floor(rand() * topic.counts[topic.countAcked]!)));
+      } else if (r < 0.72) burst.push(commit(pick(["g1", "g2"])!));
+      else if (r < 0.76) burst.push(deleteGroup(pick(["g1", "g2"])!));
+      else if (r < 0.84) {
+        const topic = pick(topics.filter((t) => t.counts.at(-1)! < 4 && t.countAcked === t.counts.length - 1));
+        if (topic) {
+          const count = topic.counts.at(-1)! + 1;
+          const index = topic.counts.push(count) - 1;
+          burst.push(
+            store.addPartitions(topic.name, count).then(() => {
+              topic.countAcked = index;
+              while (topic.attempted.length < count) topic.attempted.push([]), topic.acked.push(0);
+            }),
+          );
+        }
+      } else if (r < 0.92) {
+        if (model.topics.length < 6) burst.push(createTopic(1 + Math.floor(rand() * 2)));
+      } else {
+        const topic = pick(topics.filter((t) => t !== model.topics[0]));
+        if (topic) {
+          topic.deleteAttempted = true;
+          burst.push(store.deleteTopic(topic.name).then(() => (topic.deleteAcked = true)));
+        }
+      }
+    }
+    await Promise.allSettled(burst);
+  }
+  return model;
+}
+
+async function readAll(store: LogStore, topic: string, partition: number): Promise<Array<[number, string]>> {
+  const out: Array<[number, string]> = [];
+  const { highWatermark } = store.describeTopic(topic).partitions[partition]!;
+  for (let offset = 0; offset < highWatermark; ) {
+    const { records, nextOffset } = await store.read(topic, partition, offset, { maxRecords: 10_000 });
+    for (const r of records) out.push([r.offset, text(r.value)!]);
+    offset = nextOffset;
+  }
+  return out;
+}
+
+/** Checks the recovered store against what was acknowledged; returns the problems found. */
+async function check(store: LogStore, model: Model): Promise<string[]> {
+  const problems = [...model.violations];
+  const present = new Set(store.listTopics());
+  for (const topic of model.topics) {
+    const exists = present.has(topic.name);
+    if (topic.deleteAcked && exists) problems.push(`${topic.name}: deleted (acknowledged) but present`);
+    if (topic.createAcked && !topic.deleteAttempted && !exists) problems.push(`${topic.name}: created (acknowledged) but missing`);
+    if (!exists) continue;
+    const partitions = store.describeTopic(topic.name).partitions;
+    const allowed = topic.counts.slice(Math.max(0, topic.countAcked));
+    if (!allowed.includes(partitions.length))
+      problems.push(`${topic.name}: ${partitions.length} partitions, expected one of ${allowed.join(", ")} (metadata neither old nor new)`);
+    for (let p = 0; p < partitions.length; p++) {
+      const stored = await readAll(store, topic.name, p);
+      const attempted = topic.attempted[p] ?? [];
+      const acked = topic.acked[p] ?? 0;
+      if (partitions[p]!.logEndOffset !== stored.length || partitions[p]!.highWatermark !== stored.length)
+        problems.push(`${topic.name}/${p}: log end ${partitions[p]!.logEndOffset}, readable ${stored.length}`);
+      stored.forEach(([offset, value], i) => {
+        if (offset !== i) problems.push(`${topic.name}/${p}: offset ${offset} at position ${i} (offsets not dense)`);
+        if (value !== attempted[i]) problems.push(`${topic.name}/${p}: offset ${i} holds ${value.slice(0, 24)}, expected ${attempted[i]?.slice(0, 24)}`);
+      });
+      if (stored.length < acked) problems.push(`${topic.name}/${p}: ${stored.length} records survived, ${acked} were acknowledged`);
+    }
+  }
+  for (const [groupId, g] of model.groups) {
+    const recovered = new Map((await store.committedOffsets(groupId)).map((o) => [`${o.topic}/${o.partition}`, o.offset]));
+    const candidates = [...(g.acked < 0 ? [new Map<string, number>()] : []), ...g.requests.slice(Math.max(0, g.acked))];
+    const same = (a: Map<string, number>, b: Map<string, number>) => a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
+    if (!candidates.some((c) => same(c, recovered)))
+      problems.push(`group ${groupId}: committed ${JSON.stringify([...recovered])}, expected one of ${JSON.stringify(candidates.map((c) => [...c]))}`);
+  }
+  return problems;
+}
+
+/** Rewrite the offsets log often, so that power also fails in the middle of compactions. */
+const INTERNAL = { compactOffsetsAfter: 6 };
+
+/**
+ * Runs one seed: counts the workload's file operations, then reruns it `crashPoints` times with the power
+ * failing at one operation of each of that many equal slices of the run, and checks each recovered disk.
+ */
+export async function runCase(dataDir: string, seed: number, crashPoints = 1): Promise<void> {
+  const fresh = () => {
+    const fs = new CrashFs(random(seed * 7 + 1));
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.syncAll();
+    fs.ops = 0;
+    fs.trace.length = 0;
+    return fs;
+  };
+  const counting = fresh();
+  const first = await LogStore.openWith({ dataDir, ...OPTIONS }, counting, INTERNAL);
+  const model = await workload(first, random(seed));
+  await first.close();
+  if (model.violations.length > 0) throw new Error(`seed ${seed} without a crash:\n${model.violations.join("\n")}`);
+  const total = counting.ops;
+  const pick = random(seed ^ 0x9e3779b9);
+  for (let k = 0; k < crashPoints; k++) {
+    const from = Math.floor((k * total) / crashPoints);
+    const to = Math.floor(((k + 1) * total) / crashPoints);
+    await crashAndCheck(dataDir, seed, fresh(), 1 + from + Math.floor(pick() * Math.max(1, to - from)), total);
+  }
+}
+
+async function crashAndCheck(dataDir: string, seed: number, fs: CrashFs, crashAt: number, total: number): Promise<void> {
+  fs.crashAt = crashAt;
+  const describe = () =>
+    `seed ${seed}: power lost at operation ${crashAt} of ${total} (replay: CRASH_SEED=${seed}); last operations:\n  ${fs.trace.join("\n  ")}`;
+  let store: LogStore | undefined;
+  let model: Model = { topics: [], groups: new Map(), violations: [] };
+  try {
+    store = await LogStore.openWith({ dataDir, ...OPTIONS }, fs, INTERNAL);
+    model = await workload(store, random(seed));
+  } catch {
+    // The power failed while opening: nothing was acknowledged.
+  }
+  // The machine is off: closing only releases the directory lock (every file operation fails).
+  await store?.close();
+  if (!fs.poweredOff) throw new Error(`${describe()}\nthe power never failed: the workload did not repeat itself`);
+
+  const disk = fs.afterPowerLoss(random(seed * 31 + crashAt));
+  let recovered: LogStore;
+  try {
+    recovered = await LogStore.openWith({ dataDir, ...OPTIONS }, disk, INTERNAL);
+  } catch (error) {
+    throw new Error(`${describe()}\nrecovery refused to open: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    const problems = await check(recovered, model);
+    // The recovered log is writable, densely: the next append lands right after what survived.
+    for (const name of recovered.listTopics()) {
+      for (const { partition, logEndOffset } of recovered.describeTopic(name).partitions) {
+        const { baseOffset } = await recovered.append(name, partition, [{ value: "after" }]);
+        if (baseOffset !== logEndOffset) problems.push(`${name}/${partition}: append after recovery got offset ${baseOffset}, expected ${logEndOffset}`);
+      }
+    }
+    if (problems.length > 0) throw new Error(`${describe()}\n${problems.join("\n")}`);
+  } finally {
+    await recovered.close();
+  }
+}
