@@ -86,7 +86,7 @@ export class LogSegment {
    *   it. An invalid batch *followed by valid data* is damage to data that was already durable: open
    *   fails with `CORRUPT_RECORD`. The index is always rebuilt from the scan.
    * - `active: false`: the segment was fsynced when it was rolled. Its index is loaded and validated, and
-   *   rebuilt from the batch headers if missing or implausible. Record checksums are verified on read.
+   *   rebuilt from a full scan (checksums included) if missing or implausible; reads verify every batch.
    */
   static async open(
     fs: FileSystem,
@@ -125,10 +125,9 @@ export class LogSegment {
       }
       let index = OffsetIndex.load(fs, indexPath, size);
       if (!index) {
-        const scan = scanSegment(await readWhole(fs, fd, size), baseOffset, options.indexIntervalBytes, false);
-        if (scan.stop) {
-          throw corruptError(logPath, scan.stop.position, scan.nextOffset, scan.stop.reason);
-        }
+        // With checksums: a damaged length would otherwise make the scan fail at some later, innocent byte.
+        const scan = scanSegment(await readWhole(fs, fd, size), baseOffset, options.indexIntervalBytes, true);
+        checkScan(scan, logPath, options.nextOffset);
         index = OffsetIndex.rebuild(fs, indexPath, scan.indexEntries, false);
       }
       const segment = new LogSegment(fs, dir, baseOffset, fd, size, index, options.indexIntervalBytes);
@@ -186,10 +185,28 @@ export class LogSegment {
     if (this.deleted && this.readers === 0) this.closeFile();
   }
 
-  /** Rebuilds the index from the batch headers (used when a lookup finds the index wrong). */
+  /**
+   * Set once a rebuild of the index met damage, or did not make the batch where it points valid: later
+   * lookups that land on invalid bytes fail at once instead of scanning the segment again.
+   */
+  damaged = false;
+
+  /**
+   * Rebuilds the index from the log (used when a lookup finds the index wrong). The scan checks what a
+   * read checks: lengths, magic, leader epoch, record counts, checksums, and that every batch starts where
+   * the previous one ended, up to the segment's known end offset.
+   * @throws LogStoreError `CORRUPT_RECORD` at the first batch that fails (and marks the segment `damaged`).
+   */
   async rebuildIndex(): Promise<void> {
-    const scan = scanSegment(await this.read(0, this.size), this.baseOffset, this.indexIntervalBytes, false);
-    if (scan.stop) throw corruptError(this.logPath, scan.stop.position, scan.nextOffset, scan.stop.reason);
+    const size = this.size;
+    const nextOffset = this.nextOffset;
+    const scan = scanSegment(await this.read(0, size), this.baseOffset, this.indexIntervalBytes, true);
+    try {
+      checkScan(scan, this.logPath, nextOffset);
+    } catch (error) {
+      this.damaged = true;
+      throw error;
+    }
     const writable = this.isActiveIndex;
     this.index.close();
     this.index = OffsetIndex.rebuild(this.fs, join(this.dir, segmentFileName(this.baseOffset, ".index")), scan.indexEntries, writable);
@@ -246,6 +263,22 @@ export class LogSegment {
 /** The `CORRUPT_RECORD` error for a bad batch, naming the file, byte position and offset. */
 export function corruptError(file: string, position: number, offset: number, reason: string): LogStoreError {
   return new LogStoreError("CORRUPT_RECORD", `corrupt batch in ${file} at byte ${position} (offset ${offset}): ${reason}`);
+}
+
+/**
+ * Fails a scan that stopped early, or that ended at another offset than the segment must end at
+ * (`endOffset`: the next segment's base offset, when known).
+ */
+function checkScan(scan: ScanResult, file: string, endOffset: number | undefined): void {
+  if (scan.stop) throw corruptError(file, scan.stop.position, scan.nextOffset, scan.stop.reason);
+  if (endOffset !== undefined && scan.nextOffset !== endOffset) {
+    throw corruptError(
+      file,
+      scan.validSize,
+      scan.nextOffset,
+      `its batches end before offset ${scan.nextOffset}, but the segment holds offsets up to ${endOffset - 1}`,
+    );
+  }
 }
 
 async function readWhole(fs: FileSystem, fd: number, size: number, position = 0): Promise<Buffer> {

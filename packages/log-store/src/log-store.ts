@@ -362,8 +362,7 @@ export class LogStore implements AsyncDisposable {
       for (const sub of fs.readdirSync(path)) {
         // Partition directories beyond the count were made by an addPartitions that did not finish;
         // temp files by a metadata write that did not.
-        if ((/^\d+$/.test(sub) && Number(sub) >= metadata.partitions) || isTempFile(sub))
-          fs.removeSync(join(path, sub));
+        if ((/^\d+$/.test(sub) && Number(sub) >= metadata.partitions) || isTempFile(sub)) fs.removeSync(join(path, sub));
       }
       for (let p = 0; p < metadata.partitions; p++) {
         if (!fs.existsSync(join(path, String(p)))) {
@@ -389,7 +388,9 @@ export class LogStore implements AsyncDisposable {
   private async openLogs(state: TopicState, from: number): Promise<void> {
     const settings = resolveSettings({ ...this.defaults, ...state.metadata.config }, this.durability, this.metricsCounters, this.fs);
     for (let p = from; p < state.metadata.partitions; p++) {
-      state.logs.push(await PartitionLog.openDir(join(state.dir, String(p)), settings));
+      state.logs.push(
+        await PartitionLog.openDir(join(state.dir, String(p)), settings, undefined, `topic ${JSON.stringify(state.metadata.name)} partition ${p}`),
+      );
     }
   }
 

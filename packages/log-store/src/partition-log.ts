@@ -1,4 +1,4 @@
-import { LogStoreError } from "./errors.js";
+import { LogStoreError, isLogStoreError } from "./errors.js";
 import { DirectoryLock } from "./directory-lock.js";
 import { fsyncDir, fsyncDirSync, isTempFile } from "./fs-utils.js";
 import { LogSegment, corruptError, parseSegmentFileName } from "./log-segment.js";
@@ -33,6 +33,21 @@ interface PendingBatch {
   buffer: Buffer;
   lastOffset: number;
   maxTimestamp: number;
+}
+
+/** A read that found invalid bytes where the index pointed: `badIndex` says what was wrong there. */
+interface BadIndex {
+  badIndex: string;
+  position: number;
+  offset: number;
+}
+
+/** What one segment contributed to a read. */
+interface SegmentReadResult {
+  bytes: number;
+  nextOffset: number;
+  /** Set when the read stopped at damage after taking some records; the next read starts there and fails. */
+  damaged?: true;
 }
 
 interface DataWaiter {
@@ -94,6 +109,8 @@ export class PartitionLog implements AsyncDisposable {
     private readonly settings: LogSettings,
     private readonly segments: LogSegment[],
     private readonly lock: DirectoryLock | undefined,
+    /** Names the log in `CORRUPT_RECORD` messages (`topic "orders" partition 3`), when it belongs to a store. */
+    private readonly label: string | undefined,
   ) {
     this.nextOffset = this.active.nextOffset;
     this.hw = this.nextOffset;
@@ -237,10 +254,19 @@ export class PartitionLog implements AsyncDisposable {
         if (records.length > 0) break;
         throw new LogStoreError("OFFSET_OUT_OF_RANGE", `offset ${next} is outside [${this.logStartOffset}, ${this.hw}]`);
       }
-      const result = await this.readSegment(segment, next, hw, maxRecords - records.length, maxBytes - bytes, records);
+      let result: SegmentReadResult;
+      try {
+        result = await this.readSegment(segment, next, hw, maxRecords - records.length, maxBytes - bytes, records);
+      } catch (error) {
+        // Damage met before this segment gave anything: hand out the intact records read so far; the next
+        // read, starting at `next`, meets the damage first and fails with it.
+        if (records.length > 0 && isLogStoreError(error) && error.code === "CORRUPT_RECORD") break;
+        throw this.labelled(error);
+      }
       bytes += result.bytes;
       if (result.nextOffset === next) break;
       next = result.nextOffset;
+      if (result.damaged) break;
     }
     this.settings.metrics.readRecords += records.length;
     return { records, nextOffset: next, highWatermark: hw, logStartOffset: this.logStartOffset };
@@ -326,6 +352,11 @@ export class PartitionLog implements AsyncDisposable {
     this.lock?.release();
   }
 
+  /** Prefixes a `CORRUPT_RECORD` message with the topic and partition, when known. */
+  private labelled(error: unknown): unknown {
+    return withLabel(error, this.label);
+  }
+
   private assertOpen(): void {
     if (this.closed)
       throw this.failure && this.failure.code !== "KAFKA_STORAGE_ERROR"
@@ -361,15 +392,18 @@ export class PartitionLog implements AsyncDisposable {
     recordBudget: number,
     byteBudget: number,
     out: StoredRecord[],
-  ): Promise<{ bytes: number; nextOffset: number }> {
+  ): Promise<SegmentReadResult> {
     segment.acquire();
     try {
       for (let attempt = 0; ; attempt++) {
         const result = await this.tryReadSegment(segment, fromOffset, hw, recordBudget, byteBudget, out);
-        if (result !== "bad-index") return result;
+        if (!("badIndex" in result)) return result;
         // The index pointed at something that is not the batch it claims: rebuild it once from the log.
-        if (attempt > 0)
-          throw corruptError(segment.logPath, segment.lookup(fromOffset).position, fromOffset, "index still inconsistent after rebuild");
+        // After a rebuild (or one that failed: the scan met damage, which stays) the batch itself is bad.
+        if (attempt > 0 || segment.damaged) {
+          segment.damaged = true; // the index is fresh: no need to scan the segment again on the next read
+          throw corruptError(segment.logPath, result.position, result.offset, result.badIndex);
+        }
         await segment.rebuildIndex();
       }
     } finally {
@@ -377,6 +411,16 @@ export class PartitionLog implements AsyncDisposable {
     }
   }
 
+  /**
+   * Decodes the batches of one segment from the indexed position before `fromOffset`. Every batch is
+   * checked before any of its records is used: its header (length inside the segment, magic, leader epoch,
+   * record count; {@link checkBatch}), its checksum, and its base offset, which must be exactly one past
+   * the previous batch's last offset (the first one: the offset the index entry names). `baseOffset` and
+   * `batchLength` lie outside the CRC in RecordBatch v2, so without that last check a flipped byte there
+   * would silently skip or renumber records. A segment that is read to its end must end at the offset
+   * where the next one starts. Damage after some records were taken ends the read there (`damaged`);
+   * damage before any is `CORRUPT_RECORD`, or `"bad-index"` when it is the batch the index pointed at.
+   */
   private async tryReadSegment(
     segment: LogSegment,
     fromOffset: number,
@@ -384,9 +428,13 @@ export class PartitionLog implements AsyncDisposable {
     recordBudget: number,
     byteBudget: number,
     out: StoredRecord[],
-  ): Promise<{ bytes: number; nextOffset: number } | "bad-index"> {
+  ): Promise<SegmentReadResult | BadIndex> {
+    // Read together, so they describe the same bytes (appends change both synchronously).
     const end = segment.size;
+    const endOffset = segment.nextOffset;
     const { position: indexed, baseOffset: indexedBase } = segment.lookup(fromOffset);
+    if (indexedBase > fromOffset)
+      return { badIndex: `index entry for offset ${indexedBase} is past ${fromOffset}`, position: indexed, offset: fromOffset };
     // Size the first read from the segment's average bytes per record, so that one read usually suffices,
     // plus an index interval: the indexed position may be that far before the wanted offset.
     const bytesPerRecord = segment.size / Math.max(1, segment.nextOffset - segment.baseOffset);
@@ -398,13 +446,19 @@ export class PartitionLog implements AsyncDisposable {
     let i = 0;
     let bytes = 0;
     let next = fromOffset;
-    let first = true;
+    // The base offset the next batch must have.
+    let expected = indexedBase;
+    const damage = (position: number, reason: string): SegmentReadResult | BadIndex => {
+      // Invalid bytes where the index points may be the index's fault: the caller rebuilds it and retries.
+      if (position === indexed && position < end) return { badIndex: reason, position, offset: expected };
+      if (out.length === 0) throw corruptError(segment.logPath, position, expected, reason);
+      return { bytes, nextOffset: next, damaged: true };
+    };
     while (filePos + i < end && recordBudget > 0) {
       const check = checkBatch(buf, i, buf.length - i);
       if ("incomplete" in check) {
         if (filePos + i + check.needed > end) {
-          if (first) return "bad-index";
-          throw corruptError(segment.logPath, filePos + i, next, `batch of ${check.needed} bytes extends past the end of the segment`);
+          return damage(filePos + i, `batch of ${check.needed} bytes extends past the end of the segment (${end - filePos - i} bytes left)`);
         }
         // Continue with the next chunk, starting at this batch.
         filePos += i;
@@ -414,22 +468,23 @@ export class PartitionLog implements AsyncDisposable {
         continue;
       }
       if ("corrupt" in check) {
-        if (first) return "bad-index";
-        throw corruptError(segment.logPath, filePos + i, next, check.corrupt);
+        return damage(filePos + i, check.corrupt);
       }
-      if (first) {
-        if (check.baseOffset !== indexedBase || check.baseOffset > fromOffset) return "bad-index";
-        first = false;
+      if (check.baseOffset !== expected) {
+        return damage(filePos + i, `batch base offset ${check.baseOffset}, expected ${expected}`);
       }
+      expected = check.lastOffset + 1;
       if (check.baseOffset >= hw) break;
       if (check.lastOffset >= fromOffset) {
         // At least one record per read, even over the byte budget; after that, whole batches within it.
         if (out.length > 0 && bytes + check.size > byteBudget) break;
+        const before = out.length;
         let added: number;
         try {
           added = decodeRecords(buf, i, check, next, recordBudget, out);
         } catch (error) {
-          throw corruptError(segment.logPath, filePos + i, next, (error as Error).message);
+          out.length = before;
+          return damage(filePos + i, (error as Error).message);
         }
         recordBudget -= added;
         bytes += check.size;
@@ -437,6 +492,11 @@ export class PartitionLog implements AsyncDisposable {
         if (bytes >= byteBudget) break;
       }
       i += check.size;
+    }
+    if (filePos + i >= end && expected !== endOffset) {
+      // Read to the end without reaching the offset where the segment should end (the next segment's base
+      // offset, or the log end): batches are missing, e.g. a truncated older segment.
+      return damage(end, `its batches end before offset ${expected}, but the segment holds offsets up to ${endOffset - 1}`);
     }
     return { bytes, nextOffset: next };
   }
@@ -608,8 +668,11 @@ export class PartitionLog implements AsyncDisposable {
     return deleted;
   }
 
-  /** @internal Opens the log in an existing directory (the caller holds the lock, if any). */
-  static async openDir(dir: string, settings: LogSettings, lock?: DirectoryLock): Promise<PartitionLog> {
+  /**
+   * @internal Opens the log in an existing directory (the caller holds the lock, if any). `label` names
+   * the log in corruption errors.
+   */
+  static async openDir(dir: string, settings: LogSettings, lock?: DirectoryLock, label?: string): Promise<PartitionLog> {
     const fs = settings.fs;
     const bases: number[] = [];
     for (const name of fs.readdirSync(dir)) {
@@ -626,7 +689,11 @@ export class PartitionLog implements AsyncDisposable {
       }
       for (let i = 0; i < bases.length; i++) {
         const active = i === bases.length - 1;
-        const segment = await LogSegment.open(fs, dir, bases[i]!, { active, indexIntervalBytes: settings.indexIntervalBytes, nextOffset: bases[i + 1] });
+        const segment = await LogSegment.open(fs, dir, bases[i]!, {
+          active,
+          indexIntervalBytes: settings.indexIntervalBytes,
+          nextOffset: bases[i + 1],
+        });
         if (!active) segment.seal();
         segments.push(segment);
       }
@@ -634,8 +701,13 @@ export class PartitionLog implements AsyncDisposable {
       if (settings.fsync !== "never") fs.fdatasyncSync(segments[segments.length - 1]!.fileDescriptor);
     } catch (error) {
       for (const segment of segments) segment.close();
-      throw error;
+      throw withLabel(error, label);
     }
-    return new PartitionLog(dir, settings, segments, lock);
+    return new PartitionLog(dir, settings, segments, lock, label);
   }
+}
+
+function withLabel(error: unknown, label: string | undefined): unknown {
+  if (label === undefined || !isLogStoreError(error) || error.code !== "CORRUPT_RECORD" || error.message.startsWith(label)) return error;
+  return new LogStoreError("CORRUPT_RECORD", `${label}: ${error.message}`, { cause: error.cause });
 }
