@@ -108,7 +108,7 @@ describe("seed-compatible consumer routes", () => {
     await c.acknowledge(2, 0);
     expect(await c.poll()).toEqual([]);
     const offsets = (await t.call("GET", "/v1/groups/g")).body.offsets;
-    expect(offsets).toEqual([{ topic: "my_partitioned_topic", partition: 0, committedOffset: 3, highWatermark: 3, lag: 0 }]);
+    expect(offsets).toEqual([{ topic: "my_partitioned_topic", partition: 0, committedOffset: 3, logStartOffset: 0, highWatermark: 3, lag: 0 }]);
   });
 
   it("applies concurrent acks of one partition without losing or moving back the offset", async () => {
@@ -190,7 +190,9 @@ describe("seed-compatible consumer routes", () => {
     await inA.acknowledge(0, 1); // "same" holds partition 1 only in group a
     const committed = async (group: string) =>
       (await t.call("GET", `/v1/groups/${group}`)).body.offsets.filter((o: { committedOffset: number | null }) => o.committedOffset !== null);
-    expect(await committed("a")).toEqual([{ topic: "my_partitioned_topic", partition: 1, committedOffset: 1, highWatermark: 2, lag: 1 }]);
+    expect(await committed("a")).toEqual([
+      { topic: "my_partitioned_topic", partition: 1, committedOffset: 1, logStartOffset: 0, highWatermark: 2, lag: 1 },
+    ]);
     expect(await committed("b")).toEqual([]);
   });
 

@@ -3,6 +3,7 @@ import { partitionsOf, readFromCommitted } from "./committed-reader.js";
 import type { BrokerContext } from "./context.js";
 import { encodeBytes } from "./encoding.js";
 import { BrokerError, miniKafkaErrorCode } from "./errors.js";
+import { errorCodesWhere } from "@minikafka/protocol/errors";
 
 /** One message as the seed's poll answers it. */
 export interface CompatMessage {
@@ -25,7 +26,8 @@ interface CompatMember {
 }
 
 // A member the coordinator no longer knows (expired, fenced, replaced, or the broker restarted): rejoin.
-const REJOIN = new Set(["UNKNOWN_MEMBER_ID", "GROUP_ID_NOT_FOUND", "FENCED_MEMBER_EPOCH", "FENCED_INSTANCE_ID"]);
+// Replaced too (`member: "fenced"`): the instance id is the seed consumer itself, so it takes its place back.
+const REJOIN = errorCodesWhere((row) => row.member !== undefined);
 
 /**
  * The seed's consumer API on top of the group coordinator: a thin adapter from `(group, consumer_id)` to a
@@ -170,7 +172,7 @@ export class CompatConsumers {
     try {
       result = this.#ctx.coordinator.heartbeat(member.groupId, member.memberId, { memberEpoch: member.memberEpoch, ownedPartitions: member.held });
     } catch (error) {
-      if (!REJOIN.has(miniKafkaErrorCode(error) ?? "")) throw error;
+      if (!(REJOIN as ReadonlySet<string>).has(miniKafkaErrorCode(error) ?? "")) throw error;
       this.#join(member);
       return;
     }

@@ -1,51 +1,23 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { ErrorEnvelope } from "@minikafka/protocol";
+import { ERRORS, type ErrorRow } from "@minikafka/protocol/errors";
 import { BrokerError, miniKafkaErrorCode } from "./errors.js";
 
 /**
- * The one table from error code to HTTP status, for every minikafka error class (`BrokerError`,
- * `LogStoreError`, `PartitionerError`, `CoordinatorError`): errors are recognised by their
- * `Symbol.for("minikafka.error")` marker and mapped by `code` alone. A code missing here answers 500.
+ * Error code → HTTP status, for every minikafka error class (`BrokerError`, `LogStoreError`,
+ * `PartitionerError`, `CoordinatorError`): errors are recognised by their `Symbol.for("minikafka.error")`
+ * marker and mapped by `code` alone. Derived from the protocol's one error table; a code not in it (from
+ * a newer copy of a leaf) answers 500.
  */
-export const ERROR_STATUS: Readonly<Record<string, ContentfulStatusCode>> = Object.freeze({
-  // The request itself is wrong.
-  INVALID_REQUEST: 400,
-  INVALID_TOPIC_NAME: 400,
-  INVALID_PARTITIONS: 400,
-  INVALID_RECORD: 400,
-  INVALID_GROUP_ID: 400,
-  // It names something that does not exist.
-  NOT_FOUND: 404,
-  UNKNOWN_TOPIC_OR_PARTITION: 404,
-  GROUP_ID_NOT_FOUND: 404,
-  UNKNOWN_MEMBER_ID: 404,
-  // It conflicts with the current state.
-  TOPIC_ALREADY_EXISTS: 409,
-  FENCED_MEMBER_EPOCH: 409,
-  STALE_MEMBER_EPOCH: 409,
-  FENCED_INSTANCE_ID: 409,
-  UNASSIGNED_PARTITION: 409,
-  REQUEST_TOO_LARGE: 413,
-  OFFSET_OUT_OF_RANGE: 416,
-  // The broker is at fault.
-  INTERNAL_ERROR: 500,
-  UNKNOWN_SERVER_ERROR: 500,
-  CORRUPT_RECORD: 500,
-  // A leaf refused the broker's own configuration.
-  INVALID_CONFIG: 500,
-  // Temporarily unable to serve.
-  KAFKA_STORAGE_ERROR: 503,
-  STORE_CLOSED: 503,
-  DATA_DIR_LOCKED: 503,
-  COORDINATOR_NOT_AVAILABLE: 503,
-  BROKER_NOT_AVAILABLE: 503,
-});
-
-/** The JSON error envelope every route answers with. */
-export interface ErrorEnvelope {
-  error: { code: string; message: string; retriable: boolean };
-}
+export const ERROR_STATUS: Readonly<Record<string, ContentfulStatusCode>> = Object.freeze(
+  Object.fromEntries(
+    Object.entries(ERRORS as Record<string, ErrorRow>).flatMap(([code, row]) =>
+      row.status >= 400 ? [[code, row.status as ContentfulStatusCode]] : [],
+    ),
+  ),
+);
 
 /** Where unexpected errors are reported. `console` fits. */
 export interface BrokerLogger {
@@ -59,7 +31,7 @@ export function toErrorResponse(error: unknown, logger: BrokerLogger): { status:
   const code = miniKafkaErrorCode(error);
   if (code !== undefined) {
     const { message, retriable } = error as { message: string; retriable?: unknown };
-    const status = ERROR_STATUS[code] ?? 500;
+    const status = (Object.hasOwn(ERROR_STATUS, code) ? ERROR_STATUS[code] : undefined) ?? 500;
     if (status >= 500) logger.error(`minikafka broker: ${code}: ${message}`, error);
     return { status, body: { error: { code, message: String(message), retriable: retriable === true } } };
   }

@@ -1,3 +1,8 @@
+import type { CoordinatorErrorCode } from "@minikafka/group-coordinator";
+import type { LogStoreErrorCode } from "@minikafka/log-store";
+import type { PartitionerErrorCode } from "@minikafka/partitioner";
+import { ERRORS, type ErrorRow } from "@minikafka/protocol/errors";
+
 const MARKER: unique symbol = Symbol.for("minikafka.error");
 
 /**
@@ -31,7 +36,12 @@ export type BrokerErrorCode =
   | "BROKER_NOT_AVAILABLE"
   | "INTERNAL_ERROR";
 
-const RETRIABLE: ReadonlySet<BrokerErrorCode> = new Set<BrokerErrorCode>(["BROKER_NOT_AVAILABLE"]);
+/**
+ * The codes any minikafka component below the transports can raise. Each must have a row in the
+ * protocol's error table: a leaf (or broker) code without one fails type checking here.
+ */
+export type ServerErrorCode = BrokerErrorCode | LogStoreErrorCode | PartitionerErrorCode | CoordinatorErrorCode;
+export const SERVER_ERROR_ROWS: { readonly [C in ServerErrorCode]: ErrorRow } = ERRORS;
 
 /**
  * The one error class of `@minikafka/broker`, for problems found at the HTTP boundary. Errors of the leaf
@@ -56,7 +66,7 @@ export class BrokerError extends Error {
   constructor(code: BrokerErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.code = code;
-    this.retriable = RETRIABLE.has(code);
+    this.retriable = (ERRORS[code] as ErrorRow).retriable === true;
   }
 }
 

@@ -8,6 +8,8 @@ export interface PartitionLag {
   partition: number;
   /** The next offset the group will read, or `null` when it has committed nothing for this partition. */
   committedOffset: number | null;
+  /** First offset still stored: where the group reads from when nothing is committed. */
+  logStartOffset: number;
   highWatermark: number;
   /** `highWatermark − committedOffset` (from `logStartOffset` when nothing is committed), at least 0. */
   lag: number;
@@ -46,7 +48,14 @@ export async function groupLag(ctx: BrokerContext, groupId: string, alsoPartitio
       if (p === undefined) continue;
       const committedOffset = partitions.get(partition)!;
       const from = Math.max(committedOffset ?? p.logStartOffset, p.logStartOffset);
-      out.push({ topic, partition, committedOffset, highWatermark: p.highWatermark, lag: Math.max(0, p.highWatermark - from) });
+      out.push({
+        topic,
+        partition,
+        committedOffset,
+        logStartOffset: p.logStartOffset,
+        highWatermark: p.highWatermark,
+        lag: Math.max(0, p.highWatermark - from),
+      });
     }
   }
   return out;

@@ -4,7 +4,7 @@ import type { Static, TObject, TSchema } from "typebox";
 import { Compile, type Validator } from "typebox/compile";
 import type { TLocalizedValidationError } from "typebox/error";
 import { BrokerError, type BrokerErrorCode } from "./errors.js";
-import { ERROR_CODE_KEYWORD, PATTERN_MESSAGE_KEYWORD } from "./schemas.js";
+import { ERROR_CODE_KEYWORD, PATTERN_MESSAGE_KEYWORD } from "@minikafka/protocol";
 
 const compiled = new WeakMap<TSchema, Validator>();
 

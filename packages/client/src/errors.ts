@@ -1,8 +1,11 @@
+import { errorRow, type ErrorCode } from "@minikafka/protocol/errors";
+
 const MARKER: unique symbol = Symbol.for("minikafka.error");
 
 /**
- * Codes of {@link ClientError}. The broker's codes come through unchanged (Kafka's names where Kafka has
- * the concept); the client adds its own for what happens on its side of the wire:
+ * Codes of {@link ClientError}: the protocol's {@link ErrorCode} (its one error table lists what each
+ * means). The broker's codes come through unchanged (Kafka's names where Kafka has the concept); the client
+ * adds its own for what happens on its side of the wire:
  *
  * - Broker: `INVALID_REQUEST`, `INVALID_TOPIC_NAME`, `INVALID_PARTITIONS`, `INVALID_RECORD`,
  *   `INVALID_GROUP_ID`, `NOT_FOUND`, `UNKNOWN_TOPIC_OR_PARTITION`, `GROUP_ID_NOT_FOUND`, `UNKNOWN_MEMBER_ID`,
@@ -19,37 +22,15 @@ const MARKER: unique symbol = Symbol.for("minikafka.error");
  *   broker's JSON envelope, e.g. from a proxy).
  */
 export type ClientErrorCode =
-  | "INVALID_REQUEST"
-  | "INVALID_TOPIC_NAME"
-  | "INVALID_PARTITIONS"
-  | "INVALID_RECORD"
-  | "INVALID_GROUP_ID"
-  | "NOT_FOUND"
-  | "UNKNOWN_TOPIC_OR_PARTITION"
-  | "GROUP_ID_NOT_FOUND"
-  | "UNKNOWN_MEMBER_ID"
-  | "TOPIC_ALREADY_EXISTS"
-  | "FENCED_MEMBER_EPOCH"
-  | "STALE_MEMBER_EPOCH"
-  | "FENCED_INSTANCE_ID"
-  | "UNASSIGNED_PARTITION"
-  | "REQUEST_TOO_LARGE"
-  | "OFFSET_OUT_OF_RANGE"
-  | "INTERNAL_ERROR"
-  | "UNKNOWN_SERVER_ERROR"
-  | "CORRUPT_RECORD"
-  | "INVALID_CONFIG"
-  | "KAFKA_STORAGE_ERROR"
-  | "STORE_CLOSED"
-  | "DATA_DIR_LOCKED"
-  | "COORDINATOR_NOT_AVAILABLE"
-  | "BROKER_NOT_AVAILABLE"
-  | "NETWORK_EXCEPTION"
-  | "REQUEST_TIMED_OUT"
-  | "NON_EMPTY_GROUP"
-  | "CLIENT_DISCONNECTED"
+  | ErrorCode
   // A code from a newer broker: still a string, without losing completion for the known ones.
   | (string & {});
+
+/** True for codes after which a group member is gone: the consumer rejoins. Internal (from the error table). */
+export const isLostCode = (code: string): boolean => errorRow(code)?.member === "lost";
+
+/** True for retriable codes that a write may answer after part of it was applied. Internal (from the error table). */
+export const isPartialWriteCode = (code: string): boolean => errorRow(code)?.partialWrite === true;
 
 /** Options of the {@link ClientError} constructor. */
 export interface ClientErrorOptions extends ErrorOptions {

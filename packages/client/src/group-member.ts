@@ -1,4 +1,4 @@
-import { ClientError, isClientError } from "./errors.js";
+import { ClientError, isClientError, isLostCode } from "./errors.js";
 import { segment, type Http, type RetryPolicy } from "./http.js";
 import { flatten, group, partitionKey } from "./partition-key.js";
 import { backoffMs, sleep } from "./sleep.js";
@@ -27,9 +27,6 @@ export interface GroupMemberOptions {
   sessionTimeoutMs: number;
   retry: RetryPolicy;
 }
-
-// The coordinator no longer knows this member (or this epoch): everything is lost, rejoin.
-const LOST_CODES: ReadonlySet<string> = new Set(["UNKNOWN_MEMBER_ID", "FENCED_MEMBER_EPOCH", "GROUP_ID_NOT_FOUND"]);
 
 /**
  * One membership in a consumer group, speaking the broker's group protocol (KIP-848 style): join, then
@@ -213,7 +210,7 @@ export class GroupMember {
       this.#apply(answer);
     } catch (error) {
       if (this.#stopped) return;
-      if (isClientError(error) && LOST_CODES.has(error.code)) return this.#lose(error);
+      if (isClientError(error) && isLostCode(error.code)) return this.#lose(error);
       if (isClientError(error) && !error.retriable && error.status !== undefined && error.status < 500) {
         // FENCED_INSTANCE_ID (another process took our instance id), or a request the broker refuses.
         this.#stopped = true;

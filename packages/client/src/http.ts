@@ -1,5 +1,5 @@
 import ky, { HTTPError, TimeoutError, type KyInstance, type RetryOptions as KyRetryOptions, type ShouldRetryState } from "ky";
-import { ClientError } from "./errors.js";
+import { ClientError, isPartialWriteCode } from "./errors.js";
 import { abortWhen } from "./sleep.js";
 import type { WireErrorEnvelope } from "./wire.js";
 
@@ -51,8 +51,6 @@ export interface HttpOptions {
 const RETRY_STATUSES = [429, 502, 503, 504];
 /** Of those, the ones the broker itself uses for retriable errors. */
 const BROKER_RETRY_STATUSES = [429, 503];
-/** Retriable codes that a write may answer after part of it was applied. */
-const PARTIAL_WRITE_CODES: ReadonlySet<string> = new Set(["KAFKA_STORAGE_ERROR"]);
 const JSON_HEADERS: Readonly<Record<string, string>> = { "content-type": "application/json" };
 
 /**
@@ -156,7 +154,7 @@ export class Http {
     if (error instanceof HTTPError) {
       const status = error.response.status;
       const envelope = this.#envelopes.get(error);
-      if (envelope) return envelope.retriable && BROKER_RETRY_STATUSES.includes(status) && (idempotent || !PARTIAL_WRITE_CODES.has(envelope.code));
+      if (envelope) return envelope.retriable && BROKER_RETRY_STATUSES.includes(status) && (idempotent || !isPartialWriteCode(envelope.code));
       return idempotent && RETRY_STATUSES.includes(status);
     }
     // A timeout or a network error: the request may or may not have reached the broker.

@@ -59,6 +59,7 @@ export class OffsetManager {
               topic: s.topic,
               partition: s.partition,
               committedOffset: null,
+              logStartOffset: p.logStartOffset,
               highWatermark: p.highWatermark,
               lag: p.highWatermark - p.logStartOffset,
             };
@@ -67,7 +68,7 @@ export class OffsetManager {
             s.position = s.committed = lag.committedOffset;
           } else if (this.#o.fromBeginning(s.topic)) {
             // Nothing committed: the broker's group fetch starts at the log start too.
-            s.position = s.committed = lag.highWatermark - lag.lag;
+            s.position = s.committed = lag.logStartOffset;
           } else {
             s.position = lag.highWatermark;
             toCommit.push({ topic: s.topic, partition: s.partition, offset: lag.highWatermark });

@@ -1,3 +1,5 @@
+import type { GroupState, MemberState } from "@minikafka/protocol";
+
 // Data shapes shared by the producer, consumer and admin. Offsets are numbers (safe integers: JSON has no
 // bigint); a committed offset is the *next* offset to read, as in Kafka.
 
@@ -125,13 +127,16 @@ export interface GroupMemberDescription {
   pendingPartitions: TopicPartitions[];
   targetAssignment: TopicPartitions[];
   lastHeartbeatMs: number;
-  state: string;
+  /** `stable` | `reconciling` | `unrevoked-partitions` | `unreleased-partitions`. */
+  state: MemberState;
 }
 
 /** A group's position and lag in one partition. */
 export interface PartitionLag extends TopicPartition {
   /** Next offset the group will read, or `null` when it has committed nothing here. */
   committedOffset: number | null;
+  /** First offset still stored: where the group reads from when it has committed nothing. */
+  logStartOffset: number;
   highWatermark: number;
   /** `highWatermark − committedOffset` (from `logStartOffset` when nothing is committed). */
   lag: number;
@@ -140,8 +145,11 @@ export interface PartitionLag extends TopicPartition {
 /** A consumer group, as the broker describes it. */
 export interface GroupDescription {
   groupId: string;
-  /** `empty` | `assigning` | `reconciling` | `stable`. */
-  state: string;
+  /**
+   * The coordinator's `empty` | `assigning` | `reconciling` | `stable`, or `dead` for a group the broker
+   * does not know (no members since it started and no committed offsets), as in KafkaJS.
+   */
+  state: GroupState | "dead";
   groupEpoch: number;
   assignmentEpoch: number;
   members: GroupMemberDescription[];
@@ -152,7 +160,8 @@ export interface GroupDescription {
 /** A consumer group in a listing. */
 export interface GroupOverview {
   groupId: string;
-  state: string;
+  /** `empty` | `assigning` | `reconciling` | `stable`. */
+  state: GroupState;
   groupEpoch: number;
   memberCount: number;
 }

@@ -1,102 +1,48 @@
-// The broker's JSON shapes, as `packages/broker/src/schemas.ts` defines them. Internal: the public types
-// (types.ts) are what users see; these are what travels.
+// The broker's JSON shapes, as the protocol package defines them (type-only imports: no typebox at run
+// time). Internal: the public types (types.ts) are what users see; these are what travels.
+import type {
+  Encoding,
+  ErrorEnvelope,
+  FetchedRecord,
+  FetchResult,
+  GroupDescription,
+  GroupListing,
+  HeartbeatResult,
+  JoinResult,
+  MemberFetchResult,
+  ProduceBody,
+  ProduceRecord,
+  ProduceResult,
+  TopicPartitions,
+} from "@minikafka/protocol";
 
 /** `"utf8"`: strings are the text; `"base64"`: strings are base64 of the bytes. */
-export type WireEncoding = "utf8" | "base64";
-
-export interface WireProduceRecord {
-  key?: string | null;
-  value: string | null;
-  headers?: Record<string, string | null>;
-  partition?: number;
-  timestamp?: number;
-}
-
-export interface WireProduceBody {
-  records: WireProduceRecord[];
-  encoding?: WireEncoding;
-}
-
-export interface WireProduceResult {
-  offsets: Array<{ partition: number; offset: number }>;
-}
-
-export interface WireRecord {
-  offset: number;
-  timestamp: number;
-  key: string | null;
-  value: string | null;
-  headers: Record<string, string | null>;
-}
-
-export interface WireFetchResult {
-  records: WireRecord[];
-  nextOffset: number;
-  highWatermark: number;
-  logStartOffset: number;
-}
-
-export interface WireMemberRecord extends WireRecord {
-  topic: string;
-  partition: number;
-}
-
-export interface WireMemberFetchResult {
-  records: WireMemberRecord[];
-}
-
-export interface WireTopicPartitions {
-  topic: string;
-  partitions: number[];
-}
-
-export interface WireHeartbeatResult {
-  memberEpoch: number;
-  assignment: WireTopicPartitions[];
-  heartbeatIntervalMs: number;
-  revokingPartitions: WireTopicPartitions[];
-  pendingPartitions: WireTopicPartitions[];
-}
-
-export interface WireJoinResult extends WireHeartbeatResult {
-  memberId: string;
-}
-
-export interface WireGroupOffset {
-  topic: string;
-  partition: number;
-  committedOffset: number | null;
-  highWatermark: number;
-  lag: number;
-}
-
-export interface WireGroupDescription {
-  groupId: string;
-  state: string;
-  groupEpoch: number;
-  assignmentEpoch: number;
-  members: Array<{
-    memberId: string;
-    instanceId: string | null;
-    memberEpoch: number;
-    topics: string[];
-    assignment: WireTopicPartitions[];
-    revokingPartitions: WireTopicPartitions[];
-    pendingPartitions: WireTopicPartitions[];
-    targetAssignment: WireTopicPartitions[];
-    lastHeartbeatMs: number;
-    state: string;
-  }>;
-  offsets: WireGroupOffset[];
-}
-
-export interface WireGroupListing {
-  groupId: string;
-  state: string;
-  groupEpoch: number;
-  memberCount: number;
-}
-
-export interface WireErrorEnvelope {
-  error: { code: string; message: string; retriable: boolean };
-}
+export type WireEncoding = Encoding;
+/** One record of a produce request. */
+export type WireProduceRecord = ProduceRecord;
+/** Body of `POST /v1/topics/:topic/records`. */
+export type WireProduceBody = ProduceBody;
+/** Answer of a produce: each record's partition and offset, in request order. */
+export type WireProduceResult = ProduceResult;
+/** A record as a partition fetch answers it. */
+export type WireRecord = FetchedRecord;
+/** Answer of a partition fetch. */
+export type WireFetchResult = FetchResult;
+/** A record as a member fetch answers it (with its topic and partition). */
+export type WireMemberRecord = MemberFetchResult["records"][number];
+/** Answer of a member fetch. */
+export type WireMemberFetchResult = MemberFetchResult;
+/** Partitions of one topic, as assignments travel. */
+export type WireTopicPartitions = TopicPartitions;
+/** Answer of a heartbeat. */
+export type WireHeartbeatResult = HeartbeatResult;
+/** Answer of a join. */
+export type WireJoinResult = JoinResult;
+/** One partition's committed offset and lag in a group description. */
+export type WireGroupOffset = GroupDescription["offsets"][number];
+/** Answer of `GET /v1/groups/:group`. */
+export type WireGroupDescription = GroupDescription;
+/** One group of `GET /v1/groups`. */
+export type WireGroupListing = GroupListing;
+/** The error envelope of every failing answer. */
+export type WireErrorEnvelope = ErrorEnvelope;

@@ -65,8 +65,8 @@ describe("admin", () => {
       state: "stable",
       members: [{ instanceId: "worker-1", topics: ["t"], assignment: [{ topic: "t", partitions: [0, 1] }] }],
       offsets: [
-        { topic: "t", partition: 0, committedOffset: 3, highWatermark: 3, lag: 0 },
-        { topic: "t", partition: 1, committedOffset: 2, highWatermark: 2, lag: 0 },
+        { topic: "t", partition: 0, committedOffset: 3, logStartOffset: 0, highWatermark: 3, lag: 0 },
+        { topic: "t", partition: 1, committedOffset: 2, logStartOffset: 0, highWatermark: 2, lag: 0 },
       ],
     });
     expect(groups[1]).toEqual({ groupId: "nobody", state: "dead", groupEpoch: 0, assignmentEpoch: 0, members: [], offsets: [] });

@@ -24,5 +24,30 @@ describe("browser build", () => {
     expect(inputs.some((path) => path.includes("ky/"))).toBe(true);
     expect(inputs.some((path) => path.includes("partitioner/src"))).toBe(true);
     expect(inputs.filter((path) => path.startsWith("node:") || path.includes("@types/node"))).toEqual([]);
+    // The wire contract comes in as types only, plus the protocol's plain-data error table.
+    expect(inputs.filter((path) => path.includes("typebox"))).toEqual([]);
+    expect(inputs.filter((path) => path.includes("protocol/src")).map((path) => path.replace(/^.*protocol\//, ""))).toEqual(["src/errors.ts"]);
+  });
+
+  it("is no bigger than before the protocol package, apart from the error table it now imports", async () => {
+    const result = await build({
+      entryPoints: [fileURLToPath(new URL("../src/index.ts", import.meta.url))],
+      bundle: true,
+      platform: "browser",
+      format: "esm",
+      target: "es2022",
+      conditions: ["@minikafka/source"],
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+      minify: true,
+    });
+    const bytes = result.outputFiles[0]!.contents.byteLength;
+    const [table] = Object.entries(Object.values(result.metafile!.outputs)[0]!.inputs).filter(([path]) => path.endsWith("protocol/src/errors.ts"));
+    expect(table).toBeDefined();
+    // Minified, so that comments do not count: 51 219 bytes before the client took its wire types and error
+    // codes from @minikafka/protocol. The error table itself (~1.3 KB minified, ~0.4 KB gzipped) is the only
+    // growth allowed.
+    expect(bytes - table![1].bytesInOutput).toBeLessThanOrEqual(51_219);
   });
 });

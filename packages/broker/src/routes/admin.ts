@@ -3,7 +3,7 @@ import type { BrokerContext } from "../context.js";
 import { BrokerError } from "../errors.js";
 import { groupLag, type PartitionLag } from "../group-lag.js";
 import type { LagSample } from "../metrics.js";
-import { openApiDocument } from "../openapi.js";
+import { openApiDocument } from "@minikafka/protocol";
 
 /** `/healthz`, `/readyz`, `/metrics`, `/openapi.json`. */
 export function adminRoutes(ctx: BrokerContext): Hono {

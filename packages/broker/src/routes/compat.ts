@@ -14,7 +14,7 @@ import {
   CompatProduceQuery,
   CompatSubscribeParams,
   TopicParams,
-} from "../schemas.js";
+} from "@minikafka/protocol";
 import { params, query } from "../validate.js";
 
 /** The seed's topic and producer routes. */

@@ -165,10 +165,10 @@ describe("consumer group routes", () => {
     ]);
     const described = (await t.call("GET", "/v1/groups/g")).body;
     expect(described.offsets).toEqual([
-      { topic: "t", partition: 0, committedOffset: 2, highWatermark: 2, lag: 0 },
-      { topic: "t", partition: 1, committedOffset: null, highWatermark: 2, lag: 2 },
-      { topic: "t", partition: 2, committedOffset: 1, highWatermark: 2, lag: 1 },
-      { topic: "t", partition: 3, committedOffset: null, highWatermark: 2, lag: 2 },
+      { topic: "t", partition: 0, committedOffset: 2, logStartOffset: 0, highWatermark: 2, lag: 0 },
+      { topic: "t", partition: 1, committedOffset: null, logStartOffset: 0, highWatermark: 2, lag: 2 },
+      { topic: "t", partition: 2, committedOffset: 1, logStartOffset: 0, highWatermark: 2, lag: 1 },
+      { topic: "t", partition: 3, committedOffset: null, logStartOffset: 0, highWatermark: 2, lag: 2 },
     ]);
     const metrics = (await t.call("GET", "/metrics")).body as string;
     expect(metrics).toContain('minikafka_group_lag{group="g",topic="t",partition="0"} 0');
@@ -295,7 +295,7 @@ describe("consumer group routes", () => {
       groupEpoch: 0,
       assignmentEpoch: 0,
       members: [],
-      offsets: [{ topic: "t", partition: 1, committedOffset: 1, highWatermark: 2, lag: 1 }],
+      offsets: [{ topic: "t", partition: 1, committedOffset: 1, logStartOffset: 0, highWatermark: 2, lag: 1 }],
     });
     expect((await restarted.request("/v1/groups/other")).status).toBe(404);
   });

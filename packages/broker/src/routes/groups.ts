@@ -7,7 +7,7 @@ import { JsonBytes, estimateRecordsJson, writeRecordsJson } from "../encoding.js
 import { miniKafkaErrorCode } from "../errors.js";
 import { groupLag } from "../group-lag.js";
 import { waitForAny } from "../long-poll.js";
-import { CommitBody, GroupParams, HeartbeatBody, JoinBody, MemberFetchQuery, MemberParams } from "../schemas.js";
+import { CommitBody, GroupParams, HeartbeatBody, JoinBody, MemberFetchQuery, MemberParams } from "@minikafka/protocol";
 import { jsonBody, params, query } from "../validate.js";
 
 const DEFAULT_MAX_RECORDS = 500;

@@ -4,10 +4,8 @@ import { sendJsonBytes } from "../body-pool.js";
 import type { BrokerContext } from "../context.js";
 import { JsonBytes, base64Bytes, estimateRecordsJson, utf8Bytes, writeRecordsJson, type Encoding } from "../encoding.js";
 import { waitForAny } from "../long-poll.js";
-import { FetchQuery, PartitionParams, ProduceBody, TopicParams, type Static } from "../schemas.js";
+import { FetchQuery, PartitionParams, ProduceBody, TopicParams, type ProduceRecord } from "@minikafka/protocol";
 import { jsonBody, params, query } from "../validate.js";
-
-type ProduceRecord = Static<typeof ProduceBody>["records"][number];
 
 /** `/v1/topics/:topic/records` (produce) and `/v1/topics/:topic/partitions/:partition/records` (fetch, long poll). */
 export function recordRoutes(ctx: BrokerContext): Hono {

@@ -1,7 +1,7 @@
 import type { TopicDescription } from "@minikafka/log-store";
 import { Hono } from "hono";
 import type { BrokerContext } from "../context.js";
-import { AddPartitionsBody, CreateTopicBody, TopicParams } from "../schemas.js";
+import { AddPartitionsBody, CreateTopicBody, TopicParams } from "@minikafka/protocol";
 import { jsonBody, params } from "../validate.js";
 
 /** `/v1/topics`: create, list, describe, grow, delete. */

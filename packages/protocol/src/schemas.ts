@@ -1,10 +1,11 @@
-// Every input the broker accepts, and every answer it gives, as typebox schemas. Validators are
-// compiled once (see validate.ts); /openapi.json is generated from these same objects (see openapi.ts).
+// Every input the broker accepts, and every answer it gives, as typebox schemas, each with its static
+// type under the same name. The broker compiles validators from them once; /openapi.json is generated
+// from these same objects (see routes.ts and openapi.ts).
 //
 // `x-error-code` names the error code a violation of that part of a schema answers with (the deepest
 // annotation on the failing path wins; none means INVALID_REQUEST), so that a bad topic name says
 // INVALID_TOPIC_NAME wherever it appears.
-import { Type, type Static, type TSchema } from "typebox";
+import { Type, type Static } from "typebox";
 
 /** The schema keyword naming the error code for violations below it. */
 export const ERROR_CODE_KEYWORD = "x-error-code";
@@ -272,15 +273,35 @@ export const HeartbeatResult = Type.Object(HeartbeatFields);
 /** Answer of a join. */
 export const JoinResult = Type.Object({ memberId: MemberId, ...HeartbeatFields });
 
+/**
+ * A group's state, as the group coordinator reports it: `empty` (no members), `assigning` (a new target
+ * assignment is due), `reconciling` (members are moving toward it), `stable`.
+ */
+export type GroupState = "empty" | "assigning" | "reconciling" | "stable";
+const GroupStateSchema = Type.Union([Type.Literal("empty"), Type.Literal("assigning"), Type.Literal("reconciling"), Type.Literal("stable")]);
+
+/**
+ * A member's state, as the group coordinator reports it: `stable` (at the group's assignment epoch),
+ * `reconciling`, `unrevoked-partitions` (still owns partitions taken from it), `unreleased-partitions`
+ * (waits for partitions another member still owns).
+ */
+export type MemberState = "stable" | "reconciling" | "unrevoked-partitions" | "unreleased-partitions";
+const MemberStateSchema = Type.Union([
+  Type.Literal("stable"),
+  Type.Literal("reconciling"),
+  Type.Literal("unrevoked-partitions"),
+  Type.Literal("unreleased-partitions"),
+]);
+
 /** One group in `GET /v1/groups`. */
-export const GroupListing = Type.Object({ groupId: GroupId, state: Type.String(), groupEpoch: Type.Integer(), memberCount: Type.Integer() });
+export const GroupListing = Type.Object({ groupId: GroupId, state: GroupStateSchema, groupEpoch: Type.Integer(), memberCount: Type.Integer() });
 /** Answer of `GET /v1/groups`. */
 export const GroupList = Type.Object({ groups: Type.Array(GroupListing) });
 
 /** Answer of `GET /v1/groups/:group`. */
 export const GroupDescription = Type.Object({
   groupId: GroupId,
-  state: Type.String({ description: "empty | assigning | reconciling | stable" }),
+  state: GroupStateSchema,
   groupEpoch: Type.Integer(),
   assignmentEpoch: Type.Integer(),
   members: Type.Array(
@@ -294,7 +315,7 @@ export const GroupDescription = Type.Object({
       pendingPartitions: Assignment,
       targetAssignment: Assignment,
       lastHeartbeatMs: Type.Integer(),
-      state: Type.String(),
+      state: MemberStateSchema,
     }),
   ),
   offsets: Type.Array(
@@ -302,8 +323,9 @@ export const GroupDescription = Type.Object({
       topic: TopicName,
       partition: Partition,
       committedOffset: Type.Union([Offset, Type.Null()]),
+      logStartOffset: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: "first offset still stored" }),
       highWatermark: Offset,
-      lag: Type.Integer({ description: "highWatermark − committed offset (from logStartOffset when nothing is committed)" }),
+      lag: Type.Integer({ description: "highWatermark − max(committedOffset, logStartOffset) (from logStartOffset when nothing is committed)" }),
     }),
   ),
 });
@@ -322,5 +344,111 @@ export const CompatDetail = Type.Object({ detail: Type.String() });
 /** Answer of `/healthz` and `/readyz`. */
 export const Status = Type.Object({ status: Type.String() });
 
-/** Re-exported for the routes: the static type of a schema. */
-export type { Static, TSchema };
+// ---------------------------------------------------------------------------------------------------
+// Static types: each schema's TypeScript type, under the schema's name.
+
+// Compile-time checks that the hand-written unions above match their schemas.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+true satisfies Same<Static<typeof GroupStateSchema>, GroupState>;
+true satisfies Same<Static<typeof MemberStateSchema>, MemberState>;
+
+/** The static type of the schema `TopicName`. */
+export type TopicName = Static<typeof TopicName>;
+/** The static type of the schema `GroupId`. */
+export type GroupId = Static<typeof GroupId>;
+/** The static type of the schema `MemberId`. */
+export type MemberId = Static<typeof MemberId>;
+/** The static type of the schema `PartitionCount`. */
+export type PartitionCount = Static<typeof PartitionCount>;
+/** The static type of the schema `Partition`. */
+export type Partition = Static<typeof Partition>;
+/** The static type of the schema `Offset`. */
+export type Offset = Static<typeof Offset>;
+/** The static type of the schema `Encoding`. */
+export type Encoding = Static<typeof Encoding>;
+/** The static type of the schema `LogConfig`. */
+export type LogConfig = Static<typeof LogConfig>;
+/** The static type of the schema `TopicParams`. */
+export type TopicParams = Static<typeof TopicParams>;
+/** The static type of the schema `PartitionParams`. */
+export type PartitionParams = Static<typeof PartitionParams>;
+/** The static type of the schema `GroupParams`. */
+export type GroupParams = Static<typeof GroupParams>;
+/** The static type of the schema `MemberParams`. */
+export type MemberParams = Static<typeof MemberParams>;
+/** The static type of the schema `FetchQuery`. */
+export type FetchQuery = Static<typeof FetchQuery>;
+/** The static type of the schema `MemberFetchQuery`. */
+export type MemberFetchQuery = Static<typeof MemberFetchQuery>;
+/** The static type of the schema `CreateTopicBody`. */
+export type CreateTopicBody = Static<typeof CreateTopicBody>;
+/** The static type of the schema `AddPartitionsBody`. */
+export type AddPartitionsBody = Static<typeof AddPartitionsBody>;
+/** The static type of the schema `ProduceRecord`. */
+export type ProduceRecord = Static<typeof ProduceRecord>;
+/** The static type of the schema `ProduceBody`. */
+export type ProduceBody = Static<typeof ProduceBody>;
+/** The static type of the schema `TopicPartitions`. */
+export type TopicPartitions = Static<typeof TopicPartitions>;
+/** The static type of the schema `Assignment`. */
+export type Assignment = Static<typeof Assignment>;
+/** The static type of the schema `JoinBody`. */
+export type JoinBody = Static<typeof JoinBody>;
+/** The static type of the schema `MemberEpoch`. */
+export type MemberEpoch = Static<typeof MemberEpoch>;
+/** The static type of the schema `HeartbeatBody`. */
+export type HeartbeatBody = Static<typeof HeartbeatBody>;
+/** The static type of the schema `CommitBody`. */
+export type CommitBody = Static<typeof CommitBody>;
+/** The static type of the schema `CompatCreateQuery`. */
+export type CompatCreateQuery = Static<typeof CompatCreateQuery>;
+/** The static type of the schema `CompatProduceQuery`. */
+export type CompatProduceQuery = Static<typeof CompatProduceQuery>;
+/** The static type of the schema `CompatSubscribeParams`. */
+export type CompatSubscribeParams = Static<typeof CompatSubscribeParams>;
+/** The static type of the schema `CompatConsumerQuery`. */
+export type CompatConsumerQuery = Static<typeof CompatConsumerQuery>;
+/** The static type of the schema `CompatPollQuery`. */
+export type CompatPollQuery = Static<typeof CompatPollQuery>;
+/** The static type of the schema `CompatAckParams`. */
+export type CompatAckParams = Static<typeof CompatAckParams>;
+/** The static type of the schema `CompatAckQuery`. */
+export type CompatAckQuery = Static<typeof CompatAckQuery>;
+/** The static type of the schema `ErrorEnvelope`. */
+export type ErrorEnvelope = Static<typeof ErrorEnvelope>;
+/** The static type of the schema `PartitionDescription`. */
+export type PartitionDescription = Static<typeof PartitionDescription>;
+/** The static type of the schema `TopicDescription`. */
+export type TopicDescription = Static<typeof TopicDescription>;
+/** The static type of the schema `TopicList`. */
+export type TopicList = Static<typeof TopicList>;
+/** The static type of the schema `ProduceResult`. */
+export type ProduceResult = Static<typeof ProduceResult>;
+/** The static type of the schema `FetchedRecord`. */
+export type FetchedRecord = Static<typeof FetchedRecord>;
+/** The static type of the schema `FetchResult`. */
+export type FetchResult = Static<typeof FetchResult>;
+/** The static type of the schema `MemberFetchResult`. */
+export type MemberFetchResult = Static<typeof MemberFetchResult>;
+/** The static type of the schema `HeartbeatResult`. */
+export type HeartbeatResult = Static<typeof HeartbeatResult>;
+/** The static type of the schema `JoinResult`. */
+export type JoinResult = Static<typeof JoinResult>;
+/** The static type of the schema `GroupListing`. */
+export type GroupListing = Static<typeof GroupListing>;
+/** The static type of the schema `GroupList`. */
+export type GroupList = Static<typeof GroupList>;
+/** The static type of the schema `GroupDescription`. */
+export type GroupDescription = Static<typeof GroupDescription>;
+/** The static type of the schema `CompatProduceResult`. */
+export type CompatProduceResult = Static<typeof CompatProduceResult>;
+/** The static type of the schema `CompatSubscribeResult`. */
+export type CompatSubscribeResult = Static<typeof CompatSubscribeResult>;
+/** The static type of the schema `CompatMessages`. */
+export type CompatMessages = Static<typeof CompatMessages>;
+/** The static type of the schema `CompatAckResult`. */
+export type CompatAckResult = Static<typeof CompatAckResult>;
+/** The static type of the schema `CompatDetail`. */
+export type CompatDetail = Static<typeof CompatDetail>;
+/** The static type of the schema `Status`. */
+export type Status = Static<typeof Status>;

@@ -1,23 +1,37 @@
+// The route list of the broker: every method and path with the schemas of its input and answers. The
+// broker registers its handlers from these entries and /openapi.json is generated from them, so there is
+// no second list to keep in step.
 import type { TObject, TSchema } from "typebox";
 import * as S from "./schemas.js";
 
-interface Operation {
-  method: "get" | "post" | "delete";
-  /** Hono path (`:param` style). */
-  path: string;
-  summary: string;
-  tag: "topics" | "records" | "groups" | "seed" | "admin";
-  params?: TObject;
-  query?: TObject;
-  body?: TSchema;
-  /** Status → [description, JSON schema of the answer (none for empty answers)]. */
-  responses: Record<number, [string, TSchema?]>;
-  contentType?: string;
+/** One route of the broker's HTTP API. */
+export interface RouteSpec {
+  /** HTTP method, lower-case as OpenAPI writes it. */
+  readonly method: "get" | "post" | "delete";
+  /** Path in Hono's `:param` style. */
+  readonly path: string;
+  /** One line for the OpenAPI document. */
+  readonly summary: string;
+  /** The OpenAPI tag: which part of the API. */
+  readonly tag: "topics" | "records" | "groups" | "seed" | "admin";
+  /** Schema of the path parameters. */
+  readonly params?: TObject;
+  /** Schema of the query string (integer fields arrive as text and are converted before checking). */
+  readonly query?: TObject;
+  /** Schema of the JSON body. */
+  readonly body?: TSchema;
+  /** Status → [description, schema of the answer (none for an empty or non-JSON answer)]. */
+  readonly responses: Readonly<Record<number, readonly [string, TSchema?]>>;
+  /** Content type of the success answer when it is not JSON. */
+  readonly contentType?: string;
 }
 
-/** Every route of the broker, with the typebox schemas its input is validated with. */
-export const OPERATIONS: readonly Operation[] = [
-  {
+/**
+ * Every route of the broker, by operation name: the `/v1` API, the seed tutorial's API and the admin
+ * routes. A transport serving this API registers exactly these (the broker's tests check both directions).
+ */
+export const ROUTES = {
+  createTopic: {
     method: "post",
     path: "/v1/topics",
     tag: "topics",
@@ -25,8 +39,14 @@ export const OPERATIONS: readonly Operation[] = [
     body: S.CreateTopicBody,
     responses: { 201: ["the topic", S.TopicDescription] },
   },
-  { method: "get", path: "/v1/topics", tag: "topics", summary: "List topics with their partitions", responses: { 200: ["all topics", S.TopicList] } },
-  {
+  listTopics: {
+    method: "get",
+    path: "/v1/topics",
+    tag: "topics",
+    summary: "List topics with their partitions",
+    responses: { 200: ["all topics", S.TopicList] },
+  },
+  describeTopic: {
     method: "get",
     path: "/v1/topics/:topic",
     tag: "topics",
@@ -34,7 +54,7 @@ export const OPERATIONS: readonly Operation[] = [
     params: S.TopicParams,
     responses: { 200: ["the topic", S.TopicDescription] },
   },
-  {
+  addPartitions: {
     method: "post",
     path: "/v1/topics/:topic/partitions",
     tag: "topics",
@@ -43,7 +63,7 @@ export const OPERATIONS: readonly Operation[] = [
     body: S.AddPartitionsBody,
     responses: { 200: ["the topic", S.TopicDescription] },
   },
-  {
+  deleteTopic: {
     method: "delete",
     path: "/v1/topics/:topic",
     tag: "topics",
@@ -51,7 +71,7 @@ export const OPERATIONS: readonly Operation[] = [
     params: S.TopicParams,
     responses: { 204: ["deleted"] },
   },
-  {
+  produce: {
     method: "post",
     path: "/v1/topics/:topic/records",
     tag: "records",
@@ -60,7 +80,7 @@ export const OPERATIONS: readonly Operation[] = [
     body: S.ProduceBody,
     responses: { 200: ["where each record landed", S.ProduceResult] },
   },
-  {
+  fetch: {
     method: "get",
     path: "/v1/topics/:topic/partitions/:partition/records",
     tag: "records",
@@ -69,7 +89,7 @@ export const OPERATIONS: readonly Operation[] = [
     query: S.FetchQuery,
     responses: { 200: ["records (possibly none)", S.FetchResult] },
   },
-  {
+  joinGroup: {
     method: "post",
     path: "/v1/groups/:group/members",
     tag: "groups",
@@ -78,7 +98,7 @@ export const OPERATIONS: readonly Operation[] = [
     body: S.JoinBody,
     responses: { 201: ["the new member, its epoch and first assignment", S.JoinResult] },
   },
-  {
+  heartbeat: {
     method: "post",
     path: "/v1/groups/:group/members/:member/heartbeat",
     tag: "groups",
@@ -87,7 +107,7 @@ export const OPERATIONS: readonly Operation[] = [
     body: S.HeartbeatBody,
     responses: { 200: ["the member's epoch and assignment", S.HeartbeatResult] },
   },
-  {
+  leaveGroup: {
     method: "delete",
     path: "/v1/groups/:group/members/:member",
     tag: "groups",
@@ -95,7 +115,7 @@ export const OPERATIONS: readonly Operation[] = [
     params: S.MemberParams,
     responses: { 204: ["left"] },
   },
-  {
+  memberFetch: {
     method: "get",
     path: "/v1/groups/:group/members/:member/records",
     tag: "groups",
@@ -104,7 +124,7 @@ export const OPERATIONS: readonly Operation[] = [
     query: S.MemberFetchQuery,
     responses: { 200: ["records (possibly none)", S.MemberFetchResult] },
   },
-  {
+  commitOffsets: {
     method: "post",
     path: "/v1/groups/:group/offsets",
     tag: "groups",
@@ -113,8 +133,8 @@ export const OPERATIONS: readonly Operation[] = [
     body: S.CommitBody,
     responses: { 204: ["committed durably"] },
   },
-  { method: "get", path: "/v1/groups", tag: "groups", summary: "List consumer groups", responses: { 200: ["all groups", S.GroupList] } },
-  {
+  listGroups: { method: "get", path: "/v1/groups", tag: "groups", summary: "List consumer groups", responses: { 200: ["all groups", S.GroupList] } },
+  describeGroup: {
     method: "get",
     path: "/v1/groups/:group",
     tag: "groups",
@@ -122,7 +142,7 @@ export const OPERATIONS: readonly Operation[] = [
     params: S.GroupParams,
     responses: { 200: ["the group", S.GroupDescription] },
   },
-  {
+  compatCreateTopic: {
     method: "post",
     path: "/topics/:topic/create",
     tag: "seed",
@@ -131,7 +151,7 @@ export const OPERATIONS: readonly Operation[] = [
     query: S.CompatCreateQuery,
     responses: { 200: ["null"] },
   },
-  {
+  compatSubscribe: {
     method: "post",
     path: "/topics/:topic/groups/:group/subscribe",
     tag: "seed",
@@ -140,7 +160,7 @@ export const OPERATIONS: readonly Operation[] = [
     query: S.CompatConsumerQuery,
     responses: { 200: ["partitions the consumer may read now", S.CompatSubscribeResult] },
   },
-  {
+  compatProduce: {
     method: "post",
     path: "/topics/:topic/messages",
     tag: "seed",
@@ -149,7 +169,7 @@ export const OPERATIONS: readonly Operation[] = [
     query: S.CompatProduceQuery,
     responses: { 200: ["where it landed", S.CompatProduceResult] },
   },
-  {
+  compatPoll: {
     method: "get",
     path: "/topics/:topic/messages",
     tag: "seed",
@@ -158,7 +178,7 @@ export const OPERATIONS: readonly Operation[] = [
     query: S.CompatPollQuery,
     responses: { 200: ["messages (possibly none)", S.CompatMessages], 404: ["the consumer has no partitions", S.CompatDetail] },
   },
-  {
+  compatAck: {
     method: "post",
     path: "/topics/:topic/messages/:offset/ack",
     tag: "seed",
@@ -167,15 +187,15 @@ export const OPERATIONS: readonly Operation[] = [
     query: S.CompatAckQuery,
     responses: { 200: ["ok", S.CompatAckResult] },
   },
-  { method: "get", path: "/healthz", tag: "admin", summary: "Liveness", responses: { 200: ["alive", S.Status] } },
-  {
+  healthz: { method: "get", path: "/healthz", tag: "admin", summary: "Liveness", responses: { 200: ["alive", S.Status] } },
+  readyz: {
     method: "get",
     path: "/readyz",
     tag: "admin",
     summary: "Readiness (503 while shutting down)",
     responses: { 200: ["ready", S.Status], 503: ["shutting down", S.ErrorEnvelope] },
   },
-  {
+  metrics: {
     method: "get",
     path: "/metrics",
     tag: "admin",
@@ -183,59 +203,8 @@ export const OPERATIONS: readonly Operation[] = [
     responses: { 200: ["text exposition format"] },
     contentType: "text/plain",
   },
-  { method: "get", path: "/openapi.json", tag: "admin", summary: "This document", responses: { 200: ["OpenAPI 3.1"] } },
-];
+  openapi: { method: "get", path: "/openapi.json", tag: "admin", summary: "This document", responses: { 200: ["OpenAPI 3.1"] } },
+} as const satisfies Record<string, RouteSpec>;
 
-const ERROR_STATUSES: Record<string, string> = {
-  "400": "invalid input (INVALID_REQUEST, INVALID_TOPIC_NAME, INVALID_PARTITIONS, INVALID_RECORD, INVALID_GROUP_ID)",
-  "404": "unknown topic, partition, group or member",
-  "409": "conflicts with the current state (TOPIC_ALREADY_EXISTS, FENCED_MEMBER_EPOCH, ...)",
-  "413": "request body too large (REQUEST_TOO_LARGE)",
-  "416": "offset out of range (OFFSET_OUT_OF_RANGE)",
-  "503": "temporarily unavailable (retriable)",
-};
-
-/** Builds the OpenAPI 3.1 document (JSON Schema 2020-12 is what typebox emits). */
-export function openApiDocument(): Record<string, unknown> {
-  const paths: Record<string, Record<string, unknown>> = {};
-  for (const op of OPERATIONS) {
-    const path = op.path.replace(/:([A-Za-z_]+)/g, "{$1}");
-    const parameters: unknown[] = [];
-    for (const [where, schema] of [
-      ["path", op.params],
-      ["query", op.query],
-    ] as const) {
-      if (schema === undefined) continue;
-      const required = new Set<string>((schema as { required?: string[] }).required ?? []);
-      for (const [name, property] of Object.entries(schema.properties as Record<string, TSchema>)) {
-        parameters.push({ name, in: where, required: where === "path" || required.has(name), schema: property });
-      }
-    }
-    const responses: Record<string, unknown> = {};
-    for (const [status, [description, schema]] of Object.entries(op.responses)) {
-      responses[status] = schema === undefined ? { description } : { description, content: { [op.contentType ?? "application/json"]: { schema } } };
-    }
-    if (op.tag !== "admin") {
-      for (const [status, description] of Object.entries(ERROR_STATUSES)) {
-        responses[status] ??= { description, content: { "application/json": { schema: S.ErrorEnvelope } } };
-      }
-    }
-    (paths[path] ??= {})[op.method] = {
-      operationId: `${op.method}${path.replace(/[{}]/g, "").replace(/[/._-]+(\w)/g, (_, ch: string) => ch.toUpperCase())}`,
-      summary: op.summary,
-      tags: [op.tag],
-      ...(parameters.length > 0 ? { parameters } : {}),
-      ...(op.body !== undefined ? { requestBody: { required: true, content: { "application/json": { schema: op.body } } } } : {}),
-      responses,
-    };
-  }
-  return {
-    openapi: "3.1.0",
-    info: {
-      title: "minikafka broker",
-      version: "1",
-      description: "Kafka-style broker over HTTP/1.1 + JSON. Errors: `{ error: { code, message, retriable } }`.",
-    },
-    paths,
-  };
-}
+/** The name of a route in {@link ROUTES}. */
+export type RouteName = keyof typeof ROUTES;

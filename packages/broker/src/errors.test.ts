@@ -1,0 +1,79 @@
+import { CoordinatorError, type CoordinatorErrorCode } from "@minikafka/group-coordinator";
+import { LogStoreError, type LogStoreErrorCode } from "@minikafka/log-store";
+import { PartitionerError, type PartitionerErrorCode } from "@minikafka/partitioner";
+import { ERRORS, type ErrorRow } from "@minikafka/protocol/errors";
+import { describe, expect, it } from "vitest";
+import { toErrorResponse } from "./error-handler.js";
+import { BrokerError, type BrokerErrorCode } from "./errors.js";
+
+// Every code of every class, as exhaustive records: a code added to a leaf without being listed here (or
+// without a row in the protocol's table, see SERVER_ERROR_ROWS in errors.ts) fails type checking.
+const LOG_STORE: Record<LogStoreErrorCode, true> = {
+  INVALID_TOPIC_NAME: true,
+  TOPIC_ALREADY_EXISTS: true,
+  UNKNOWN_TOPIC_OR_PARTITION: true,
+  INVALID_PARTITIONS: true,
+  OFFSET_OUT_OF_RANGE: true,
+  INVALID_RECORD: true,
+  INVALID_REQUEST: true,
+  INVALID_GROUP_ID: true,
+  CORRUPT_RECORD: true,
+  KAFKA_STORAGE_ERROR: true,
+  DATA_DIR_LOCKED: true,
+  STORE_CLOSED: true,
+};
+const PARTITIONER: Record<PartitionerErrorCode, true> = {
+  UNKNOWN_TOPIC_OR_PARTITION: true,
+  INVALID_PARTITIONS: true,
+  INVALID_RECORD: true,
+  INVALID_CONFIG: true,
+};
+const COORDINATOR: Record<CoordinatorErrorCode, true> = {
+  INVALID_GROUP_ID: true,
+  GROUP_ID_NOT_FOUND: true,
+  UNKNOWN_MEMBER_ID: true,
+  FENCED_MEMBER_EPOCH: true,
+  STALE_MEMBER_EPOCH: true,
+  FENCED_INSTANCE_ID: true,
+  UNASSIGNED_PARTITION: true,
+  UNKNOWN_TOPIC_OR_PARTITION: true,
+  INVALID_REQUEST: true,
+  INVALID_CONFIG: true,
+  COORDINATOR_NOT_AVAILABLE: true,
+  UNKNOWN_SERVER_ERROR: true,
+};
+const BROKER: Record<BrokerErrorCode, true> = {
+  INVALID_REQUEST: true,
+  INVALID_TOPIC_NAME: true,
+  INVALID_PARTITIONS: true,
+  INVALID_RECORD: true,
+  INVALID_GROUP_ID: true,
+  UNKNOWN_TOPIC_OR_PARTITION: true,
+  UNKNOWN_MEMBER_ID: true,
+  OFFSET_OUT_OF_RANGE: true,
+  REQUEST_TOO_LARGE: true,
+  NOT_FOUND: true,
+  BROKER_NOT_AVAILABLE: true,
+  INTERNAL_ERROR: true,
+};
+
+const silent = { error() {} };
+
+describe("the protocol's error table against every error class", () => {
+  const cases: Array<readonly [string, string, Error & { code: string; retriable: boolean }]> = [
+    ...Object.keys(LOG_STORE).map((code) => ["LogStoreError", code, new LogStoreError(code as LogStoreErrorCode, "m")] as const),
+    ...Object.keys(PARTITIONER).map((code) => ["PartitionerError", code, new PartitionerError(code as PartitionerErrorCode, "m")] as const),
+    ...Object.keys(COORDINATOR).map((code) => ["CoordinatorError", code, new CoordinatorError(code as CoordinatorErrorCode, "m")] as const),
+    ...Object.keys(BROKER).map((code) => ["BrokerError", code, new BrokerError(code as BrokerErrorCode, "m")] as const),
+  ];
+
+  it.each(cases)("%s %s: the retriable flag and the HTTP status are the table's", (_, code, error) => {
+    const row = (ERRORS as Record<string, ErrorRow>)[code]!;
+    expect(row.status).toBeGreaterThanOrEqual(400);
+    expect(error.retriable).toBe(row.retriable === true);
+    expect(toErrorResponse(error, silent)).toEqual({
+      status: row.status,
+      body: { error: { code, message: "m", retriable: row.retriable === true } },
+    });
+  });
+});

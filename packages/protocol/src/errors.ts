@@ -1,0 +1,121 @@
+// The one error table of minikafka, as plain data. This module imports nothing (no typebox), so that the
+// client can import it at run time (`@minikafka/protocol/errors`) and still bundle small for browsers.
+
+/**
+ * Every error code a minikafka component can report, on either side of the wire. Kafka's names where
+ * Kafka has the concept. Each has exactly one row in {@link ERRORS}: a code added here without a row (or a
+ * row without a code) fails type checking.
+ */
+export type ErrorCode =
+  // The request itself is wrong.
+  | "INVALID_REQUEST"
+  | "INVALID_TOPIC_NAME"
+  | "INVALID_PARTITIONS"
+  | "INVALID_RECORD"
+  | "INVALID_GROUP_ID"
+  // It names something that does not exist.
+  | "NOT_FOUND"
+  | "UNKNOWN_TOPIC_OR_PARTITION"
+  | "GROUP_ID_NOT_FOUND"
+  | "UNKNOWN_MEMBER_ID"
+  // It conflicts with the current state.
+  | "TOPIC_ALREADY_EXISTS"
+  | "FENCED_MEMBER_EPOCH"
+  | "STALE_MEMBER_EPOCH"
+  | "FENCED_INSTANCE_ID"
+  | "UNASSIGNED_PARTITION"
+  | "NON_EMPTY_GROUP"
+  | "REQUEST_TOO_LARGE"
+  | "OFFSET_OUT_OF_RANGE"
+  // The broker is at fault, or a leaf refused the broker's own configuration.
+  | "INTERNAL_ERROR"
+  | "UNKNOWN_SERVER_ERROR"
+  | "CORRUPT_RECORD"
+  | "INVALID_CONFIG"
+  // Temporarily unable to serve.
+  | "KAFKA_STORAGE_ERROR"
+  | "STORE_CLOSED"
+  | "DATA_DIR_LOCKED"
+  | "COORDINATOR_NOT_AVAILABLE"
+  | "BROKER_NOT_AVAILABLE"
+  // Raised by the client on its side of the wire (no answer came, or none was asked for).
+  | "NETWORK_EXCEPTION"
+  | "REQUEST_TIMED_OUT"
+  | "CLIENT_DISCONNECTED";
+
+/**
+ * What one error code means. Fields left out take their default (shown in each description), which keeps
+ * the table (and the client's bundle) small.
+ */
+export interface ErrorRow {
+  /**
+   * The HTTP status the broker answers with. `0` for codes only the client raises: no answer was received
+   * (network failure, timeout), or the client refused before sending.
+   */
+  readonly status: number;
+  /** Kafka's numeric error code for the same condition; absent where Kafka has no such code. */
+  readonly kafka?: number;
+  /** The same request may succeed later (default `false`). */
+  readonly retriable?: true;
+  /**
+   * A write (produce spanning partitions) answered with this code may have been applied in part: some
+   * partitions appended before one failed. Such a write must not be retried blindly (default `false`).
+   */
+  readonly partialWrite?: true;
+  /**
+   * What the code says about a consumer-group member (default: nothing).
+   * - `"lost"`: the coordinator no longer knows the member or its epoch; it must rejoin under a new member id.
+   * - `"fenced"`: another member took its static instance id. A client stops (someone else is it now); the
+   *   seed-compatible adapter, whose instance id *is* the consumer, rejoins.
+   */
+  readonly member?: "lost" | "fenced";
+}
+
+/**
+ * The one error table (as KafkaJS's `protocol/error.js`): every {@link ErrorCode} with its HTTP status,
+ * Kafka's numeric code, and whether it is retriable, may follow a partial write, or ends a group membership.
+ * Every other table (the broker's code → status map, the client's retry and rejoin sets) is derived from it.
+ */
+export const ERRORS = {
+  INVALID_REQUEST: { status: 400, kafka: 42 },
+  INVALID_TOPIC_NAME: { status: 400, kafka: 17 },
+  INVALID_PARTITIONS: { status: 400, kafka: 37 },
+  INVALID_RECORD: { status: 400, kafka: 87 },
+  INVALID_GROUP_ID: { status: 400, kafka: 24 },
+  NOT_FOUND: { status: 404 },
+  UNKNOWN_TOPIC_OR_PARTITION: { status: 404, kafka: 3 },
+  GROUP_ID_NOT_FOUND: { status: 404, kafka: 69, member: "lost" },
+  UNKNOWN_MEMBER_ID: { status: 404, kafka: 25, member: "lost" },
+  TOPIC_ALREADY_EXISTS: { status: 409, kafka: 36 },
+  FENCED_MEMBER_EPOCH: { status: 409, kafka: 110, member: "lost" },
+  STALE_MEMBER_EPOCH: { status: 409, kafka: 113, retriable: true },
+  FENCED_INSTANCE_ID: { status: 409, kafka: 82, member: "fenced" },
+  UNASSIGNED_PARTITION: { status: 409 },
+  NON_EMPTY_GROUP: { status: 409, kafka: 68 },
+  REQUEST_TOO_LARGE: { status: 413 },
+  OFFSET_OUT_OF_RANGE: { status: 416, kafka: 1 },
+  INTERNAL_ERROR: { status: 500 },
+  UNKNOWN_SERVER_ERROR: { status: 500, kafka: -1 },
+  CORRUPT_RECORD: { status: 500, kafka: 2 },
+  INVALID_CONFIG: { status: 500, kafka: 40 },
+  KAFKA_STORAGE_ERROR: { status: 503, kafka: 56, retriable: true, partialWrite: true },
+  STORE_CLOSED: { status: 503 },
+  DATA_DIR_LOCKED: { status: 503 },
+  COORDINATOR_NOT_AVAILABLE: { status: 503, kafka: 15, retriable: true },
+  BROKER_NOT_AVAILABLE: { status: 503, kafka: 8, retriable: true },
+  NETWORK_EXCEPTION: { status: 0, kafka: 13, retriable: true },
+  REQUEST_TIMED_OUT: { status: 0, kafka: 7, retriable: true },
+  CLIENT_DISCONNECTED: { status: 0 },
+} as const satisfies Record<ErrorCode, ErrorRow>;
+
+/** The row of `code`, or `undefined` for a string that is no known code (an error from a newer version). */
+export function errorRow(code: string): ErrorRow | undefined {
+  return Object.hasOwn(ERRORS, code) ? (ERRORS as Record<string, ErrorRow>)[code] : undefined;
+}
+
+/** The codes whose row satisfies `test`, e.g. `errorCodesWhere((r) => r.member === "lost")`. */
+export function errorCodesWhere(test: (row: ErrorRow) => boolean): ReadonlySet<ErrorCode> {
+  const out = new Set<ErrorCode>();
+  for (const code in ERRORS) if (test(ERRORS[code as ErrorCode])) out.add(code as ErrorCode);
+  return out;
+}
