@@ -19,6 +19,7 @@ const LOG_STORE: Record<LogStoreErrorCode, true> = {
   INVALID_GROUP_ID: true,
   CORRUPT_RECORD: true,
   KAFKA_STORAGE_ERROR: true,
+  DISK_FULL: true,
   DATA_DIR_LOCKED: true,
   STORE_CLOSED: true,
 };
@@ -31,6 +32,7 @@ const PARTITIONER: Record<PartitionerErrorCode, true> = {
 const COORDINATOR: Record<CoordinatorErrorCode, true> = {
   INVALID_GROUP_ID: true,
   GROUP_ID_NOT_FOUND: true,
+  NON_EMPTY_GROUP: true,
   UNKNOWN_MEMBER_ID: true,
   FENCED_MEMBER_EPOCH: true,
   STALE_MEMBER_EPOCH: true,

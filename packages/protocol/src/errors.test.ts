@@ -26,10 +26,11 @@ describe("the error table", () => {
       "FENCED_MEMBER_EPOCH",
       "FENCED_INSTANCE_ID",
     ]);
-    expect([...errorCodesWhere((r) => r.partialWrite === true)]).toEqual(["KAFKA_STORAGE_ERROR"]);
+    expect([...errorCodesWhere((r) => r.partialWrite === true)]).toEqual(["KAFKA_STORAGE_ERROR", "DISK_FULL"]);
     expect([...errorCodesWhere((r) => r.retriable === true)]).toEqual([
       "STALE_MEMBER_EPOCH",
       "KAFKA_STORAGE_ERROR",
+      "DISK_FULL",
       "COORDINATOR_NOT_AVAILABLE",
       "BROKER_NOT_AVAILABLE",
       "NETWORK_EXCEPTION",

@@ -34,6 +34,7 @@ export type ErrorCode =
   | "INVALID_CONFIG"
   // Temporarily unable to serve.
   | "KAFKA_STORAGE_ERROR"
+  | "DISK_FULL"
   | "STORE_CLOSED"
   | "DATA_DIR_LOCKED"
   | "COORDINATOR_NOT_AVAILABLE"
@@ -99,6 +100,7 @@ export const ERRORS = {
   CORRUPT_RECORD: { status: 500, kafka: 2 },
   INVALID_CONFIG: { status: 500, kafka: 40 },
   KAFKA_STORAGE_ERROR: { status: 503, kafka: 56, retriable: true, partialWrite: true },
+  DISK_FULL: { status: 503, retriable: true, partialWrite: true },
   STORE_CLOSED: { status: 503 },
   DATA_DIR_LOCKED: { status: 503 },
   COORDINATOR_NOT_AVAILABLE: { status: 503, kafka: 15, retriable: true },
