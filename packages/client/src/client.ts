@@ -1,4 +1,5 @@
 import { Admin } from "./admin.js";
+import { systemClock, type ClientClock } from "./clock.js";
 import { Consumer, type ConsumerOptions } from "./consumer.js";
 import { ClientError } from "./errors.js";
 import { Http, type RetryPolicy } from "./http.js";
@@ -24,6 +25,15 @@ export interface ClientOptions {
   retry?: RetryOptions | undefined;
   /** The `fetch` to use (default: the global one), e.g. to add headers or to test failures. */
   fetch?: FetchFunction | undefined;
+  /**
+   * Time and timers for the client's own waits (default: `Date.now()` and the global timers): linger,
+   * heartbeat intervals, backoffs between consumer attempts, the consumer's local session timeout, the
+   * pacing of long polls, metadata age. Any object with `now()`, `setTimeout(fn, ms)` and
+   * `clearTimeout(handle)` fits, e.g. `ManualClock` from `@minikafka/group-coordinator`, which fires timers
+   * only when advanced: tests then step time instead of sleeping. Request timeouts and the retries of a
+   * single request run inside ky, on the runtime's timers.
+   */
+  clock?: ClientClock | undefined;
 }
 
 /** What {@link createClient} returns: a factory of producers, consumers and admin clients sharing one HTTP setup. */
@@ -70,6 +80,10 @@ export function createClient(options: ClientOptions): Client {
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new ClientError("INVALID_CONFIG", `brokers: ${url.href} is not an http(s) URL`);
   if (options.fetch !== undefined && typeof options.fetch !== "function") throw new ClientError("INVALID_CONFIG", "fetch must be a function");
+  const clock = options.clock ?? systemClock;
+  if (typeof clock?.now !== "function" || typeof clock.setTimeout !== "function" || typeof clock.clearTimeout !== "function") {
+    throw new ClientError("INVALID_CONFIG", "clock must have now(), setTimeout(fn, ms) and clearTimeout(handle)");
+  }
   const clientId = options.clientId ?? "minikafka-client";
   const retry: RetryPolicy = {
     retries: nonNegativeInteger("retry.retries", options.retry?.retries, DEFAULT_RETRY.retries),
@@ -84,8 +98,9 @@ export function createClient(options: ClientOptions): Client {
   });
   return {
     clientId,
-    producer: (producerOptions) => new Producer(http, producerOptions),
-    consumer: <F extends MessageFormat = "bytes">(consumerOptions: ConsumerOptions<F>) => new Consumer<MessageData<F>>(http, retry, consumerOptions),
+    producer: (producerOptions) => new Producer(http, producerOptions, clock),
+    consumer: <F extends MessageFormat = "bytes">(consumerOptions: ConsumerOptions<F>) =>
+      new Consumer<MessageData<F>>(http, retry, consumerOptions, clock),
     admin: () => new Admin(http),
   };
 }

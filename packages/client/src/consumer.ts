@@ -1,3 +1,4 @@
+import { systemClock, type ClientClock } from "./clock.js";
 import { CommitScheduler } from "./commit-scheduler.js";
 import { ClientError } from "./errors.js";
 import { FetchLoop } from "./fetch-loop.js";
@@ -132,6 +133,7 @@ export class Consumer<T = Uint8Array> {
   // FetchManager (the two fetch strategies), HandlerRunner (calling the handlers), FetchLoop.
   readonly #http: Http;
   readonly #retry: RetryPolicy;
+  readonly #clock: ClientClock;
   readonly #groupId: string;
   readonly #groupPath: string;
   readonly #instanceId: string | undefined;
@@ -157,7 +159,7 @@ export class Consumer<T = Uint8Array> {
   #autoCommit = true;
 
   /** @internal Use {@link Client.consumer}. */
-  constructor(http: Http, retry: RetryPolicy, options: ConsumerOptions<MessageFormat>) {
+  constructor(http: Http, retry: RetryPolicy, options: ConsumerOptions<MessageFormat>, clock: ClientClock = systemClock) {
     if (typeof options?.groupId !== "string" || options.groupId.length === 0)
       throw new ClientError("INVALID_CONFIG", "groupId must be a non-empty string");
     if (options.instanceId !== undefined && (typeof options.instanceId !== "string" || options.instanceId.length === 0)) {
@@ -168,6 +170,7 @@ export class Consumer<T = Uint8Array> {
     }
     this.#http = http;
     this.#retry = retry;
+    this.#clock = clock;
     this.#groupId = options.groupId;
     this.#groupPath = `v1/groups/${segment(options.groupId)}`;
     this.#instanceId = options.instanceId;
@@ -183,6 +186,7 @@ export class Consumer<T = Uint8Array> {
     this.#offsets = new OffsetManager({
       http,
       retry,
+      clock,
       groupPath: this.#groupPath,
       table: this.#table,
       commits: this.#commits,
@@ -267,6 +271,7 @@ export class Consumer<T = Uint8Array> {
         topics: [...this.#topics.keys()],
         sessionTimeoutMs: this.#sessionTimeoutMs,
         retry: this.#retry,
+        clock: this.#clock,
       },
       {
         assigned: (partitions) => this.#onAssigned(partitions),
@@ -294,6 +299,7 @@ export class Consumer<T = Uint8Array> {
       commits: this.#commits,
       member: () => this.#member,
       retry: this.#retry,
+      clock: this.#clock,
       waitMs: this.#waitMs,
       autoCommit: this.#autoCommit,
       isRunning: () => this.#state === "running",

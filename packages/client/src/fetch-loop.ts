@@ -1,3 +1,4 @@
+import type { ClientClock } from "./clock.js";
 import type { CommitScheduler } from "./commit-scheduler.js";
 import type { FetchedBatch, FetchManager } from "./fetch-manager.js";
 import type { GroupMember } from "./group-member.js";
@@ -14,6 +15,8 @@ export interface FetchLoopOptions<T> {
   commits: CommitScheduler;
   member: () => GroupMember | undefined;
   retry: RetryPolicy;
+  /** Drives the waits (idle, backoff, pacing of early empty answers). */
+  clock: ClientClock;
   /** The long-poll wait, in ms. */
   waitMs: number;
   autoCommit: boolean;
@@ -43,28 +46,29 @@ export class FetchLoop<T> {
   async run(): Promise<void> {
     const o = this.#o;
     const { initialRetryTimeMs, maxRetryTimeMs, retries } = o.retry;
+    const clock = o.clock;
     let fetchFailures = 0;
     while (o.isRunning()) {
       const wake = o.wakeSignal();
       const active = o.table.deliverableStates();
       if (active.length === 0 || o.member()?.memberId === undefined) {
-        await sleep(o.waitMs, wake);
+        await sleep(clock, o.waitMs, wake);
         continue;
       }
-      const started = Date.now();
+      const started = clock.now();
       let batches: FetchedBatch[];
       try {
         batches = await o.fetcher.fetch(active, wake);
         fetchFailures = 0;
       } catch {
         if (!o.isRunning()) break;
-        if (!wake.aborted) await sleep(backoffMs(++fetchFailures, initialRetryTimeMs, maxRetryTimeMs), wake);
+        if (!wake.aborted) await sleep(clock, backoffMs(++fetchFailures, initialRetryTimeMs, maxRetryTimeMs), wake);
         continue;
       }
       if (batches.length === 0) {
         // An empty answer long before the wait was up: the broker had nothing to wait on (shutting down, or
         // its view of our assignment is ahead of ours). Do not spin.
-        if (!wake.aborted && Date.now() - started < o.waitMs / 2) await sleep(Math.min(o.waitMs, 500), wake);
+        if (!wake.aborted && clock.now() - started < o.waitMs / 2) await sleep(clock, Math.min(o.waitMs, 500), wake);
         continue;
       }
       const failure = await o.handler.handle(batches);
@@ -76,7 +80,7 @@ export class FetchLoop<T> {
           break;
         }
         await o.commits.settled();
-        await sleep(backoffMs(this.#handlerFailures, initialRetryTimeMs, maxRetryTimeMs), o.stop);
+        await sleep(clock, backoffMs(this.#handlerFailures, initialRetryTimeMs, maxRetryTimeMs), o.stop);
       } else {
         this.#handlerFailures = 0;
       }

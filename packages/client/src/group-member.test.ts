@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { systemClock } from "./clock.js";
 import { ClientError } from "./errors.js";
 import { GroupMember, type GroupMemberListener } from "./group-member.js";
 import { Http } from "./http.js";
@@ -70,6 +71,7 @@ const options = {
   topics: ["t"],
   sessionTimeoutMs: 10_000,
   retry: { retries: 0, initialRetryTimeMs: 5, maxRetryTimeMs: 20 },
+  clock: systemClock,
 };
 
 describe("GroupMember", () => {

@@ -1,3 +1,4 @@
+import type { ClientClock } from "./clock.js";
 import { ClientError, isClientError, isLostCode } from "./errors.js";
 import { segment, type Http, type RetryPolicy } from "./http.js";
 import { flatten, group, partitionKey } from "./partition-key.js";
@@ -26,6 +27,8 @@ export interface GroupMemberOptions {
   /** Give up the partitions locally after this long without a successful heartbeat, in ms. */
   sessionTimeoutMs: number;
   retry: RetryPolicy;
+  /** Drives heartbeat intervals, backoffs and the local session timeout. */
+  clock: ClientClock;
 }
 
 /**
@@ -155,7 +158,7 @@ export class GroupMember {
     this.#memberId = joined.memberId;
     this.#memberEpoch = joined.memberEpoch;
     this.#intervalMs = joined.heartbeatIntervalMs;
-    this.#lastSuccess = Date.now();
+    this.#lastSuccess = this.#options.clock.now();
     this.#failures = 0;
     this.#owned.clear();
     this.#revoking.clear();
@@ -174,7 +177,11 @@ export class GroupMember {
             this.#listener.fatal(error);
             break;
           }
-          await sleep(backoffMs(++this.#failures, this.#options.retry.initialRetryTimeMs, this.#options.retry.maxRetryTimeMs), this.#stop.signal);
+          await sleep(
+            this.#options.clock,
+            backoffMs(++this.#failures, this.#options.retry.initialRetryTimeMs, this.#options.retry.maxRetryTimeMs),
+            this.#stop.signal,
+          );
         }
         continue;
       }
@@ -183,7 +190,7 @@ export class GroupMember {
         this.#failures === 0
           ? this.#intervalMs
           : Math.min(this.#intervalMs, backoffMs(this.#failures, this.#options.retry.initialRetryTimeMs, this.#intervalMs));
-      await sleep(wait, nudge, this.#stop.signal);
+      await sleep(this.#options.clock, wait, nudge, this.#stop.signal);
       if (nudge.aborted) this.#nudge = new AbortController();
       if (this.#stopped) break;
       await this.#heartbeat();
@@ -203,7 +210,7 @@ export class GroupMember {
         signal: this.#stop.signal,
       });
       if (this.#stopped || memberId !== this.#memberId) return;
-      this.#lastSuccess = Date.now();
+      this.#lastSuccess = this.#options.clock.now();
       this.#failures = 0;
       this.#memberEpoch = answer.memberEpoch;
       this.#intervalMs = answer.heartbeatIntervalMs;
@@ -218,7 +225,7 @@ export class GroupMember {
         return;
       }
       this.#failures++;
-      const silentMs = Date.now() - this.#lastSuccess;
+      const silentMs = this.#options.clock.now() - this.#lastSuccess;
       if (silentMs > this.#options.sessionTimeoutMs) {
         // By now the coordinator may have given our partitions to someone else: stop processing them.
         this.#lose(

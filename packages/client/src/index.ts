@@ -1,5 +1,6 @@
 export { createClient, type Client, type ClientOptions, type FetchFunction } from "./client.js";
 export { Producer, type ProducerOptions } from "./producer.js";
+export type { Clock, Scheduler, ClientClock } from "./clock.js";
 export {
   Consumer,
   type ConsumerOptions,

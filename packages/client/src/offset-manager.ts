@@ -1,5 +1,6 @@
 import type { Http, RetryPolicy } from "./http.js";
 import { segment } from "./http.js";
+import type { ClientClock } from "./clock.js";
 import type { CommitScheduler } from "./commit-scheduler.js";
 import { partitionKey } from "./partition-key.js";
 import type { PartitionState } from "./partition-state.js";
@@ -12,6 +13,8 @@ import type { WireGroupDescription } from "./wire.js";
 export interface OffsetManagerOptions {
   http: Http;
   retry: RetryPolicy;
+  /** Drives the backoff between attempts. */
+  clock: ClientClock;
   /** `v1/groups/<groupId>` */
   groupPath: string;
   table: PartitionTable;
@@ -91,7 +94,7 @@ export class OffsetManager {
         return;
       } catch {
         if (this.#o.stopping()) return;
-        await sleep(backoffMs(attempt, retry.initialRetryTimeMs, retry.maxRetryTimeMs), stop);
+        await sleep(this.#o.clock, backoffMs(attempt, retry.initialRetryTimeMs, retry.maxRetryTimeMs), stop);
       }
     }
   }

@@ -1,3 +1,4 @@
+import { ManualClock } from "@minikafka/group-coordinator";
 import { partitionForKey } from "@minikafka/partitioner";
 import { describe, expect, it } from "vitest";
 import { createClient } from "./client.js";
@@ -132,12 +133,21 @@ describe("Producer", () => {
 
   it("waits lingerMs for more messages", async () => {
     const broker = fakeBroker({ a: 1 });
-    const lingering = clientOf(broker).producer({ lingerMs: 100 });
+    const clock = new ManualClock(1_000);
+    const lingering = createClient({ brokers: "http://broker.test", fetch: broker.fetch, retry: { retries: 0 }, clock }).producer({ lingerMs: 100 });
     const first = lingering.send({ topic: "a", messages: [{ value: "1" }] });
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await tick();
+    clock.advance(60);
     const second = lingering.send({ topic: "a", messages: [{ value: "2" }] });
+    await tick();
+    clock.advance(39); // 99 ms after the first send: still lingering
+    await tick();
+    expect(broker.produced).toHaveLength(0);
+    expect(clock.pendingTimers()).toBe(1); // one linger timer for the topic, not one per send
+    clock.advance(1);
     expect(await Promise.all([first, second])).toEqual([[{ partition: 0, offset: 0 }], [{ partition: 0, offset: 1 }]]);
     expect(broker.produced).toHaveLength(1);
+    expect(clock.pendingTimers()).toBe(0);
 
     const eager = clientOf(broker).producer();
     await eager.send({ topic: "a", messages: [{ value: "3" }] });

@@ -1,5 +1,6 @@
 import { createDefaultPartitioner, isPartitionerError, type Partitioner } from "@minikafka/partitioner";
 import { base64Encode, utf8Encode, utf8EncodeInto } from "./bytes.js";
+import { systemClock, type ClientClock } from "./clock.js";
 import { ClientError, isClientError } from "./errors.js";
 import { segment, type Http } from "./http.js";
 import { nonNegativeInteger, positiveInteger } from "./options.js";
@@ -68,7 +69,7 @@ interface TopicQueue {
   readonly topic: string;
   messages: QueuedMessage[];
   bytes: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  timer: unknown;
   scheduled: boolean;
   inFlight: boolean;
 }
@@ -89,6 +90,7 @@ export class Producer {
   readonly #http: Http;
   readonly #metadata: TopicMetadata;
   readonly #partitioner: Partitioner;
+  readonly #clock: ClientClock;
   readonly #lingerMs: number;
   readonly #maxBatchRecords: number;
   readonly #maxBatchBytes: number;
@@ -103,8 +105,9 @@ export class Producer {
   #disconnecting: Promise<void> | undefined;
 
   /** @internal Use {@link Client.producer}. */
-  constructor(http: Http, options: ProducerOptions = {}) {
+  constructor(http: Http, options: ProducerOptions = {}, clock: ClientClock = systemClock) {
     this.#http = http;
+    this.#clock = clock;
     this.#lingerMs = nonNegativeInteger("lingerMs", options.lingerMs, DEFAULTS.lingerMs);
     this.#maxBatchRecords = positiveInteger("maxBatchRecords", options.maxBatchRecords, DEFAULTS.maxBatchRecords);
     if (this.#maxBatchRecords > MAX_BATCH_RECORDS)
@@ -115,7 +118,7 @@ export class Producer {
     if (options.partitioner !== undefined && typeof options.partitioner !== "function")
       throw new ClientError("INVALID_CONFIG", "partitioner must be a function");
     this.#partitioner = options.partitioner ?? createDefaultPartitioner();
-    this.#metadata = new TopicMetadata(http, maxAge);
+    this.#metadata = new TopicMetadata(http, maxAge, clock);
   }
 
   /**
@@ -257,7 +260,7 @@ export class Producer {
     if (queue.messages.length === 0 || queue.inFlight) return;
     const full = queue.messages.length >= this.#maxBatchRecords || queue.bytes >= this.#maxBatchBytes;
     if (now || full) {
-      if (queue.timer !== undefined) clearTimeout(queue.timer);
+      if (queue.timer !== undefined) this.#clock.clearTimeout(queue.timer);
       queue.timer = undefined;
       queue.scheduled = false;
       this.#sendNext(queue);
@@ -273,7 +276,7 @@ export class Producer {
     };
     // lingerMs 0: everything sent in this tick shares the request.
     if (this.#lingerMs === 0) queueMicrotask(fire);
-    else queue.timer = setTimeout(fire, this.#lingerMs);
+    else queue.timer = this.#clock.setTimeout(fire, this.#lingerMs);
   }
 
   #sendNext(queue: TopicQueue): void {

@@ -1,5 +1,6 @@
 import { getEventListeners } from "node:events";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { systemClock } from "./clock.js";
 import { abortWhen, backoffMs, sleep } from "./sleep.js";
 
 describe("sleep", () => {
@@ -10,7 +11,7 @@ describe("sleep", () => {
     const wake = new AbortController();
     const stop = new AbortController();
     let slept = false;
-    const timed = sleep(100, wake.signal, stop.signal).then(() => (slept = true));
+    const timed = sleep(systemClock, 100, wake.signal, stop.signal).then(() => (slept = true));
     await vi.advanceTimersByTimeAsync(99);
     expect(slept).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
@@ -19,14 +20,14 @@ describe("sleep", () => {
     expect(getEventListeners(wake.signal, "abort")).toHaveLength(0);
     expect(getEventListeners(stop.signal, "abort")).toHaveLength(0);
 
-    const cut = sleep(60_000, wake.signal, stop.signal);
+    const cut = sleep(systemClock, 60_000, wake.signal, stop.signal);
     stop.abort();
     await cut; // resolves with no time passing
     expect(getEventListeners(wake.signal, "abort")).toHaveLength(0);
     expect(vi.getTimerCount()).toBe(0);
-    await sleep(60_000, stop.signal); // already aborted
+    await sleep(systemClock, 60_000, stop.signal); // already aborted
     let plain = false;
-    const unsignalled = sleep(5).then(() => (plain = true));
+    const unsignalled = sleep(systemClock, 5).then(() => (plain = true));
     await vi.advanceTimersByTimeAsync(5);
     await unsignalled;
     expect(plain).toBe(true);

@@ -1,18 +1,20 @@
+import type { Scheduler } from "./clock.js";
+
 /**
- * Resolves after `ms`, or as soon as one of `signals` aborts (it never rejects): waits that a wake-up or a
+ * Resolves after `ms` on `scheduler`'s timers (the client's clock), or as soon as one of `signals` aborts (it never rejects): waits that a wake-up or a
  * shutdown must be able to cut short. Takes several signals itself, rather than one from `AbortSignal.any`,
  * which on Node 20 leaves an entry behind on each long-lived signal it is given for every call; this
  * removes its listeners when it resolves.
  */
-export function sleep(ms: number, ...signals: AbortSignal[]): Promise<void> {
+export function sleep(scheduler: Scheduler, ms: number, ...signals: AbortSignal[]): Promise<void> {
   for (const signal of signals) if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
-      clearTimeout(timer);
+      scheduler.clearTimeout(timer);
       for (const signal of signals) signal.removeEventListener("abort", done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const timer = scheduler.setTimeout(done, ms);
     for (const signal of signals) signal.addEventListener("abort", done, { once: true });
   });
 }

@@ -1,3 +1,4 @@
+import type { Clock } from "./clock.js";
 import type { Http } from "./http.js";
 import { segment } from "./http.js";
 import type { TopicDescription } from "./types.js";
@@ -15,11 +16,13 @@ interface Entry {
 export class TopicMetadata {
   readonly #http: Http;
   readonly #maxAgeMs: number;
+  readonly #clock: Clock;
   readonly #entries = new Map<string, Entry>();
 
-  constructor(http: Http, maxAgeMs: number) {
+  constructor(http: Http, maxAgeMs: number, clock: Clock) {
     this.#http = http;
     this.#maxAgeMs = maxAgeMs;
+    this.#clock = clock;
   }
 
   /**
@@ -27,7 +30,7 @@ export class TopicMetadata {
    * @throws ClientError `UNKNOWN_TOPIC_OR_PARTITION` when the topic does not exist (not cached).
    */
   partitionCount(topic: string): Promise<number> {
-    const now = Date.now();
+    const now = this.#clock.now();
     const entry = this.#entries.get(topic);
     if (entry !== undefined && now - entry.fetchedAt < this.#maxAgeMs) return entry.count;
     const count = this.#http

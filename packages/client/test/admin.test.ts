@@ -1,3 +1,4 @@
+import { ManualClock } from "@minikafka/group-coordinator";
 import { describe, expect, it } from "vitest";
 import { createClient, isClientError } from "../src/index.js";
 import { startTestBroker } from "./helpers/broker.js";
@@ -89,5 +90,12 @@ describe("admin", () => {
     expect(() => createClient({ brokers: ["http://a:1", "http://b:1"] })).toThrow(expect.objectContaining({ code: "INVALID_CONFIG" }));
     expect(() => createClient({ brokers: "ftp://x" })).toThrow(expect.objectContaining({ code: "INVALID_CONFIG" }));
     expect(createClient({ brokers: ["http://127.0.0.1:8000/"], clientId: "billing" }).clientId).toBe("billing");
+  });
+
+  it("refuses a clock without now, setTimeout and clearTimeout", () => {
+    expect(() => createClient({ brokers: "http://127.0.0.1:1", clock: { now: () => 0 } as never })).toThrow(
+      expect.objectContaining({ code: "INVALID_CONFIG", message: "clock must have now(), setTimeout(fn, ms) and clearTimeout(handle)" }),
+    );
+    expect(createClient({ brokers: "http://127.0.0.1:1", clock: new ManualClock() }).clientId).toBe("minikafka-client");
   });
 });

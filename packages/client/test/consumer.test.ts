@@ -1,3 +1,4 @@
+import { ManualClock } from "@minikafka/group-coordinator";
 import { describe, expect, it } from "vitest";
 import { createClient, isClientError, type Client, type FetchFunction } from "../src/index.js";
 import { startTestBroker } from "./helpers/broker.js";
@@ -91,20 +92,39 @@ describe("consumer", () => {
   });
 
   it("pause stops a partition without a rebalance; resume brings it back", async () => {
-    const { kafka } = await setup("log", 2, 0);
+    const { url } = await setup("log", 2, 0);
+    // Every records request and whether its answer has come, to see what the consumer asks for while paused.
+    const requests: Array<{ path: string; answered: boolean }> = [];
+    const watching: FetchFunction = async (input, init) => {
+      const { method, path } = requestLine(input, init);
+      if (method !== "GET" || !path.includes("/records")) return fetch(input, init);
+      const request = { path, answered: false };
+      requests.push(request);
+      try {
+        return await fetch(input, init);
+      } finally {
+        request.answered = true;
+      }
+    };
+    const kafka = createClient({ brokers: url, fetch: watching, retry: { initialRetryTimeMs: 10 } });
     const consumer = kafka.consumer({ groupId: "g", fromBeginning: true, maxWaitTimeMs: 200, messageFormat: "text" });
     await consumer.subscribe({ topics: ["log"] });
     const got: Array<[number, number]> = [];
     await consumer.run({ eachMessage: async ({ partition, message }) => void got.push([partition, message.offset]) });
     await until("both partitions assigned", () => consumer.assignment()[0]?.partitions.length === 2);
     consumer.pause([{ topic: "log", partitions: [0] }]);
+    const pausedAt = requests.length;
     expect(consumer.paused()).toEqual([{ topic: "log", partitions: [0] }]);
     const producer = kafka.producer();
     await producer.send({ topic: "log", messages: range(0, 10).map((i) => ({ value: String(i), partition: i % 2 })) });
     await until("partition 1's records", () => got.length === 5);
-    // Bounded look for records that must not come: partition 0 stays paused.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Partition 0's records would have come with any fetch that asked for it: wait for two more answered
+    // polls after the records came (the consumer went round its loop), then look at what it asked for.
+    const handledAt = requests.length;
+    await until("two more polls answered", () => requests.slice(handledAt).filter((r) => r.answered).length >= 2);
     expect(got).toEqual(range(0, 5).map((o) => [1, o]));
+    const whilePaused = requests.slice(pausedAt).map((r) => r.path.slice(0, r.path.indexOf("?")));
+    expect(new Set(whilePaused)).toEqual(new Set(["/v1/topics/log/partitions/1/records"])); // no member fetch, nothing of partition 0
     expect(consumer.assignment()).toEqual([{ topic: "log", partitions: [0, 1] }]);
     consumer.resume([{ topic: "log" }]);
     await until("partition 0's records", () => got.length === 10);
@@ -272,34 +292,52 @@ describe("consumer", () => {
     await producer.disconnect();
   });
 
-  it("long-polls: an idle consumer, or one without partitions, does not spin", async () => {
+  it("long-polls: after an early empty answer it waits on its clock; one without partitions makes no request", async () => {
     const { url } = await setup("log", 1, 0);
-    const counts = new Map<string, number>();
-    const counting =
-      (name: string): FetchFunction =>
-      (input, init) => {
-        const { method, path } = requestLine(input, init);
-        if (method === "GET" && path.includes("/records")) counts.set(name, (counts.get(name) ?? 0) + 1);
-        return fetch(input, init);
-      };
+    const clock = new ManualClock(Date.now());
+    const polls = new Map<string, number>();
+    // Per consumer and delay: the waits its client scheduled on the shared clock. With a long poll of 600 ms,
+    // the pause after an early empty answer is 500 ms and the idle wait (no partition) 600 ms.
+    const waits = new Map<string, number>();
+    const waited = (name: string, ms: number) => waits.get(`${name}/${ms}`) ?? 0;
     const start = async (name: string) => {
-      const client = createClient({ brokers: url, fetch: counting(name) });
-      const consumer = client.consumer({ groupId: "g", fromBeginning: true, maxWaitTimeMs: 300 });
+      const client = createClient({
+        brokers: url,
+        fetch: (input, init) => {
+          const { method, path } = requestLine(input, init);
+          if (method === "GET" && path.includes("/records")) polls.set(name, (polls.get(name) ?? 0) + 1);
+          return fetch(input, init);
+        },
+        clock: {
+          now: () => clock.now(),
+          setTimeout: (callback, ms) => {
+            waits.set(`${name}/${ms}`, waited(name, ms) + 1);
+            return clock.setTimeout(callback, ms);
+          },
+          clearTimeout: (handle) => clock.clearTimeout(handle),
+        },
+      });
+      const consumer = client.consumer({ groupId: "g", fromBeginning: true, maxWaitTimeMs: 600 });
       await consumer.subscribe({ topics: ["log"] });
       await consumer.run({ eachMessage: async () => {} });
       return consumer;
     };
     const [a, b] = [await start("a"), await start("b")];
     await until("one owner of the only partition", () => a.assignment().length + b.assignment().length === 1);
-    counts.clear();
-    const since = Date.now();
-    // A bounded observation window: what is measured is the number of requests made during it.
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
-    const elapsed = Date.now() - since;
     const owner = a.assignment().length === 1 ? "a" : "b";
     const idle = owner === "a" ? "b" : "a";
-    expect(counts.get(owner) ?? 0).toBeLessThanOrEqual(Math.ceil(elapsed / 300) + 1);
-    expect(counts.get(idle) ?? 0).toBe(0);
+    // The clock does not move while the broker holds a poll (600 ms of real time), so to the consumer every
+    // empty answer came early: after each it waits 500 ms of its clock, and polls again only then.
+    await until("the owner's first pause", () => waited(owner, 500) === 1);
+    const first = polls.get(owner)!;
+    expect(first).toBeGreaterThanOrEqual(1);
+    for (let step = 1; step <= 3; step++) {
+      clock.advance(500);
+      await until(`the owner's pause after poll ${first + step}`, () => waited(owner, 500) === 1 + step);
+      expect(polls.get(owner)).toBe(first + step);
+    }
+    expect(polls.get(idle) ?? 0).toBe(0);
+    expect(waited(idle, 600)).toBeGreaterThanOrEqual(2); // its loop went round, idle, as the clock moved
     await Promise.all([a.disconnect(), b.disconnect()]);
   });
 

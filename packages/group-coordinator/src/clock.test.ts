@@ -30,3 +30,45 @@ describe("systemClock", () => {
     expect(now).toBeLessThanOrEqual(Date.now());
   });
 });
+
+describe("ManualClock timers", () => {
+  it("fire in due order, then scheduling order, when advance() or set() reaches them, each at its due time", () => {
+    const clock = new ManualClock(100);
+    const fired: Array<[string, number]> = [];
+    const log = (name: string) => () => void fired.push([name, clock.now()]);
+    clock.setTimeout(log("b"), 20);
+    clock.setTimeout(log("a"), 10);
+    clock.setTimeout(log("b2"), 20);
+    const cancelled = clock.setTimeout(log("never"), 5);
+    clock.clearTimeout(cancelled);
+    clock.clearTimeout("not a handle");
+    expect(clock.pendingTimers()).toBe(3);
+    clock.advance(9);
+    expect(fired).toEqual([]);
+    clock.advance(1);
+    expect(fired).toEqual([["a", 110]]);
+    clock.set(150);
+    expect(fired).toEqual([
+      ["a", 110],
+      ["b", 120],
+      ["b2", 120],
+    ]);
+    expect(clock.now()).toBe(150);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it("fires, in the same advance, a timer scheduled by a callback when it falls due within it", () => {
+    const clock = new ManualClock();
+    const fired: number[] = [];
+    clock.setTimeout(() => {
+      fired.push(clock.now());
+      clock.setTimeout(() => fired.push(clock.now()), 30);
+      clock.setTimeout(() => fired.push(clock.now()), 0);
+    }, 10);
+    clock.advance(50);
+    expect(fired).toEqual([10, 10, 40]);
+    clock.setTimeout(() => fired.push(clock.now()), Number.NaN); // counts as 0: fires on the next advance
+    clock.advance(0);
+    expect(fired).toEqual([10, 10, 40, 50]);
+  });
+});

@@ -14,6 +14,6 @@ export type { MemberDescription, MemberState } from "./member.js";
 export { uniformStickyAssignor } from "./assignors/uniform-sticky.js";
 export { rangeAssignor } from "./assignors/range.js";
 export type { Assignment, Assignor, AssignorInput, AssignorMember, TopicPartitions } from "./assignors/types.js";
-export { type Clock, systemClock, ManualClock } from "./clock.js";
+export { type Clock, type Scheduler, systemClock, ManualClock } from "./clock.js";
 export { type OffsetStore, type TopicPartitionOffset, InMemoryOffsetStore } from "./offset-store.js";
 export { CoordinatorError, isCoordinatorError, type CoordinatorErrorCode } from "./errors.js";

@@ -4,6 +4,7 @@ export { LogStoreError, isLogStoreError, type LogStoreErrorCode } from "./errors
 export { MAX_TOPIC_NAME_LENGTH, validateTopicName } from "./names.js";
 export type {
   AppendResult,
+  Clock,
   DurabilityOptions,
   FsyncPolicy,
   LogConfig,

@@ -15,6 +15,22 @@ async function codeOf(run: () => unknown): Promise<LogStoreErrorCode | string> {
   return "no error";
 }
 
+describe("LogStore clock", () => {
+  it("takes a { now() } clock (over the deprecated now), for createdAt and default timestamps", async () => {
+    let t = 1_000;
+    const store = await LogStore.open({ dataDir: tempDir(), clock: { now: () => t }, now: () => -1 });
+    expect((await store.createTopic("t", { partitions: 1 })).createdAt).toBe(1_000);
+    t = 2_500;
+    await store.append("t", 0, [{ value: "x" }]);
+    expect((await store.read("t", 0, 0)).records.map((r) => r.timestamp)).toEqual([2_500]);
+    await store.close();
+    await expect(LogStore.open({ dataDir: tempDir(), clock: {} as never })).rejects.toMatchObject({
+      code: "INVALID_REQUEST",
+      message: "clock must have a now() method returning ms",
+    });
+  });
+});
+
 describe("LogStore topics", () => {
   it("creates, lists, describes, grows and deletes topics, and keeps them across reopen", async () => {
     const dataDir = tempDir();

@@ -7,7 +7,7 @@ import { nodeFileSystem, type FileSystem } from "./file-system.js";
 import { fsyncDir, isTempFile } from "./fs-utils.js";
 import { validateGroupId, validateTopicName } from "./names.js";
 import { PartitionLog } from "./partition-log.js";
-import { resolveSettings, validateLogConfig } from "./settings.js";
+import { nowOf, resolveSettings, validateLogConfig } from "./settings.js";
 import { hasTopicMetadata, readTopicMetadata, writeTopicMetadata, type TopicMetadata } from "./topic-metadata.js";
 import type {
   AppendResult,
@@ -99,7 +99,7 @@ export class LogStore implements AsyncDisposable {
       throw new LogStoreError("INVALID_REQUEST", "dataDir must be a non-empty path");
     }
     const defaults = validateLogConfig(options);
-    const durability: DurabilityOptions = { fsync: options.fsync, fsyncIntervalMs: options.fsyncIntervalMs, now: options.now };
+    const durability: DurabilityOptions = { fsync: options.fsync, fsyncIntervalMs: options.fsyncIntervalMs, clock: options.clock, now: options.now };
     resolveSettings(defaults, durability); // validates the durability options up front
     const maxPartitions = options.maxPartitions ?? DEFAULT_MAX_PARTITIONS;
     if (!Number.isSafeInteger(maxPartitions) || maxPartitions < 1)
@@ -407,7 +407,7 @@ export class LogStore implements AsyncDisposable {
   }
 
   private now(): number {
-    return (this.durability.now ?? Date.now)();
+    return nowOf(this.durability)();
   }
 
   private checkPartitionCount(count: unknown): number {

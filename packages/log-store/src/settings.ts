@@ -64,6 +64,8 @@ export function resolveSettings(
   const fsyncIntervalMs = optionalInt("fsyncIntervalMs", durability.fsyncIntervalMs, 1) ?? DEFAULT_FSYNC_INTERVAL_MS;
   if (durability.now !== undefined && typeof durability.now !== "function")
     throw new LogStoreError("INVALID_REQUEST", "now must be a function returning ms");
+  if (durability.clock !== undefined && typeof durability.clock?.now !== "function")
+    throw new LogStoreError("INVALID_REQUEST", "clock must have a now() method returning ms");
   return {
     segmentBytes: c.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
     indexIntervalBytes: c.indexIntervalBytes ?? DEFAULT_INDEX_INTERVAL_BYTES,
@@ -71,8 +73,15 @@ export function resolveSettings(
     retentionBytes: c.retentionBytes,
     fsync,
     fsyncIntervalMs,
-    now: durability.now ?? Date.now,
+    now: nowOf(durability),
     metrics: metrics ?? { appendedRecords: 0, appendedBytes: 0, readRecords: 0, fsyncs: 0 },
     fs,
   };
+}
+
+/** The time source of the durability options: `clock`, else the deprecated `now`, else `Date.now`. */
+export function nowOf(durability: DurabilityOptions): () => number {
+  const clock = durability.clock;
+  if (clock !== undefined) return () => clock.now();
+  return durability.now ?? Date.now;
 }

@@ -102,8 +102,20 @@ export interface DurabilityOptions {
   fsync?: FsyncPolicy | undefined;
   /** With `fsync: "interval"`, the longest time between fsyncs in ms (default 100). */
   fsyncIntervalMs?: number | undefined;
-  /** Clock in ms since the epoch, for default timestamps and time-based retention (default `Date.now`). */
+  /**
+   * Time in ms since the epoch, for default timestamps and time-based retention (default: `Date.now()`).
+   * Any `{ now() }`, the one clock shape of every minikafka package (e.g. `ManualClock` from
+   * `@minikafka/group-coordinator`). Takes precedence over `now`.
+   */
+  clock?: Clock | undefined;
+  /** @deprecated Use `clock` (`{ now: () => ms }`); still honoured when `clock` is not given. */
   now?: (() => number) | undefined;
+}
+
+/** A source of time in ms: structurally the same `Clock` as in `@minikafka/group-coordinator` and the client. */
+export interface Clock {
+  /** The current time in milliseconds since the epoch. */
+  now(): number;
 }
 
 /** One partition's offsets and size. */
