@@ -137,6 +137,27 @@ describe("CommittedOffsets (an append-only internal log)", () => {
     await again.close();
   });
 
+  it("LogStore.deleteGroup forgets a group durably; committedGroupIds lists the groups with offsets", async () => {
+    const dataDir = tempDir();
+    const store = await LogStore.open({ dataDir });
+    await store.createTopic("t", { partitions: 1 });
+    await store.commitOffsets("a", [{ topic: "t", partition: 0, offset: 0 }]);
+    await store.commitOffsets("b", [{ topic: "t", partition: 0, offset: 0 }]);
+    // In call order: the commit after the delete is kept.
+    const done = [store.commitOffsets("c", [{ topic: "t", partition: 0, offset: 0 }]), store.deleteGroup("c"), store.deleteGroup("a")];
+    done.push(store.commitOffsets("c", [{ topic: "t", partition: 0, offset: 0 }]));
+    await Promise.all(done);
+    await store.deleteGroup("never-committed");
+    expect(store.committedGroupIds().sort()).toEqual(["b", "c"]);
+    await store.close();
+    const again = await LogStore.open({ dataDir });
+    expect(again.committedGroupIds().sort()).toEqual(["b", "c"]);
+    expect(await again.committedOffsets("a")).toEqual([]);
+    expect(await again.committedOffsets("c")).toEqual([{ topic: "t", partition: 0, offset: 0 }]);
+    await expect(again.deleteGroup("")).rejects.toMatchObject({ code: "INVALID_GROUP_ID" });
+    await again.close();
+  });
+
   it("migrates the per-group JSON files of the previous format on open", async () => {
     const dataDir = tempDir();
     const dir = join(dataDir, "__offsets");

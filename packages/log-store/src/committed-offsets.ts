@@ -163,6 +163,11 @@ export class CommittedOffsets {
     return out;
   }
 
+  /** Ids of the groups that have offsets. */
+  groupIds(): string[] {
+    return [...this.offsets.keys()];
+  }
+
   /** Durably forgets every group's offsets for `topic` (when the topic is deleted). */
   removeTopic(topic: string): Promise<void> {
     return this.append([{ key: JSON.stringify(["t", topic]), value: null }], () => this.dropTopic(topic));

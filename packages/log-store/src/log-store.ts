@@ -306,14 +306,22 @@ export class LogStore implements AsyncDisposable {
   }
 
   /**
-   * Durably forgets every offset the group has committed (for group retention: a group that is gone).
-   * Resolves once durable; afterwards {@link LogStore.committedOffsets} returns `[]` for it.
+   * Durably forgets every offset the group has committed (group retention: a group that is gone), with a
+   * tombstone in the offsets log. Nothing to forget is not an error. Takes effect in call order with the
+   * group's {@link LogStore.commitOffsets} calls (a commit made after it is kept). Resolves once durable;
+   * afterwards {@link LogStore.committedOffsets} returns `[]` for the group.
    * @throws LogStoreError `INVALID_GROUP_ID`, `KAFKA_STORAGE_ERROR`, `DISK_FULL`
    */
-  async deleteGroupOffsets(groupId: string): Promise<void> {
+  async deleteGroup(groupId: string): Promise<void> {
     this.assertOpen();
     validateGroupId(groupId);
     await this.offsets!.deleteGroup(groupId);
+  }
+
+  /** The id of every group that has committed offsets (in no particular order). */
+  committedGroupIds(): string[] {
+    this.assertOpen();
+    return this.offsets!.groupIds();
   }
 
   /** Applies retention to every partition now; resolves with the number of segments deleted. */

@@ -98,7 +98,7 @@ async function workload(store: LogStore, rand: () => number): Promise<Model> {
     const g = group(groupId);
     if (g.requests.length === 0 || g.requests.at(-1)!.size === 0) return;
     const index = g.requests.push(new Map()) - 1;
-    await store.deleteGroupOffsets(groupId);
+    await store.deleteGroup(groupId);
     g.acked = Math.max(g.acked, index);
   };
 
