@@ -142,11 +142,23 @@ export class LogSegment {
   /** Appends one encoded batch (synchronously: the OS page cache absorbs it; durability comes from fsync). */
   append(batch: Buffer, header: { lastOffset: number; maxTimestamp: number }): void {
     const position = this.size;
-    if (this.bytesSinceIndexEntry >= this.indexIntervalBytes && position > 0) {
-      this.index.append(this.nextOffset - this.baseOffset, position);
-      this.bytesSinceIndexEntry = 0;
+    const indexLength = this.index.length;
+    const sinceIndexEntry = this.bytesSinceIndexEntry;
+    try {
+      if (this.bytesSinceIndexEntry >= this.indexIntervalBytes && position > 0) {
+        this.index.append(this.nextOffset - this.baseOffset, position);
+        this.bytesSinceIndexEntry = 0;
+      }
+      writeFully(this.fs, this.fd, batch, position);
+    } catch (error) {
+      // A failed write (a full disk) may have stored part of the batch: cut the file back to the last
+      // batch boundary, so that the segment stays a valid log and the next append starts there. If that
+      // fails too, its error (not the write's) is thrown: the caller must then treat the log as broken.
+      this.fs.ftruncateSync(this.fd, position);
+      this.bytesSinceIndexEntry = sinceIndexEntry;
+      this.index.truncate(indexLength);
+      throw error;
     }
-    writeFully(this.fs, this.fd, batch, position);
     this.size += batch.length;
     this.bytesSinceIndexEntry += batch.length;
     this.nextOffset = header.lastOffset + 1;

@@ -4,7 +4,7 @@ import { CommittedOffsets } from "./committed-offsets.js";
 import { DirectoryLock } from "./directory-lock.js";
 import { LogStoreError } from "./errors.js";
 import { nodeFileSystem, type FileSystem } from "./file-system.js";
-import { fsyncDir, isTempFile } from "./fs-utils.js";
+import { errnoCode, fsyncDir, isTempFile } from "./fs-utils.js";
 import { validateGroupId, validateTopicName } from "./names.js";
 import { PartitionLog } from "./partition-log.js";
 import { nowOf, resolveSettings, validateLogConfig } from "./settings.js";
@@ -239,7 +239,8 @@ export class LogStore implements AsyncDisposable {
 
   /**
    * Appends `records` to one partition as one batch; resolves once durable under the fsync policy.
-   * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`, `INVALID_RECORD`, `KAFKA_STORAGE_ERROR`, `STORE_CLOSED`
+   * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`, `INVALID_RECORD`, `DISK_FULL` (retriable; nothing
+   *   stored; works again once space is freed), `KAFKA_STORAGE_ERROR`, `STORE_CLOSED`
    */
   append(topic: string, partition: number, records: readonly RecordInput[]): Promise<AppendResult> {
     try {
@@ -277,7 +278,8 @@ export class LogStore implements AsyncDisposable {
   /**
    * Durably records a consumer group's committed offsets (each the *next* offset to read), all or none.
    * @throws LogStoreError `INVALID_GROUP_ID`, `UNKNOWN_TOPIC_OR_PARTITION`, `OFFSET_OUT_OF_RANGE` (offset
-   *   negative or past the log end), `INVALID_REQUEST`, `KAFKA_STORAGE_ERROR`
+   *   negative or past the log end), `INVALID_REQUEST`, `DISK_FULL` (retriable; nothing stored),
+   *   `KAFKA_STORAGE_ERROR`
    */
   async commitOffsets(groupId: string, offsets: readonly TopicPartitionOffset[]): Promise<void> {
     this.assertOpen();
@@ -451,5 +453,6 @@ export class LogStore implements AsyncDisposable {
 
 function wrapIo(error: unknown, what: string): unknown {
   if (error instanceof LogStoreError) return error;
+  if (errnoCode(error) === "ENOSPC") return new LogStoreError("DISK_FULL", `${what}: no space left on the disk`, { cause: error });
   return new LogStoreError("KAFKA_STORAGE_ERROR", `${what}: ${(error as Error).message}`, { cause: error });
 }

@@ -100,6 +100,22 @@ export class OffsetIndex {
     }
   }
 
+  /**
+   * Drops the entries from `length` on (undoing an append whose batch could not be written). The file is
+   * cut too; if that fails it keeps a stray entry, which is harmless: it is a cache, rebuilt when implausible.
+   */
+  truncate(length: number): void {
+    if (length >= this.length) return;
+    this.length = length;
+    if (this.fd !== null) {
+      try {
+        this.fs.ftruncateSync(this.fd, length * ENTRY_SIZE);
+      } catch {
+        // See above.
+      }
+    }
+  }
+
   /** The entry with the greatest relative offset ≤ `relOffset`, or `[0, 0]` when there is none. */
   lookup(relOffset: number): readonly [relOffset: number, position: number] {
     let lo = 0;

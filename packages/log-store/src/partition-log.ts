@@ -1,6 +1,6 @@
 import { LogStoreError, isLogStoreError } from "./errors.js";
 import { DirectoryLock } from "./directory-lock.js";
-import { fsyncDir, fsyncDirSync, isTempFile } from "./fs-utils.js";
+import { errnoCode, fsyncDir, fsyncDirSync, isTempFile } from "./fs-utils.js";
 import { LogSegment, corruptError, parseSegmentFileName } from "./log-segment.js";
 import { checkBatch, decodeRecords, encodeBatch } from "./record-batch.js";
 import { resolveSettings, type LogSettings } from "./settings.js";
@@ -31,8 +31,11 @@ interface SyncWaiter {
 /** A batch appended during a roll, written once the new segment exists. */
 interface PendingBatch {
   buffer: Buffer;
+  baseOffset: number;
   lastOffset: number;
   maxTimestamp: number;
+  /** Set when the batch could not be written (the disk was full): its offsets were given back. */
+  error?: LogStoreError;
 }
 
 /** A read that found invalid bytes where the index pointed: `badIndex` says what was wrong there. */
@@ -63,6 +66,13 @@ const DEFAULT_MAX_BYTES = 1 << 20;
 const FIRST_READ_CHUNK = 16 * 1024;
 /** Later reads grow geometrically up to the byte budget, so large fetches need few syscalls. */
 const MAX_READ_CHUNK = 8 * 1024 * 1024;
+
+/** The `DISK_FULL` error for an append that found no space (nothing of it was stored). */
+function diskFull(dir: string, cause: unknown): LogStoreError {
+  return new LogStoreError("DISK_FULL", `log ${dir}: no space left on the disk; the append was not stored, retry once space is freed`, {
+    cause,
+  });
+}
 
 function positiveInt(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -165,8 +175,10 @@ export class PartitionLog implements AsyncDisposable {
   /**
    * Appends `records` as one batch and resolves with its offsets once durable under the fsync policy.
    * Offsets are assigned in call order, so concurrent appends keep the order they were called in.
-   * @throws LogStoreError `INVALID_RECORD` (nothing is written), `KAFKA_STORAGE_ERROR` when the disk failed
-   *   (the log then refuses writes until reopened), `STORE_CLOSED`.
+   * @throws LogStoreError `INVALID_RECORD` (nothing is written), `DISK_FULL` when the disk has no space
+   *   (nothing of this batch is stored or acknowledged, its offsets are reused, and appends work again as
+   *   soon as there is space), `KAFKA_STORAGE_ERROR` when the disk failed otherwise (the log then refuses
+   *   writes until reopened), `STORE_CLOSED`.
    */
   async append(records: readonly RecordInput[]): Promise<AppendResult> {
     this.assertWritable();
@@ -177,25 +189,34 @@ export class PartitionLog implements AsyncDisposable {
     const header = { lastOffset, maxTimestamp: batch.maxTimestamp };
     // Set when the batch waits for a roll to finish before it is written.
     let queued: Promise<void> | undefined;
+    let pending: PendingBatch | undefined;
+    let wrote = false;
     try {
       const segment = this.active;
       if (this.rolling !== undefined) {
         // The scratch buffer is reused by the next encode: keep a copy until the new segment exists.
-        this.rolling.pending.push({ buffer: Buffer.from(batch.buffer), ...header });
+        pending = { buffer: Buffer.from(batch.buffer), baseOffset, ...header };
+        this.rolling.pending.push(pending);
         queued = this.rolling.done;
       } else if (segment.size > 0 && segment.size + batch.buffer.length > this.settings.segmentBytes) {
         if (this.settings.fsync === "never") {
           const next = this.roll();
+          wrote = true;
           next.append(batch.buffer, header);
           this.dirtySegments.add(next);
         } else {
-          queued = this.startRoll(segment, { buffer: Buffer.from(batch.buffer), ...header });
+          pending = { buffer: Buffer.from(batch.buffer), baseOffset, ...header };
+          queued = this.startRoll(segment, pending);
         }
       } else {
+        wrote = true;
         segment.append(batch.buffer, header);
         this.dirtySegments.add(segment);
       }
     } catch (error) {
+      // A full disk on the write itself: the segment was cut back to where this batch began (else the
+      // truncation's own error is what arrives here), so earlier data is untouched and the log stays usable.
+      if (wrote && errnoCode(error) === "ENOSPC") throw diskFull(this.dir, error);
       throw this.fail(error);
     }
     this.nextOffset = lastOffset + 1;
@@ -212,6 +233,7 @@ export class PartitionLog implements AsyncDisposable {
           // Acknowledged means written, in the page cache (a crash of this process loses nothing), as for
           // every other append: a batch queued behind a roll is written once the old segment is durable.
           await queued;
+          if (pending?.error) throw pending.error;
           if (this.active.nextOffset <= lastOffset) throw this.failure ?? new LogStoreError("STORE_CLOSED", `log ${this.dir} is closed`);
         }
         break;
@@ -533,7 +555,13 @@ export class PartitionLog implements AsyncDisposable {
             written = 0;
           }
           const batch = pending[next]!;
-          segment.append(batch.buffer, batch);
+          try {
+            segment.append(batch.buffer, batch);
+          } catch (error) {
+            if (errnoCode(error) !== "ENOSPC") throw error;
+            this.giveBack(pending.slice(next), diskFull(this.dir, error));
+            return;
+          }
           written += batch.buffer.length;
         }
       } catch (error) {
@@ -544,6 +572,28 @@ export class PartitionLog implements AsyncDisposable {
     })();
     this.rolling = { pending, done };
     return done;
+  }
+
+  /**
+   * The disk was full when the first of `dropped` (batches queued during a roll, in offset order) was to be
+   * written: none of them is stored. Their offsets are given back (the next append reuses them) and every
+   * append waiting for them fails with `error`; what was written before is unaffected.
+   */
+  private giveBack(dropped: PendingBatch[], error: LogStoreError): void {
+    const from = dropped[0]!.baseOffset;
+    this.nextOffset = from;
+    for (const batch of dropped) {
+      batch.error = error;
+      this.settings.metrics.appendedRecords -= batch.lastOffset - batch.baseOffset + 1;
+      this.settings.metrics.appendedBytes -= batch.buffer.length;
+    }
+    const waiters = this.syncWaiters;
+    let kept = 0;
+    for (const waiter of waiters) {
+      if (waiter.offset > from) waiter.reject(error);
+      else waiters[kept++] = waiter;
+    }
+    waiters.length = kept;
   }
 
   /** Creates the next segment at `baseOffset` and makes it the active one. */
