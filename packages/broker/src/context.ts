@@ -24,6 +24,19 @@ export interface BrokerAppOptions {
   /** Heartbeat interval handed to members by the coordinator created here, in ms (default 5 000). */
   heartbeatIntervalMs?: number | undefined;
   /**
+   * How long an empty consumer group and its committed offsets are kept, in ms from when its last member
+   * left (Kafka's `offsets.retention.minutes`; default 7 days). A group that never committed is forgotten
+   * as soon as it is empty. For the coordinator created here.
+   */
+  offsetsRetentionMs?: number | undefined;
+  /**
+   * After a start, partitions of the topics already in the store are handed to no consumer group member
+   * for this long, in ms (default: `sessionTimeoutMs`), so that members from before a restart have stopped
+   * first. Must be at least the session timeout the broker ran with before. 0 turns the hold off, which is
+   * safe only if no consumer used this data directory before. For the coordinator created here.
+   */
+  restartHoldMs?: number | undefined;
+  /**
    * Silent members are evicted (`coordinator.tick()`) at most this often, in clock ms, when group routes
    * are used (default 1 000). `startBroker` also ticks on a timer at this interval.
    */
@@ -92,6 +105,10 @@ export function createBrokerContext(options: BrokerAppOptions): BrokerContext {
       partitionCount: (topic) => topics.partitionCount(topic),
       sessionTimeoutMs: options.sessionTimeoutMs,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
+      offsetsRetentionMs: options.offsetsRetentionMs,
+      // Members from before a restart are unknown here and may still be processing: hold every topic that exists.
+      restartHold: { topics: store.listTopics(), durationMs: options.restartHoldMs },
+      onRetentionError: (groupId, error) => logger.error(`minikafka broker: cannot delete the expired offsets of group ${groupId}`, error),
     });
   topics.onChange((topic) => {
     try {

@@ -61,6 +61,8 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
     logger,
     sessionTimeoutMs,
     heartbeatIntervalMs,
+    offsetsRetentionMs,
+    restartHoldMs,
     tickIntervalMs = 1_000,
     ...storeOptions
   } = options;
@@ -74,6 +76,8 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
       clock: systemClock,
       sessionTimeoutMs,
       heartbeatIntervalMs,
+      offsetsRetentionMs,
+      restartHoldMs,
       tickIntervalMs,
       maxBodyBytes,
       maxWaitMs,
