@@ -63,7 +63,11 @@ function parseArgsMessage(error: unknown): string {
     case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
       return `unknown option ${option ?? message}`;
     case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
-      return option === undefined ? message : message.includes("argument missing") ? `option ${option} needs a value` : `option ${option} takes no value`;
+      return option === undefined
+        ? message
+        : message.includes("argument missing")
+          ? `option ${option} needs a value`
+          : `option ${option} takes no value`;
     default:
       return message;
   }

@@ -23,7 +23,10 @@ export function describeError(error: unknown, brokerUrl: string | undefined): Er
     switch (error.code) {
       case "NETWORK_EXCEPTION": {
         const reason = systemErrorCode(error);
-        return { message: `cannot reach the broker at ${broker}${reason === undefined ? "" : ` (${reason})`}: is it running? (set --broker or MINIKAFKA_BROKER)`, exitCode: 1 };
+        return {
+          message: `cannot reach the broker at ${broker}${reason === undefined ? "" : ` (${reason})`}: is it running? (set --broker or MINIKAFKA_BROKER)`,
+          exitCode: 1,
+        };
       }
       case "REQUEST_TIMED_OUT":
         return { message: `the broker at ${broker} did not answer in time: ${oneLine(error.message)}`, exitCode: 1 };

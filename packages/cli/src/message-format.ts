@@ -41,7 +41,10 @@ export function compileFormat(format: string): MessageFormatter {
         flush();
         pieces.push(next as Token);
       } else {
-        throw usage(`--format: unknown token ${next === undefined ? "% at the end" : `%${next}`} (known: %s %S %R %k %K %T %h %t %p %o %%)`, "consume");
+        throw usage(
+          `--format: unknown token ${next === undefined ? "% at the end" : `%${next}`} (known: %s %S %R %k %K %T %h %t %p %o %%)`,
+          "consume",
+        );
       }
     } else if (c === "\\") {
       const next = format[++i];

@@ -35,7 +35,11 @@ describe.concurrent("minikafka topics", () => {
       "2          0          0               0        0",
     ]);
 
-    expect(await runCli(["topics", "add-partitions", "orders", "2"], { broker })).toEqual({ code: 0, stdout: "topic orders: 3 → 5 partitions\n", stderr: "" });
+    expect(await runCli(["topics", "add-partitions", "orders", "2"], { broker })).toEqual({
+      code: 0,
+      stdout: "topic orders: 3 → 5 partitions\n",
+      stderr: "",
+    });
     const admin = createClient({ brokers: broker }).admin();
     expect((await admin.describeTopics({ topics: ["orders"] }))[0]!.partitions).toHaveLength(5);
 
@@ -82,8 +86,16 @@ describe.concurrent("minikafka topics", () => {
 
   it("names the broker it could not reach, from --broker or MINIKAFKA_BROKER", async () => {
     const url = `http://127.0.0.1:${await closedPort()}`;
-    const expected = { code: 1, stdout: "", stderr: `error: cannot reach the broker at ${url} (ECONNREFUSED): is it running? (set --broker or MINIKAFKA_BROKER)\n` };
-    const runs = await Promise.all([runCli(["topics", "list", "--broker", url]), runCli(["--broker", url, "topics", "list"]), runCli(["topics", "list"], { broker: url })]);
+    const expected = {
+      code: 1,
+      stdout: "",
+      stderr: `error: cannot reach the broker at ${url} (ECONNREFUSED): is it running? (set --broker or MINIKAFKA_BROKER)\n`,
+    };
+    const runs = await Promise.all([
+      runCli(["topics", "list", "--broker", url]),
+      runCli(["--broker", url, "topics", "list"]),
+      runCli(["topics", "list"], { broker: url }),
+    ]);
     expect(runs).toEqual([expected, expected, expected]);
   });
 
@@ -110,8 +122,13 @@ describe.concurrent("minikafka topics", () => {
         "missing command (see: minikafka --help)",
       ].map((message) => ({ code: 2, stdout: "", stderr: `error: ${message}\n` })),
     );
-    expect(await runCli(["topics", "list", "--broker", "nope"])).toMatchObject({ code: 2, stderr: expect.stringContaining('--broker "nope" is not a URL') });
-    const helps = await Promise.all([["--help"], ["topics", "--help"], ["topics", "create", "--help"], ["topics", "add-partitions", "-h"]].map((args) => runCli(args)));
+    expect(await runCli(["topics", "list", "--broker", "nope"])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--broker "nope" is not a URL'),
+    });
+    const helps = await Promise.all(
+      [["--help"], ["topics", "--help"], ["topics", "create", "--help"], ["topics", "add-partitions", "-h"]].map((args) => runCli(args)),
+    );
     for (const help of helps) {
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(/^(minikafka: |Usage: minikafka )/);

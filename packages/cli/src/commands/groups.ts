@@ -35,7 +35,12 @@ export async function groups(context: Context, sub: string, args: readonly strin
       const { groups: all } = await admin.listGroups();
       await write(
         context.stdout,
-        json ? jsonLine(all) : table(["GROUP", "STATE", "MEMBERS"], all.map((g) => [g.groupId, g.state, g.memberCount])),
+        json
+          ? jsonLine(all)
+          : table(
+              ["GROUP", "STATE", "MEMBERS"],
+              all.map((g) => [g.groupId, g.state, g.memberCount]),
+            ),
       );
       return;
     }
