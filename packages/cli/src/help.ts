@@ -52,13 +52,14 @@ Options:
 
 ${CONNECTION}`,
 
-  "topics create": `Usage: minikafka topics create NAME --partitions N [--retention-ms MS] [--json]
+  "topics create": `Usage: minikafka topics create NAME --partitions N [--retention-ms MS] [--if-not-exists] [--json]
 
-Creates a topic. Fails (exit 1) if it already exists.
+Creates a topic. Fails (exit 1) if it already exists, unless --if-not-exists.
 
 Options:
   --partitions N      number of partitions (required, ≥ 1)
   --retention-ms MS   delete records older than this (default: the broker's setting)
+  --if-not-exists     succeed, changing nothing, when the topic exists
   --json              the new topic's description as one JSON object
 
 ${CONNECTION}`,

@@ -74,6 +74,11 @@ describe.concurrent("minikafka topics", () => {
       stdout: "",
       stderr: "error: topic orders already exists\n",
     });
+    expect(await runCli(["topics", "create", "orders", "--partitions", "1", "--if-not-exists"], { broker })).toEqual({
+      code: 0,
+      stdout: "topic orders already exists\n",
+      stderr: "",
+    });
     expect(await runCli(["topics", "describe", "nope"], { broker })).toEqual({
       code: 1,
       stdout: "",

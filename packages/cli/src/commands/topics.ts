@@ -8,7 +8,10 @@ import { jsonLine, table, write } from "../output.js";
 export const TOPICS_SUBCOMMANDS: Readonly<Record<string, { positionals: readonly string[]; options: Record<string, OptionSpec> }>> = {
   list: { positionals: [], options: JSON_OPTION },
   describe: { positionals: ["NAME"], options: JSON_OPTION },
-  create: { positionals: ["NAME"], options: { ...JSON_OPTION, partitions: { type: "string" }, "retention-ms": { type: "string" } } },
+  create: {
+    positionals: ["NAME"],
+    options: { ...JSON_OPTION, partitions: { type: "string" }, "retention-ms": { type: "string" }, "if-not-exists": { type: "boolean" } },
+  },
   "add-partitions": { positionals: ["NAME", "N"], options: JSON_OPTION },
   delete: { positionals: ["NAME"], options: {} },
 };
@@ -45,12 +48,15 @@ export async function topics(context: Context, sub: string, args: readonly strin
       const created = await admin.createTopics({
         topics: [{ topic: name, numPartitions: partitions, config: retentionMs === undefined ? undefined : { retentionMs } }],
       });
-      if (!created) throw failed(`topic ${name} already exists`);
+      if (!created && values["if-not-exists"] !== true) throw failed(`topic ${name} already exists`);
       if (json) {
         const [description] = await admin.describeTopics({ topics: [name] });
         await write(context.stdout, jsonLine(description));
       } else {
-        await write(context.stdout, `created topic ${name} with ${partitions} partition${partitions === 1 ? "" : "s"}\n`);
+        await write(
+          context.stdout,
+          created ? `created topic ${name} with ${partitions} partition${partitions === 1 ? "" : "s"}\n` : `topic ${name} already exists\n`,
+        );
       }
       return;
     }
