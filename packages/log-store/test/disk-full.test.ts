@@ -44,7 +44,7 @@ const record = (i: number, size = 300) => ({ value: `${i}:`.padEnd(size, "v") })
 
 describe("a full disk (simulated)", () => {
   it("refuses appends with DISK_FULL, keeps reads and acknowledged data, and recovers in place once space is freed", async () => {
-    const { fs, store, dataDir, OPTIONS } = await simulated();
+    const { fs, store, OPTIONS } = await simulated();
     await store.createTopic("t", { partitions: 2 });
     await store.append("t", 1, [{ value: "other" }]);
     fs.capacity = fs.used + 2000;
@@ -89,7 +89,7 @@ describe("a full disk (simulated)", () => {
   });
 
   it("cuts a batch that was written only in part back to the last batch boundary", async () => {
-    const { fs, store, dataDir, OPTIONS } = await simulated();
+    const { fs, store, OPTIONS } = await simulated();
     await store.createTopic("t", { partitions: 1 });
     await store.append("t", 0, [record(0)]);
     const sizeBefore = store.describeTopic("t").partitions[0]!.sizeBytes;
@@ -130,7 +130,7 @@ describe("a full disk (simulated)", () => {
   });
 
   it("refuses to create a topic on a full disk with DISK_FULL and leaves nothing behind", async () => {
-    const { fs, store, dataDir, OPTIONS } = await simulated();
+    const { fs, store, dataDir } = await simulated();
     fs.capacity = fs.used;
     expect((await errorOf(store.createTopic("t", { partitions: 1 }))).code).toBe("DISK_FULL");
     expect(store.listTopics()).toEqual([]);
