@@ -308,19 +308,22 @@ describe("LogStore data directory lock", () => {
     const store = await LogStore.open({ dataDir });
     expect(await codeOf(() => LogStore.open({ dataDir }))).toBe("DATA_DIR_LOCKED");
     expect(await codeOf(() => LogStore.open({ dataDir: join(dataDir, ".") }))).toBe("DATA_DIR_LOCKED");
-    expect(readFileSync(join(dataDir, ".lock"), "utf8").trim()).toBe(String(process.pid));
+    const lockFiles = readdirSync(join(dataDir, ".lock"));
+    expect(lockFiles).toHaveLength(1);
+    expect(JSON.parse(readFileSync(join(dataDir, ".lock", lockFiles[0]!), "utf8"))).toMatchObject({ pid: process.pid });
     await store.close();
     expect(readdirSync(dataDir)).not.toContain(".lock");
     const again = await LogStore.open({ dataDir });
     await again.close();
   });
 
-  it("takes over a lock left by a process that no longer runs", async () => {
+  it("takes over an old-format lock file left by a process that no longer runs", async () => {
     const dataDir = tempDir();
     mkdirSync(dirname(join(dataDir, ".lock")), { recursive: true });
     writeFileSync(join(dataDir, ".lock"), "2147483646\n"); // no such pid
     const store = await LogStore.open({ dataDir });
-    expect(readFileSync(join(dataDir, ".lock"), "utf8").trim()).toBe(String(process.pid));
+    const [lockFile] = readdirSync(join(dataDir, ".lock"));
+    expect(JSON.parse(readFileSync(join(dataDir, ".lock", lockFile!), "utf8"))).toMatchObject({ pid: process.pid });
     await store.close();
   });
 
