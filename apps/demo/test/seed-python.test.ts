@@ -1,5 +1,6 @@
 // The tutorial's own Python client and example script, run against a real broker. Needs python3 with
-// `requests`; where that is missing the test is skipped and says why.
+// `requests` (`.ci/run` installs Debian's python3-requests); where that is missing the test is skipped
+// and says why, except under CI, where a missing Python fails the run instead of passing it silently.
 import { execFile, spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,6 +11,8 @@ import { describe, expect, it } from "vitest";
 
 const here = fileURLToPath(new URL("./seed-python/", import.meta.url));
 const python = spawnSync("python3", ["-c", "import requests"], { stdio: "ignore" }).status === 0;
+
+if (!python && process.env.CI) throw new Error("CI needs python3 with requests for the seed client test (apt-get install python3-requests)");
 
 describe.skipIf(!python)("the tutorial's Python client (python3 + requests)", () => {
   it("runs the tutorial's example script unchanged", async () => {
