@@ -1,6 +1,7 @@
 // Child processes of the broker benchmark, one role each, so that the load generators and the broker
 // do not share an event loop:
-//   serve-broker <dataDir>        a broker on a free port (fsync from BROKER_BENCH_FSYNC, default "always"); prints its URL
+//   serve-broker <dataDir>        a broker on a free port (fsync from BROKER_BENCH_FSYNC, default "always"); prints its URL,
+//                                 then how long startBroker() took
 //   serve-trivial                 the yardstick: one trivial Hono route (GET/POST /ping) on a free port
 //   consume <url> <topic> <n>     3 group members consuming <n> records in batches, committing each batch
 //                                 in the background while fetching the next from their own position
@@ -27,8 +28,10 @@ const post = (url: string, body: unknown) =>
 
 if (role === "serve-broker") {
   const fsync = (process.env.BROKER_BENCH_FSYNC ?? "always") as "always" | "interval" | "never";
+  const opening = performance.now();
   const broker = await startBroker({ host: "127.0.0.1", port: 0, dataDir: args[0]!, fsync, handleSignals: true });
   listening(broker.url);
+  process.stdout.write(`opened in ${(performance.now() - opening).toFixed(1)} ms\n`);
 } else if (role === "serve-trivial") {
   const app = new Hono().get("/ping", (c) => c.text("ok")).post("/ping", (c) => c.json({ ok: true }));
   const server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, (info) => listening(`http://127.0.0.1:${info.port}`));
