@@ -1,16 +1,17 @@
-import type { LogStore } from "@minikafka/log-store";
-import { GroupCoordinator, systemClock, type Clock, type ExpiredMember } from "@minikafka/group-coordinator";
-import { createDefaultPartitioner, createRoundRobinPartitioner, type Partitioner } from "@minikafka/partitioner";
+import type { Clock, GroupCoordinator } from "@minikafka/group-coordinator";
 import { BodyPool } from "./body-pool.js";
-import { BrokerError } from "./errors.js";
-import type { BrokerLogger } from "./error-handler.js";
+import { createBrokerCore, positiveInteger, type BrokerCore, type BrokerLogger } from "./core/broker-core.js";
+import type { BrokerStore } from "./core/storage.js";
 import { BrokerMetrics } from "./metrics.js";
-import { TopicIndex } from "./topic-index.js";
 
 /** Options of {@link createBrokerApp}. */
 export interface BrokerAppOptions {
-  /** The open log store the broker serves. The broker does not close it. */
-  store: LogStore;
+  /**
+   * The open store the broker serves: a `LogStore`, or anything of the {@link BrokerStore} shape. The
+   * broker does not close it. Topic changes made on it directly (`store.addPartitions()` by an embedder)
+   * reach the broker's consumer groups too, through its `onTopicChange` events.
+   */
+  store: BrokerStore;
   /**
    * The group coordinator. Default: one created here over `store` (committed offsets) with `clock`,
    * `sessionTimeoutMs` and `heartbeatIntervalMs`. A coordinator passed in must use this store's topics
@@ -51,96 +52,34 @@ export interface BrokerAppOptions {
   logger?: BrokerLogger | undefined;
 }
 
-/** Everything the routes share. Internal. */
+/** What the HTTP transport shares: the core's services, and its own metrics, body buffers and limits. Internal. */
 export interface BrokerContext {
-  readonly store: LogStore;
-  readonly topics: TopicIndex;
+  /** The transport-neutral services every route calls. */
+  readonly core: BrokerCore;
+  /** The coordinator (the core's): `startBroker` closes it. */
   readonly coordinator: GroupCoordinator;
-  /** Keyless `/v1` records: the default partitioner (explicit partition > murmur2 key hash > sticky). */
-  readonly partitioner: Partitioner;
-  /** Keyless seed-compatible records: round-robin, as the seed does. */
-  readonly roundRobin: Partitioner;
   readonly metrics: BrokerMetrics;
   /** Reusable buffers for fetch response bodies. */
   readonly bodies: BodyPool;
   readonly logger: BrokerLogger;
   readonly maxBodyBytes: number;
-  readonly maxWaitMs: number;
-  /** Aborted when the broker shuts down. */
-  readonly shutdown: AbortSignal;
-  /**
-   * Evicts silent members (`coordinator.tick()`) if the last pass is at least a tick interval old, or
-   * always with `force`; tells the `onExpired` listeners.
-   */
+  /** Evicts silent members now if a tick interval has passed, or always with `force` (the core's). */
   expireSessions(force?: boolean): void;
-  /** Calls `listener` with the members each eviction pass removed. */
-  onExpired(listener: (expired: readonly ExpiredMember[]) => void): void;
 }
 
 const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
-const DEFAULT_MAX_WAIT_MS = 30_000;
-const DEFAULT_TICK_INTERVAL_MS = 1_000;
 
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
-  const v = value ?? fallback;
-  if (!Number.isSafeInteger(v) || v <= 0) throw new BrokerError("INVALID_REQUEST", `${name} must be a positive integer, got ${String(v)}`);
-  return v;
-}
-
-/** Wires the leaves together for the routes. Internal: used by `createBrokerApp` and `startBroker`. */
+/** Wires the core and the HTTP transport's own parts. Internal: used by `createBrokerApp` and `startBroker`. */
 export function createBrokerContext(options: BrokerAppOptions): BrokerContext {
-  const { store } = options;
-  if (typeof store?.append !== "function") throw new BrokerError("INVALID_REQUEST", "store must be an open LogStore");
   const maxBodyBytes = positiveInteger("maxBodyBytes", options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
-  const maxWaitMs = positiveInteger("maxWaitMs", options.maxWaitMs, DEFAULT_MAX_WAIT_MS);
-  const tickIntervalMs = positiveInteger("tickIntervalMs", options.tickIntervalMs, DEFAULT_TICK_INTERVAL_MS);
-  const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? console;
-  const topics = new TopicIndex(store);
-  const coordinator =
-    options.coordinator ??
-    new GroupCoordinator({
-      clock,
-      offsetStore: store,
-      partitionCount: (topic) => topics.partitionCount(topic),
-      sessionTimeoutMs: options.sessionTimeoutMs,
-      heartbeatIntervalMs: options.heartbeatIntervalMs,
-      offsetsRetentionMs: options.offsetsRetentionMs,
-      // Members from before a restart are unknown here and may still be processing: hold every topic that exists.
-      restartHold: { topics: store.listTopics(), durationMs: options.restartHoldMs },
-      onRetentionError: (groupId, error) => logger.error(`minikafka broker: cannot delete the expired offsets of group ${groupId}`, error),
-    });
-  topics.onChange((topic) => {
-    try {
-      coordinator.onTopicChanged(topic);
-    } catch (error) {
-      // The topic change itself succeeded; a closed coordinator has no groups left to update.
-      logger.error(`minikafka broker: cannot update consumer groups after a change of topic ${topic}`, error);
-    }
-  });
-  let lastTick = -Infinity;
-  const expiredListeners: Array<(expired: readonly ExpiredMember[]) => void> = [];
+  const core = createBrokerCore(options);
   return {
-    store,
-    topics,
-    coordinator,
-    partitioner: createDefaultPartitioner(),
-    roundRobin: createRoundRobinPartitioner(),
+    core,
+    coordinator: core.coordinator,
     metrics: new BrokerMetrics(),
     bodies: new BodyPool(),
-    logger,
+    logger: options.logger ?? console,
     maxBodyBytes,
-    maxWaitMs,
-    shutdown: options.signal ?? new AbortController().signal,
-    expireSessions(force = false) {
-      const now = clock.now();
-      if (!force && now - lastTick < tickIntervalMs) return;
-      lastTick = now;
-      const expired = coordinator.tick();
-      if (expired.length > 0) for (const listener of expiredListeners) listener(expired);
-    },
-    onExpired(listener) {
-      expiredListeners.push(listener);
-    },
+    expireSessions: (force) => core.groups.expireSessions(force),
   };
 }

@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ErrorEnvelope } from "@minikafka/protocol";
 import { ERRORS, type ErrorRow } from "@minikafka/protocol/errors";
+import type { BrokerLogger } from "./core/broker-core.js";
 import { BrokerError, miniKafkaErrorCode } from "./errors.js";
 
 /**
@@ -19,10 +20,7 @@ export const ERROR_STATUS: Readonly<Record<string, ContentfulStatusCode>> = Obje
   ),
 );
 
-/** Where unexpected errors are reported. `console` fits. */
-export interface BrokerLogger {
-  error(message: string, ...details: unknown[]): void;
-}
+export type { BrokerLogger };
 
 const HTTP_CODES: Readonly<Record<number, string>> = { 400: "INVALID_REQUEST", 404: "NOT_FOUND", 413: "REQUEST_TOO_LARGE" };
 

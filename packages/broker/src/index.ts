@@ -1,6 +1,7 @@
 // The public surface of @minikafka/broker; everything else is internal.
 export { createBrokerApp } from "./app.js";
 export type { BrokerAppOptions } from "./context.js";
+export type { BrokerStore } from "./core/storage.js";
 export { startBroker, type StartBrokerOptions, type StartBrokerResult } from "./node.js";
 export { BrokerError, isBrokerError, type BrokerErrorCode } from "./errors.js";
-export type { BrokerLogger } from "./error-handler.js";
+export type { BrokerLogger } from "./core/broker-core.js";

@@ -1,4 +1,5 @@
 export { LogStore, type LogStoreOptions, type CreateTopicOptions } from "./log-store.js";
+export type { TopicChangeEvent, TopicChangeListener } from "./topic-events.js";
 export { PartitionLog, type PartitionLogOptions } from "./partition-log.js";
 export { LogStoreError, isLogStoreError, type LogStoreErrorCode } from "./errors.js";
 export { MAX_TOPIC_NAME_LENGTH, validateTopicName } from "./names.js";

@@ -8,6 +8,7 @@ import { errnoCode, fsyncDir, isTempFile } from "./fs-utils.js";
 import { validateGroupId, validateTopicName } from "./names.js";
 import { PartitionLog } from "./partition-log.js";
 import { nowOf, resolveSettings, validateLogConfig } from "./settings.js";
+import { TopicEvents, type TopicChangeListener } from "./topic-events.js";
 import { hasTopicMetadata, readTopicMetadata, writeTopicMetadata, type TopicMetadata } from "./topic-metadata.js";
 import type {
   AppendResult,
@@ -70,6 +71,7 @@ export class LogStore implements AsyncDisposable {
   private retentionTimer: ReturnType<typeof setInterval> | undefined;
   private closing: Promise<void> | undefined;
   private compactOffsetsAfter: number | undefined;
+  private readonly topicEvents = new TopicEvents();
 
   private constructor(
     private readonly dataDir: string,
@@ -165,6 +167,7 @@ export class LogStore implements AsyncDisposable {
       const state: TopicState = { metadata, dir, logs: [] };
       this.topics.set(name, state);
       await this.openLogs(state, 0);
+      this.topicEvents.emit({ type: "created", topic: name, partitions });
       return this.describeTopic(name);
     });
   }
@@ -209,6 +212,7 @@ export class LogStore implements AsyncDisposable {
       }
       state.metadata = metadata;
       await this.openLogs(state, current);
+      this.topicEvents.emit({ type: "partitionsAdded", topic: name, partitions: count });
       return this.describeTopic(name);
     });
   }
@@ -225,6 +229,7 @@ export class LogStore implements AsyncDisposable {
       this.topics.delete(name);
       const gone = new LogStoreError("UNKNOWN_TOPIC_OR_PARTITION", `topic ${JSON.stringify(name)} was deleted`);
       for (const log of state.logs) log.abandon(gone);
+      this.topicEvents.emit({ type: "deleted", topic: name, partitions: 0 });
       const trash = join(this.dataDir, `~deleted~${randomBytes(8).toString("hex")}`);
       try {
         this.fs.renameSync(state.dir, trash);
@@ -235,6 +240,22 @@ export class LogStore implements AsyncDisposable {
       await this.offsets!.removeTopic(name);
       await this.fs.remove(trash);
     });
+  }
+
+  /**
+   * Calls `listener` after every topic change made through this store — {@link LogStore.createTopic},
+   * {@link LogStore.addPartitions}, {@link LogStore.deleteTopic}, whoever calls them — once it has taken
+   * effect: `describeTopic` already answers for the new state when the listener runs. Listeners are called
+   * synchronously, in subscription order, and must not throw (an exception is ignored: the change is made).
+   * Nothing is told for the topics found at open.
+   *
+   * ```ts
+   * const unsubscribe = store.onTopicChange(({ type, topic, partitions }) => console.log(type, topic, partitions));
+   * ```
+   * @returns a function that removes the listener (calling it again does nothing).
+   */
+  onTopicChange(listener: TopicChangeListener): () => void {
+    return this.topicEvents.subscribe(listener);
   }
 
   /**

@@ -1,10 +1,9 @@
 // The seed tutorial's API (mini_kafka_v2's FastAPI server), unchanged on the wire, so that its Python
 // Producer and Consumer run against minikafka without edits. Its semantics minus its bugs: durable
 // 0-based offsets, stable murmur2 key hashing (not Python's salted hash()), group-level committed offsets.
-import { partitionForKey } from "@minikafka/partitioner";
+// The rules live in the core (`ProduceService.produceCompat`, `CompatConsumers`); these routes only
+// decode the query strings and answer the seed's shapes.
 import { Hono } from "hono";
-import { CompatConsumers } from "../compat-consumers.js";
-import type { BrokerContext } from "../context.js";
 import {
   CompatAckParams,
   CompatAckQuery,
@@ -15,11 +14,12 @@ import {
   CompatSubscribeParams,
   TopicParams,
 } from "@minikafka/protocol";
+import type { BrokerContext } from "../context.js";
 import { params, query } from "../validate.js";
 
 /** The seed's topic and producer routes. */
 export function compatProducerRoutes(ctx: BrokerContext): Hono {
-  const { topics } = ctx;
+  const { topics, produce } = ctx.core;
   return new Hono()
     .post("/topics/:topic/create", params(TopicParams), query(CompatCreateQuery), async (c) => {
       // As in the seed: creating an existing topic is a no-op, whatever its partition count.
@@ -27,19 +27,15 @@ export function compatProducerRoutes(ctx: BrokerContext): Hono {
       return c.json(null);
     })
     .post("/topics/:topic/messages", params(TopicParams), query(CompatProduceQuery), async (c) => {
-      const { topic } = c.req.valid("param");
       const { message, key = "" } = c.req.valid("query");
-      const partitionCount = await topics.ensure(topic, 1);
-      // An empty key means "no key" in the seed: round-robin. Any other key: Kafka's murmur2.
-      const partition = key === "" ? ctx.roundRobin({ topic, key: null, partitionCount }) : partitionForKey(key, partitionCount);
-      const { baseOffset } = await ctx.store.append(topic, partition, [{ key: key === "" ? null : key, value: message }]);
-      return c.json({ message_offset: baseOffset, partition_id: partition });
+      const { partition, offset } = await produce.produceCompat(c.req.valid("param").topic, key, message);
+      return c.json({ message_offset: offset, partition_id: partition });
     });
 }
 
-/** The seed's consumer routes: subscribe, poll, ack (see {@link CompatConsumers}). */
+/** The seed's consumer routes: subscribe, poll, ack (see `CompatConsumers`). */
 export function compatConsumerRoutes(ctx: BrokerContext): Hono {
-  const consumers = new CompatConsumers(ctx);
+  const consumers = ctx.core.compat;
   return new Hono()
     .post("/topics/:topic/groups/:group/subscribe", params(CompatSubscribeParams), query(CompatConsumerQuery), (c) => {
       const { topic, group } = c.req.valid("param");

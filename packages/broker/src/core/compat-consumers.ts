@@ -1,9 +1,11 @@
-import type { Assignment, HeartbeatResult } from "@minikafka/group-coordinator";
-import { partitionsOf, readFromCommitted } from "./committed-reader.js";
-import type { BrokerContext } from "./context.js";
-import { encodeBytes } from "./encoding.js";
-import { BrokerError, miniKafkaErrorCode } from "./errors.js";
+import type { Assignment, GroupCoordinator, HeartbeatResult } from "@minikafka/group-coordinator";
 import { errorCodesWhere } from "@minikafka/protocol/errors";
+import { encodeBytes } from "../encoding.js";
+import { BrokerError, miniKafkaErrorCode } from "../errors.js";
+import { partitionsOf, readFromCommitted } from "./committed-reader.js";
+import type { GroupService } from "./group-service.js";
+import type { ReadStore } from "./storage.js";
+import type { TopicService } from "./topic-service.js";
 
 /** One message as the seed's poll answers it. */
 export interface CompatMessage {
@@ -29,6 +31,15 @@ interface CompatMember {
 // Replaced too (`member: "fenced"`): the instance id is the seed consumer itself, so it takes its place back.
 const REJOIN = errorCodesWhere((row) => row.member !== undefined);
 
+/** What {@link CompatConsumers} needs. */
+export interface CompatConsumersDeps {
+  readonly coordinator: Pick<GroupCoordinator, "join" | "heartbeat" | "fetchOffsets" | "commitOffsets">;
+  /** Session expiry: run before every call; tells which members expired. */
+  readonly sessions: Pick<GroupService, "expireSessions" | "onExpired">;
+  readonly store: Pick<ReadStore, "read">;
+  readonly topics: Pick<TopicService, "partitionCount" | "describeIfExists">;
+}
+
 /**
  * The seed's consumer API on top of the group coordinator: a thin adapter from `(group, consumer_id)` to a
  * coordinator member. The seed's consumer is synchronous (poll, process, ack, poll again), so the adapter
@@ -42,16 +53,16 @@ const REJOIN = errorCodesWhere((row) => row.member !== undefined);
  * redeliver nothing.
  */
 export class CompatConsumers {
-  readonly #ctx: BrokerContext;
+  readonly #deps: CompatConsumersDeps;
   /** `group \0 consumer` → member. */
   readonly #members = new Map<string, CompatMember>();
   /** `group \0 topic \0 partition` → the tail of that partition's ack queue. */
   readonly #ackQueues = new Map<string, Promise<unknown>>();
   #polls = 0;
 
-  constructor(ctx: BrokerContext) {
-    this.#ctx = ctx;
-    ctx.onExpired((expired) => {
+  constructor(deps: CompatConsumersDeps) {
+    this.#deps = deps;
+    deps.sessions.onExpired((expired) => {
       for (const { groupId, memberId, instanceId } of expired) {
         if (instanceId === undefined) continue;
         const key = `${groupId}\u0000${instanceId}`;
@@ -80,7 +91,7 @@ export class CompatConsumers {
     const member = this.#memberFor(topic, groupId, consumerId);
     const partitions = partitionsOf(member.held, topic);
     if (partitions.length === 0) return null;
-    const { reads } = await readFromCommitted(this.#ctx, groupId, partitions, { maxRecords: 1 });
+    const { reads } = await readFromCommitted(this.#deps, groupId, partitions, { maxRecords: 1 });
     const messages: CompatMessage[] = [];
     for (const { partition, records } of reads) {
       const record = records[0];
@@ -97,7 +108,7 @@ export class CompatConsumers {
    *   LogStoreError `OFFSET_OUT_OF_RANGE` for an offset that was never written.
    */
   async ack(topic: string, consumerId: string, partition: number, offset: number): Promise<void> {
-    this.#ctx.expireSessions();
+    this.#deps.sessions.expireSessions();
     this.#requireTopic(topic);
     // The seed's ack names no group. A consumer id is normally in one group per topic; if it is in several,
     // the ack is for the group in which it holds the partition and polled last.
@@ -122,16 +133,16 @@ export class CompatConsumers {
     const key = `${groupId}\u0000${topic}\u0000${partition}`;
     const previous = this.#ackQueues.get(key) ?? Promise.resolve();
     const run = previous.then(async () => {
-      const [committed] = await this.#ctx.coordinator.fetchOffsets(groupId, [topic]).then((all) => all.filter((o) => o.partition === partition));
+      const [committed] = await this.#deps.coordinator.fetchOffsets(groupId, [topic]).then((all) => all.filter((o) => o.partition === partition));
       if (committed !== undefined && committed.offset > offset) return; // already acknowledged
       const offsets = [{ topic, partition, offset: offset + 1 }];
       try {
-        await this.#ctx.coordinator.commitOffsets(groupId, { memberId: member.memberId, memberEpoch: member.memberEpoch, offsets });
+        await this.#deps.coordinator.commitOffsets(groupId, { memberId: member.memberId, memberEpoch: member.memberEpoch, offsets });
       } catch (error) {
         // Another call of this consumer moved its epoch on while this one waited: heartbeat, commit again.
         if (miniKafkaErrorCode(error) !== "STALE_MEMBER_EPOCH") throw error;
         this.#heartbeat(member, false);
-        await this.#ctx.coordinator.commitOffsets(groupId, { memberId: member.memberId, memberEpoch: member.memberEpoch, offsets });
+        await this.#deps.coordinator.commitOffsets(groupId, { memberId: member.memberId, memberEpoch: member.memberEpoch, offsets });
       }
     });
     const tail = run.catch(() => undefined);
@@ -144,7 +155,7 @@ export class CompatConsumers {
 
   /** The consumer's member, joined (subscribed to `topic`) and freshly heartbeated. */
   #memberFor(topic: string, groupId: string, consumerId: string): CompatMember {
-    this.#ctx.expireSessions();
+    this.#deps.sessions.expireSessions();
     const key = `${groupId}\u0000${consumerId}`;
     let member = this.#members.get(key);
     if (member === undefined) {
@@ -170,7 +181,7 @@ export class CompatConsumers {
   #heartbeat(member: CompatMember, handOut: boolean): void {
     let result: HeartbeatResult;
     try {
-      result = this.#ctx.coordinator.heartbeat(member.groupId, member.memberId, { memberEpoch: member.memberEpoch, ownedPartitions: member.held });
+      result = this.#deps.coordinator.heartbeat(member.groupId, member.memberId, { memberEpoch: member.memberEpoch, ownedPartitions: member.held });
     } catch (error) {
       if (!(REJOIN as ReadonlySet<string>).has(miniKafkaErrorCode(error) ?? "")) throw error;
       this.#join(member);
@@ -181,14 +192,14 @@ export class CompatConsumers {
   }
 
   #join(member: CompatMember): void {
-    const result = this.#ctx.coordinator.join(member.groupId, { topics: member.topics, instanceId: member.consumerId });
+    const result = this.#deps.coordinator.join(member.groupId, { topics: member.topics, instanceId: member.consumerId });
     member.memberId = result.memberId;
     member.memberEpoch = result.memberEpoch;
     member.held = result.assignment;
   }
 
   #requireTopic(topic: string): void {
-    if (this.#ctx.topics.partitionCount(topic) === undefined) {
+    if (this.#deps.topics.partitionCount(topic) === undefined) {
       throw new BrokerError("UNKNOWN_TOPIC_OR_PARTITION", `topic ${JSON.stringify(topic)} not found`);
     }
   }

@@ -1,6 +1,12 @@
+import type { Assignment, GroupCoordinator } from "@minikafka/group-coordinator";
 import type { TopicDescription } from "@minikafka/log-store";
-import type { Assignment } from "@minikafka/group-coordinator";
-import type { BrokerContext } from "./context.js";
+import type { TopicService } from "./topic-service.js";
+
+/** What computing a group's lag needs. */
+export interface GroupLagDeps {
+  readonly coordinator: Pick<GroupCoordinator, "fetchOffsets">;
+  readonly topics: Pick<TopicService, "describeIfExists">;
+}
 
 /** A group's position in one partition. */
 export interface PartitionLag {
@@ -20,8 +26,8 @@ export interface PartitionLag {
  * `alsoPartitions` (its members' assignments), sorted by topic then partition. Partitions of deleted
  * topics are left out.
  */
-export async function groupLag(ctx: BrokerContext, groupId: string, alsoPartitions: readonly Assignment[] = []): Promise<PartitionLag[]> {
-  const committed = await ctx.coordinator.fetchOffsets(groupId);
+export async function groupLag(deps: GroupLagDeps, groupId: string, alsoPartitions: readonly Assignment[] = []): Promise<PartitionLag[]> {
+  const committed = await deps.coordinator.fetchOffsets(groupId);
   const positions = new Map<string, Map<number, number | null>>();
   const at = (topic: string) => {
     let partitions = positions.get(topic);
@@ -40,7 +46,7 @@ export async function groupLag(ctx: BrokerContext, groupId: string, alsoPartitio
   }
   const out: PartitionLag[] = [];
   for (const topic of [...positions.keys()].sort()) {
-    const description: TopicDescription | undefined = ctx.topics.describeIfExists(topic);
+    const description: TopicDescription | undefined = deps.topics.describeIfExists(topic);
     if (description === undefined) continue;
     const partitions = positions.get(topic)!;
     for (const partition of [...partitions.keys()].sort((a, b) => a - b)) {

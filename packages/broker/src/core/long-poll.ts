@@ -1,4 +1,4 @@
-import type { LogStore } from "@minikafka/log-store";
+import type { ReadStore } from "./storage.js";
 
 /** A partition position to wait on. */
 export interface WaitTarget {
@@ -14,15 +14,15 @@ export interface WaitTarget {
  * reads again and reports what the read finds. No disk polling: the store wakes waiters on append.
  */
 export async function waitForAny(
-  store: LogStore,
+  store: Pick<ReadStore, "waitForData">,
   targets: readonly WaitTarget[],
   timeoutMs: number,
-  signals: readonly AbortSignal[],
+  signals: ReadonlyArray<AbortSignal | undefined>,
 ): Promise<boolean> {
-  if (timeoutMs <= 0 || targets.length === 0 || signals.some((s) => s.aborted)) return false;
+  if (timeoutMs <= 0 || targets.length === 0 || signals.some((s) => s?.aborted)) return false;
   const controller = new AbortController();
   const abort = () => controller.abort();
-  for (const s of signals) s.addEventListener("abort", abort, { once: true });
+  for (const s of signals) s?.addEventListener("abort", abort, { once: true });
   try {
     const waits = targets.map((t) =>
       store.waitForData(t.topic, t.partition, t.offset, { timeoutMs, signal: controller.signal }).then(
@@ -31,7 +31,7 @@ export async function waitForAny(
           return ready;
         },
         () => {
-          if (signals.some((s) => s.aborted)) return false;
+          if (signals.some((s) => s?.aborted)) return false;
           controller.abort();
           return true;
         },
@@ -39,7 +39,7 @@ export async function waitForAny(
     );
     return (await Promise.all(waits)).some(Boolean);
   } finally {
-    for (const s of signals) s.removeEventListener("abort", abort);
+    for (const s of signals) s?.removeEventListener("abort", abort);
     controller.abort();
   }
 }

@@ -1,7 +1,9 @@
+import type { GroupCoordinator } from "@minikafka/group-coordinator";
 import type { StoredRecord } from "@minikafka/log-store";
-import type { BrokerContext } from "./context.js";
-import { BrokerError, miniKafkaErrorCode } from "./errors.js";
+import { BrokerError, miniKafkaErrorCode } from "../errors.js";
 import type { WaitTarget } from "./long-poll.js";
+import type { ReadStore } from "./storage.js";
+import type { TopicService } from "./topic-service.js";
 
 /** A partition of a topic. */
 export interface TopicPartition {
@@ -21,6 +23,13 @@ export interface CommittedReads {
   waitTargets: WaitTarget[];
 }
 
+/** What reading from committed offsets needs. */
+export interface CommittedReaderDeps {
+  readonly store: Pick<ReadStore, "read">;
+  readonly coordinator: Pick<GroupCoordinator, "fetchOffsets">;
+  readonly topics: Pick<TopicService, "describeIfExists">;
+}
+
 /**
  * Reads each partition from the group's committed offset (the log start when nothing is committed or
  * retention has passed it), in parallel, at most `maxRecords` / `maxBytes` per partition. Partitions that
@@ -33,7 +42,7 @@ export interface CommittedReads {
  * from the log start, as a committed offset would.
  */
 export async function readFromCommitted(
-  ctx: BrokerContext,
+  deps: CommittedReaderDeps,
   groupId: string,
   partitions: readonly TopicPartition[],
   limits: { maxRecords?: number | undefined; maxBytes?: number | undefined },
@@ -42,9 +51,9 @@ export async function readFromCommitted(
   if (partitions.length === 0) return { reads: [], waitTargets: [] };
   const topics = [...new Set(partitions.map((p) => p.topic))];
   const committed = new Map<string, number>();
-  for (const { topic, partition, offset } of await ctx.coordinator.fetchOffsets(groupId, topics))
+  for (const { topic, partition, offset } of await deps.coordinator.fetchOffsets(groupId, topics))
     committed.set(positionKey(topic, partition), offset);
-  const descriptions = new Map(topics.map((topic) => [topic, ctx.topics.describeIfExists(topic)]));
+  const descriptions = new Map(topics.map((topic) => [topic, deps.topics.describeIfExists(topic)]));
   const waitTargets: WaitTarget[] = [];
   const pending: Array<Promise<CommittedRead | undefined>> = [];
   for (const { topic, partition } of partitions) {
@@ -59,7 +68,7 @@ export async function readFromCommitted(
     waitTargets.push({ topic, partition, offset });
     if (offset >= p.highWatermark) continue;
     pending.push(
-      ctx.store.read(topic, partition, offset, limits).then(
+      deps.store.read(topic, partition, offset, limits).then(
         ({ records }) => ({ topic, partition, records }),
         (error: unknown) => {
           // Deleted, or retention moved the log start past the offset since we looked: nothing this time.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { Consumer, drain, Producer, type SeedMessage } from "../test/helpers/seed-client.js";
-import { envelope, openTestApp, type TestApp } from "../test/helpers/test-app.js";
+import { Consumer, drain, Producer, type SeedMessage } from "../../test/helpers/seed-client.js";
+import { envelope, openTestApp, type TestApp } from "../../test/helpers/test-app.js";
 
 const BROKER = "http://broker";
 

@@ -1,0 +1,61 @@
+// What the broker needs of its storage, as a structural interface: `@minikafka/log-store`'s `LogStore`
+// satisfies it as it is (as it satisfies the coordinator's `OffsetStore`), and so can anything else
+// shaped like it. Only types are imported from log-store here.
+import type {
+  AppendResult,
+  CreateTopicOptions,
+  LogStoreMetrics,
+  ReadOptions,
+  ReadResult,
+  RecordInput,
+  TopicChangeListener,
+  TopicDescription,
+  TopicPartitionOffset,
+  WaitOptions,
+} from "@minikafka/log-store";
+
+/**
+ * The storage a broker serves: topics of partition logs, with committed offsets of consumer groups.
+ * `LogStore` from `@minikafka/log-store` satisfies it structurally (and is what `startBroker` uses); the
+ * methods have `LogStore`'s meaning and errors. The broker owns none of it: it never closes the store.
+ *
+ * Topic changes reach the broker (its partition-count cache, the group coordinator) through
+ * {@link BrokerStore.onTopicChange}, so a topic created, grown or deleted by anyone — the broker's routes
+ * or an embedder calling the store directly — is seen by the coordinator.
+ */
+export interface BrokerStore {
+  /** Creates a topic with all its partitions, or nothing. */
+  createTopic(name: string, options: CreateTopicOptions): Promise<TopicDescription>;
+  /** Names of all topics, sorted. Throws `STORE_CLOSED` once the store is closed (`/readyz` relies on it). */
+  listTopics(): string[];
+  /** A topic's partitions; throws `UNKNOWN_TOPIC_OR_PARTITION` for an unknown topic. */
+  describeTopic(name: string): TopicDescription;
+  /** Grows a topic to `newCount` partitions. */
+  addPartitions(name: string, newCount: number): Promise<TopicDescription>;
+  /** Deletes a topic, its data and every group's committed offsets for it. */
+  deleteTopic(name: string): Promise<void>;
+  /** Appends `records` to one partition as one batch; resolves once durable. */
+  append(topic: string, partition: number, records: readonly RecordInput[]): Promise<AppendResult>;
+  /** Reads durable records of one partition from `offset` on. */
+  read(topic: string, partition: number, offset: number, options?: ReadOptions): Promise<ReadResult>;
+  /** Resolves `true` once a record at `offset` or later is readable, `false` on timeout. */
+  waitForData(topic: string, partition: number, offset: number, options: WaitOptions): Promise<boolean>;
+  /** Durably records a group's committed offsets, all or none. */
+  commitOffsets(groupId: string, offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  /** Everything the group has committed. */
+  committedOffsets(groupId: string): Promise<TopicPartitionOffset[]>;
+  /** Optional (the coordinator's `OffsetStore.deleteGroup`): forgets a group's committed offsets. */
+  deleteGroup?(groupId: string): Promise<void>;
+  /** Optional (the coordinator's `OffsetStore.committedGroupIds`): every group with committed offsets. */
+  committedGroupIds?(): Iterable<string>;
+  /**
+   * Calls `listener` after every topic create, grow and delete, whoever makes it, once the store answers
+   * for the new state; returns a function that removes the listener.
+   */
+  onTopicChange(listener: TopicChangeListener): () => void;
+  /** Counters since the store was opened (for `/metrics`). */
+  readonly metrics: Readonly<LogStoreMetrics>;
+}
+
+/** The part of {@link BrokerStore} that reads partitions and waits for new records. */
+export type ReadStore = Pick<BrokerStore, "read" | "waitForData">;

@@ -1,0 +1,108 @@
+import type { CreateTopicOptions, TopicChangeEvent, TopicDescription } from "@minikafka/log-store";
+import { miniKafkaErrorCode } from "../errors.js";
+import type { BrokerStore } from "./storage.js";
+
+const isUnknownTopic = (error: unknown) => miniKafkaErrorCode(error) === "UNKNOWN_TOPIC_OR_PARTITION";
+
+/** The part of {@link BrokerStore} topic administration uses. */
+export type TopicStore = Pick<BrokerStore, "createTopic" | "listTopics" | "describeTopic" | "addPartitions" | "deleteTopic">;
+
+/**
+ * Topic administration, plus a cache of partition counts for the hot paths (produce asks for the count on
+ * every request; `describeTopic` builds a description of every partition). The cache is kept exact by the
+ * store's topic-change events ({@link TopicService.topicChanged}), so it holds whoever changes the store.
+ */
+export class TopicService {
+  readonly #store: TopicStore;
+  readonly #counts = new Map<string, number>();
+
+  constructor(store: TopicStore) {
+    this.#store = store;
+  }
+
+  /** Forgets what the cache holds for the event's topic. Wired to the store's `onTopicChange`. */
+  topicChanged(event: TopicChangeEvent): void {
+    this.#counts.delete(event.topic);
+  }
+
+  /** The topic's partition count, or `undefined` when it does not exist. */
+  partitionCount(topic: string): number | undefined {
+    const cached = this.#counts.get(topic);
+    if (cached !== undefined) return cached;
+    let count: number;
+    try {
+      count = this.#store.describeTopic(topic).partitions.length;
+    } catch (error) {
+      if (isUnknownTopic(error)) return undefined;
+      throw error;
+    }
+    this.#counts.set(topic, count);
+    return count;
+  }
+
+  /**
+   * The topic's partition count.
+   * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION` (from the store) when it does not exist.
+   */
+  requirePartitionCount(topic: string): number {
+    return this.partitionCount(topic) ?? this.#store.describeTopic(topic).partitions.length;
+  }
+
+  /** The topic's description, or `undefined` when it does not exist. */
+  describeIfExists(topic: string): TopicDescription | undefined {
+    try {
+      return this.#store.describeTopic(topic);
+    } catch (error) {
+      if (isUnknownTopic(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * The topic's description.
+   * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`
+   */
+  describe(topic: string): TopicDescription {
+    return this.#store.describeTopic(topic);
+  }
+
+  /** Every topic's description, sorted by name (a topic deleted meanwhile is skipped). */
+  list(): TopicDescription[] {
+    const described: TopicDescription[] = [];
+    for (const name of this.#store.listTopics()) {
+      const description = this.describeIfExists(name);
+      if (description !== undefined) described.push(description);
+    }
+    return described;
+  }
+
+  /** Creates a topic (see `LogStore.createTopic`). */
+  create(name: string, options: CreateTopicOptions): Promise<TopicDescription> {
+    return this.#store.createTopic(name, options);
+  }
+
+  /** Grows a topic to `count` partitions (see `LogStore.addPartitions`). */
+  grow(name: string, count: number): Promise<TopicDescription> {
+    return this.#store.addPartitions(name, count);
+  }
+
+  /** Deletes a topic with its data and committed offsets (see `LogStore.deleteTopic`). */
+  delete(name: string): Promise<void> {
+    return this.#store.deleteTopic(name);
+  }
+
+  /**
+   * The topic's partition count, creating the topic with `partitions` partitions first if it does not
+   * exist (a concurrent creation of the same topic is fine).
+   */
+  async ensure(name: string, partitions: number): Promise<number> {
+    const count = this.partitionCount(name);
+    if (count !== undefined) return count;
+    try {
+      await this.create(name, { partitions });
+    } catch (error) {
+      if (miniKafkaErrorCode(error) !== "TOPIC_ALREADY_EXISTS") throw error;
+    }
+    return this.requirePartitionCount(name);
+  }
+}
