@@ -15,7 +15,7 @@ Commands:
   topics list | describe NAME | create NAME --partitions N | add-partitions NAME N | delete NAME
   produce TOPIC      one record per input line, from stdin or --file
   consume TOPIC      print records, in a group (--group) or from given offsets
-  groups list | describe GROUP | reset-offsets GROUP --topic T --to-… 
+  groups list | describe GROUP | delete GROUP | reset-offsets GROUP --topic T --to-… 
 
 Run "minikafka <command> --help" for a command's options.
 Exit status: 0 on success, 1 when the broker refused or could not be reached, 2 for a bad command line.
@@ -117,10 +117,11 @@ Options:
 
 ${CONNECTION}`,
 
-  groups: `Usage: minikafka groups <list | describe | reset-offsets> …
+  groups: `Usage: minikafka groups <list | describe | delete | reset-offsets> …
 
   minikafka groups list                        consumer groups with state and member count
   minikafka groups describe GROUP              members, assignments, committed offsets, lag
+  minikafka groups delete GROUP                deletes a group without members and its committed offsets
   minikafka groups reset-offsets GROUP --topic T (--to-earliest | --to-latest | --to-offset O)
 
 ${CONNECTION}`,
@@ -141,6 +142,14 @@ high watermark, lag and owner. Fails (exit 1) for a group the broker does not kn
 
 Options:
   --json           the description as one JSON object
+
+${CONNECTION}`,
+
+  "groups delete": `Usage: minikafka groups delete GROUP
+
+Deletes the consumer group and its committed offsets. Only for a group without members: stop its
+consumers first (the broker answers NON_EMPTY_GROUP otherwise). Fails (exit 1) for a group the broker
+does not know.
 
 ${CONNECTION}`,
 

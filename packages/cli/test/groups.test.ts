@@ -118,4 +118,27 @@ describe.concurrent("minikafka groups", () => {
     const help = await runCli(["groups", "describe", "--help"]);
     expect(help).toMatchObject({ code: 0, stdout: expect.stringContaining("Usage: minikafka groups describe GROUP"), stderr: "" });
   });
+
+  it("deletes a group without members, and refuses one with members or unknown", async (context) => {
+    const { broker, kafka } = await setUp(context);
+    await kafka.admin().setOffsets({ groupId: "billing", topic: "orders", partitions: [{ partition: 0, offset: 2 }] });
+    const joined = await fetch(`${broker}/v1/groups/audit/members`, { method: "POST", body: JSON.stringify({ topics: ["orders"] }) });
+    expect(joined.status).toBe(201);
+    const [deleted, busy, missing, usage] = await Promise.all([
+      runCli(["groups", "delete", "billing"], { broker }),
+      runCli(["groups", "delete", "audit"], { broker }),
+      runCli(["groups", "delete", "nope"], { broker }),
+      runCli(["groups", "delete"], { broker }),
+    ]);
+    expect(deleted).toEqual({ code: 0, stdout: "deleted group billing\n", stderr: "" });
+    expect(busy).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "error: group audit has 1 member; only an empty group can be deleted (NON_EMPTY_GROUP)\n",
+    });
+    expect(missing).toEqual({ code: 1, stdout: "", stderr: "error: group nope does not exist\n" });
+    expect(usage.code).toBe(2);
+    expect((await kafka.admin().listGroups()).groups.map((g) => g.groupId)).toEqual(["audit"]);
+    expect(await kafka.admin().fetchOffsets({ groupId: "billing" })).toEqual([]);
+  });
 });

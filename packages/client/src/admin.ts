@@ -1,4 +1,4 @@
-import { ClientError, isClientError } from "./errors.js";
+import { ClientError, isClientError, type ClientErrorCode } from "./errors.js";
 import { segment, type Http } from "./http.js";
 import { flatten, partitionKey } from "./partition-key.js";
 import type { GroupDescription, GroupOverview, TopicConfig, TopicDescription, TopicPartitionOffset } from "./types.js";
@@ -22,6 +22,15 @@ export interface PartitionOffsetLag {
   /** Records the group has yet to read: `highWatermark − offset` (from the log start when nothing is committed). */
   lag: number;
 }
+
+/**
+ * What happened to one group of {@link Admin.deleteGroups}: `errorCode: "NONE"` when it was deleted
+ * (KafkaJS's shape), else the code and the error, e.g. `NON_EMPTY_GROUP` while it has members or
+ * `GROUP_ID_NOT_FOUND` for a group the broker does not know.
+ */
+export type DeleteGroupResult =
+  | { groupId: string; errorCode: "NONE"; error?: undefined }
+  | { groupId: string; errorCode: ClientErrorCode; error: ClientError };
 
 /** The group's offsets in one topic. */
 export interface TopicOffsets {
@@ -127,6 +136,31 @@ export class Admin {
   async describeGroups(groupIds: readonly string[]): Promise<{ groups: GroupDescription[] }> {
     const groups = await Promise.all(groupIds.map(async (groupId) => (await this.#describeGroup(groupId)) ?? deadGroup(groupId)));
     return { groups };
+  }
+
+  /**
+   * Deletes consumer groups with their committed offsets, as KafkaJS's `deleteGroups` and Kafka's
+   * `DeleteGroups` do: only a group without members can be deleted. One result per id, in the order given;
+   * a group that could not be deleted is reported in its result (`NON_EMPTY_GROUP`, `GROUP_ID_NOT_FOUND`,
+   * `INVALID_GROUP_ID`, a network error, …) rather than failing the others, so check every `errorCode`.
+   *
+   * ```ts
+   * const results = await admin.deleteGroups(["billing", "audit"]);
+   * for (const r of results) if (r.errorCode !== "NONE") console.error(`${r.groupId}: ${r.error.message}`);
+   * ```
+   */
+  async deleteGroups(groupIds: readonly string[]): Promise<DeleteGroupResult[]> {
+    return Promise.all(
+      groupIds.map(async (groupId): Promise<DeleteGroupResult> => {
+        try {
+          await this.#http.request("DELETE", `v1/groups/${segment(groupId)}`, { retry: "broker-retriable" });
+          return { groupId, errorCode: "NONE" };
+        } catch (error) {
+          if (!isClientError(error)) throw error;
+          return { groupId, errorCode: error.code, error };
+        }
+      }),
+    );
   }
 
   /**

@@ -12,7 +12,7 @@ export {
   type ConsumerCrashEvent,
   type TopicPartitionsSelection,
 } from "./consumer.js";
-export { Admin, type TopicSpec, type TopicOffsets, type PartitionOffsetLag } from "./admin.js";
+export { Admin, type TopicSpec, type TopicOffsets, type PartitionOffsetLag, type DeleteGroupResult } from "./admin.js";
 export { ClientError, isClientError, type ClientErrorCode, type ClientErrorOptions } from "./errors.js";
 export type {
   TopicPartition,

@@ -85,6 +85,27 @@ describe("admin", () => {
     await producer.disconnect();
   });
 
+  it("deletes groups, reporting each one's outcome (KafkaJS's deleteGroups)", async () => {
+    const broker = await startTestBroker();
+    const admin = createClient({ brokers: broker.url }).admin();
+    await admin.createTopics({ topics: [{ topic: "t", numPartitions: 1 }] });
+    await admin.setOffsets({ groupId: "idle", topic: "t", partitions: [{ partition: 0, offset: 0 }] }); // empty, with offsets
+    const joined = await fetch(`${broker.url}/v1/groups/busy/members`, { method: "POST", body: JSON.stringify({ topics: ["t"] }) });
+    expect(joined.status).toBe(201);
+    const results = await admin.deleteGroups(["idle", "busy", "nobody"]);
+    expect(results.map(({ groupId, errorCode }) => [groupId, errorCode])).toEqual([
+      ["idle", "NONE"],
+      ["busy", "NON_EMPTY_GROUP"],
+      ["nobody", "GROUP_ID_NOT_FOUND"],
+    ]);
+    const busy = results[1]!;
+    expect(busy.errorCode !== "NONE" && isClientError(busy.error, "NON_EMPTY_GROUP")).toBe(true);
+    expect(busy.error).toMatchObject({ status: 409, retriable: false, message: "group busy has 1 member; only an empty group can be deleted" });
+    expect((await admin.listGroups()).groups.map((g) => g.groupId)).toEqual(["busy"]);
+    expect(await admin.fetchOffsets({ groupId: "idle" })).toEqual([]);
+    expect(await admin.deleteGroups([])).toEqual([]);
+  });
+
   it("refuses a bad broker URL", () => {
     expect(() => createClient({ brokers: "not a url" })).toThrow(expect.objectContaining({ code: "INVALID_CONFIG" }));
     expect(() => createClient({ brokers: ["http://a:1", "http://b:1"] })).toThrow(expect.objectContaining({ code: "INVALID_CONFIG" }));

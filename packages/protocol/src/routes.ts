@@ -142,6 +142,15 @@ export const ROUTES = {
     params: S.GroupParams,
     responses: { 200: ["the group", S.GroupDescription] },
   },
+  deleteGroup: {
+    method: "delete",
+    path: "/v1/groups/:group",
+    tag: "groups",
+    summary:
+      "Delete an empty group and its committed offsets (409 NON_EMPTY_GROUP while it has members, 404 GROUP_ID_NOT_FOUND for an unknown group)",
+    params: S.GroupParams,
+    responses: { 204: ["deleted, with its committed offsets"] },
+  },
   compatCreateTopic: {
     method: "post",
     path: "/topics/:topic/create",

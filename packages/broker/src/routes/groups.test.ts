@@ -300,6 +300,39 @@ describe("consumer group routes", () => {
     expect((await restarted.request("/v1/groups/other")).status).toBe(404);
   });
 
+  it("deletes an empty group with its committed offsets: 204, 409 while it has members, 404 when unknown", async () => {
+    const t = await setup();
+    await t.call("POST", "/v1/topics/t/records", { records: [{ value: "x", partition: 0 }] });
+    const a = await join(t, "g");
+    const commit = await t.call("POST", "/v1/groups/g/offsets", {
+      memberId: a.id,
+      memberEpoch: a.epoch,
+      offsets: [{ topic: "t", partition: 0, offset: 1 }],
+    });
+    expect(commit.status).toBe(204);
+    expect(await t.call("DELETE", "/v1/groups/g")).toMatchObject({ status: 409, body: envelope("NON_EMPTY_GROUP") });
+    expect((await t.call("DELETE", "/v1/groups/g")).body.error.message).toBe("group g has 1 member; only an empty group can be deleted");
+    expect((await t.call("DELETE", `/v1/groups/g/members/${a.id}`)).status).toBe(204);
+    // Empty now, and kept for its committed offsets (retention has not expired them).
+    expect((await t.call("GET", "/v1/groups")).body.groups.map((g: { groupId: string }) => g.groupId)).toEqual(["g"]);
+    expect(await t.call("DELETE", "/v1/groups/g")).toMatchObject({ status: 204, body: null });
+    expect((await t.call("GET", "/v1/groups")).body.groups).toEqual([]);
+    expect(await t.store.committedOffsets("g")).toEqual([]);
+    expect(await t.call("GET", "/v1/groups/g")).toMatchObject({ status: 404, body: envelope("GROUP_ID_NOT_FOUND") });
+    expect(await t.call("DELETE", "/v1/groups/g")).toMatchObject({ status: 404, body: envelope("GROUP_ID_NOT_FOUND") });
+    expect(await t.call("DELETE", "/v1/groups/bad%01id")).toMatchObject({ status: 400, body: envelope("INVALID_GROUP_ID") });
+  });
+
+  it("deletes a group known only by its committed offsets (after a restart)", async () => {
+    const t = await setup();
+    await t.call("POST", "/v1/topics/t/records", { records: [{ value: "x", partition: 0 }] });
+    await t.store.commitOffsets("old", [{ topic: "t", partition: 0, offset: 1 }]);
+    const restarted = createBrokerApp({ store: t.store, logger: { error() {} } });
+    expect((await restarted.request("/v1/groups/old", { method: "DELETE" })).status).toBe(204);
+    expect(await t.store.committedOffsets("old")).toEqual([]);
+    expect((await restarted.request("/v1/groups/old")).status).toBe(404);
+  });
+
   it("drops partitions of a deleted topic and assigns new ones when a topic grows", async () => {
     const t = await setup();
     const a = await join(t, "g");

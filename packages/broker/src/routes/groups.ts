@@ -6,7 +6,7 @@ import { parsePositions } from "../core/committed-reader.js";
 import { JsonBytes, estimateRecordsJson, writeRecordsJson } from "../encoding.js";
 import { jsonBody, params, query } from "../validate.js";
 
-/** `/v1/groups`: join, heartbeat, leave, fetch from committed offsets, commit, list, describe with lag. */
+/** `/v1/groups`: join, heartbeat, leave, fetch from committed offsets, commit, list, describe with lag, delete. */
 export function groupRoutes(ctx: BrokerContext): Hono {
   const { groups } = ctx.core;
   return new Hono()
@@ -51,5 +51,9 @@ export function groupRoutes(ctx: BrokerContext): Hono {
       return c.body(null, 204);
     })
     .get("/v1/groups", (c) => c.json({ groups: groups.list() }))
-    .get("/v1/groups/:group", params(GroupParams), async (c) => c.json(await groups.describe(c.req.valid("param").group)));
+    .get("/v1/groups/:group", params(GroupParams), async (c) => c.json(await groups.describe(c.req.valid("param").group)))
+    .delete("/v1/groups/:group", params(GroupParams), async (c) => {
+      await groups.deleteGroup(c.req.valid("param").group);
+      return c.body(null, 204);
+    });
 }

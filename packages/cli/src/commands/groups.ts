@@ -8,6 +8,7 @@ import { jsonLine, table, write } from "../output.js";
 export const GROUPS_SUBCOMMANDS: Readonly<Record<string, { positionals: readonly string[]; options: Record<string, OptionSpec> }>> = {
   list: { positionals: [], options: JSON_OPTION },
   describe: { positionals: ["GROUP"], options: JSON_OPTION },
+  delete: { positionals: ["GROUP"], options: {} },
   "reset-offsets": {
     positionals: ["GROUP"],
     options: {
@@ -51,6 +52,15 @@ export async function groups(context: Context, sub: string, args: readonly strin
       if (group === undefined || group.state === "dead") throw failed(`group ${groupId} does not exist`);
       await write(context.stdout, json ? jsonLine(group) : describeText(group));
       return;
+    }
+    case "delete": {
+      const [result] = await admin.deleteGroups([groupId]);
+      if (result!.errorCode === "NONE") {
+        await write(context.stdout, `deleted group ${groupId}\n`);
+        return;
+      }
+      // A group with members is the one refusal that needs a hint: the broker says so, the user must stop it.
+      throw result!.errorCode === "GROUP_ID_NOT_FOUND" ? failed(`group ${groupId} does not exist`) : result!.error;
     }
     case "reset-offsets": {
       const topic = stringOption(values, "topic")!;
