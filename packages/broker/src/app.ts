@@ -1,9 +1,8 @@
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { matchedRoutes } from "hono/route";
+import { limitBody } from "./body-limit.js";
 import { createBrokerContext, type BrokerAppOptions, type BrokerContext } from "./context.js";
 import { createErrorHandler, notFoundHandler } from "./error-handler.js";
-import { BrokerError } from "./errors.js";
 import { adminRoutes } from "./routes/admin.js";
 import { compatConsumerRoutes, compatProducerRoutes } from "./routes/compat.js";
 import { groupRoutes } from "./routes/groups.js";
@@ -45,17 +44,8 @@ export function buildBrokerApp(ctx: BrokerContext): Hono {
     const route = matchedRoutes(c).at(-1);
     ctx.metrics.countRequest(c.req.method, route !== undefined && route.method !== "ALL" ? route.path : "unmatched", c.res.status);
   });
-  // Only the /v1 routes read a body. Elsewhere the check would cost more than the request: touching
-  // `c.req.raw.body` makes @hono/node-server build a full Request with a body stream.
-  app.use(
-    "/v1/*",
-    bodyLimit({
-      maxSize: ctx.maxBodyBytes,
-      onError: () => {
-        throw new BrokerError("REQUEST_TOO_LARGE", `request body exceeds the limit of ${ctx.maxBodyBytes} bytes`);
-      },
-    }),
-  );
+  // Only the /v1 routes read a body.
+  app.use("/v1/*", limitBody(ctx.maxBodyBytes));
   app.route("/", topicRoutes(ctx));
   app.route("/", recordRoutes(ctx));
   app.route("/", groupRoutes(ctx));
