@@ -5,6 +5,7 @@ import { createBrokerContext, type BrokerAppOptions, type BrokerContext } from "
 import { createErrorHandler, notFoundHandler } from "./error-handler.js";
 import { adminRoutes } from "./routes/admin.js";
 import { compatConsumerRoutes, compatProducerRoutes } from "./routes/compat.js";
+import { consoleRoutes } from "./routes/console.js";
 import { groupRoutes } from "./routes/groups.js";
 import { recordRoutes } from "./routes/records.js";
 import { topicRoutes } from "./routes/topics.js";
@@ -12,7 +13,7 @@ import { topicRoutes } from "./routes/topics.js";
 /**
  * The broker as a Hono app, runtime-agnostic (serve it with `@hono/node-server`, Deno, Bun, or call
  * `app.request()` in tests). Routes: the `/v1` API (topics, records, consumer groups), the seed tutorial's
- * API, `/healthz`, `/readyz`, `/metrics` and `/openapi.json`. Every input is validated at the boundary;
+ * API, `/healthz`, `/readyz`, `/metrics`, `/openapi.json`, and the web console at `/console/` (`GET /` links to it). Every input is validated at the boundary;
  * every error answers `{ "error": { "code", "message", "retriable" } }` with a status from one table.
  *
  * The caller owns `options.store` (and a coordinator it passes in): close them after the server stops.
@@ -52,5 +53,6 @@ export function buildBrokerApp(ctx: BrokerContext): Hono {
   app.route("/", compatProducerRoutes(ctx));
   app.route("/", compatConsumerRoutes(ctx));
   app.route("/", adminRoutes(ctx));
+  app.route("/", consoleRoutes());
   return app;
 }

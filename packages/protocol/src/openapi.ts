@@ -46,13 +46,13 @@ export function openApiDocument(): Record<string, unknown> {
     for (const [status, [description, schema]] of Object.entries(op.responses)) {
       responses[status] = schema === undefined ? { description } : { description, content: { [op.contentType ?? "application/json"]: { schema } } };
     }
-    if (op.tag !== "admin") {
+    if (op.tag !== "admin" && op.tag !== "console") {
       for (const [status, description] of errors) {
         responses[status] ??= { description, content: { "application/json": { schema: ErrorEnvelope } } };
       }
     }
     (paths[path] ??= {})[op.method] = {
-      operationId: `${op.method}${path.replace(/[{}]/g, "").replace(/[/._-]+(\w)/g, (_, ch: string) => ch.toUpperCase())}`,
+      operationId: op.operationId ?? `${op.method}${path.replace(/[{}]/g, "").replace(/[/._-]+(\w)/g, (_, ch: string) => ch.toUpperCase())}`,
       summary: op.summary,
       tags: [op.tag],
       ...(parameters.length > 0 ? { parameters } : {}),

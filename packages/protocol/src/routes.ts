@@ -13,7 +13,9 @@ export interface RouteSpec {
   /** One line for the OpenAPI document. */
   readonly summary: string;
   /** The OpenAPI tag: which part of the API. */
-  readonly tag: "topics" | "records" | "groups" | "seed" | "admin";
+  readonly tag: "topics" | "records" | "groups" | "seed" | "admin" | "console";
+  /** The OpenAPI `operationId`, where the one derived from method and path would be unclear or clash. */
+  readonly operationId?: string;
   /** Schema of the path parameters. */
   readonly params?: TObject;
   /** Schema of the query string (integer fields arrive as text and are converted before checking). */
@@ -213,6 +215,42 @@ export const ROUTES = {
     contentType: "text/plain",
   },
   openapi: { method: "get", path: "/openapi.json", tag: "admin", summary: "This document", responses: { 200: ["OpenAPI 3.1"] } },
+  root: {
+    method: "get",
+    path: "/",
+    tag: "console",
+    operationId: "getRoot",
+    summary: "A small HTML page linking to the web console, this document and /metrics",
+    responses: { 200: ["HTML"] },
+    contentType: "text/html",
+  },
+  consoleRedirect: {
+    method: "get",
+    path: "/console",
+    tag: "console",
+    operationId: "getConsoleRedirect",
+    summary: "Redirects to /console/ (the console's files are named relative to it)",
+    responses: { 308: ["to /console/"] },
+  },
+  console: {
+    method: "get",
+    path: "/console/",
+    tag: "console",
+    operationId: "getConsole",
+    summary: "The web console (a single page; revalidated on every load)",
+    responses: { 200: ["HTML"] },
+    contentType: "text/html",
+  },
+  consoleAsset: {
+    method: "get",
+    path: "/console/:file",
+    tag: "console",
+    operationId: "getConsoleFile",
+    summary: "A file of the web console (content-hashed name, cached as immutable)",
+    params: S.ConsoleFileParams,
+    responses: { 200: ["the file (JavaScript or CSS)"], 404: ["no such file", S.ErrorEnvelope] },
+    contentType: "application/octet-stream",
+  },
 } as const satisfies Record<string, RouteSpec>;
 
 /** The name of a route in {@link ROUTES}. */

@@ -87,6 +87,8 @@ export const TopicParams = Type.Object({ topic: TopicName });
 export const PartitionParams = Type.Object({ topic: TopicName, partition: Partition });
 /** Path `:group`. */
 export const GroupParams = Type.Object({ group: GroupId });
+/** Path `/console/:file`: a file name of the web console. */
+export const ConsoleFileParams = Type.Object({ file: Type.String({ minLength: 1, maxLength: 255 }) });
 /** Path `:group/members/:member`. */
 export const MemberParams = Type.Object({ group: GroupId, member: MemberId });
 
@@ -374,6 +376,8 @@ export type TopicParams = Static<typeof TopicParams>;
 export type PartitionParams = Static<typeof PartitionParams>;
 /** The static type of the schema `GroupParams`. */
 export type GroupParams = Static<typeof GroupParams>;
+/** The static type of the schema `ConsoleFileParams`. */
+export type ConsoleFileParams = Static<typeof ConsoleFileParams>;
 /** The static type of the schema `MemberParams`. */
 export type MemberParams = Static<typeof MemberParams>;
 /** The static type of the schema `FetchQuery`. */
