@@ -36,9 +36,14 @@ export function createApi(options: ApiOptions) {
   };
   // The client carries the one multi-step operation (resetting a group's offsets: join, commit, leave).
   let admin: Admin | undefined;
-  const getAdmin = () => (admin ??= createClient({ brokers: base, fetch: brokerFetch, clientId: "minikafka-console", retry: { retries: 0 } }).admin());
+  const getAdmin = () =>
+    (admin ??= createClient({ brokers: base, fetch: brokerFetch, clientId: "minikafka-console", retry: { retries: 0 } }).admin());
 
-  async function call<T>(method: string, path: string, init: { json?: unknown; query?: Record<string, string | number | undefined>; signal?: AbortSignal } = {}): Promise<T> {
+  async function call<T>(
+    method: string,
+    path: string,
+    init: { json?: unknown; query?: Record<string, string | number | undefined>; signal?: AbortSignal } = {},
+  ): Promise<T> {
     const url = new URL(path, base);
     for (const [name, value] of Object.entries(init.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
     let response: Response;

@@ -10,11 +10,16 @@ function Page({ api, route }: { api: Api; route: string[] }) {
   const [section = "topics", name, partition] = route;
   if (section === "topics" && name === undefined) return <TopicsPage api={api} />;
   if (section === "topics" && partition === undefined) return <TopicPage api={api} topic={name!} key={name} />;
-  if (section === "topics" && /^\d+$/.test(partition!)) return <RecordsPage api={api} topic={name!} partition={Number(partition)} key={`${name}/${partition}`} />;
+  if (section === "topics" && /^\d+$/.test(partition!))
+    return <RecordsPage api={api} topic={name!} partition={Number(partition)} key={`${name}/${partition}`} />;
   if (section === "groups" && name === undefined) return <GroupsPage api={api} />;
   if (section === "groups") return <GroupPage api={api} group={name!} key={name} />;
   if (section === "broker") return <BrokerPage api={api} />;
-  return <p>No such page. Go to <a href={href("topics")}>topics</a>.</p>;
+  return (
+    <p>
+      No such page. Go to <a href={href("topics")}>topics</a>.
+    </p>
+  );
 }
 
 /** The whole console. */

@@ -15,7 +15,13 @@ export function ErrorLine({ error }: { error: Error | undefined }) {
 }
 
 /** A form whose submit runs an async action, showing "…" while it runs and its error after. */
-export function ActionForm(props: { onSubmit: () => Promise<string | void>; children: ComponentChildren; testid: string; label: string; disabled?: boolean }) {
+export function ActionForm(props: {
+  onSubmit: () => Promise<string | void>;
+  children: ComponentChildren;
+  testid: string;
+  label: string;
+  disabled?: boolean;
+}) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Error | undefined>(undefined);
   const [done, setDone] = useState<string | undefined>(undefined);

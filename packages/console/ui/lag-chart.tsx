@@ -13,7 +13,12 @@ const PAD = { left: 48, right: 8, top: 8, bottom: 20 };
 
 /** The chart; with fewer than two samples, a note instead. */
 export function LagChart({ points }: { points: readonly LagPoint[] }) {
-  if (points.length < 2) return <p class="muted" data-testid="lag-chart-empty">Collecting samples (every 2 s while this page is open)…</p>;
+  if (points.length < 2)
+    return (
+      <p class="muted" data-testid="lag-chart-empty">
+        Collecting samples (every 2 s while this page is open)…
+      </p>
+    );
   const t0 = points[0]!.time;
   const t1 = points[points.length - 1]!.time;
   const max = Math.max(1, ...points.map((p) => p.lag));

@@ -2,14 +2,19 @@ import { existsSync } from "node:fs";
 
 const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
 
-/**
- * The Chromium to drive: `CHROMIUM_PATH`, else Debian's `chromium` (what `.ci/run` installs).
- * @throws Error saying how to install it when there is none: the browser tests must not pass unseen.
- */
-export function chromiumPath(): string {
+/** The Chromium to drive: `CHROMIUM_PATH`, else Debian's `chromium` (what `.ci/run` installs); `undefined` when there is none. */
+export function findChromium(): string | undefined {
   const fromEnv = process.env.CHROMIUM_PATH;
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
-  const found = CANDIDATES.find((path) => existsSync(path));
+  return CANDIDATES.find((path) => existsSync(path));
+}
+
+/**
+ * {@link findChromium}, or an error saying how to install it.
+ * @throws Error when there is no Chromium.
+ */
+export function chromiumPath(): string {
+  const found = findChromium();
   if (found === undefined) throw new Error("no Chromium found: `apt-get install -y chromium`, or set CHROMIUM_PATH");
   return found;
 }

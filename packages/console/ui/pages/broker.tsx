@@ -37,10 +37,18 @@ export function BrokerPage({ api }: { api: Api }) {
     [],
     REFRESH_MS,
   );
-  if (loaded.data === undefined) return <section><h1>Broker</h1><ErrorLine error={loaded.error} />{loaded.error === undefined ? <Loading /> : null}</section>;
+  if (loaded.data === undefined)
+    return (
+      <section>
+        <h1>Broker</h1>
+        <ErrorLine error={loaded.error} />
+        {loaded.error === undefined ? <Loading /> : null}
+      </section>
+    );
   const { now, before } = loaded.data;
   const value = (name: string) => total(now.samples, name);
-  const rate = (name: string) => (before === undefined ? "—" : formatRate(((value(name) - total(before.samples, name)) * 1000) / Math.max(1, now.time - before.time)));
+  const rate = (name: string) =>
+    before === undefined ? "—" : formatRate(((value(name) - total(before.samples, name)) * 1000) / Math.max(1, now.time - before.time));
   const rows: Array<[string, string, string, string]> = [
     ["Produced records", "minikafka_records_in_total", rate("minikafka_records_in_total") + " /s", String(value("minikafka_records_in_total"))],
     ["Produced bytes", "minikafka_bytes_in_total", rate("minikafka_bytes_in_total") + " B/s", formatBytes(value("minikafka_bytes_in_total"))],
@@ -48,7 +56,12 @@ export function BrokerPage({ api }: { api: Api }) {
     ["Fetched bytes", "minikafka_bytes_out_total", rate("minikafka_bytes_out_total") + " B/s", formatBytes(value("minikafka_bytes_out_total"))],
     ["fsync rounds", "minikafka_fsyncs_total", rate("minikafka_fsyncs_total") + " /s", String(value("minikafka_fsyncs_total"))],
     ["HTTP requests", "minikafka_http_requests_total", rate("minikafka_http_requests_total") + " /s", String(value("minikafka_http_requests_total"))],
-    ["Group rebalances", "minikafka_group_rebalances_total", rate("minikafka_group_rebalances_total") + " /s", String(value("minikafka_group_rebalances_total"))],
+    [
+      "Group rebalances",
+      "minikafka_group_rebalances_total",
+      rate("minikafka_group_rebalances_total") + " /s",
+      String(value("minikafka_group_rebalances_total")),
+    ],
   ];
   const hasConnections = now.samples.some((s) => s.name === "minikafka_connections");
   return (

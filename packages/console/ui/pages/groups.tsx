@@ -21,7 +21,9 @@ export function GroupsPage({ api }: { api: Api }) {
       <h1>Consumer groups</h1>
       <ErrorLine error={groups.error} />
       {groups.data === undefined ? (
-        groups.error === undefined ? <Loading /> : null
+        groups.error === undefined ? (
+          <Loading />
+        ) : null
       ) : (
         <table data-testid="groups-table">
           <thead>
@@ -77,12 +79,14 @@ export function GroupPage({ api, group }: { api: Api; group: string }) {
       <h1>{group}</h1>
       <ErrorLine error={described.error} />
       {g === undefined ? (
-        described.error === undefined ? <Loading /> : null
+        described.error === undefined ? (
+          <Loading />
+        ) : null
       ) : (
         <>
           <p class="muted">
-            state <b data-testid="group-state">{g.state}</b> · group epoch {g.groupEpoch} · assignment epoch {g.assignmentEpoch} · {g.members.length} members · total lag{" "}
-            <b data-testid="total-lag">{totalLag(g)}</b>
+            state <b data-testid="group-state">{g.state}</b> · group epoch {g.groupEpoch} · assignment epoch {g.assignmentEpoch} · {g.members.length}{" "}
+            members · total lag <b data-testid="total-lag">{totalLag(g)}</b>
           </p>
           <h2>Lag over time</h2>
           <LagChart points={history.current} />
@@ -168,7 +172,10 @@ function ResetOffsets({ api, group, onDone }: { api: Api; group: GroupDescriptio
     const described = await api.describeTopic(topic);
     const chosen = described.partitions.filter((p) => partition === "" || p.partition === Number(partition));
     if (chosen.length === 0) throw new Error(`topic ${topic} has no partition ${partition}`);
-    const targets = chosen.map((p) => ({ partition: p.partition, offset: to === "earliest" ? p.logStartOffset : to === "latest" ? p.highWatermark : Number(offset) }));
+    const targets = chosen.map((p) => ({
+      partition: p.partition,
+      offset: to === "earliest" ? p.logStartOffset : to === "latest" ? p.highWatermark : Number(offset),
+    }));
     for (const [i, t] of targets.entries()) {
       const p = chosen[i]!;
       if (t.offset < p.logStartOffset || t.offset > p.highWatermark) {
@@ -193,7 +200,8 @@ function ResetOffsets({ api, group, onDone }: { api: Api; group: GroupDescriptio
           </datalist>
         </label>
         <label>
-          Partition <input name="partition" type="number" min="0" placeholder="all" value={partition} onInput={(e) => setPartition(e.currentTarget.value)} />
+          Partition{" "}
+          <input name="partition" type="number" min="0" placeholder="all" value={partition} onInput={(e) => setPartition(e.currentTarget.value)} />
         </label>
         <label>
           To{" "}

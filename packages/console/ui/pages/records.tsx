@@ -132,7 +132,8 @@ export function RecordsPage({ api, topic, partition }: { api: Api; topic: string
           }}
         >
           <label>
-            From offset <input name="offset" type="number" min="0" required value={fromOffset} onInput={(e) => setFromOffset(e.currentTarget.value)} />
+            From offset{" "}
+            <input name="offset" type="number" min="0" required value={fromOffset} onInput={(e) => setFromOffset(e.currentTarget.value)} />
           </label>
           <button type="submit">Go</button>
         </form>
@@ -152,11 +153,18 @@ export function RecordsPage({ api, topic, partition }: { api: Api; topic: string
           }}
         >
           <label>
-            From time <input name="time" type="datetime-local" step="1" required value={fromTime} onInput={(e) => setFromTime(e.currentTarget.value)} />
+            From time{" "}
+            <input name="time" type="datetime-local" step="1" required value={fromTime} onInput={(e) => setFromTime(e.currentTarget.value)} />
           </label>
           <button type="submit">Go</button>
         </form>
-        <button type="button" data-testid="tail" data-tailing={tailing ? "on" : "off"} data-tail-from={tailFrom} onClick={() => (tailing ? stopTail() : void startTail())}>
+        <button
+          type="button"
+          data-testid="tail"
+          data-tailing={tailing ? "on" : "off"}
+          data-tail-from={tailFrom}
+          onClick={() => (tailing ? stopTail() : void startTail())}
+        >
           {tailing ? "Stop live tail" : "Live tail"}
         </button>
         <label>

@@ -37,15 +37,27 @@ export function TopicsPage({ api }: { api: Api }) {
           Name <input name="name" required value={name} onInput={(e) => setName(e.currentTarget.value)} placeholder="orders" />
         </label>
         <label>
-          Partitions <input name="partitions" type="number" min="1" required value={partitions} onInput={(e) => setPartitions(e.currentTarget.value)} />
+          Partitions{" "}
+          <input name="partitions" type="number" min="1" required value={partitions} onInput={(e) => setPartitions(e.currentTarget.value)} />
         </label>
         <label>
-          Retention (hours) <input name="retention" type="number" min="0" step="any" value={retentionHours} onInput={(e) => setRetentionHours(e.currentTarget.value)} placeholder="default" />
+          Retention (hours){" "}
+          <input
+            name="retention"
+            type="number"
+            min="0"
+            step="any"
+            value={retentionHours}
+            onInput={(e) => setRetentionHours(e.currentTarget.value)}
+            placeholder="default"
+          />
         </label>
       </ActionForm>
       <ErrorLine error={topics.error} />
       {topics.data === undefined ? (
-        topics.error === undefined ? <Loading /> : null
+        topics.error === undefined ? (
+          <Loading />
+        ) : null
       ) : (
         <table data-testid="topics-table">
           <thead>
@@ -97,7 +109,9 @@ export function TopicPage({ api, topic }: { api: Api; topic: string }) {
       <h1>{topic}</h1>
       <ErrorLine error={described.error} />
       {t === undefined ? (
-        described.error === undefined ? <Loading /> : null
+        described.error === undefined ? (
+          <Loading />
+        ) : null
       ) : (
         <>
           <p class="muted">
@@ -142,7 +156,15 @@ export function TopicPage({ api, topic }: { api: Api; topic: string }) {
             }}
           >
             <label>
-              New total <input name="count" type="number" min={t.partitions.length + 1} required value={count} onInput={(e) => setCount(e.currentTarget.value)} />
+              New total{" "}
+              <input
+                name="count"
+                type="number"
+                min={t.partitions.length + 1}
+                required
+                value={count}
+                onInput={(e) => setCount(e.currentTarget.value)}
+              />
             </label>
           </ActionForm>
           <ActionForm
