@@ -38,7 +38,8 @@ export function base64Bytes(text: string, what: string): Uint8Array {
 export function encodeBytes(bytes: Uint8Array | null, encoding: Encoding): string | null {
   if (bytes === null) return null;
   if (NodeBuffer !== undefined) {
-    // log-store hands out Buffer views: decode them in place instead of wrapping each in a new Buffer.
+    // log-store hands out plain Uint8Array views (cheaper to create than Buffers): wrap the view in a
+    // Buffer over the same memory (no copy) to decode it. A store that hands out Buffers is decoded as is.
     if (NodeBuffer.isBuffer(bytes)) return (bytes as unknown as { toString(encoding: Encoding): string }).toString(encoding);
     return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(encoding);
   }

@@ -62,15 +62,42 @@ export function params<S extends TObject>(schema: S) {
 
 const INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
 
-/** Query strings and path parameters are strings: turn the ones the schema wants as integers into numbers. */
+/**
+ * The text of integer parameters that a `number` cannot hold exactly (beyond ±(2^53 − 1)), by the
+ * coerced object they were put in: error messages quote what was sent ("got 9007199254740993"), not the
+ * nearest double ("got 9007199254740992").
+ */
+const inexact = new WeakMap<object, Map<string, string>>();
+
+/**
+ * Query strings and path parameters are strings: turn the ones the schema wants as integers into numbers.
+ * An integer too large for a double to hold exactly is compared as a BigInt against the schema's bounds,
+ * so that a value just past a bound near 2^53 is not rounded back inside it.
+ */
 function coerce(schema: TObject, raw: Record<string, string | string[]>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const properties = schema.properties as Record<string, { type?: unknown }>;
+  const properties = schema.properties as Record<string, { type?: unknown; minimum?: unknown; maximum?: unknown }>;
   for (const key of Object.keys(properties)) {
     const value = raw[key];
     if (value === undefined) continue;
     if (Array.isArray(value)) throw new BrokerError("INVALID_REQUEST", `${where(key)} is given ${value.length} times; give it once`);
-    out[key] = properties[key]!.type === "integer" && INTEGER.test(value) ? Number(value) : value;
+    const property = properties[key]!;
+    if (property.type !== "integer" || !INTEGER.test(value)) {
+      out[key] = value;
+      continue;
+    }
+    const n = Number(value);
+    out[key] = n;
+    if (Number.isSafeInteger(n)) continue;
+    let texts = inexact.get(out);
+    if (texts === undefined) inexact.set(out, (texts = new Map()));
+    texts.set(key, value);
+    // Beyond 2^53 a double may round onto a bound: decide on the exact value.
+    const exact = BigInt(value);
+    if (typeof property.maximum === "number" && exact > BigInt(property.maximum)) out[key] = Math.max(n, property.maximum + 1);
+    else if (typeof property.minimum === "number" && exact < BigInt(property.minimum)) out[key] = Math.min(n, property.minimum - 1);
+    // Within the bounds but not exact (no schema bound is that wide today): never let a rounded value through.
+    else throw new BrokerError("INVALID_REQUEST", `${where(key)} must be a safe integer, got ${value}`);
   }
   return out;
 }
@@ -95,7 +122,9 @@ function validationError(schema: TSchema, errors: TLocalizedValidationError[], v
     message = `has unknown field${names.length > 1 ? "s" : ""} ${names.map((n) => JSON.stringify(truncate(n, 50))).join(", ")}`;
   }
   const field = describeField(at, first.instancePath);
-  const got = first.keyword === "required" || first.keyword === "additionalProperties" ? "" : `, got ${show(pointer(value, first.instancePath))}`;
+  const sent = typeof value === "object" && value !== null ? inexact.get(value)?.get(decodePointer(first.instancePath.slice(1))) : undefined;
+  const got =
+    first.keyword === "required" || first.keyword === "additionalProperties" ? "" : `, got ${sent ?? show(pointer(value, first.instancePath))}`;
   return new BrokerError(errorCode(schema, first.schemaPath), `${field} ${message}${got}`);
 }
 
@@ -142,6 +171,8 @@ const decodePointer = (segment: string) => segment.replace(/~1/g, "/").replace(/
 
 function show(value: unknown): string {
   if (value === undefined) return "nothing";
+  // A JSON body's number was parsed before we saw it: say when it cannot be what was sent.
+  if (typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value)) return `${value} (beyond 2^53, not exact)`;
   if (typeof value === "string") return JSON.stringify(truncate(value, 60));
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (typeof value === "object" && value !== null) return "an object";

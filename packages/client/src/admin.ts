@@ -29,8 +29,7 @@ export interface PartitionOffsetLag {
  * `GROUP_ID_NOT_FOUND` for a group the broker does not know.
  */
 export type DeleteGroupResult =
-  | { groupId: string; errorCode: "NONE"; error?: undefined }
-  | { groupId: string; errorCode: ClientErrorCode; error: ClientError };
+  { groupId: string; errorCode: "NONE"; error?: undefined } | { groupId: string; errorCode: ClientErrorCode; error: ClientError };
 
 /** The group's offsets in one topic. */
 export interface TopicOffsets {

@@ -84,12 +84,7 @@ export class CommittedOffsets {
   static async open(options: CommittedOffsetsOptions): Promise<CommittedOffsets> {
     const { fs, dir } = options;
     const sync = options.fsync !== "never";
-    const settings = resolveSettings(
-      { segmentBytes: 16 * 1024 * 1024 },
-      { fsync: sync ? "always" : "never", now: options.now },
-      undefined,
-      fs,
-    );
+    const settings = resolveSettings({ segmentBytes: 16 * 1024 * 1024 }, { fsync: sync ? "always" : "never", now: options.now }, undefined, fs);
     if (!fs.existsSync(dir)) {
       fs.mkdirSync(dir, { recursive: true });
       if (sync) await fsyncDir(fs, dirname(dir));
@@ -260,8 +255,8 @@ export class CommittedOffsets {
       partitions.set(c as number, Number(value));
       return true;
     }
-    if (kind === "g" && typeof a === "string" && value === null) return this.dropGroup(a), true;
-    if (kind === "t" && typeof a === "string" && value === null) return this.dropTopic(a), true;
+    if (kind === "g" && typeof a === "string" && value === null) return (this.dropGroup(a), true);
+    if (kind === "t" && typeof a === "string" && value === null) return (this.dropTopic(a), true);
     return false;
   }
 
@@ -297,7 +292,6 @@ export class CommittedOffsets {
           { cause: error.cause },
         );
       } else {
-
         // Nothing changed on disk that matters: retry once the log has grown as much again.
         this.compactAfter = this.logRecords * 2;
       }
@@ -337,7 +331,7 @@ export class CommittedOffsets {
         for (const [topic, partitions] of topics) {
           for (const [partition, offset] of partitions) {
             batch.push(offsetRecord(group, topic, partition, offset));
-            if (batch.length === SNAPSHOT_BATCH) batches.push(log.append(batch)), (batch = []);
+            if (batch.length === SNAPSHOT_BATCH) (batches.push(log.append(batch)), (batch = []));
           }
         }
       }

@@ -267,6 +267,16 @@ describe("LogStore committed offsets", () => {
       expect(await codeOf(() => store.committedOffsets(groupId as string))).toBe("INVALID_GROUP_ID");
     }
     expect(await store.committedOffsets("g")).toEqual([{ topic: "t", partition: 0, offset: 1 }]);
+    // 249 characters and no C1 controls, as the coordinator and the broker's schemas: a group the store
+    // takes is one the coordinator can serve. Reads and deletes still take what older versions stored.
+    const longest = "x".repeat(249);
+    await store.commitOffsets(longest, [{ topic: "t", partition: 0, offset: 1 }]);
+    expect(await store.committedOffsets(longest)).toEqual([{ topic: "t", partition: 0, offset: 1 }]);
+    for (const groupId of ["x".repeat(250), "x".repeat(255), "a\u0085b"]) {
+      expect(await codeOf(() => store.commitOffsets(groupId, [{ topic: "t", partition: 0, offset: 1 }])), groupId).toBe("INVALID_GROUP_ID");
+      expect(await store.committedOffsets(groupId)).toEqual([]);
+      expect(await codeOf(() => store.deleteGroup(groupId))).toBe("no error");
+    }
     await store.close();
   });
 

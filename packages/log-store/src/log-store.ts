@@ -324,7 +324,7 @@ export class LogStore implements AsyncDisposable {
    */
   async committedOffsets(groupId: string): Promise<TopicPartitionOffset[]> {
     this.assertOpen();
-    validateGroupId(groupId);
+    validateGroupId(groupId, true);
     return this.offsets!.get(groupId);
   }
 
@@ -337,7 +337,7 @@ export class LogStore implements AsyncDisposable {
    */
   async deleteGroup(groupId: string): Promise<void> {
     this.assertOpen();
-    validateGroupId(groupId);
+    validateGroupId(groupId, true);
     await this.offsets!.deleteGroup(groupId);
   }
 

@@ -2,8 +2,12 @@ import { LogStoreError } from "./errors.js";
 
 /** Kafka's limit on topic name length. */
 export const MAX_TOPIC_NAME_LENGTH = 249;
-/** Longest accepted consumer group id. */
-export const MAX_GROUP_ID_LENGTH = 255;
+/**
+ * Longest accepted consumer group id: 249, the limit the coordinator and the broker's schemas apply too
+ * (Kafka's topic-name limit, which minikafka uses for every name), so a group the store accepts is one
+ * the coordinator can serve.
+ */
+export const MAX_GROUP_ID_LENGTH = 249;
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
 
@@ -26,15 +30,24 @@ export function validateTopicName(name: unknown): asserts name is string {
 }
 
 /**
- * Checks a consumer group id: 1 to 255 characters, no control characters. Group ids never become path
- * segments (files are named by a hash), so any other character is fine.
+ * The rule before 249 was applied to group ids (255 characters; C1 controls allowed). Reads and deletes
+ * still accept such ids, so that groups committed by an older version stay readable and can be forgotten.
+ */
+const LEGACY_MAX_GROUP_ID_LENGTH = 255;
+
+/**
+ * Checks a consumer group id: 1 to 249 characters, no control characters (C0, DEL and C1, as the
+ * coordinator). Group ids never become path segments (files are named by a hash), so any other character
+ * is fine. With `legacy` (reads and deletes), ids an older version accepted pass too: up to 255
+ * characters, C1 controls allowed.
  * @throws LogStoreError `INVALID_GROUP_ID`
  */
-export function validateGroupId(groupId: unknown): asserts groupId is string {
-  if (typeof groupId !== "string" || groupId.length === 0 || groupId.length > MAX_GROUP_ID_LENGTH) {
-    throw new LogStoreError("INVALID_GROUP_ID", `group id must be a string of 1 to ${MAX_GROUP_ID_LENGTH} characters`);
+export function validateGroupId(groupId: unknown, legacy = false): asserts groupId is string {
+  const max = legacy ? LEGACY_MAX_GROUP_ID_LENGTH : MAX_GROUP_ID_LENGTH;
+  if (typeof groupId !== "string" || groupId.length === 0 || groupId.length > max) {
+    throw new LogStoreError("INVALID_GROUP_ID", `group id must be a string of 1 to ${max} characters`);
   }
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(groupId))
+  if ((legacy ? /[\u0000-\u001f\u007f]/ : /[\u0000-\u001f\u007f-\u009f]/).test(groupId))
     throw new LogStoreError("INVALID_GROUP_ID", `group id ${JSON.stringify(groupId)} contains control characters`);
 }

@@ -62,7 +62,12 @@ export class OffsetIndex {
   }
 
   /** Writes `entries` as the new index file (atomically) and returns the index, open for appends when `writable`. */
-  static rebuild(fs: FileSystem, path: string, entries: ReadonlyArray<readonly [relOffset: number, position: number]>, writable: boolean): OffsetIndex {
+  static rebuild(
+    fs: FileSystem,
+    path: string,
+    entries: ReadonlyArray<readonly [relOffset: number, position: number]>,
+    writable: boolean,
+  ): OffsetIndex {
     const bytes = Buffer.allocUnsafe(entries.length * ENTRY_SIZE);
     const index = new OffsetIndex(fs, path, Math.max(64, entries.length));
     entries.forEach(([rel, pos], i) => {

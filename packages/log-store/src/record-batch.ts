@@ -308,11 +308,6 @@ export function checkBatch(
   return { baseOffset, size, lastOffset: baseOffset + lastOffsetDelta, maxTimestamp: readInt64(buf, pos + OFF_MAX_TIMESTAMP) };
 }
 
-/** The base offset stored at the start of a batch (no validation). */
-export function batchBaseOffset(buf: Uint8Array, pos: number): number {
-  return readInt64(buf, pos);
-}
-
 // Decoding cursor (module-level to avoid allocating a cursor object per record).
 let cur = 0;
 let limit = 0;

@@ -46,7 +46,7 @@ export async function readFromCommitted(
   groupId: string,
   partitions: readonly TopicPartition[],
   limits: { maxRecords?: number | undefined; maxBytes?: number | undefined },
-  positions?: ReadonlyMap<string, number>,
+  positions?: Positions,
 ): Promise<CommittedReads> {
   if (partitions.length === 0) return { reads: [], waitTargets: [] };
   const topics = [...new Set(partitions.map((p) => p.topic))];
@@ -64,7 +64,7 @@ export async function readFromCommitted(
     if (position !== undefined && position > p.highWatermark) {
       throw new BrokerError("OFFSET_OUT_OF_RANGE", `position ${position} of ${topic}/${partition} is past its high watermark ${p.highWatermark}`);
     }
-    const offset = Math.max(position ?? committed.get(key) ?? p.logStartOffset, p.logStartOffset);
+    const offset = Math.max(position === undefined ? (committed.get(key) ?? p.logStartOffset) : Number(position), p.logStartOffset);
     waitTargets.push({ topic, partition, offset });
     if (offset >= p.highWatermark) continue;
     pending.push(
@@ -83,6 +83,13 @@ export async function readFromCommitted(
   return { reads, waitTargets };
 }
 
+/**
+ * Where to read partitions from, keyed by {@link positionKey}. An offset too large for a `number` to hold
+ * exactly (beyond 2^53 − 1, so past any high watermark) is kept as a `bigint`, so that it is compared and
+ * reported exactly.
+ */
+export type Positions = ReadonlyMap<string, number | bigint>;
+
 /** The key of a partition in a positions map. */
 export const positionKey = (topic: string, partition: number): string => `${partition}:${topic}`;
 
@@ -91,14 +98,15 @@ export const positionKey = (topic: string, partition: number): string => `${part
  * names cannot contain either), into a map keyed by {@link positionKey}.
  * @throws BrokerError `INVALID_REQUEST` when a partition is named twice.
  */
-export function parsePositions(text: string | undefined): Map<string, number> | undefined {
+export function parsePositions(text: string | undefined): Map<string, number | bigint> | undefined {
   if (text === undefined || text === "") return undefined;
-  const positions = new Map<string, number>();
+  const positions = new Map<string, number | bigint>();
   for (const item of text.split(",")) {
     const [topic, partition, offset] = item.split(":") as [string, string, string];
     const key = positionKey(topic, Number(partition));
     if (positions.has(key)) throw new BrokerError("INVALID_REQUEST", `positions names ${topic}/${partition} twice`);
-    positions.set(key, Number(offset));
+    const n = Number(offset);
+    positions.set(key, Number.isSafeInteger(n) ? n : BigInt(offset));
   }
   return positions;
 }

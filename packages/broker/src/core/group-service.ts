@@ -12,7 +12,7 @@ import type {
   MemberDescription,
 } from "@minikafka/group-coordinator";
 import { miniKafkaErrorCode } from "../errors.js";
-import { partitionsOf, readFromCommitted, type CommittedRead, type CommittedReads } from "./committed-reader.js";
+import { partitionsOf, readFromCommitted, type CommittedRead, type CommittedReads, type Positions } from "./committed-reader.js";
 import { groupLag, type PartitionLag } from "./group-lag.js";
 import { waitForAny } from "./long-poll.js";
 import type { ReadStore } from "./storage.js";
@@ -48,7 +48,7 @@ export interface MemberFetchOptions {
   /** Wait up to this long for a record when none is readable (capped to `maxWaitMs`; default 0). */
   waitMs?: number | undefined;
   /** Where to read each partition from instead of the committed offset (see {@link readFromCommitted}). */
-  positions?: ReadonlyMap<string, number> | undefined;
+  positions?: Positions | undefined;
   /** The caller went away: stop waiting. */
   signal?: AbortSignal | undefined;
 }

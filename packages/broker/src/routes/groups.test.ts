@@ -219,6 +219,9 @@ describe("consumer group routes", () => {
     // A partition the member does not own is ignored; one past the high watermark is refused.
     expect(values(await fetch("positions=other:0:5,t:1:3"))).toEqual(["1:v3", "2:w0"]);
     expect(await fetch("positions=t:1:5")).toMatchObject({ status: 416, body: envelope("OFFSET_OUT_OF_RANGE") });
+    // Beyond 2^53: compared and reported exactly (a double would say 9007199254740992); ignored where not owned.
+    expect((await fetch("positions=t:1:9007199254740993")).body.error.message).toBe("position 9007199254740993 of t/1 is past its high watermark 4");
+    expect(values(await fetch("positions=other:0:9999999999999999,t:1:3"))).toEqual(["1:v3", "2:w0"]);
     for (const bad of ["t:1", "t:1:x", "t:-1:0", "a/b:0:0", "t:1:2,t:1:3"]) {
       expect(await fetch(`positions=${encodeURIComponent(bad)}`), bad).toMatchObject({ status: 400, body: envelope("INVALID_REQUEST") });
     }
@@ -371,9 +374,19 @@ describe("consumer group routes", () => {
       "INVALID_REQUEST",
     ],
     ["a negative waitMs", "GET", "/v1/groups/g/members/m/records?waitMs=-1", undefined, 400, "INVALID_REQUEST"],
-  ])("answers %s with an error naming it", async (_, method, path, body, status, code) => {
+    [
+      "a commit offset beyond 2^53",
+      "POST",
+      "/v1/groups/g/offsets",
+      { memberId: "m", memberEpoch: 1, offsets: [{ topic: "t", partition: 0, offset: 2 ** 53 }] },
+      400,
+      "INVALID_REQUEST",
+      "body field offsets[0].offset must be <= 9007199254740991, got 9007199254740992 (beyond 2^53, not exact)",
+    ],
+  ])("answers %s with an error naming it", async (_, method, path, body, status, code, message?: string) => {
     const t = await setup();
     await join(t, "g");
     expect(await t.call(method, path, body)).toMatchObject({ status, body: envelope(code) });
+    if (message !== undefined) expect((await t.call(method, path, body)).body.error.message).toBe(message);
   });
 });

@@ -285,6 +285,18 @@ describe("fetch", () => {
     ["maxRecords 0", "offset=0&maxRecords=0", 400, "INVALID_REQUEST", "query parameter maxRecords must be >= 1, got 0"],
     ["negative waitMs", "offset=0&waitMs=-5", 400, "INVALID_REQUEST", "query parameter waitMs must be >= 0, got -5"],
     ["bad encoding", "offset=0&encoding=hex", 400, "INVALID_REQUEST", 'query parameter encoding must be one of \"utf8\", \"base64\", got "hex"'],
+    // Quoted as sent, not as the nearest double (9007199254740992).
+    ["of 2^53 + 1", "offset=9007199254740993", 400, "INVALID_REQUEST", "query parameter offset must be <= 9007199254740991, got 9007199254740993"],
+    ["of 2^53", "offset=9007199254740992", 400, "INVALID_REQUEST", "query parameter offset must be <= 9007199254740991, got 9007199254740992"],
+    ["of 30 digits", `offset=${"9".repeat(30)}`, 400, "INVALID_REQUEST", `query parameter offset must be <= 9007199254740991, got ${"9".repeat(30)}`],
+    ["of -(2^53 + 1)", "offset=-9007199254740993", 400, "INVALID_REQUEST", "query parameter offset must be >= 0, got -9007199254740993"],
+    [
+      "with a maxRecords of 2^64",
+      "offset=0&maxRecords=18446744073709551616",
+      400,
+      "INVALID_REQUEST",
+      "query parameter maxRecords must be <= 100000, got 18446744073709551616",
+    ],
   ])("answers an offset %s with an error naming it", async (_, q, status, code, message) => {
     const { call } = await withRecords(3);
     expect(await call("GET", `/v1/topics/t/partitions/0/records?${q}`)).toMatchObject({ status, body: { error: { code, message } } });
@@ -294,10 +306,18 @@ describe("fetch", () => {
     ["an unknown partition", "/v1/topics/t/partitions/5/records?offset=0", 404, "UNKNOWN_TOPIC_OR_PARTITION"],
     ["a negative partition", "/v1/topics/t/partitions/-1/records?offset=0", 400, "INVALID_REQUEST"],
     ["a non-numeric partition", "/v1/topics/t/partitions/x/records?offset=0", 400, "INVALID_REQUEST"],
+    ["a partition of 2^53 + 1", "/v1/topics/t/partitions/9007199254740993/records?offset=0", 400, "INVALID_REQUEST"],
     ["an unknown topic", "/v1/topics/nope/partitions/0/records?offset=0", 404, "UNKNOWN_TOPIC_OR_PARTITION"],
     ["an unknown topic, long-polling", "/v1/topics/nope/partitions/0/records?offset=0&waitMs=10000", 404, "UNKNOWN_TOPIC_OR_PARTITION"],
   ])("answers %s with an error naming it", async (_, path, status, code) => {
     const { call } = await withRecords(1);
     expect(await call("GET", path)).toMatchObject({ status, body: envelope(code) });
+  });
+
+  it("names a huge partition exactly", async () => {
+    const { call } = await withRecords(1);
+    expect((await call("GET", "/v1/topics/t/partitions/9007199254740993/records?offset=0")).body.error.message).toBe(
+      "path parameter partition must be <= 2147483647, got 9007199254740993",
+    );
   });
 });
