@@ -22,6 +22,9 @@ const LOG_STORE: Record<LogStoreErrorCode, true> = {
   DISK_FULL: true,
   DATA_DIR_LOCKED: true,
   STORE_CLOSED: true,
+  OUT_OF_ORDER_SEQUENCE_NUMBER: true,
+  INVALID_PRODUCER_EPOCH: true,
+  UNKNOWN_PRODUCER_ID: true,
 };
 const PARTITIONER: Record<PartitionerErrorCode, true> = {
   UNKNOWN_TOPIC_OR_PARTITION: true,

@@ -17,6 +17,12 @@ const MARKER = Symbol.for("minikafka.error");
  *   before is intact, and the same call succeeds once space is freed (no reopen needed).
  * - `DATA_DIR_LOCKED`: another process (or another store in this process) owns the data directory.
  * - `STORE_CLOSED`: the store or log was closed.
+ * - `OUT_OF_ORDER_SEQUENCE_NUMBER` (Kafka 45): an idempotent append whose sequence is not the next one the
+ *   partition expects from that producer (a gap or reordering), or a new epoch that does not start at 0.
+ * - `INVALID_PRODUCER_EPOCH` (Kafka 47): an idempotent append with an older epoch than the partition has
+ *   seen from that producer: the producer is fenced.
+ * - `UNKNOWN_PRODUCER_ID` (Kafka 59): an idempotent append by a producer the partition has no state for
+ *   (never seen, or expired), whose sequence does not start at 0.
  */
 export type LogStoreErrorCode =
   | "INVALID_TOPIC_NAME"
@@ -31,7 +37,19 @@ export type LogStoreErrorCode =
   | "KAFKA_STORAGE_ERROR"
   | "DISK_FULL"
   | "DATA_DIR_LOCKED"
-  | "STORE_CLOSED";
+  | "STORE_CLOSED"
+  | "OUT_OF_ORDER_SEQUENCE_NUMBER"
+  | "INVALID_PRODUCER_EPOCH"
+  | "UNKNOWN_PRODUCER_ID";
+
+/** What a partition knows about a producer, attached to the producer errors (for the reply to the producer). */
+export interface ProducerErrorDetails {
+  producerId: number;
+  /** The partition's current epoch for the producer (-1: none). */
+  producerEpoch: number;
+  /** The sequence the partition expects next in that epoch (0 for an unknown producer). */
+  expectedSequence: number;
+}
 
 const RETRIABLE: ReadonlySet<LogStoreErrorCode> = new Set(["KAFKA_STORAGE_ERROR", "DISK_FULL"]);
 
@@ -47,12 +65,18 @@ export class LogStoreError extends Error {
   readonly retriable: boolean;
   /** Marker shared by all minikafka errors, so they are recognisable across duplicated installs. */
   readonly [MARKER] = "LogStoreError";
+  /**
+   * On `OUT_OF_ORDER_SEQUENCE_NUMBER`, `INVALID_PRODUCER_EPOCH` and `UNKNOWN_PRODUCER_ID`: the partition's
+   * state for the producer (current epoch, expected sequence).
+   */
+  readonly producer?: ProducerErrorDetails;
 
-  constructor(code: LogStoreErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: LogStoreErrorCode, message: string, options?: { cause?: unknown; producer?: ProducerErrorDetails }) {
     super(message, options);
     this.name = "LogStoreError";
     this.code = code;
     this.retriable = RETRIABLE.has(code);
+    if (options?.producer) this.producer = options.producer;
   }
 }
 

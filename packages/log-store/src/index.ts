@@ -1,9 +1,10 @@
 export { LogStore, type LogStoreOptions, type CreateTopicOptions } from "./log-store.js";
 export type { TopicChangeEvent, TopicChangeListener } from "./topic-events.js";
 export { PartitionLog, type PartitionLogOptions } from "./partition-log.js";
-export { LogStoreError, isLogStoreError, type LogStoreErrorCode } from "./errors.js";
+export { LogStoreError, isLogStoreError, type LogStoreErrorCode, type ProducerErrorDetails } from "./errors.js";
 export { MAX_TOPIC_NAME_LENGTH, validateTopicName } from "./names.js";
 export type {
+  AppendOptions,
   AppendResult,
   Clock,
   DurabilityOptions,
@@ -11,6 +12,7 @@ export type {
   LogConfig,
   LogStoreMetrics,
   PartitionDescription,
+  ProducerSequence,
   ReadOptions,
   ReadResult,
   RecordData,

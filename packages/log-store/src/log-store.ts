@@ -11,6 +11,7 @@ import { nowOf, resolveSettings, validateLogConfig } from "./settings.js";
 import { TopicEvents, type TopicChangeListener } from "./topic-events.js";
 import { hasTopicMetadata, readTopicMetadata, writeTopicMetadata, type TopicMetadata } from "./topic-metadata.js";
 import type {
+  AppendOptions,
   AppendResult,
   DurabilityOptions,
   LogConfig,
@@ -260,12 +261,16 @@ export class LogStore implements AsyncDisposable {
 
   /**
    * Appends `records` to one partition as one batch; resolves once durable under the fsync policy.
+   * With `options.producer` the append is idempotent, per partition (see {@link AppendOptions}): a retry
+   * resolves with the original offsets and `duplicate: true`, appending nothing.
    * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`, `INVALID_RECORD`, `DISK_FULL` (retriable; nothing
-   *   stored; works again once space is freed), `KAFKA_STORAGE_ERROR`, `STORE_CLOSED`
+   *   stored; works again once space is freed), `KAFKA_STORAGE_ERROR`, `STORE_CLOSED`; with a producer also
+   *   `OUT_OF_ORDER_SEQUENCE_NUMBER`, `INVALID_PRODUCER_EPOCH`, `UNKNOWN_PRODUCER_ID` (nothing stored;
+   *   `error.producer` holds the partition's current epoch and expected sequence), `INVALID_REQUEST`
    */
-  append(topic: string, partition: number, records: readonly RecordInput[]): Promise<AppendResult> {
+  append(topic: string, partition: number, records: readonly RecordInput[], options?: AppendOptions): Promise<AppendResult> {
     try {
-      return this.log(topic, partition).append(records);
+      return this.log(topic, partition).append(records, options);
     } catch (error) {
       return Promise.reject(error);
     }

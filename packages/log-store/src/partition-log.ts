@@ -2,13 +2,17 @@ import { LogStoreError, isLogStoreError } from "./errors.js";
 import { DirectoryLock } from "./directory-lock.js";
 import { errnoCode, fsyncDir, fsyncDirSync, isTempFile } from "./fs-utils.js";
 import { LogSegment, corruptError, parseSegmentFileName } from "./log-segment.js";
+import { ProducerSnapshots } from "./producer-snapshots.js";
+import { ProducerStateManager, validateProducerSequence, type ProducerBatchMetadata } from "./producer-state.js";
 import { checkBatch, decodeRecords, encodeBatch } from "./record-batch.js";
 import { resolveSettings, type LogSettings } from "./settings.js";
 import type {
+  AppendOptions,
   AppendResult,
   DurabilityOptions,
   LogConfig,
   PartitionDescription,
+  ProducerSequence,
   ReadOptions,
   ReadResult,
   RecordInput,
@@ -112,6 +116,11 @@ export class PartitionLog implements AsyncDisposable {
    * recovery only ever has to repair the last segment; and the event loop never waits for that fsync.
    */
   private rolling: { pending: PendingBatch[]; done: Promise<void> } | undefined;
+  /** Idempotent producers' state (producer-state.ts) and its snapshot files; set by openDir. */
+  private producers!: ProducerStateManager;
+  private snapshots!: ProducerSnapshots;
+  /** The batch an idempotent append just recorded, handed from appendBatch to append. */
+  private recorded: ProducerBatchMetadata | undefined;
 
   private constructor(
     /** The log's directory. */
@@ -179,12 +188,53 @@ export class PartitionLog implements AsyncDisposable {
    *   (nothing of this batch is stored or acknowledged, its offsets are reused, and appends work again as
    *   soon as there is space), `KAFKA_STORAGE_ERROR` when the disk failed otherwise (the log then refuses
    *   writes until reopened), `STORE_CLOSED`.
+   *
+   * With `options.producer` the append is idempotent (see {@link AppendOptions}): a retry of one of the
+   * producer's last 5 batches resolves with the original offsets and `duplicate: true` (once the original
+   * is acknowledged; with its error if it failed) and appends nothing.
+   * @throws LogStoreError also `OUT_OF_ORDER_SEQUENCE_NUMBER`, `INVALID_PRODUCER_EPOCH`,
+   *   `UNKNOWN_PRODUCER_ID` (nothing is written; `error.producer` holds the partition's epoch and expected
+   *   sequence), `INVALID_REQUEST` for malformed producer fields.
    */
-  async append(records: readonly RecordInput[]): Promise<AppendResult> {
+  append(records: readonly RecordInput[], options?: AppendOptions): Promise<AppendResult> {
+    const producer = options?.producer;
+    if (producer === undefined) return this.appendBatch(records, undefined);
+    // Decided and recorded synchronously (check → encode → write → record), so appends of one producer are
+    // decided in call order: this log assigns offsets without yielding.
+    let duplicate: ProducerBatchMetadata | undefined;
+    try {
+      this.assertWritable();
+      const p = validateProducerSequence(producer);
+      if (!Array.isArray(records) || records.length === 0) return this.appendBatch(records, undefined); // INVALID_RECORD
+      duplicate = this.producers.check(p, records.length);
+      if (duplicate === undefined) {
+        const promise = this.appendBatch(records, p);
+        const recorded = this.recorded;
+        this.recorded = undefined;
+        if (recorded !== undefined) recorded.ack = promise;
+        return promise;
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // A retry: answer with the original's offsets once the original is acknowledged (and with its error if
+    // it failed); a batch recovered from disk is durable already.
+    const { baseOffset, lastOffset, ack } = duplicate;
+    const result: AppendResult = { baseOffset, lastOffset, duplicate: true };
+    return ack === undefined ? Promise.resolve(result) : ack.then(() => result);
+  }
+
+  private async appendBatch(records: readonly RecordInput[], producer: ProducerSequence | undefined): Promise<AppendResult> {
     this.assertWritable();
     const baseOffset = this.nextOffset;
     // Scratch encoding is safe: the batch is written synchronously below and not referenced afterwards.
-    const batch = encodeBatch(records, baseOffset, this.settings.now(), true);
+    const batch = encodeBatch(
+      records,
+      baseOffset,
+      this.settings.now(),
+      true,
+      producer && { producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: producer.sequence },
+    );
     const lastOffset = baseOffset + batch.recordCount - 1;
     const header = { lastOffset, maxTimestamp: batch.maxTimestamp };
     // Set when the batch waits for a roll to finish before it is written.
@@ -199,6 +249,7 @@ export class PartitionLog implements AsyncDisposable {
         this.rolling.pending.push(pending);
         queued = this.rolling.done;
       } else if (segment.size > 0 && segment.size + batch.buffer.length > this.settings.segmentBytes) {
+        this.snapshots.take(this.producers, baseOffset); // the producer state as of the new segment's start
         if (this.settings.fsync === "never") {
           const next = this.roll();
           wrote = true;
@@ -220,6 +271,7 @@ export class PartitionLog implements AsyncDisposable {
       throw this.fail(error);
     }
     this.nextOffset = lastOffset + 1;
+    if (producer !== undefined) this.recorded = this.producers.record(producer, baseOffset, lastOffset, queued !== undefined);
     const metrics = this.settings.metrics;
     metrics.appendedRecords += batch.recordCount;
     metrics.appendedBytes += batch.buffer.length;
@@ -349,6 +401,9 @@ export class PartitionLog implements AsyncDisposable {
         // The failure is recorded; closing must still release everything.
       }
     }
+    // Everything is durable now: a snapshot at the log end lets the next open skip the scan.
+    if (!this.failure && this.snapshots.latestOffset !== this.nextOffset) this.snapshots.take(this.producers, this.nextOffset);
+    await this.snapshots.settled();
     this.closed = true;
     clearTimeout(this.intervalTimer);
     await this.retentionRunning?.catch(() => 0);
@@ -582,6 +637,7 @@ export class PartitionLog implements AsyncDisposable {
   private giveBack(dropped: PendingBatch[], error: LogStoreError): void {
     const from = dropped[0]!.baseOffset;
     this.nextOffset = from;
+    this.producers.rollback(from);
     for (const batch of dropped) {
       batch.error = error;
       this.settings.metrics.appendedRecords -= batch.lastOffset - batch.baseOffset + 1;
@@ -695,6 +751,7 @@ export class PartitionLog implements AsyncDisposable {
 
   private async runRetention(): Promise<number> {
     const { retentionBytes, retentionMs } = this.settings;
+    this.producers.removeExpired();
     if (retentionBytes === undefined && retentionMs === undefined) return 0;
     let deleted = 0;
     while (this.segments.length > 1 && !this.closed) {
@@ -710,6 +767,8 @@ export class PartitionLog implements AsyncDisposable {
         expired = maxTimestamp < this.settings.now() - retentionMs;
       }
       if (!expired || this.segments[0] !== oldest || this.closed) break;
+      // Producer state outlives the segments it came from, through snapshots (as in Kafka).
+      if (!(await this.snapshots.covers(oldest.nextOffset)) || this.segments[0] !== oldest || this.closed) break;
       this.segments.shift();
       this.dirtySegments.delete(oldest);
       oldest.delete();
@@ -732,6 +791,8 @@ export class PartitionLog implements AsyncDisposable {
     }
     bases.sort((a, b) => a - b);
     const segments: LogSegment[] = [];
+    let producers: ProducerStateManager;
+    let snapshots: ProducerSnapshots;
     try {
       if (bases.length === 0) {
         segments.push(LogSegment.create(fs, dir, 0, settings.indexIntervalBytes));
@@ -749,11 +810,17 @@ export class PartitionLog implements AsyncDisposable {
       }
       // What survived the crash may sit only in the page cache; make it durable before calling it durable.
       if (settings.fsync !== "never") fs.fdatasyncSync(segments[segments.length - 1]!.fileDescriptor);
+      producers = new ProducerStateManager(settings.producerIdExpirationMs, settings.now);
+      snapshots = new ProducerSnapshots(fs, dir, settings.fsync !== "never");
+      await snapshots.load(producers, segments, settings.now());
     } catch (error) {
       for (const segment of segments) segment.close();
       throw withLabel(error, label);
     }
-    return new PartitionLog(dir, settings, segments, lock, label);
+    const log = new PartitionLog(dir, settings, segments, lock, label);
+    log.producers = producers;
+    log.snapshots = snapshots;
+    return log;
   }
 }
 

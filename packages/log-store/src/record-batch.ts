@@ -2,7 +2,10 @@
 //
 //   baseOffset int64 | batchLength int32 | partitionLeaderEpoch int32 | magic int8 (=2) | crc uint32 |
 //   attributes int16 | lastOffsetDelta int32 | baseTimestamp int64 | maxTimestamp int64 |
-//   producerId int64 (-1) | producerEpoch int16 (-1) | baseSequence int32 (-1) | recordCount int32 | records
+//   producerId int64 | producerEpoch int16 | baseSequence int32 | recordCount int32 | records
+//
+// producerId / producerEpoch / baseSequence are -1 for a plain append and carry the idempotent producer's
+// fields otherwise (producer-state.ts): they lie inside the CRC, so they are committed atomically with the data.
 //
 // crc is CRC-32C over attributes..end. Each record: length varint | attributes int8 | timestampDelta varlong |
 // offsetDelta varint | keyLength varint | key | valueLength varint | value | headerCount varint |
@@ -28,6 +31,8 @@ const OFF_LAST_OFFSET_DELTA = 23;
 const OFF_BASE_TIMESTAMP = 27;
 const OFF_MAX_TIMESTAMP = 35;
 const OFF_PRODUCER_ID = 43;
+const OFF_PRODUCER_EPOCH = 51;
+const OFF_BASE_SEQUENCE = 53;
 const OFF_RECORD_COUNT = 57;
 const TWO_32 = 4294967296;
 const EMPTY_HEADERS: RecordHeaders = Object.freeze({});
@@ -152,6 +157,14 @@ export interface EncodedBatch {
   maxTimestamp: number;
 }
 
+/** The idempotent producer fields of a batch header (Kafka's producerId, producerEpoch, baseSequence). */
+export interface BatchProducer {
+  producerId: number;
+  producerEpoch: number;
+  /** Sequence number of the batch's first record. */
+  baseSequence: number;
+}
+
 /** Batches up to this size can be encoded into the shared scratch buffer. */
 const SCRATCH_BATCH_LIMIT = 4 * 1024 * 1024;
 let scratchBatch = Buffer.allocUnsafeSlow(64 * 1024);
@@ -164,7 +177,13 @@ let scratchBatch = Buffer.allocUnsafeSlow(64 * 1024);
  * per 4 KiB touched, which is most of the encoding time for large batches.
  * @throws LogStoreError `INVALID_RECORD` for a malformed record, an empty list or an oversized batch.
  */
-export function encodeBatch(records: readonly RecordInput[], baseOffset: number, now: number, scratch = false): EncodedBatch {
+export function encodeBatch(
+  records: readonly RecordInput[],
+  baseOffset: number,
+  now: number,
+  scratch = false,
+  producer?: BatchProducer,
+): EncodedBatch {
   if (!Array.isArray(records)) throw new LogStoreError("INVALID_RECORD", "records must be an array");
   const count = records.length;
   if (count === 0) throw new LogStoreError("INVALID_RECORD", "a batch needs at least one record");
@@ -228,9 +247,15 @@ export function encodeBatch(records: readonly RecordInput[], baseOffset: number,
   buf.writeInt32BE(count - 1, OFF_LAST_OFFSET_DELTA);
   writeInt64(buf, OFF_BASE_TIMESTAMP, baseTimestamp);
   writeInt64(buf, OFF_MAX_TIMESTAMP, maxTimestamp);
-  writeInt64(buf, OFF_PRODUCER_ID, -1);
-  buf.writeInt16BE(-1, 51); // producerEpoch
-  buf.writeInt32BE(-1, 53); // baseSequence
+  if (producer === undefined) {
+    writeInt64(buf, OFF_PRODUCER_ID, -1);
+    buf.writeInt16BE(-1, OFF_PRODUCER_EPOCH);
+    buf.writeInt32BE(-1, OFF_BASE_SEQUENCE);
+  } else {
+    writeInt64(buf, OFF_PRODUCER_ID, producer.producerId);
+    buf.writeInt16BE(producer.producerEpoch, OFF_PRODUCER_EPOCH);
+    buf.writeInt32BE(producer.baseSequence, OFF_BASE_SEQUENCE);
+  }
   buf.writeInt32BE(count, OFF_RECORD_COUNT);
   let pos = BATCH_HEADER_SIZE;
   // One-byte varints (zigzag < 128, i.e. 0..63) and byte values without headers are written inline: this
@@ -306,6 +331,17 @@ export function checkBatch(
   }
   const baseOffset = readInt64(buf, pos);
   return { baseOffset, size, lastOffset: baseOffset + lastOffsetDelta, maxTimestamp: readInt64(buf, pos + OFF_MAX_TIMESTAMP) };
+}
+
+/**
+ * The producer fields of the batch at `buf[pos]` (checked with {@link checkBatch}, checksum included), or
+ * `undefined` for a batch without a producer (producerId -1).
+ */
+export function batchProducer(buf: Uint8Array, pos: number): BatchProducer | undefined {
+  const producerId = readInt64(buf, pos + OFF_PRODUCER_ID);
+  if (producerId < 0) return undefined;
+  const producerEpoch = ((buf[pos + OFF_PRODUCER_EPOCH]! << 24) | (buf[pos + OFF_PRODUCER_EPOCH + 1]! << 16)) >> 16;
+  return { producerId, producerEpoch, baseSequence: readInt32(buf, pos + OFF_BASE_SEQUENCE) };
 }
 
 // Decoding cursor (module-level to avoid allocating a cursor object per record).

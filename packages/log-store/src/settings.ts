@@ -8,6 +8,7 @@ export interface LogSettings {
   indexIntervalBytes: number;
   retentionMs: number | undefined;
   retentionBytes: number | undefined;
+  producerIdExpirationMs: number;
   fsync: FsyncPolicy;
   fsyncIntervalMs: number;
   now: () => number;
@@ -20,6 +21,8 @@ export interface LogSettings {
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 /** Default index interval: an entry per 4 KiB of batches (Kafka's default). */
 export const DEFAULT_INDEX_INTERVAL_BYTES = 4096;
+/** Default idle time after which a producer's state is dropped: 1 day (Kafka's `producer.id.expiration.ms`). */
+export const DEFAULT_PRODUCER_ID_EXPIRATION_MS = 24 * 60 * 60 * 1000;
 /** Default fsync interval for `fsync: "interval"`. */
 export const DEFAULT_FSYNC_INTERVAL_MS = 100;
 
@@ -42,10 +45,12 @@ export function validateLogConfig(config: LogConfig | undefined): LogConfig {
   const indexIntervalBytes = optionalInt("indexIntervalBytes", config.indexIntervalBytes, 1);
   const retentionMs = optionalInt("retentionMs", config.retentionMs, 0);
   const retentionBytes = optionalInt("retentionBytes", config.retentionBytes, 0);
+  const producerIdExpirationMs = optionalInt("producerIdExpirationMs", config.producerIdExpirationMs, 1);
   if (segmentBytes !== undefined) out.segmentBytes = segmentBytes;
   if (indexIntervalBytes !== undefined) out.indexIntervalBytes = indexIntervalBytes;
   if (retentionMs !== undefined) out.retentionMs = retentionMs;
   if (retentionBytes !== undefined) out.retentionBytes = retentionBytes;
+  if (producerIdExpirationMs !== undefined) out.producerIdExpirationMs = producerIdExpirationMs;
   return out;
 }
 
@@ -71,6 +76,7 @@ export function resolveSettings(
     indexIntervalBytes: c.indexIntervalBytes ?? DEFAULT_INDEX_INTERVAL_BYTES,
     retentionMs: c.retentionMs,
     retentionBytes: c.retentionBytes,
+    producerIdExpirationMs: c.producerIdExpirationMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_MS,
     fsync,
     fsyncIntervalMs,
     now: nowOf(durability),

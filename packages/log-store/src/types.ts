@@ -36,6 +36,37 @@ export interface AppendResult {
   baseOffset: number;
   /** Offset of the last record of the batch. */
   lastOffset: number;
+  /**
+   * Present (`true`) when an idempotent append was a retry of a batch already stored: nothing was appended
+   * and the offsets are those of the original.
+   */
+  duplicate?: true;
+}
+
+/** The idempotent-producer fields of one append (Kafka's producerId / producerEpoch / baseSequence). */
+export interface ProducerSequence {
+  /** From `LogStore.initProducerId()` (or chosen by the caller of a standalone log): a non-negative safe integer. */
+  producerId: number;
+  /** 0..32767. An append with a higher epoch fences every lower one (they get `INVALID_PRODUCER_EPOCH`). */
+  producerEpoch: number;
+  /**
+   * Sequence number of this batch's first record *in this partition*: 0 for a producer's first batch in an
+   * epoch, then the previous batch's first sequence plus its record count. Counted per record, as in
+   * Kafka, and wrapping from 2^31-1 to 0.
+   */
+  sequence: number;
+}
+
+/** Options of one append. */
+export interface AppendOptions {
+  /**
+   * Makes the append idempotent (Kafka's rules): the fields are stored in the batch header, inside its
+   * checksum, so they are committed with the data. A retry of one of the producer's last 5 batches (same
+   * epoch, same sequence range) appends nothing and resolves with the original offsets and
+   * `duplicate: true`; the next sequence appends; anything else is refused with
+   * `OUT_OF_ORDER_SEQUENCE_NUMBER`, `INVALID_PRODUCER_EPOCH` or `UNKNOWN_PRODUCER_ID`.
+   */
+  producer?: ProducerSequence | undefined;
 }
 
 /** Limits for one read. */
@@ -94,6 +125,11 @@ export interface LogConfig {
   retentionMs?: number | undefined;
   /** Delete whole old segments while the partition is larger than this many bytes (default: no limit). */
   retentionBytes?: number | undefined;
+  /**
+   * Forget an idempotent producer's state after it has not appended to the partition for this many ms
+   * (Kafka's `producer.id.expiration.ms`; default 1 day). Its next append must then start at sequence 0.
+   */
+  producerIdExpirationMs?: number | undefined;
 }
 
 /** Durability settings shared by every log of a store. */

@@ -27,6 +27,9 @@ export type ErrorCode =
   | "NON_EMPTY_GROUP"
   | "REQUEST_TOO_LARGE"
   | "OFFSET_OUT_OF_RANGE"
+  | "OUT_OF_ORDER_SEQUENCE_NUMBER"
+  | "INVALID_PRODUCER_EPOCH"
+  | "UNKNOWN_PRODUCER_ID"
   // The broker is at fault, or a leaf refused the broker's own configuration.
   | "INTERNAL_ERROR"
   | "UNKNOWN_SERVER_ERROR"
@@ -95,6 +98,15 @@ export const ERRORS = {
   NON_EMPTY_GROUP: { status: 409, kafka: 68 },
   REQUEST_TOO_LARGE: { status: 413 },
   OFFSET_OUT_OF_RANGE: { status: 416, kafka: 1 },
+  // Idempotent producers. None is retriable: resending the same batch gets the same answer (Kafka's client
+  // treats all three as non-retriable for the batch; it resets its sequences or bumps its epoch instead).
+  // A gap conflicts with the partition's producer state: 409, as Durable Streams answers a sequence gap.
+  OUT_OF_ORDER_SEQUENCE_NUMBER: { status: 409, kafka: 45 },
+  // Fenced by a newer epoch: understood but refused to this producer for good, 403 as Durable Streams does.
+  INVALID_PRODUCER_EPOCH: { status: 403, kafka: 47 },
+  // The partition has no state the request presupposes (expired or never seen): a conflict with that state,
+  // not a missing resource (the topic and partition exist), so 409 rather than 404.
+  UNKNOWN_PRODUCER_ID: { status: 409, kafka: 59 },
   INTERNAL_ERROR: { status: 500 },
   UNKNOWN_SERVER_ERROR: { status: 500, kafka: -1 },
   CORRUPT_RECORD: { status: 500, kafka: 2 },
