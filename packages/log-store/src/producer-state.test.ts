@@ -130,7 +130,7 @@ describe("ProducerStateManager (Kafka's rules)", () => {
     expect(copy.describe(2 ** 40)).toEqual({ producerEpoch: 7, nextSequence: 1, lastOffset: 2 });
     for (let i = 0; i < bytes.length; i++) {
       const bad = Buffer.from(bytes);
-      bad[i] ^= 0x10;
+      bad[i] = bad[i]! ^ 0x10;
       expect(typeof manager().loadSnapshot(bad), `byte ${i}`).toBe("string");
     }
     expect(typeof manager().loadSnapshot(bytes.subarray(0, bytes.length - 1))).toBe("string");
@@ -157,7 +157,7 @@ describe("idempotent appends on a PartitionLog", () => {
     // A flipped bit anywhere in the producer fields fails the checksum.
     for (let byte = 43; byte < 57; byte++) {
       const flipped = Buffer.from(bytes);
-      flipped[at + byte] ^= 1;
+      flipped[at + byte] = flipped[at + byte]! ^ 1;
       expect(checkBatch(flipped, at, flipped.length - at), `byte ${byte}`).toHaveProperty("corrupt");
     }
     const top = encodeBatch(recs("x"), 0, 0, false, { producerId: 2 ** 53 - 1, producerEpoch: 0, baseSequence: MAX_SEQUENCE }).buffer;
