@@ -7,6 +7,7 @@ import { nodeFileSystem, type FileSystem } from "./file-system.js";
 import { errnoCode, fsyncDir, isTempFile } from "./fs-utils.js";
 import { validateGroupId, validateTopicName } from "./names.js";
 import { PartitionLog } from "./partition-log.js";
+import { ProducerIdManager, type InitProducerIdResult } from "./producer-ids.js";
 import { nowOf, resolveSettings, validateLogConfig } from "./settings.js";
 import { TopicEvents, type TopicChangeListener } from "./topic-events.js";
 import { hasTopicMetadata, readTopicMetadata, writeTopicMetadata, type TopicMetadata } from "./topic-metadata.js";
@@ -72,6 +73,7 @@ export class LogStore implements AsyncDisposable {
   private retentionTimer: ReturnType<typeof setInterval> | undefined;
   private closing: Promise<void> | undefined;
   private compactOffsetsAfter: number | undefined;
+  private producerIds: ProducerIdManager | undefined;
   private readonly topicEvents = new TopicEvents();
 
   private constructor(
@@ -352,6 +354,20 @@ export class LogStore implements AsyncDisposable {
     return this.offsets!.groupIds();
   }
 
+  /**
+   * A fresh idempotent-producer id (Kafka's InitProducerId), with epoch 0, for
+   * {@link AppendOptions.producer}. Unique for this data directory, also across restarts and crashes: ids
+   * come from blocks of 1000 made durable (fsynced, under any fsync policy) before the first id of a block
+   * is returned; a restart skips the rest of the block in use. Sequences then start at 0 in every partition.
+   * @throws LogStoreError `KAFKA_STORAGE_ERROR` (also when the id file is damaged: guessing could reuse an
+   *   id), `DISK_FULL`, `STORE_CLOSED`
+   */
+  async initProducerId(): Promise<InitProducerIdResult> {
+    this.assertOpen();
+    this.producerIds ??= new ProducerIdManager(this.fs, this.dataDir);
+    return this.producerIds.allocate();
+  }
+
   /** Applies retention to every partition now; resolves with the number of segments deleted. */
   async enforceRetention(): Promise<number> {
     this.assertOpen();
@@ -370,6 +386,7 @@ export class LogStore implements AsyncDisposable {
     this.closing ??= (async () => {
       clearInterval(this.retentionTimer);
       await this.admin.catch(() => undefined);
+      await this.producerIds?.settled();
       await this.offsets?.close();
       await this.closeLogs();
       this.lock.release();

@@ -47,6 +47,8 @@ export class ProducerSnapshots {
   durableOffset = -1;
   /** The offset of the newest snapshot taken (written or not). */
   latestOffset = -1;
+  /** What the rebuild at open did. */
+  loaded: ProducerStateLoad = { snapshotOffset: -1, scannedBytes: 0, scannedBatches: 0 };
 
   constructor(
     private readonly fs: FileSystem,
@@ -130,6 +132,7 @@ export class ProducerSnapshots {
       if (segment.nextOffset <= from) continue;
       await replaySegment(segment, from, state, now, result);
     }
+    this.loaded = result;
     return result;
   }
 }

@@ -48,7 +48,8 @@ describe("ProducerStateManager (Kafka's rules)", () => {
       m.record(p(1, 0, i * 2), 100 + i * 2, 101 + i * 2, false);
     }
     // Batches 2..6 are retained (sequences 4..13): each retry gets its original offsets.
-    for (let i = 2; i < 7; i++) expect(m.check(p(1, 0, i * 2), 2)).toMatchObject({ firstSeq: i * 2, lastSeq: i * 2 + 1, baseOffset: 100 + i * 2, lastOffset: 101 + i * 2 });
+    for (let i = 2; i < 7; i++)
+      expect(m.check(p(1, 0, i * 2), 2)).toMatchObject({ firstSeq: i * 2, lastSeq: i * 2 + 1, baseOffset: 100 + i * 2, lastOffset: 101 + i * 2 });
     // Older than the retained window, a different size, a gap: out of order.
     for (const [seq, count] of [
       [2, 2],

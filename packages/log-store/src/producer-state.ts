@@ -183,7 +183,12 @@ export class ProducerStateManager {
 
   /** Replays a batch found in the log (recovery): the log's order is the truth, nothing is checked. */
   replay(producerId: number, epoch: number, baseSequence: number, baseOffset: number, lastOffset: number, seen: number): void {
-    this.apply(producerId, epoch, { firstSeq: baseSequence, lastSeq: addSequence(baseSequence, lastOffset - baseOffset), baseOffset, lastOffset }, seen);
+    this.apply(
+      producerId,
+      epoch,
+      { firstSeq: baseSequence, lastSeq: addSequence(baseSequence, lastOffset - baseOffset), baseOffset, lastOffset },
+      seen,
+    );
   }
 
   private apply(producerId: number, epoch: number, batch: ProducerBatchMetadata, seen: number): void {
