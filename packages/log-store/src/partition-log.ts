@@ -422,6 +422,7 @@ export class PartitionLog implements AsyncDisposable {
     this.closed = true;
     clearTimeout(this.intervalTimer);
     this.failure = error instanceof LogStoreError ? error : new LogStoreError("KAFKA_STORAGE_ERROR", error.message);
+    this.snapshots.abandon();
     for (const waiter of [...this.dataWaiters]) waiter.finish(error);
     for (const waiter of this.syncWaiters.splice(0)) waiter.reject(error);
     // Reads may still be in flight: their files close when they finish.
@@ -767,8 +768,10 @@ export class PartitionLog implements AsyncDisposable {
         expired = maxTimestamp < this.settings.now() - retentionMs;
       }
       if (!expired || this.segments[0] !== oldest || this.closed) break;
-      // Producer state outlives the segments it came from, through snapshots (as in Kafka).
-      if (!(await this.snapshots.covers(oldest.nextOffset)) || this.segments[0] !== oldest || this.closed) break;
+      // Producer state outlives the segments it came from, through snapshots (as in Kafka). With no live
+      // producer there is nothing to keep (and a snapshot that cannot be written, e.g. on a full disk, must
+      // not stop retention from freeing space).
+      if (this.producers.size > 0 && (!(await this.snapshots.covers(oldest.nextOffset)) || this.segments[0] !== oldest || this.closed)) break;
       this.segments.shift();
       this.dirtySegments.delete(oldest);
       oldest.delete();

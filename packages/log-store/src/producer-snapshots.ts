@@ -47,6 +47,8 @@ export class ProducerSnapshots {
   durableOffset = -1;
   /** The offset of the newest snapshot taken (written or not). */
   latestOffset = -1;
+  /** Set when the log was abandoned (topic deleted): writes not yet started are dropped. */
+  private abandoned = false;
   /** What the rebuild at open did. */
   loaded: ProducerStateLoad = { snapshotOffset: -1, scannedBytes: 0, scannedBatches: 0 };
 
@@ -61,6 +63,8 @@ export class ProducerSnapshots {
     const bytes = state.encodeSnapshot(offset);
     this.latestOffset = offset;
     this.writes = this.writes.then(async () => {
+      // The directory may be gone, or even hold a new topic of the same name by now.
+      if (this.abandoned) return;
       try {
         await writeFileAtomic(this.fs, join(this.dir, snapshotFileName(offset)), bytes, this.sync);
       } catch {
@@ -75,6 +79,14 @@ export class ProducerSnapshots {
         // Left for the next write to remove.
       }
     });
+  }
+
+  /**
+   * Drops the writes that have not started (the log's directory is being deleted). A write that has started
+   * put its temp file in the directory already, so it moves away with it.
+   */
+  abandon(): void {
+    this.abandoned = true;
   }
 
   /** Resolves once every snapshot taken so far is written (or failed). */
