@@ -233,4 +233,14 @@ describe("seed-compatible consumer routes", () => {
     await Consumer.create(fetch, BROKER, "c", "my_partitioned_topic", "g");
     expect(await t.call(method, path)).toMatchObject({ status, body: envelope(code) });
   });
+
+  it("quotes an ack's offset and partition beyond 2^53 exactly", async () => {
+    const t = await openTestApp();
+    const { fetch } = await seedTopic(t, 1, 5);
+    await Consumer.create(fetch, BROKER, "c", "my_partitioned_topic", "g");
+    const ack = (offset: string, partition: string) =>
+      t.call("POST", `/topics/my_partitioned_topic/messages/${offset}/ack?consumer_id=c&partition_id=${partition}`);
+    expect((await ack("9007199254740993", "0")).body.error.message).toBe("path parameter offset must be <= 9007199254740991, got 9007199254740993");
+    expect((await ack("0", "9007199254740993")).body.error.message).toBe("query parameter partition_id must be <= 2147483647, got 9007199254740993");
+  });
 });
