@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { matchedRoutes } from "hono/route";
 import { limitBody } from "./body-limit.js";
+import { webGuard } from "./web-guard.js";
 import { createBrokerContext, type BrokerAppOptions, type BrokerContext } from "./context.js";
 import { createErrorHandler, notFoundHandler } from "./error-handler.js";
 import { adminRoutes } from "./routes/admin.js";
@@ -45,6 +46,8 @@ export function buildBrokerApp(ctx: BrokerContext): Hono {
     const route = matchedRoutes(c).at(-1);
     ctx.metrics.countRequest(c.req.method, route !== undefined && route.method !== "ALL" ? route.path : "unmatched", c.res.status);
   });
+  // Before any route: pages on other origins change nothing (and read nothing) unless listed.
+  app.use("*", webGuard(ctx.corsOrigins));
   // Only the /v1 routes read a body.
   app.use("/v1/*", limitBody(ctx.maxBodyBytes));
   app.route("/", topicRoutes(ctx));

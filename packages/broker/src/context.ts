@@ -3,6 +3,7 @@ import { BodyPool } from "./body-pool.js";
 import { createBrokerCore, positiveInteger, type BrokerCore, type BrokerLogger } from "./core/broker-core.js";
 import type { BrokerStore } from "./core/storage.js";
 import { BrokerMetrics } from "./metrics.js";
+import { corsOrigins, type CorsOptions } from "./web-guard.js";
 
 /** Options of {@link createBrokerApp}. */
 export interface BrokerAppOptions {
@@ -50,6 +51,12 @@ export interface BrokerAppOptions {
   signal?: AbortSignal | undefined;
   /** Where unexpected errors are logged (default `console`). */
   logger?: BrokerLogger | undefined;
+  /**
+   * Web pages on other origins that may call the broker (default: none). Whatever this says, a request from
+   * a page whose origin is not listed (nor the broker's own address) is refused with 403
+   * `ORIGIN_NOT_ALLOWED` before anything runs; tools that send no `Origin` are unaffected.
+   */
+  cors?: CorsOptions | undefined;
 }
 
 /** What the HTTP transport shares: the core's services, and its own metrics, body buffers and limits. Internal. */
@@ -63,6 +70,8 @@ export interface BrokerContext {
   readonly bodies: BodyPool;
   readonly logger: BrokerLogger;
   readonly maxBodyBytes: number;
+  /** Origins listed in `cors.origins`, lower-cased. */
+  readonly corsOrigins: ReadonlySet<string>;
   /** Evicts silent members now if a tick interval has passed, or always with `force` (the core's). */
   expireSessions(force?: boolean): void;
 }
@@ -72,6 +81,7 @@ const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 /** Wires the core and the HTTP transport's own parts. Internal: used by `createBrokerApp` and `startBroker`. */
 export function createBrokerContext(options: BrokerAppOptions): BrokerContext {
   const maxBodyBytes = positiveInteger("maxBodyBytes", options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
+  const origins = corsOrigins(options.cors);
   const core = createBrokerCore(options);
   return {
     core,
@@ -80,6 +90,7 @@ export function createBrokerContext(options: BrokerAppOptions): BrokerContext {
     bodies: new BodyPool(),
     logger: options.logger ?? console,
     maxBodyBytes,
+    corsOrigins: origins,
     expireSessions: (force) => core.groups.expireSessions(force),
   };
 }

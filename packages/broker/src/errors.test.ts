@@ -57,6 +57,8 @@ const BROKER: Record<BrokerErrorCode, true> = {
   UNKNOWN_MEMBER_ID: true,
   OFFSET_OUT_OF_RANGE: true,
   REQUEST_TOO_LARGE: true,
+  UNSUPPORTED_MEDIA_TYPE: true,
+  ORIGIN_NOT_ALLOWED: true,
   NOT_FOUND: true,
   BROKER_NOT_AVAILABLE: true,
   INTERNAL_ERROR: true,

@@ -18,6 +18,9 @@ const MARKER: unique symbol = Symbol.for("minikafka.error");
  * - `UNKNOWN_MEMBER_ID`: a seed-compatible ack from a consumer the broker does not know.
  * - `OFFSET_OUT_OF_RANGE`: a member fetch `positions` entry past the partition's high watermark.
  * - `REQUEST_TOO_LARGE`: the request body exceeds the broker's `maxBodyBytes`.
+ * - `UNSUPPORTED_MEDIA_TYPE`: a JSON route's request body is not declared `Content-Type: application/json`.
+ * - `ORIGIN_NOT_ALLOWED`: a web page on an origin not in the broker's `cors.origins` (or a cross-site request)
+ *   tried to call it; refused before anything ran.
  * - `NOT_FOUND`: no route for this method and path.
  * - `BROKER_NOT_AVAILABLE`: the broker is shutting down (retriable: try again once it is back).
  * - `INTERNAL_ERROR`: an unexpected failure (details are logged, not sent).
@@ -32,6 +35,8 @@ export type BrokerErrorCode =
   | "UNKNOWN_MEMBER_ID"
   | "OFFSET_OUT_OF_RANGE"
   | "REQUEST_TOO_LARGE"
+  | "UNSUPPORTED_MEDIA_TYPE"
+  | "ORIGIN_NOT_ALLOWED"
   | "NOT_FOUND"
   | "BROKER_NOT_AVAILABLE"
   | "INTERNAL_ERROR";

@@ -31,10 +31,25 @@ export function parseWith<S extends TSchema>(schema: S, value: unknown, where: W
   throw validationError(schema, v.Errors(value), value, where);
 }
 
-/** Body middleware: parses the body as JSON whatever its content type, then validates it. */
+/** `application/json`, with parameters (`; charset=utf-8`) or not, in any case. */
+const JSON_MEDIA_TYPE = /^\s*application\/json\s*(;|$)/i;
+
+/**
+ * Body middleware: refuses a body not declared `application/json` (415 `UNSUPPORTED_MEDIA_TYPE`: a page on
+ * another origin can send text/plain or a form without a CORS preflight, never JSON), then parses and
+ * validates it.
+ */
 export function jsonBody<S extends TSchema>(schema: S): MiddlewareHandler<any, string, { in: { json: Static<S> }; out: { json: Static<S> } }> {
   validatorOf(schema);
   return async (c, next) => {
+    // A page on another origin can POST text/plain (or a form) without a preflight; never JSON.
+    const type = c.req.header("content-type");
+    if (type === undefined || !JSON_MEDIA_TYPE.test(type)) {
+      throw new BrokerError(
+        "UNSUPPORTED_MEDIA_TYPE",
+        `request body must be sent as content-type application/json, got ${type === undefined ? "none" : JSON.stringify(truncate(type, 100))}`,
+      );
+    }
     const text = await c.req.text();
     if (text.length === 0) throw new BrokerError("INVALID_REQUEST", "request body is empty; expected a JSON object");
     let value: unknown;

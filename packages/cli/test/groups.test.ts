@@ -122,7 +122,7 @@ describe.concurrent("minikafka groups", () => {
   it("deletes a group without members, and refuses one with members or unknown", async (context) => {
     const { broker, kafka } = await setUp(context);
     await kafka.admin().setOffsets({ groupId: "billing", topic: "orders", partitions: [{ partition: 0, offset: 2 }] });
-    const joined = await fetch(`${broker}/v1/groups/audit/members`, { method: "POST", body: JSON.stringify({ topics: ["orders"] }) });
+    const joined = await fetch(`${broker}/v1/groups/audit/members`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ topics: ["orders"] }) });
     expect(joined.status).toBe(201);
     const [deleted, busy, missing, usage] = await Promise.all([
       runCli(["groups", "delete", "billing"], { broker }),

@@ -26,6 +26,8 @@ export type ErrorCode =
   | "UNASSIGNED_PARTITION"
   | "NON_EMPTY_GROUP"
   | "REQUEST_TOO_LARGE"
+  | "UNSUPPORTED_MEDIA_TYPE"
+  | "ORIGIN_NOT_ALLOWED"
   | "OFFSET_OUT_OF_RANGE"
   | "OUT_OF_ORDER_SEQUENCE_NUMBER"
   | "INVALID_PRODUCER_EPOCH"
@@ -97,6 +99,8 @@ export const ERRORS = {
   UNASSIGNED_PARTITION: { status: 409 },
   NON_EMPTY_GROUP: { status: 409, kafka: 68 },
   REQUEST_TOO_LARGE: { status: 413 },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415 },
+  ORIGIN_NOT_ALLOWED: { status: 403 },
   OFFSET_OUT_OF_RANGE: { status: 416, kafka: 1 },
   // Idempotent producers. None is retriable: resending the same batch gets the same answer (Kafka's client
   // treats all three as non-retriable for the batch; it resets its sequences or bumps its epoch instead).

@@ -182,8 +182,15 @@ describe("topic routes", () => {
     expect(answer.body.error.message).toMatch(message);
   });
 
-  it("parses the body as JSON whatever the content type says", async () => {
-    const { call } = await openTestApp();
-    expect((await call("POST", "/v1/topics", { name: "t", partitions: 1 }, { "content-type": "text/plain" })).status).toBe(201);
+  it("takes a body only as application/json: a page on another origin can send text/plain or a form without a preflight", async () => {
+    const { call, store } = await openTestApp();
+    for (const type of ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonx", ""]) {
+      expect(await call("POST", "/v1/topics", { name: "t", partitions: 1 }, { "content-type": type }), type).toMatchObject({
+        status: 415,
+        body: envelope("UNSUPPORTED_MEDIA_TYPE"),
+      });
+    }
+    expect(store.listTopics()).toEqual([]);
+    expect((await call("POST", "/v1/topics", { name: "t", partitions: 1 }, { "content-type": "Application/JSON; charset=utf-8" })).status).toBe(201);
   });
 });
