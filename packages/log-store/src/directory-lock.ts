@@ -202,7 +202,15 @@ function readOrUndefined(path: string): string | undefined {
 function removeLegacyLock(key: string, lockDir: string): void {
   const stat = fs.lstatSync(lockDir, { throwIfNoEntry: false });
   if (stat === undefined || stat.isDirectory()) return;
-  const pid = Number.parseInt(readOrUndefined(lockDir) ?? "", 10);
+  let raw: string | undefined;
+  try {
+    raw = readOrUndefined(lockDir);
+  } catch (error) {
+    // A concurrent opener removed the old file and made the lock directory in its place meanwhile.
+    if (errnoCode(error) === "EISDIR") return;
+    throw error;
+  }
+  const pid = Number.parseInt(raw ?? "", 10);
   const bootedAt = Date.now() - uptime() * 1000;
   if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && stat.mtimeMs > bootedAt && processState(pid).state === "running") {
     throw new LogStoreError("DATA_DIR_LOCKED", `data directory ${key} is locked by running process ${pid} (old-format lock file ${lockDir})`);
