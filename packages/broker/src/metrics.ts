@@ -13,6 +13,8 @@ export interface MetricsSnapshot {
   store: Readonly<LogStoreMetrics>;
   groups: ReadonlyArray<{ groupId: string; groupEpoch: number; memberCount: number }>;
   lag: ReadonlyArray<LagSample>;
+  /** Bytes of every partition's log segments (the sum of the topic descriptions' `sizeBytes`). */
+  logSizeBytes: number;
 }
 
 /**
@@ -25,6 +27,8 @@ export class BrokerMetrics {
   recordBytesOut = 0;
   /** Requests being handled right now (long polls included). */
   inFlight = 0;
+  /** Open client connections, where a transport counts them (the Node server does); else not reported. */
+  connections: number | undefined = undefined;
 
   /** Counts one answered request. `route` is the route pattern (`/v1/topics/:topic`), never the raw path. */
   countRequest(method: string, route: string, status: number): void {
@@ -43,6 +47,12 @@ export class BrokerMetrics {
     }
     metric("minikafka_http_requests_in_flight", "gauge", "Requests being handled (long polls included).");
     out.push(`minikafka_http_requests_in_flight ${this.inFlight}`);
+    if (this.connections !== undefined) {
+      metric("minikafka_connections", "gauge", "Open client connections (TCP).");
+      out.push(`minikafka_connections ${this.connections}`);
+    }
+    metric("minikafka_log_size_bytes", "gauge", "Bytes of log segments on disk, all partitions of all topics.");
+    out.push(`minikafka_log_size_bytes ${snapshot.logSizeBytes}`);
     const { store } = snapshot;
     metric("minikafka_records_in_total", "counter", "Records appended to the log.");
     out.push(`minikafka_records_in_total ${store.appendedRecords}`);

@@ -1,4 +1,5 @@
-import { request as httpRequest } from "node:http";
+import { get as httpGet, request as httpRequest } from "node:http";
+import { createConnection, type Socket } from "node:net";
 import { LogStore } from "@minikafka/log-store";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../../../test-support/temp-dir.js";
@@ -50,6 +51,30 @@ describe("startBroker", () => {
     try {
       await expect(startBroker({ dataDir, port: 0 })).rejects.toMatchObject({ code: "DATA_DIR_LOCKED" });
     } finally {
+      await broker.close();
+    }
+  });
+
+  it("counts open connections in /metrics", async () => {
+    const broker = await startBroker({ dataDir: tempDir(), port: 0 });
+    const idle: Socket[] = [];
+    try {
+      const connections = async () => {
+        // A connection of its own, closed after the answer (no keep-alive pool in the count).
+        const { body } = await rawGet(broker.port, "/metrics");
+        return Number(/^minikafka_connections (\d+)$/m.exec(body)?.[1]);
+      };
+      await expect.poll(connections).toBe(1);
+      for (let i = 0; i < 2; i++) {
+        const socket = createConnection(broker.port, "127.0.0.1");
+        await new Promise((resolve) => socket.once("connect", resolve));
+        idle.push(socket);
+      }
+      await expect.poll(connections).toBe(3);
+      for (const socket of idle) socket.destroy();
+      await expect.poll(connections).toBe(1);
+    } finally {
+      for (const socket of idle) socket.destroy();
       await broker.close();
     }
   });
@@ -160,5 +185,17 @@ function rawRequest(
       if (!req.destroyed) reject(error);
     });
     send(req);
+  });
+}
+
+/** A GET on a connection of its own (no agent: closed after the answer). */
+function rawGet(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    httpGet({ host: "127.0.0.1", port, path, agent: false }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => resolve({ status: res.statusCode!, body }));
+    }).on("error", reject);
   });
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { serve } from "@hono/node-server";
 import { systemClock } from "@minikafka/group-coordinator";
 import { LogStore, type LogStoreOptions } from "@minikafka/log-store";
@@ -103,6 +103,11 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
   // answers say "connection: close" and every finished answer closes the connections left idle.
   let shuttingDown = false;
   const responses = new Set<ServerResponse>();
+  ctx.metrics.connections = 0;
+  server.on("connection", (socket: Socket) => {
+    ctx.metrics.connections!++;
+    socket.once("close", () => ctx.metrics.connections!--);
+  });
   server.on("request", (_req: IncomingMessage, res: ServerResponse) => {
     if (shuttingDown) res.setHeader("connection", "close");
     responses.add(res);

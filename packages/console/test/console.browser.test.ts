@@ -224,6 +224,25 @@ describe.skipIf(chromium === undefined)(
       await screenshot("create-topic");
     });
 
+    it("adds partitions to a topic and deletes it through the UI", async () => {
+      await page.goto(`${broker.url}/console/#/topics/created-in-ui`);
+      await page.waitForSelector("[data-testid=partitions-table] tr[data-partition='3']");
+      await setInput("[data-testid=add-partitions] input[name=count]", "6");
+      await page.click("[data-testid=add-partitions] button[type=submit]");
+      await page.waitForSelector("[data-testid=partitions-table] tr[data-partition='5']");
+      expect(await texts("[data-testid=add-partitions-done]")).toEqual(["6 partitions"]);
+      expect((await api<{ partitions: unknown[] }>("GET", "/v1/topics/created-in-ui")).partitions).toHaveLength(6);
+      // Deleting asks twice.
+      await page.click("[data-testid=delete-topic] button[type=submit]");
+      await waitForText("Really delete created-in-ui?");
+      expect((await fetch(`${broker.url}/v1/topics/created-in-ui`)).status).toBe(200);
+      await page.click("[data-testid=delete-topic] button[type=submit]");
+      await page.waitForFunction(() => (globalThis as unknown as { location: { hash: string } }).location.hash === "#/topics");
+      await page.waitForSelector("[data-testid=topics-table]");
+      expect((await fetch(`${broker.url}/v1/topics/created-in-ui`)).status).toBe(404);
+      expect(await texts("[data-testid=topics-table] tr[data-topic] td:first-child")).toEqual(["orders", "payments"]);
+    });
+
     it("resets the offsets of an empty group through the UI, and refuses while a group has members", async () => {
       await page.goto(`${broker.url}/console/#/groups/billing`);
       await page.waitForSelector("[data-testid=reset-offsets] button[type=submit]:not([disabled])");
@@ -248,6 +267,11 @@ describe.skipIf(chromium === undefined)(
       const recordsIn = /^minikafka_records_in_total (\d+)$/m.exec(metrics)![1];
       expect(await texts("[data-metric=minikafka_records_in_total] [data-col=total]")).toEqual([recordsIn]);
       expect(recordsIn).toBe("10");
+      const logSize = Number(/^minikafka_log_size_bytes (\d+)$/m.exec(metrics)![1]);
+      expect(logSize).toBeGreaterThan(0);
+      expect(await texts("[data-testid=storage]")).toEqual([logSize < 1024 ? `${logSize} B` : `${(logSize / 1024).toFixed(1)} KiB`]);
+      // The page's own connections at least (the browser keeps a few open).
+      expect(Number((await texts("[data-testid=connections]"))[0])).toBeGreaterThanOrEqual(1);
       // Rates need a second sample, 2 s later.
       await page.waitForFunction(
         () =>

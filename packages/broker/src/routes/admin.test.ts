@@ -55,6 +55,13 @@ describe("admin routes", () => {
     );
     expect(lines.find((l) => l.startsWith("minikafka_bytes_in_total "))).toMatch(/^minikafka_bytes_in_total [1-9]\d*$/);
     expect(lines.find((l) => l.startsWith("minikafka_fsyncs_total "))).toMatch(/^minikafka_fsyncs_total [1-9]\d*$/);
+    // Storage: the sum of the partitions' sizes as the topic routes report them. No connection count
+    // without a server that counts them (app.request has no sockets).
+    const { topics } = (await call("GET", "/v1/topics")).body as { topics: Array<{ partitions: Array<{ sizeBytes: number }> }> };
+    const sizeBytes = topics.flatMap((t) => t.partitions).reduce((n, p) => n + p.sizeBytes, 0);
+    expect(sizeBytes).toBeGreaterThan(0);
+    expect(lines).toContain(`minikafka_log_size_bytes ${sizeBytes}`);
+    expect(lines.filter((l) => l.includes("minikafka_connections"))).toEqual([]);
   });
 
   it("serves an OpenAPI 3.1 document covering every route, built from the typebox schemas", async () => {

@@ -14,7 +14,9 @@ export function adminRoutes(ctx: BrokerContext): Hono {
     })
     .get("/metrics", async (c) => {
       const { groups, lag } = await core.groups.lag();
-      const text = ctx.metrics.render({ store: core.store.metrics, groups, lag });
+      let logSizeBytes = 0;
+      for (const topic of core.topics.list()) for (const p of topic.partitions) logSizeBytes += p.sizeBytes;
+      const text = ctx.metrics.render({ store: core.store.metrics, groups, lag, logSizeBytes });
       return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
     })
     .get("/openapi.json", (c) => {

@@ -1,5 +1,5 @@
-// The broker page: rates and counters from /metrics (two samples 2 s apart give the rates), storage from
-// the topic list.
+// The broker page: rates, counters, connections and storage from /metrics (two samples 2 s apart give
+// the rates); topic and partition counts from the topic list.
 import { useRef } from "preact/hooks";
 import type { Api } from "../api.js";
 import { ErrorLine, Loading } from "../components.js";
@@ -12,7 +12,6 @@ const REFRESH_MS = 2000;
 interface Snapshot {
   time: number;
   samples: Sample[];
-  storageBytes: number;
   topics: number;
   partitions: number;
 }
@@ -26,7 +25,6 @@ export function BrokerPage({ api }: { api: Api }) {
       const now: Snapshot = {
         time: Date.now(),
         samples: parseMetrics(text),
-        storageBytes: topics.reduce((n, t) => n + t.partitions.reduce((m, p) => m + p.sizeBytes, 0), 0),
         topics: topics.length,
         partitions: topics.reduce((n, t) => n + t.partitions.length, 0),
       };
@@ -71,7 +69,7 @@ export function BrokerPage({ api }: { api: Api }) {
       <div class="cards">
         <div class="card">
           <span>Storage</span>
-          <b data-testid="storage">{formatBytes(now.storageBytes)}</b>
+          <b data-testid="storage">{formatBytes(value("minikafka_log_size_bytes"))}</b>
           <small>
             {now.topics} topics, {now.partitions} partitions
           </small>
