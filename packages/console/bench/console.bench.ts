@@ -58,7 +58,11 @@ try {
   for (let i = 0; i < names.length; i += 32) {
     await Promise.all(
       names.slice(i, i + 32).map(async (name) => {
-        const res = await fetch(`${broker.url}/v1/topics`, { method: "POST", body: JSON.stringify({ name, partitions: PARTITIONS }) });
+        const res = await fetch(`${broker.url}/v1/topics`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ name, partitions: PARTITIONS }),
+        });
         if (res.status !== 201) throw new Error(`creating ${name}: ${res.status} ${await res.text()}`);
       }),
     );
