@@ -64,6 +64,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
     offsetsRetentionMs,
     restartHoldMs,
     tickIntervalMs = 1_000,
+    cors,
     ...storeOptions
   } = options;
   const store = await LogStore.open(storeOptions);
@@ -82,6 +83,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
       maxBodyBytes,
       maxWaitMs,
       logger,
+      cors,
       signal: shutdown.signal,
     });
     const app = buildBrokerApp(ctx);
