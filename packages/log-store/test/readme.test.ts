@@ -1,0 +1,18 @@
+// The README's quick start, run as written (only the package name points at the sources), twice over the
+// same directory: a second run must work as well as the first.
+import { fileURLToPath } from "node:url";
+import { expect, it } from "vitest";
+import { readmeSample, runSample } from "../../../test-support/readme-sample.js";
+import { tempDir } from "../../../test-support/temp-dir.js";
+
+it("runs the README quick start, and runs it again over the same data", async () => {
+  const code = readmeSample(fileURLToPath(new URL("../README.md", import.meta.url)), 0, [
+    ['"@minikafka/log-store"', JSON.stringify(fileURLToPath(new URL("../src/index.ts", import.meta.url)))],
+  ]);
+  const cwd = tempDir();
+  for (const round of [1, 2]) {
+    const run = await runSample(code, cwd);
+    expect([run.exitCode, run.stderr], `run ${round}`).toEqual([0, ""]);
+    expect(run.stdout).toBe("created\n");
+  }
+}, 30_000);
