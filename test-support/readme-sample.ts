@@ -1,7 +1,9 @@
 // Runs a README's code sample as written, in a fresh Node process (through tsx, with the packages' source
 // condition), so the documentation cannot drift from the code.
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { exited, spawnTs } from "./spawn-ts.js";
 import { tempDir } from "./temp-dir.js";
 
@@ -27,11 +29,25 @@ export function readmeSample(readmePath: string, index = 0, replace: ReadonlyArr
   return code;
 }
 
-/** Runs `code` as an ES module (top-level await) with `cwd` as its working directory. */
-export async function runSample(code: string, cwd = tempDir()): Promise<SampleRun> {
-  const file = join(cwd, `sample-${Date.now()}.mts`);
+/**
+ * The `[from, to]` pair that points `"@minikafka/<name>"` (with its quotes, as an import names it) at that
+ * package's sources (`entry` inside `packages/<name>/`, default `src/index.ts`).
+ */
+export function sourceOf(name: string, entry = "src/index.ts"): readonly [string, string] {
+  return [`"@minikafka/${name}"`, JSON.stringify(fileURLToPath(new URL(`../packages/${name}/${entry}`, import.meta.url)))];
+}
+
+/** Starts `code` as an ES module (top-level await) in a fresh process with `cwd` as its working directory. */
+export function startSample(code: string, cwd = tempDir()): ChildProcessWithoutNullStreams {
+  const file = join(cwd, `sample-${Date.now()}-${++samples}.mts`);
   writeFileSync(file, code);
-  const child = spawnTs(file, [], { cwd });
+  return spawnTs(file, [], { cwd });
+}
+let samples = 0;
+
+/** Runs `code` as an ES module (top-level await) with `cwd` as its working directory, until it exits. */
+export async function runSample(code: string, cwd = tempDir()): Promise<SampleRun> {
+  const child = startSample(code, cwd);
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d) => (stdout += String(d)));
