@@ -1,14 +1,20 @@
+// The README's quick start, run as written (only the package name points at the sources), followed by lines
+// that print what it did; the host's timer it starts is why the run ends with an explicit exit.
+import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
-import { GroupCoordinator, InMemoryOffsetStore, ManualClock } from "@minikafka/group-coordinator";
+import { readmeSample, runSample, sourceOf } from "../../../test-support/readme-sample.js";
 
 it("runs the README quick start", async () => {
-  const clock = new ManualClock(0);
-  const gc = new GroupCoordinator({ clock, offsetStore: new InMemoryOffsetStore(), partitionCount: (topic) => (topic === "orders" ? 6 : undefined) });
-  const { memberId, memberEpoch, assignment } = gc.join("billing", { topics: ["orders"] });
-  const r = gc.heartbeat("billing", memberId, { memberEpoch, ownedPartitions: assignment });
-  await gc.commitOffsets("billing", { memberId, memberEpoch: r.memberEpoch, offsets: [{ topic: "orders", partition: 0, offset: 42 }] });
-  expect(r).toMatchObject({ memberEpoch: 1, assignment: [{ topic: "orders", partitions: [0, 1, 2, 3, 4, 5] }], heartbeatIntervalMs: 5_000 });
-  expect(await gc.fetchOffsets("billing")).toEqual([{ topic: "orders", partition: 0, offset: 42 }]);
-  clock.advance(45_001);
-  expect(gc.tick()).toEqual([{ groupId: "billing", memberId, instanceId: undefined }]);
+  const code = readmeSample(fileURLToPath(new URL("../README.md", import.meta.url)), 0, [sourceOf("group-coordinator")]);
+  const run = await runSample(
+    `${code}
+console.log(JSON.stringify({ epoch: r.memberEpoch, assignment: r.assignment, committed: await gc.fetchOffsets("billing") }));
+process.exit(0);`,
+  );
+  expect([run.exitCode, run.stderr]).toEqual([0, ""]);
+  expect(JSON.parse(run.stdout)).toEqual({
+    epoch: 1,
+    assignment: [{ topic: "orders", partitions: [0, 1, 2, 3, 4, 5] }],
+    committed: [{ topic: "orders", partition: 0, offset: 42 }],
+  });
 });

@@ -16,3 +16,18 @@ it("runs the README quick start, and runs it again over the same data", async ()
     expect(run.stdout).toBe("created\n");
   }
 }, 30_000);
+
+it("runs the idempotent producer sample: the resent batch is not appended again", async () => {
+  const sample = readmeSample(fileURLToPath(new URL("../README.md", import.meta.url)), 1);
+  const code = [
+    `import { LogStore } from ${JSON.stringify(fileURLToPath(new URL("../src/index.ts", import.meta.url)))};`,
+    `const store = await LogStore.open({ dataDir: "./data" });`,
+    `await store.createTopic("orders", { partitions: 1 });`,
+    sample,
+    `const { records } = await store.read("orders", 0, 0);`,
+    `console.log(records.map((r) => r.offset + "=" + new TextDecoder().decode(r.value!)).join(" "));`,
+    `await store.close();`,
+  ].join("\n");
+  const run = await runSample(code);
+  expect(run).toEqual({ stdout: "0=a 1=b 2=c\n", stderr: "", exitCode: 0 });
+}, 30_000);

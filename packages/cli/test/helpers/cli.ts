@@ -38,6 +38,12 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The path of the bundled `minikafka` executable (run it with `node`), built on first use. */
+export async function builtBin(): Promise<string> {
+  await buildBin();
+  return binPath;
+}
+
 /** Options of {@link runCli} and {@link spawnCli}. */
 export interface RunOptions {
   /** The broker URL, passed as `MINIKAFKA_BROKER`. */
