@@ -10,10 +10,15 @@ const tsxLoader = pathToFileURL(require.resolve("tsx/esm")).href;
 
 /**
  * Runs a TypeScript file in a fresh Node process (a real process, so it can really be killed), with its
- * stdin, stdout and stderr piped; `cwd` is its working directory (default: this process's).
+ * stdin, stdout and stderr piped; `cwd` is its working directory and `env` its environment (default: this
+ * process's).
  */
-export function spawnTs(file: string, args: string[], options: { cwd?: string } = {}): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ["--import", tsxLoader, "--conditions=@minikafka/source", file, ...args], { stdio: "pipe", cwd: options.cwd });
+export function spawnTs(file: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, ["--import", tsxLoader, "--conditions=@minikafka/source", file, ...args], {
+    stdio: "pipe",
+    cwd: options.cwd,
+    env: options.env,
+  });
 }
 
 /** Calls `onLine` for every complete line the child writes to stdout (a torn last line is dropped). */

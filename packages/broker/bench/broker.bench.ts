@@ -6,12 +6,11 @@
 //   BROKER_BENCH_FSYNC=always|interval|never (the broker's policy; default "always", the broker's default)
 //
 // Needs wrk (Debian: apt-get install wrk). Prints ratios against the trivial route measured in this run.
-import { execFileSync, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { spawnTs } from "../../../test-support/spawn-ts.js";
+import { benchChild, firstMatch, fmt, json, post as postRaw, rawFsyncRate, wrk as runWrk } from "./support.js";
 
 const SECONDS = Number(process.env.BROKER_BENCH_SECONDS ?? 5);
 const FLAT_SECONDS = Number(process.env.BROKER_BENCH_FLAT_SECONDS ?? 60);
@@ -22,37 +21,12 @@ if (spawnSync("wrk", ["--version"]).error) {
   process.exit(0);
 }
 
-const childScript = fileURLToPath(new URL("./bench-child.ts", import.meta.url));
 const work = mkdtempSync(join(tmpdir(), "minikafka-broker-bench-"));
-const children: ChildProcessWithoutNullStreams[] = [];
-
-function child(args: string[]): ChildProcessWithoutNullStreams {
-  const proc = spawnTs(childScript, args);
-  proc.stderr.on("data", (d) => process.stderr.write(d));
-  children.push(proc);
-  return proc;
-}
-
-function firstLine(proc: ChildProcessWithoutNullStreams, pattern: RegExp): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    let out = "";
-    proc.stdout.on("data", (d) => {
-      out += String(d);
-      const match = pattern.exec(out);
-      if (match) resolve(match);
-    });
-    proc.once("exit", (code) => reject(new Error(`child exited (${code}) before printing ${pattern}: ${out}`)));
-  });
-}
-
-async function serve(role: string, ...args: string[]): Promise<string> {
-  return (await firstLine(child([role, ...args]), /listening (\S+)\n/))[1]!;
-}
-
-interface WrkResult {
-  rps: number;
-  p99ms: number;
-}
+const children: ChildProcess[] = [];
+const child = (args: string[]) => benchChild(children, args);
+const serve = async (role: string, ...args: string[]) => (await firstMatch(child([role, ...args]), /listening (\S+)\n/))[1]!;
+const wrk = (url: string, connections: number, seconds: number, body?: string) => runWrk(work, url, connections, seconds, body);
+const post = async (url: string, body: unknown) => json(await postRaw(url, body));
 
 /** The topic's record count once two reads 200 ms apart agree (appends in flight have finished). */
 async function settledRecordCount(topicUrl: string): Promise<number> {
@@ -66,54 +40,12 @@ async function settledRecordCount(topicUrl: string): Promise<number> {
   }
 }
 
-/** Runs wrk; `body` makes it a POST with that JSON body. */
-function wrk(url: string, connections: number, seconds: number, body?: string): WrkResult {
-  const args = ["-t", String(Math.min(connections, 2)), "-c", String(connections), "-d", `${seconds}s`, "--latency"];
-  if (body !== undefined) {
-    const script = join(work, `post-${body.length}.lua`);
-    writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n`);
-    args.push("-s", script);
-  }
-  const out = execFileSync("wrk", [...args, url], { encoding: "utf8", maxBuffer: 1 << 20 });
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-  const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
-  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
-  if (non2xx) throw new Error(`wrk saw ${non2xx[1]} error responses from ${url}`);
-  const unit = p99?.[2] === "us" ? 0.001 : p99?.[2] === "s" ? 1000 : 1;
-  return { rps, p99ms: Number(p99?.[1]) * unit };
-}
-
-/**
- * The disk's own rate of small durable appends: one writer appending 4 KiB (about one group commit of the
- * seed-produce run) and fdatasync-ing, for `seconds`, to a file that keeps growing across calls. Measured
- * between the flatness windows, it shows how much of a change in the broker's rate the disk made itself.
- */
+/** The disk's own rate of small durable appends, measured between the flatness windows: how much of a change in
+ * the broker's rate the disk made itself (4 KiB, about one group commit of the seed-produce run; the file keeps
+ * growing across calls, like the log). */
 const rawAppendFile = join(work, "raw-fsync.log");
-const rawChunk = Buffer.alloc(4096, 0x6d);
-function rawFsyncRate(seconds: number): number {
-  const fd = openSync(rawAppendFile, "a");
-  try {
-    const start = performance.now();
-    let syncs = 0;
-    while (performance.now() - start < seconds * 1000) {
-      writeSync(fd, rawChunk);
-      fdatasyncSync(fd);
-      syncs++;
-    }
-    return syncs / ((performance.now() - start) / 1000);
-  } finally {
-    closeSync(fd);
-  }
-}
+const diskRate = (seconds: number) => rawFsyncRate(rawAppendFile, seconds);
 
-async function post(url: string, body: unknown): Promise<unknown> {
-  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${url}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
-
-const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const rows: string[][] = [];
 const targets: string[] = [];
 const row = (...cells: string[]) => rows.push(cells);
@@ -127,25 +59,25 @@ try {
   console.log(`broker ${broker} (fsync "${process.env.BROKER_BENCH_FSYNC ?? "always"}"), yardstick ${trivial}/ping\n`);
 
   // Yardstick: a trivial Hono route (POST with a tiny JSON body, like the produce calls), 1 and 32 clients.
-  const t1 = wrk(`${trivial}/ping`, 1, SECONDS, "{}");
-  const t32 = wrk(`${trivial}/ping`, 32, SECONDS, "{}");
+  const t1 = await wrk(`${trivial}/ping`, 1, SECONDS, "{}");
+  const t32 = await wrk(`${trivial}/ping`, 32, SECONDS, "{}");
   row("trivial Hono route", "1", fmt(t1.rps), "", fmt(t1.p99ms, 2), "1.00×");
   row("trivial Hono route", "32", fmt(t32.rps), "", fmt(t32.p99ms, 2), "1.00×");
 
   // (1) Seed-compatible produce, one message per request.
   await post(`${broker}/topics/seed/create?num_partitions=3`, {});
   const seedUrl = `${broker}/topics/seed/messages?message=${"m".repeat(100)}&key=`;
-  const s1 = wrk(seedUrl, 1, SECONDS, "");
-  const s32 = wrk(seedUrl, 32, SECONDS, "");
+  const s1 = await wrk(seedUrl, 1, SECONDS, "");
+  const s32 = await wrk(seedUrl, 32, SECONDS, "");
   row("(1) seed produce, 1 msg/request", "1", fmt(s1.rps), fmt(s1.rps), fmt(s1.p99ms, 2), `${(s1.rps / t1.rps).toFixed(2)}×`);
   row("(1) seed produce, 1 msg/request", "32", fmt(s32.rps), fmt(s32.rps), fmt(s32.p99ms, 2), `${(s32.rps / t32.rps).toFixed(2)}×`);
   // Flatness: 10 s windows of the same load, with a 2 s probe of the disk's own fsync rate before each window
   // and after the last (the probe's file grows like the log does).
   const windows: number[] = [];
-  const disk: number[] = [rawFsyncRate(2)];
+  const disk: number[] = [diskRate(2)];
   for (let t = 0; t < FLAT_SECONDS; t += FLAT_WINDOW) {
-    windows.push(wrk(seedUrl, 32, Math.min(FLAT_WINDOW, FLAT_SECONDS - t), "").rps);
-    disk.push(rawFsyncRate(2));
+    windows.push((await wrk(seedUrl, 32, Math.min(FLAT_WINDOW, FLAT_SECONDS - t), "")).rps);
+    disk.push(diskRate(2));
   }
   // Flatness compares the median of the last three windows with the median of the first three: a single
   // 10 s window swings by ±20% with the disk's fsync latency on a shared VM (see the disk probe below),
@@ -170,7 +102,7 @@ try {
   // (2) /v1 produce, batches of 1000 × 100 B, default fsync policy.
   await post(`${broker}/v1/topics`, { name: "batch", partitions: 3 });
   const batchBody = JSON.stringify({ records: Array.from({ length: 1000 }, () => ({ value: "v".repeat(100) })) });
-  const b = wrk(`${broker}/v1/topics/batch/records`, 8, SECONDS, batchBody);
+  const b = await wrk(`${broker}/v1/topics/batch/records`, 8, SECONDS, batchBody);
   row("(2) /v1 produce, 1000 × 100 B/request", "8", fmt(b.rps), fmt(b.rps * 1000), fmt(b.p99ms, 2), `${(b.rps / t32.rps).toFixed(2)}× (req)`);
   targets.push(`${b.rps * 1000 >= 300_000 ? "PASS" : "FAIL"}  (2) /v1 batched produce: ${fmt(b.rps * 1000)} records/s (target ≥ 300,000)`);
 
@@ -178,7 +110,7 @@ try {
   // wrk stops when its time is up, but requests it had sent may still be appending: count once the topic is still.
   const total = await settledRecordCount(`${broker}/v1/topics/batch`);
   const consumer = child(["consume", broker, "batch", String(total)]);
-  const consumed = JSON.parse((await firstLine(consumer, /(\{.*\})\n/))[1]!) as { consumed: number; seconds: number };
+  const consumed = JSON.parse((await firstMatch(consumer, /(\{.*\})\n/))[1]!) as { consumed: number; seconds: number };
   const consumeRate = consumed.consumed / consumed.seconds;
   row(`(3) group consume, 3 members, ≤5000/fetch (${fmt(consumed.consumed)} records)`, "3", "", fmt(consumeRate), "", "");
   if (consumed.consumed !== total) throw new Error(`consumed ${consumed.consumed} of ${total} records`);
@@ -186,7 +118,7 @@ try {
 
   // (4) Seed-compatible poll + ack per message (2 requests per message, one consumer).
   const pollAck = child(["poll-ack", broker, "seed", String(SECONDS)]);
-  const pa = JSON.parse((await firstLine(pollAck, /(\{.*\})\n/))[1]!) as { messages: number; seconds: number };
+  const pa = JSON.parse((await firstMatch(pollAck, /(\{.*\})\n/))[1]!) as { messages: number; seconds: number };
   const paRate = pa.messages / pa.seconds;
   row("(4) seed poll + ack per message", "1", fmt(paRate * 2), fmt(paRate), "", `${((paRate * 2) / t1.rps).toFixed(2)}× (req)`);
 

@@ -11,12 +11,11 @@
 //
 // (A) needs Debian's python3-fastapi, python3-uvicorn (it is skipped, saying so, without them).
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
-import { createServer } from "node:net";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { spawnTs } from "../../../test-support/spawn-ts.js";
+import { fmt, freePort, json, pause, post, rawFsyncRate, seedWorkload, startBenchBroker, stop } from "./support.js";
 
 const MESSAGES = Number(process.env.SEED_BENCH_MESSAGES ?? 3000);
 const SECONDS = Number(process.env.DURABILITY_BENCH_SECONDS ?? 5);
@@ -28,113 +27,9 @@ const seedDir = resolve(
     [1, 2, 3].map((up) => join(repoRoot, "../".repeat(up), "shared/baselines/seed_v2")).find((dir) => existsSync(join(dir, "server.py"))) ??
     join(repoRoot, "../shared/baselines/seed_v2"),
 );
-const childScript = fileURLToPath(new URL("./bench-child.ts", import.meta.url));
 const work = mkdtempSync(join(tmpdir(), "minikafka-durability-bench-"));
 const children: ChildProcess[] = [];
 const report = (...lines: string[]) => console.log(lines.join("\n"));
-
-const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-/** A broker (bench-child serve-broker, fsync "always") over `dataDir`; resolves with its URL and the ms it took to listen. */
-async function startBroker(dataDir: string): Promise<{ url: string; proc: ChildProcess; ms: number; openMs: number }> {
-  const started = performance.now();
-  const proc = spawnTs(childScript, ["serve-broker", dataDir]);
-  children.push(proc);
-  proc.stderr.on("data", (d) => process.stderr.write(d));
-  const [url, openMs] = await new Promise<[string, number]>((resolveUrl, reject) => {
-    let out = "";
-    proc.stdout.on("data", (d) => {
-      out += String(d);
-      const match = /listening (\S+)\nopened in ([\d.]+) ms\n/.exec(out);
-      if (match) resolveUrl([match[1]!, Number(match[2])]);
-    });
-    proc.once("exit", (code) => reject(new Error(`broker exited (${code}): ${out}`)));
-  });
-  for (;;) {
-    const ready = await fetch(`${url}/readyz`).catch(() => undefined);
-    if (ready?.ok) break;
-    await pause(5);
-  }
-  return { url, proc, ms: performance.now() - started, openMs };
-}
-
-async function stop(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const done = new Promise((r) => proc.once("exit", r));
-  proc.kill("SIGTERM");
-  await done;
-}
-
-async function json<T>(response: Response): Promise<T> {
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${response.url}: ${response.status} ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
-const post = (url: string, body?: unknown) =>
-  fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
-const q = (p: Record<string, string>) => new URLSearchParams(p).toString();
-
-/** This disk's rate of small durable appends (4 KiB + fdatasync), for `seconds`. */
-function rawFsyncRate(seconds: number): number {
-  const fd = openSync(join(work, "raw-fsync.log"), "a");
-  try {
-    const start = performance.now();
-    let syncs = 0;
-    while (performance.now() - start < seconds * 1000) {
-      writeSync(fd, Buffer.alloc(4096, 0x6d));
-      fdatasyncSync(fd);
-      syncs++;
-    }
-    return syncs / ((performance.now() - start) / 1000);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * The seed's workload on a server speaking the seed's routes: `MESSAGES` produced one per request (keys spread
- * them over 3 partitions), then 3 consumers of one group polling and acking one message at a time, in one
- * process with keep-alive connections (the same driver for both servers). Returns messages/s of each phase.
- */
-async function seedWorkload(url: string): Promise<{ produce: number; pollAck: number; acked: number }> {
-  const topic = `seed-${Date.now()}`;
-  await json(await post(`${url}/topics/${topic}/create?num_partitions=3`));
-  let started = performance.now();
-  // One producer, as in the tutorial (the seed server picks offsets racily under concurrent produces).
-  for (let i = 0; i < MESSAGES; i++) {
-    await json(await post(`${url}/topics/${topic}/messages?${q({ message: `m${i}-`.padEnd(100, "x"), key: `k${i}` })}`));
-  }
-  const produce = MESSAGES / ((performance.now() - started) / 1000);
-  const consumers = ["c0", "c1", "c2"];
-  for (const consumer of consumers) await json(await post(`${url}/topics/${topic}/groups/g/subscribe?${q({ consumer_id: consumer })}`));
-  let acked = 0;
-  const deadline = performance.now() + 60_000;
-  started = performance.now();
-  await Promise.all(
-    consumers.map(async (consumer) => {
-      while (acked < MESSAGES && performance.now() < deadline) {
-        const polled = await fetch(`${url}/topics/${topic}/messages?${q({ consumer_id: consumer, group_id: "g" })}`);
-        const messages = polled.status === 404 ? [] : await json<Array<{ message_offset: number; partition_id: number }>>(polled);
-        if (messages.length === 0) await pause(2); // assignment moving, or its partitions drained
-        for (const m of messages) {
-          const ack = `${url}/topics/${topic}/messages/${m.message_offset}/ack?${q({ consumer_id: consumer, partition_id: String(m.partition_id) })}`;
-          await json(await post(ack));
-          acked++;
-        }
-      }
-    }),
-  );
-  return { produce, pollAck: acked / ((performance.now() - started) / 1000), acked };
-}
 
 async function benchSeed(): Promise<void> {
   const python = spawnSync("/usr/bin/python3", ["-c", "import fastapi, uvicorn"]).status === 0;
@@ -155,10 +50,10 @@ async function benchSeed(): Promise<void> {
   children.push(seed);
   const seedUrl = `http://127.0.0.1:${port}`;
   while (!(await fetch(`${seedUrl}/docs`).catch(() => undefined))) await pause(20);
-  const broker = await startBroker(join(work, "seed-broker"));
+  const broker = await startBenchBroker(children, join(work, "seed-broker"));
   try {
-    const ours = await seedWorkload(broker.url);
-    const theirs = await seedWorkload(seedUrl);
+    const ours = await seedWorkload(broker.url, MESSAGES);
+    const theirs = await seedWorkload(seedUrl, MESSAGES);
     const ratio = ours.pollAck / theirs.pollAck;
     report(
       `(A) seed poll + ack, 3 consumers, ${fmt(MESSAGES)} messages: minikafka ${fmt(ours.pollAck)} msg/s, seed server ${fmt(theirs.pollAck)} msg/s: ${ratio.toFixed(1)}× ` +
@@ -172,7 +67,7 @@ async function benchSeed(): Promise<void> {
 }
 
 async function benchCommits(): Promise<void> {
-  const broker = await startBroker(join(work, "commit-broker"));
+  const broker = await startBenchBroker(children, join(work, "commit-broker"));
   try {
     const topic = "commits";
     await json(await post(`${broker.url}/v1/topics`, { name: topic, partitions: 32 }));
@@ -204,7 +99,7 @@ async function benchCommits(): Promise<void> {
     const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
     if (non2xx) throw new Error(`wrk saw ${non2xx[1]} error responses: ${out}`);
     const rate = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-    const raw = rawFsyncRate(SECONDS);
+    const raw = rawFsyncRate(join(work, "raw-fsync.log"), SECONDS);
     report(
       `(B) /v1 commits, 32 committers (wrk): ${fmt(rate)} commits/s; this disk's fdatasync rate ${fmt(raw)}/s: ${(rate / raw).toFixed(1)} commits per fsync`,
       `    ${rate / raw >= 5 ? "PASS" : "FAIL"}  target ≥ 5 commits per fsync`,
@@ -216,7 +111,7 @@ async function benchCommits(): Promise<void> {
 
 async function benchRestart(): Promise<void> {
   const dataDir = join(work, "restart-broker");
-  const first = await startBroker(dataDir);
+  const first = await startBenchBroker(children, dataDir);
   try {
     const topic = "big";
     await json(await post(`${first.url}/v1/topics`, { name: topic, partitions: 4 }));
@@ -258,9 +153,9 @@ async function benchRestart(): Promise<void> {
   const size = Number(spawnSync("du", ["-sm", dataDir], { encoding: "utf8" }).stdout.split("\t")[0]);
   // Drop the page cache where we may (root), so the restart reads from the disk as after a reboot.
   const dropped = spawnSync("sh", ["-c", "sync && echo 3 > /proc/sys/vm/drop_caches"]).status === 0;
-  const again = await startBroker(dataDir);
+  const again = await startBenchBroker(children, dataDir);
   await stop(again.proc);
-  const warm = await startBroker(dataDir);
+  const warm = await startBenchBroker(children, dataDir);
   await stop(warm.proc);
   report(
     `(C) restart with ${fmt(size)} MiB on disk and 100,000 committed-offset records (${dropped ? "page cache dropped" : "page cache warm"}): ` +

@@ -1,0 +1,162 @@
+// Shared by the broker's benchmarks: child processes (a broker, the yardstick route), wrk, the disk's own
+// fsync rate, and the seed tutorial's poll + ack workload (one driver for every server that speaks it).
+import { execFile, type ChildProcess, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { closeSync, fdatasyncSync, openSync, writeFileSync, writeSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { spawnTs } from "../../../test-support/spawn-ts.js";
+
+/** A number with thousands separators. */
+export const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+export const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** The body of an answer, parsed; throws on a non-2xx status. */
+export async function json<T>(response: Response): Promise<T> {
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${response.url}: ${response.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+export const post = (url: string, body?: unknown) =>
+  fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+export const q = (p: Record<string, string>) => new URLSearchParams(p).toString();
+
+const childScript = fileURLToPath(new URL("./bench-child.ts", import.meta.url));
+
+/** Starts a bench-child role (its stderr passed through), remembered in `children` for the final cleanup. */
+export function benchChild(children: ChildProcess[], args: string[], env: Record<string, string> = {}): ChildProcessWithoutNullStreams {
+  const proc = spawnTs(childScript, args, { env: { ...process.env, ...env } });
+  children.push(proc);
+  proc.stderr.on("data", (d) => process.stderr.write(d));
+  return proc;
+}
+
+/** The first match of `pattern` in what `proc` prints. */
+export function firstMatch(proc: ChildProcessWithoutNullStreams, pattern: RegExp): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    proc.stdout.on("data", (d) => {
+      out += String(d);
+      const match = pattern.exec(out);
+      if (match) resolve(match);
+    });
+    proc.once("exit", (code) => reject(new Error(`child exited (${code}) before printing ${pattern}: ${out}`)));
+  });
+}
+
+/** A broker (bench-child serve-broker) over `dataDir`, ready; its URL, process, ms to /readyz and ms in startBroker(). */
+export async function startBenchBroker(
+  children: ChildProcess[],
+  dataDir: string,
+  fsync: "always" | "interval" | "never" = "always",
+): Promise<{ url: string; proc: ChildProcess; ms: number; openMs: number }> {
+  const started = performance.now();
+  const proc = benchChild(children, ["serve-broker", dataDir], { BROKER_BENCH_FSYNC: fsync });
+  const match = await firstMatch(proc, /listening (\S+)\nopened in ([\d.]+) ms\n/);
+  const url = match[1]!;
+  for (;;) {
+    const ready = await fetch(`${url}/readyz`).catch(() => undefined);
+    if (ready?.ok) break;
+    await pause(5);
+  }
+  return { url, proc, ms: performance.now() - started, openMs: Number(match[2]) };
+}
+
+/** SIGTERMs `proc` and waits for it to exit. */
+export async function stop(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const done = new Promise((r) => proc.once("exit", r));
+  proc.kill("SIGTERM");
+  await done;
+}
+
+/** What wrk measured. */
+export interface WrkResult {
+  rps: number;
+  p99ms: number;
+}
+
+/**
+ * Runs wrk against `url`; `body` makes it a POST with that JSON body (its Lua script goes into `work`).
+ * Asynchronous, so this process's own keep-alive connections see the server close them while wrk runs
+ * (blocked in a synchronous call, fetch would reuse a socket the server closed meanwhile).
+ */
+export async function wrk(work: string, url: string, connections: number, seconds: number, body?: string): Promise<WrkResult> {
+  const args = ["-t", String(Math.min(connections, 2)), "-c", String(connections), "-d", `${seconds}s`, "--latency"];
+  if (body !== undefined) {
+    const script = join(work, `post-${body.length}.lua`);
+    writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n`);
+    args.push("-s", script);
+  }
+  const { stdout: out } = await promisify(execFile)("wrk", [...args, url], { encoding: "utf8", maxBuffer: 1 << 20 });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  if (non2xx) throw new Error(`wrk saw ${non2xx[1]} error responses from ${url}`);
+  const unit = p99?.[2] === "us" ? 0.001 : p99?.[2] === "s" ? 1000 : 1;
+  return { rps, p99ms: Number(p99?.[1]) * unit };
+}
+
+/** This disk's rate of small durable appends: 4 KiB appended to `file` and fdatasynced, for `seconds`. */
+export function rawFsyncRate(file: string, seconds: number): number {
+  const fd = openSync(file, "a");
+  const chunk = Buffer.alloc(4096, 0x6d);
+  try {
+    const start = performance.now();
+    let syncs = 0;
+    while (performance.now() - start < seconds * 1000) {
+      writeSync(fd, chunk);
+      fdatasyncSync(fd);
+      syncs++;
+    }
+    return syncs / ((performance.now() - start) / 1000);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The seed's workload on a server speaking the seed's routes: `messages` produced one per request (keys spread
+ * them over 3 partitions), then 3 consumers of one group polling and acking one message at a time, in one
+ * process with keep-alive connections (the same driver for every server). Returns messages/s of each phase.
+ */
+export async function seedWorkload(url: string, messages: number): Promise<{ produce: number; pollAck: number; acked: number }> {
+  const topic = `seed-${Date.now()}`;
+  await json(await post(`${url}/topics/${topic}/create?num_partitions=3`));
+  let started = performance.now();
+  // One producer, as in the tutorial (the seed server picks offsets racily under concurrent produces).
+  for (let i = 0; i < messages; i++) {
+    await json(await post(`${url}/topics/${topic}/messages?${q({ message: `m${i}-`.padEnd(100, "x"), key: `k${i}` })}`));
+  }
+  const produce = messages / ((performance.now() - started) / 1000);
+  const consumers = ["c0", "c1", "c2"];
+  for (const consumer of consumers) await json(await post(`${url}/topics/${topic}/groups/g/subscribe?${q({ consumer_id: consumer })}`));
+  let acked = 0;
+  const deadline = performance.now() + 60_000;
+  started = performance.now();
+  await Promise.all(
+    consumers.map(async (consumer) => {
+      while (acked < messages && performance.now() < deadline) {
+        const polled = await fetch(`${url}/topics/${topic}/messages?${q({ consumer_id: consumer, group_id: "g" })}`);
+        const batch = polled.status === 404 ? [] : await json<Array<{ message_offset: number; partition_id: number }>>(polled);
+        if (batch.length === 0) await pause(2); // assignment moving, or its partitions drained
+        for (const m of batch) {
+          const ack = `${url}/topics/${topic}/messages/${m.message_offset}/ack?${q({ consumer_id: consumer, partition_id: String(m.partition_id) })}`;
+          await json(await post(ack));
+          acked++;
+        }
+      }
+    }),
+  );
+  return { produce, pollAck: acked / ((performance.now() - started) / 1000), acked };
+}
