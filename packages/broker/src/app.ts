@@ -48,6 +48,8 @@ export function buildBrokerApp(ctx: BrokerContext): Hono {
   });
   // Before any route: pages on other origins change nothing (and read nothing) unless listed.
   app.use("*", webGuard(ctx.corsOrigins));
+  // Then who is asking (when auth is configured), before any body is read.
+  app.use("*", ctx.access.middleware());
   // Only the /v1 routes read a body.
   app.use("/v1/*", limitBody(ctx.maxBodyBytes));
   app.route("/", topicRoutes(ctx));

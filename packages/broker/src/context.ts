@@ -4,6 +4,7 @@ import { createBrokerCore, positiveInteger, type BrokerCore, type BrokerLogger }
 import type { BrokerStore } from "./core/storage.js";
 import { BrokerMetrics } from "./metrics.js";
 import { corsOrigins, type CorsOptions } from "./web-guard.js";
+import { Access, type AclEntry, type AuthOptions } from "./access.js";
 
 /** Options of {@link createBrokerApp}. */
 export interface BrokerAppOptions {
@@ -57,6 +58,18 @@ export interface BrokerAppOptions {
    * `ORIGIN_NOT_ALLOWED` before anything runs; tools that send no `Origin` are unaffected.
    */
   cors?: CorsOptions | undefined;
+  /**
+   * Bearer-token authentication (default: none, every caller is anonymous). With it, every route but
+   * `/healthz`, `/readyz` and the static console files needs `Authorization: Bearer <token>` of one of
+   * `principals` (401 `AUTHENTICATION_FAILED` otherwise, with `WWW-Authenticate: Bearer`).
+   */
+  auth?: AuthOptions | undefined;
+  /**
+   * Kafka-model ACLs (needs `auth`). Without them every authenticated principal may do everything; with
+   * them (even an empty list) every operation needs an allowing entry and no denying one (403
+   * `*_AUTHORIZATION_FAILED`); `auth.superUsers` pass every check.
+   */
+  acls?: readonly AclEntry[] | undefined;
 }
 
 /** What the HTTP transport shares: the core's services, and its own metrics, body buffers and limits. Internal. */
@@ -72,6 +85,8 @@ export interface BrokerContext {
   readonly maxBodyBytes: number;
   /** Origins listed in `cors.origins`, lower-cased. */
   readonly corsOrigins: ReadonlySet<string>;
+  /** Authentication and authorisation: every route asks it. */
+  readonly access: Access;
   /** Evicts silent members now if a tick interval has passed, or always with `force` (the core's). */
   expireSessions(force?: boolean): void;
 }
@@ -82,6 +97,7 @@ const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 export function createBrokerContext(options: BrokerAppOptions): BrokerContext {
   const maxBodyBytes = positiveInteger("maxBodyBytes", options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
   const origins = corsOrigins(options.cors);
+  const access = new Access(options.auth, options.acls);
   const core = createBrokerCore(options);
   return {
     core,
@@ -91,6 +107,7 @@ export function createBrokerContext(options: BrokerAppOptions): BrokerContext {
     logger: options.logger ?? console,
     maxBodyBytes,
     corsOrigins: origins,
+    access,
     expireSessions: (force) => core.groups.expireSessions(force),
   };
 }

@@ -49,6 +49,8 @@ export function toErrorResponse(error: unknown, logger: BrokerLogger): { status:
 export function createErrorHandler(logger: BrokerLogger): ErrorHandler {
   return (error: unknown, c: Context) => {
     const { status, body } = toErrorResponse(error, logger);
+    // RFC 6750: a 401 names the scheme the broker accepts.
+    if (status === 401) c.header("www-authenticate", 'Bearer realm="minikafka"');
     return c.json(body, status);
   };
 }

@@ -21,6 +21,11 @@ const MARKER: unique symbol = Symbol.for("minikafka.error");
  * - `UNSUPPORTED_MEDIA_TYPE`: a JSON route's request body is not declared `Content-Type: application/json`.
  * - `ORIGIN_NOT_ALLOWED`: a web page on an origin not in the broker's `cors.origins` (or a cross-site request)
  *   tried to call it; refused before anything ran.
+ * - `AUTHENTICATION_FAILED`: `auth` is configured and the request has no valid `Authorization: Bearer <token>`.
+ * - `TOPIC_AUTHORIZATION_FAILED`, `GROUP_AUTHORIZATION_FAILED`, `CLUSTER_AUTHORIZATION_FAILED`: the principal
+ *   is authenticated but no ACL allows the operation on that resource (or one denies it).
+ * - `THROTTLING_QUOTA_EXCEEDED`: the principal is over its produce or fetch byte-rate quota, or holds as many
+ *   long polls as it may (retriable, after the answer's `Retry-After`).
  * - `NOT_FOUND`: no route for this method and path.
  * - `BROKER_NOT_AVAILABLE`: the broker is shutting down (retriable: try again once it is back).
  * - `INTERNAL_ERROR`: an unexpected failure (details are logged, not sent).
@@ -37,6 +42,11 @@ export type BrokerErrorCode =
   | "REQUEST_TOO_LARGE"
   | "UNSUPPORTED_MEDIA_TYPE"
   | "ORIGIN_NOT_ALLOWED"
+  | "AUTHENTICATION_FAILED"
+  | "TOPIC_AUTHORIZATION_FAILED"
+  | "GROUP_AUTHORIZATION_FAILED"
+  | "CLUSTER_AUTHORIZATION_FAILED"
+  | "THROTTLING_QUOTA_EXCEEDED"
   | "NOT_FOUND"
   | "BROKER_NOT_AVAILABLE"
   | "INTERNAL_ERROR";

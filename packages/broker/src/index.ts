@@ -5,4 +5,5 @@ export type { BrokerStore } from "./core/storage.js";
 export { startBroker, type StartBrokerOptions, type StartBrokerResult } from "./node.js";
 export { BrokerError, isBrokerError, type BrokerErrorCode } from "./errors.js";
 export type { CorsOptions } from "./web-guard.js";
+export type { AclEntry, AclOperation, AclResource, AuthOptions, AuthPrincipal } from "./access.js";
 export type { BrokerLogger } from "./core/broker-core.js";

@@ -65,6 +65,8 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
     restartHoldMs,
     tickIntervalMs = 1_000,
     cors,
+    auth,
+    acls,
     ...storeOptions
   } = options;
   const store = await LogStore.open(storeOptions);
@@ -84,6 +86,8 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
       maxWaitMs,
       logger,
       cors,
+      auth,
+      acls,
       signal: shutdown.signal,
     });
     const app = buildBrokerApp(ctx);

@@ -16,7 +16,7 @@ export interface CorsOptions {
 /** Request headers a page may send (the ones our routes read). */
 const ALLOW_HEADERS = "authorization, content-type";
 /** Answer headers a page may read. */
-const EXPOSE_HEADERS = "retry-after, location, etag, content-length";
+const EXPOSE_HEADERS = "retry-after, location, etag, content-length, www-authenticate";
 const ALLOW_METHODS = "GET, HEAD, POST, PUT, DELETE";
 const ORIGIN = /^https?:\/\/[^/?#\s]+$/;
 

@@ -78,3 +78,9 @@ it("runs the web pages sample: the listed origin's preflight is answered, anothe
   await broker.stop();
   expect(broker.stderr()).toBe("");
 }, 30_000);
+
+it("runs the auth sample: alice's token lists the topics she may describe", async () => {
+  const port = await freePort();
+  const code = readmeSample(README, 3, [sourceOf("broker"), ['dataDir: "./data",', `dataDir: "./data", port: ${port},`]]);
+  expect(await runSample(code)).toEqual({ stdout: "200 { topics: [] }\n", stderr: "", exitCode: 0 });
+}, 30_000);

@@ -1,5 +1,5 @@
 // Every call the console makes to the broker. All of them go through `brokerFetch`, the one place where
-// a bearer token will be added when the broker gets authentication (issue 19); there is none yet.
+// the bearer token is added (a broker with `auth` answers 401 without one: the console then asks for it).
 import { createClient, type Admin } from "@minikafka/client";
 import type { ErrorEnvelope, FetchResult, GroupDescription, GroupList, TopicDescription, TopicList } from "@minikafka/protocol";
 
@@ -19,8 +19,13 @@ export class ApiError extends Error {
 export interface ApiOptions {
   /** The broker's base URL (the console lives at `<base>/console/`). */
   baseUrl: string;
-  /** Headers added to every request (where `authorization` will come from). */
+  /** Headers added to every request (`authorization`, once a token is known). */
   headers?: () => Record<string, string>;
+  /**
+   * The broker answered 401 to a request sent with `authorization` (null: none): true when a new token is
+   * known now, and the request is sent once more with the new headers.
+   */
+  onUnauthorized?: (sent: string | null) => boolean;
 }
 
 /** The broker's HTTP API as the console uses it. */
@@ -29,10 +34,16 @@ export type Api = ReturnType<typeof createApi>;
 /** Creates the console's API over one `fetch` wrapper. */
 export function createApi(options: ApiOptions) {
   const base = options.baseUrl.endsWith("/") ? options.baseUrl : `${options.baseUrl}/`;
-  const brokerFetch = (input: Request | string | URL, init?: RequestInit): Promise<Response> => {
-    const request = new Request(input, init);
+  const withHeaders = (request: Request): Request => {
     for (const [name, value] of Object.entries(options.headers?.() ?? {})) request.headers.set(name, value);
-    return fetch(request);
+    return request;
+  };
+  const brokerFetch = async (input: Request | string | URL, init?: RequestInit): Promise<Response> => {
+    const request = withHeaders(new Request(input, init));
+    const again = options.onUnauthorized === undefined ? undefined : request.clone();
+    const response = await fetch(request);
+    if (response.status !== 401 || again === undefined || !options.onUnauthorized!(request.headers.get("authorization"))) return response;
+    return fetch(withHeaders(again));
   };
   // The client carries the one multi-step operation (resetting a group's offsets: join, commit, leave).
   let admin: Admin | undefined;

@@ -29,6 +29,7 @@ describe("the error table", () => {
     expect([...errorCodesWhere((r) => r.partialWrite === true)]).toEqual(["KAFKA_STORAGE_ERROR", "DISK_FULL"]);
     expect([...errorCodesWhere((r) => r.retriable === true)]).toEqual([
       "STALE_MEMBER_EPOCH",
+      "THROTTLING_QUOTA_EXCEEDED",
       "KAFKA_STORAGE_ERROR",
       "DISK_FULL",
       "COORDINATOR_NOT_AVAILABLE",

@@ -28,6 +28,12 @@ export type ErrorCode =
   | "REQUEST_TOO_LARGE"
   | "UNSUPPORTED_MEDIA_TYPE"
   | "ORIGIN_NOT_ALLOWED"
+  // Who is asking, and whether they may.
+  | "AUTHENTICATION_FAILED"
+  | "TOPIC_AUTHORIZATION_FAILED"
+  | "GROUP_AUTHORIZATION_FAILED"
+  | "CLUSTER_AUTHORIZATION_FAILED"
+  | "THROTTLING_QUOTA_EXCEEDED"
   | "OFFSET_OUT_OF_RANGE"
   | "OUT_OF_ORDER_SEQUENCE_NUMBER"
   | "INVALID_PRODUCER_EPOCH"
@@ -101,6 +107,14 @@ export const ERRORS = {
   REQUEST_TOO_LARGE: { status: 413 },
   UNSUPPORTED_MEDIA_TYPE: { status: 415 },
   ORIGIN_NOT_ALLOWED: { status: 403 },
+  // No valid `Authorization: Bearer <token>` (answered with `WWW-Authenticate: Bearer`); Kafka's SASL code.
+  AUTHENTICATION_FAILED: { status: 401, kafka: 58 },
+  // Authenticated, but no ACL allows the operation (or one denies it).
+  TOPIC_AUTHORIZATION_FAILED: { status: 403, kafka: 29 },
+  GROUP_AUTHORIZATION_FAILED: { status: 403, kafka: 30 },
+  CLUSTER_AUTHORIZATION_FAILED: { status: 403, kafka: 31 },
+  // Over the principal's byte-rate quota: answered with `Retry-After`, nothing changed; send again then.
+  THROTTLING_QUOTA_EXCEEDED: { status: 429, kafka: 89, retriable: true },
   OFFSET_OUT_OF_RANGE: { status: 416, kafka: 1 },
   // Idempotent producers. None is retriable: resending the same batch gets the same answer (Kafka's client
   // treats all three as non-retriable for the batch; it resets its sequences or bumps its epoch instead).

@@ -102,25 +102,38 @@ export class CompatConsumers {
 
   /**
    * Heartbeats for the consumer, then commits `offset + 1` of `topic`/`partition` for its group, unless
-   * the group's committed offset is already past it.
+   * the group's committed offset is already past it. Only groups `mayUseGroup` accepts are considered (the
+   * transport's authorisation; default: all).
    * @throws BrokerError `UNKNOWN_MEMBER_ID` when the consumer has not subscribed to or polled `topic`;
+   *   `GROUP_AUTHORIZATION_FAILED` when it did so only in groups `mayUseGroup` refuses;
    *   CoordinatorError `UNASSIGNED_PARTITION` when the partition is not the consumer's;
    *   LogStoreError `OFFSET_OUT_OF_RANGE` for an offset that was never written.
    */
-  async ack(topic: string, consumerId: string, partition: number, offset: number): Promise<void> {
+  async ack(topic: string, consumerId: string, partition: number, offset: number, mayUseGroup?: (groupId: string) => boolean): Promise<void> {
     this.#deps.sessions.expireSessions();
     this.#requireTopic(topic);
     // The seed's ack names no group. A consumer id is normally in one group per topic; if it is in several,
     // the ack is for the group in which it holds the partition and polled last.
     let member: CompatMember | undefined;
     let memberHolds = false;
+    let refused: string | undefined;
     for (const candidate of this.#members.values()) {
       if (candidate.consumerId !== consumerId || !candidate.topics.includes(topic)) continue;
+      if (mayUseGroup !== undefined && !mayUseGroup(candidate.groupId)) {
+        refused = candidate.groupId;
+        continue;
+      }
       const holds = partitionsOf(candidate.held, topic).some((p) => p.partition === partition);
       if (member === undefined || (holds && !memberHolds) || (holds === memberHolds && candidate.lastPoll > member.lastPoll)) {
         member = candidate;
         memberHolds = holds;
       }
+    }
+    if (member === undefined && refused !== undefined) {
+      throw new BrokerError(
+        "GROUP_AUTHORIZATION_FAILED",
+        `the caller may not read group ${JSON.stringify(refused)}, in which consumer ${JSON.stringify(consumerId)} reads topic ${JSON.stringify(topic)}`,
+      );
     }
     if (member === undefined) {
       throw new BrokerError(

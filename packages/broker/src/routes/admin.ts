@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { openApiDocument } from "@minikafka/protocol";
+import { CLUSTER } from "../access.js";
 import type { BrokerContext } from "../context.js";
 
 /** `/healthz`, `/readyz`, `/metrics`, `/openapi.json`. */
@@ -13,6 +14,7 @@ export function adminRoutes(ctx: BrokerContext): Hono {
       return c.json({ status: "ready" });
     })
     .get("/metrics", async (c) => {
+      ctx.access.check(c, "cluster", CLUSTER, "describe");
       const { groups, lag } = await core.groups.lag();
       let logSizeBytes = 0;
       for (const topic of core.topics.list()) for (const p of topic.partitions) logSizeBytes += p.sizeBytes;

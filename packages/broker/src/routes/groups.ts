@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { CommitBody, GroupParams, HeartbeatBody, JoinBody, MemberFetchQuery, MemberParams } from "@minikafka/protocol";
 import { sendJsonBytes } from "../body-pool.js";
 import type { BrokerContext } from "../context.js";
@@ -9,22 +9,36 @@ import { jsonBody, params, query } from "../validate.js";
 /** `/v1/groups`: join, heartbeat, leave, fetch from committed offsets, commit, list, describe with lag, delete. */
 export function groupRoutes(ctx: BrokerContext): Hono {
   const { groups } = ctx.core;
+  const { access } = ctx;
+  // A member acts for its group and reads its subscribed topics: the principal must be allowed both.
+  const checkMember = (c: Context, group: string, member: string) => {
+    access.check(c, "group", group, "read");
+    const principal = access.principal(c);
+    if (principal === undefined || principal.unrestricted) return;
+    for (const topic of ctx.coordinator.describeMember(group, member).topics) access.check(c, "topic", topic, "read");
+  };
   return new Hono()
     .post("/v1/groups/:group/members", params(GroupParams), jsonBody(JoinBody), (c) => {
       const { topics, instanceId } = c.req.valid("json");
-      return c.json(groups.join(c.req.valid("param").group, { topics, instanceId }), 201);
+      const { group } = c.req.valid("param");
+      access.check(c, "group", group, "read");
+      for (const topic of topics) access.check(c, "topic", topic, "read");
+      return c.json(groups.join(group, { topics, instanceId }), 201);
     })
     .post("/v1/groups/:group/members/:member/heartbeat", params(MemberParams), jsonBody(HeartbeatBody), (c) => {
       const { group, member } = c.req.valid("param");
+      checkMember(c, group, member);
       return c.json(groups.heartbeat(group, member, c.req.valid("json")));
     })
     .delete("/v1/groups/:group/members/:member", params(MemberParams), (c) => {
       const { group, member } = c.req.valid("param");
+      access.check(c, "group", group, "read");
       groups.leave(group, member);
       return c.body(null, 204);
     })
     .get("/v1/groups/:group/members/:member/records", params(MemberParams), query(MemberFetchQuery), async (c) => {
       const { group, member } = c.req.valid("param");
+      checkMember(c, group, member);
       const { maxRecords, maxBytes, waitMs, encoding = "utf8", positions } = c.req.valid("query");
       const reads = await groups.memberFetch(group, member, {
         maxRecords,
@@ -47,13 +61,23 @@ export function groupRoutes(ctx: BrokerContext): Hono {
       return sendJsonBytes(c, ctx.bodies, body.ascii("]}"));
     })
     .post("/v1/groups/:group/offsets", params(GroupParams), jsonBody(CommitBody), async (c) => {
-      await groups.commitOffsets(c.req.valid("param").group, c.req.valid("json"));
+      const { group } = c.req.valid("param");
+      const commit = c.req.valid("json");
+      access.check(c, "group", group, "read");
+      for (const { topic } of commit.offsets) access.check(c, "topic", topic, "read");
+      await groups.commitOffsets(group, commit);
       return c.body(null, 204);
     })
-    .get("/v1/groups", (c) => c.json({ groups: groups.list() }))
-    .get("/v1/groups/:group", params(GroupParams), async (c) => c.json(await groups.describe(c.req.valid("param").group)))
+    .get("/v1/groups", (c) => c.json({ groups: access.filter(c, "group", groups.list(), (g) => g.groupId) }))
+    .get("/v1/groups/:group", params(GroupParams), async (c) => {
+      const { group } = c.req.valid("param");
+      access.check(c, "group", group, "describe");
+      return c.json(await groups.describe(group));
+    })
     .delete("/v1/groups/:group", params(GroupParams), async (c) => {
-      await groups.deleteGroup(c.req.valid("param").group);
+      const { group } = c.req.valid("param");
+      access.check(c, "group", group, "delete");
+      await groups.deleteGroup(group);
       return c.body(null, 204);
     });
 }

@@ -11,14 +11,17 @@ const JSON_HEADERS = { "content-type": "application/json" };
 /** `/v1/topics/:topic/records` (produce) and `/v1/topics/:topic/partitions/:partition/records` (fetch, long poll). */
 export function recordRoutes(ctx: BrokerContext): Hono {
   const { produce, fetch } = ctx.core;
+  const { access } = ctx;
   return new Hono()
     .post("/v1/topics/:topic/records", params(TopicParams), jsonBody(ProduceBody), async (c) => {
       const { topic } = c.req.valid("param");
+      access.check(c, "topic", topic, "write");
       const { records, encoding = "utf8" } = c.req.valid("json");
       return c.body(offsetsJson(await produce.produce(topic, records, encoding)), 200, JSON_HEADERS);
     })
     .get("/v1/topics/:topic/partitions/:partition/records", params(PartitionParams), query(FetchQuery), async (c) => {
       const { topic, partition } = c.req.valid("param");
+      access.check(c, "topic", topic, "read");
       const { offset, maxRecords, maxBytes, waitMs = 0, encoding = "utf8" } = c.req.valid("query");
       const result = await fetch.fetch(topic, partition, offset, { maxRecords, maxBytes, waitMs, signal: c.req.raw.signal });
       const body = new JsonBytes(ctx.bodies.take(estimateRecordsJson(result.records, 0))).ascii('{"records":[');
