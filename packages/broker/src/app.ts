@@ -33,7 +33,7 @@ export function createBrokerApp(options: BrokerAppOptions): Hono {
 /** Builds the app over an existing context. Internal (used by `startBroker`, which needs the context too). */
 export function buildBrokerApp(ctx: BrokerContext): Hono {
   const app = new Hono();
-  app.onError(createErrorHandler(ctx.logger));
+  app.onError(createErrorHandler(ctx.logger, ctx.metrics));
   app.notFound(notFoundHandler);
   app.use("*", async (c, next) => {
     ctx.metrics.inFlight++;

@@ -1,4 +1,4 @@
-import type { Clock, GroupCoordinator } from "@minikafka/group-coordinator";
+import type { Clock, GroupCoordinator, GroupEvent } from "@minikafka/group-coordinator";
 import { BodyPool } from "./body-pool.js";
 import { createBrokerCore, positiveInteger, type BrokerCore, type BrokerLogger } from "./core/broker-core.js";
 import type { BrokerStore } from "./core/storage.js";
@@ -70,6 +70,8 @@ export interface BrokerAppOptions {
    * `*_AUTHORIZATION_FAILED`); `auth.superUsers` pass every check.
    */
   acls?: readonly AclEntry[] | undefined;
+  /** Told of every consumer-group membership change (joins, leaves, evictions, fencings, rebalances) of the coordinator created here. */
+  onGroupEvent?: ((event: GroupEvent) => void) | undefined;
 }
 
 /** What the HTTP transport shares: the core's services, and its own metrics, body buffers and limits. Internal. */

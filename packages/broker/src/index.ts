@@ -7,3 +7,6 @@ export { BrokerError, isBrokerError, type BrokerErrorCode } from "./errors.js";
 export type { CorsOptions } from "./web-guard.js";
 export type { AclEntry, AclOperation, AclResource, AuthOptions, AuthPrincipal } from "./access.js";
 export type { BrokerLogger } from "./core/broker-core.js";
+export { runBroker, type RunBrokerOptions } from "./run-broker.js";
+export { StructuredLogger, type StructuredLoggerOptions, type LogFields } from "./structured-logger.js";
+export type { LogFormat, LogLevel } from "./serve-options.js";

@@ -23,6 +23,10 @@ export interface MetricsSnapshot {
  */
 export class BrokerMetrics {
   readonly #requests = new Map<string, number>();
+  /** topic NUL partition → CORRUPT_RECORD errors met by reads. */
+  readonly #corrupt = new Map<string, number>();
+  /** topic NUL partition NUL segment file already logged. */
+  readonly #corruptLogged = new Set<string>();
   /** Key and value bytes of records handed to consumers. */
   recordBytesOut = 0;
   /** Requests being handled right now (long polls included). */
@@ -34,6 +38,24 @@ export class BrokerMetrics {
   countRequest(method: string, route: string, status: number): void {
     const key = `${method}\u0000${route}\u0000${status}`;
     this.#requests.set(key, (this.#requests.get(key) ?? 0) + 1);
+  }
+
+  /**
+   * Counts one `CORRUPT_RECORD` error met by a read. Its place comes from the log-store's message
+   * (`topic "t" partition 3: corrupt batch in <segment file> at byte …`); unknown parts are `""`.
+   * Returns true the first time this partition and segment are counted (the caller logs it then only).
+   */
+  countCorruptRecord(message: string): boolean {
+    const place = /^topic "((?:[^"\\]|\\.)*)" partition (\d+)/.exec(message);
+    const topic = place === null ? "" : place[1]!;
+    const partition = place === null ? "" : place[2]!;
+    const segment = / in (\S+) at byte /.exec(message)?.[1] ?? "";
+    const key = `${topic}\u0000${partition}`;
+    this.#corrupt.set(key, (this.#corrupt.get(key) ?? 0) + 1);
+    const logged = `${key}\u0000${segment}`;
+    if (this.#corruptLogged.has(logged)) return false;
+    this.#corruptLogged.add(logged);
+    return true;
   }
 
   /** Prometheus text exposition format 0.0.4. */
@@ -64,6 +86,11 @@ export class BrokerMetrics {
     out.push(`minikafka_bytes_out_total ${this.recordBytesOut}`);
     metric("minikafka_fsyncs_total", "counter", "fsync rounds of partition logs (one round may cover many appends).");
     out.push(`minikafka_fsyncs_total ${store.fsyncs}`);
+    metric("minikafka_corrupt_records_total", "counter", "Reads that met a damaged batch (CORRUPT_RECORD), by topic and partition.");
+    for (const [key, count] of this.#corrupt) {
+      const [topic, partition] = key.split("\u0000") as [string, string];
+      out.push(`minikafka_corrupt_records_total${labels({ topic, partition })} ${count}`);
+    }
     metric(
       "minikafka_group_rebalances_total",
       "counter",

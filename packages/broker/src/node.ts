@@ -1,19 +1,32 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { serve } from "@hono/node-server";
-import { systemClock } from "@minikafka/group-coordinator";
-import { LogStore, type LogStoreOptions } from "@minikafka/log-store";
+import { systemClock, type GroupEvent } from "@minikafka/group-coordinator";
+import { LogStore, type LogStoreOptions, type TopicChangeEvent } from "@minikafka/log-store";
 import { buildBrokerApp } from "./app.js";
 import { createBrokerContext, type BrokerAppOptions, type BrokerContext } from "./context.js";
+import type { StructuredLogger } from "./structured-logger.js";
 
 /** Options of {@link startBroker}. */
-export interface StartBrokerOptions extends Omit<BrokerAppOptions, "store" | "coordinator" | "clock" | "signal">, Omit<LogStoreOptions, "now"> {
+export interface StartBrokerOptions
+  extends Omit<BrokerAppOptions, "store" | "coordinator" | "clock" | "signal" | "onGroupEvent">, Omit<LogStoreOptions, "now"> {
   /** Port to listen on (default 8000, the seed's; 0 picks a free port). */
   port?: number | undefined;
   /** Interface to listen on (default `127.0.0.1`). */
   host?: string | undefined;
-  /** Install SIGINT/SIGTERM handlers that close the broker gracefully (default false). A second signal exits at once. */
+  /**
+   * Install SIGINT/SIGTERM handlers that close the broker gracefully (default false). A second signal
+   * exits at once, unless it comes within {@link SIGNAL_ECHO_MS} of the first: process managers
+   * (pnpm, npm, tsx) forward the Ctrl-C the terminal already sent to the whole process group.
+   */
   handleSignals?: boolean | undefined;
+  /**
+   * The broker's event log: start and stop, topic changes, group joins, leaves, rebalances, evictions
+   * and fencings, slow requests (and every request at `debug`). Also where errors go when `logger` is not given.
+   */
+  log?: StructuredLogger | undefined;
+  /** With `log`: requests that take longer than this are logged at `warn`, in ms (default 1 000; 0 = off). Long polls (`waitMs` > 0) are not. */
+  slowRequestMs?: number | undefined;
   /** How long `close()` lets in-flight requests finish before cutting connections, in ms (default 10 000). */
   shutdownTimeoutMs?: number | undefined;
 }
@@ -37,6 +50,14 @@ export interface StartBrokerResult {
 const DEFAULT_PORT = 8000;
 const DEFAULT_HOST = "127.0.0.1";
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+const DEFAULT_SLOW_REQUEST_MS = 1_000;
+
+/**
+ * Signals that arrive this soon after the first one (in ms) are taken as copies of it, not as a second
+ * Ctrl-C: a terminal sends SIGINT to every process of the foreground group, and wrappers such as pnpm,
+ * npm and tsx forward it to their child as well.
+ */
+export const SIGNAL_ECHO_MS = 500;
 
 /**
  * Opens the log store in `options.dataDir` (recovering it), serves the broker over HTTP with
@@ -58,7 +79,9 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
     shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS,
     maxBodyBytes,
     maxWaitMs,
-    logger,
+    logger: givenLogger,
+    log,
+    slowRequestMs = DEFAULT_SLOW_REQUEST_MS,
     sessionTimeoutMs,
     heartbeatIntervalMs,
     offsetsRetentionMs,
@@ -69,6 +92,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
     acls,
     ...storeOptions
   } = options;
+  const logger = givenLogger ?? log;
   const store = await LogStore.open(storeOptions);
   const shutdown = new AbortController();
   let server: Server;
@@ -88,8 +112,10 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
       cors,
       auth,
       acls,
+      onGroupEvent: log === undefined ? undefined : (event) => logGroupEvent(log, event),
       signal: shutdown.signal,
     });
+    if (log !== undefined) store.onTopicChange((event) => logTopicChange(log, event));
     const app = buildBrokerApp(ctx);
     server = await listen(app.fetch, port, host);
   } catch (error) {
@@ -114,22 +140,29 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
     ctx.metrics.connections!++;
     socket.once("close", () => ctx.metrics.connections!--);
   });
-  server.on("request", (_req: IncomingMessage, res: ServerResponse) => {
+  const timeRequests = log !== undefined && (slowRequestMs > 0 || log.enabled("debug"));
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     if (shuttingDown) res.setHeader("connection", "close");
     responses.add(res);
+    const started = timeRequests ? performance.now() : 0;
     res.once("close", () => {
       responses.delete(res);
       if (shuttingDown) server.closeIdleConnections();
+      if (timeRequests) logRequest(log!, req, res, performance.now() - started, slowRequestMs);
     });
   });
 
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
+  log?.log("info", "broker.started", `minikafka broker listening on ${url}`, {
+    address: url,
+    dataDir: storeOptions.dataDir,
+    fsync: storeOptions.fsync ?? "always",
+  });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      removeSignalHandlers();
       shutdown.abort();
       clearInterval(ticker);
       shuttingDown = true;
@@ -142,25 +175,20 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
       clearTimeout(force);
       await ctx.coordinator.close();
       await store.close();
+      removeSignalHandlers();
+      log?.log("info", "broker.stopped", "minikafka broker stopped", { address: url });
     })();
     return closing;
   };
 
-  // close() removes the handlers at once, so a second signal gets Node's default: exit now.
-  const onSignal = () => {
-    void close().catch((error: unknown) => {
-      (logger ?? console).error("minikafka broker: shutdown failed", error);
-      process.exitCode = 1;
-    });
-  };
-  const removeSignalHandlers = () => {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-  };
-  if (handleSignals) {
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-  }
+  const removeSignalHandlers = handleSignals
+    ? onShutdownSignal(() => {
+        void close().catch((error: unknown) => {
+          (logger ?? console).error("minikafka broker: shutdown failed", error);
+          process.exitCode = 1;
+        });
+      })
+    : () => undefined;
 
   return { url, port: address.port, close, [Symbol.asyncDispose]: close };
 }
@@ -175,4 +203,93 @@ function listen(fetch: (request: Request) => Response | Promise<Response>, port:
       resolve(server);
     });
   });
+}
+
+/**
+ * Calls `onFirst(signal)` on the first SIGINT or SIGTERM. A later one exits the process at once (130 /
+ * 143), unless it comes within {@link SIGNAL_ECHO_MS} of the first (a copy forwarded by a wrapper). The
+ * handlers stay installed until the returned function removes them: without one, a wrapper's copy would
+ * kill the process mid-shutdown. Internal.
+ */
+export function onShutdownSignal(onFirst: (signal: NodeJS.Signals) => void, echoMs = SIGNAL_ECHO_MS): () => void {
+  let first: number | undefined;
+  const handler = (signal: NodeJS.Signals) => {
+    const now = performance.now();
+    if (first === undefined) {
+      first = now;
+      onFirst(signal);
+    } else if (now - first >= echoMs) {
+      process.exit(signal === "SIGINT" ? 130 : 143);
+    }
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+  return () => {
+    process.off("SIGINT", handler);
+    process.off("SIGTERM", handler);
+  };
+}
+
+function logGroupEvent(log: StructuredLogger, event: GroupEvent): void {
+  switch (event.type) {
+    case "member-joined":
+      log.log("info", "group.member.joined", `member ${event.memberId} joined group ${event.groupId}`, {
+        groupId: event.groupId,
+        memberId: event.memberId,
+        memberEpoch: event.memberEpoch,
+        instanceId: event.instanceId,
+        topics: event.topics,
+        replacedMemberId: event.replacedMemberId,
+      });
+      return;
+    case "member-left":
+      log.log("info", "group.member.left", `member ${event.memberId} left group ${event.groupId}`, {
+        groupId: event.groupId,
+        memberId: event.memberId,
+      });
+      return;
+    case "member-expired":
+      log.log("warn", "group.member.expired", `member ${event.memberId} of group ${event.groupId} evicted: no heartbeat within the session timeout`, {
+        groupId: event.groupId,
+        memberId: event.memberId,
+        instanceId: event.instanceId,
+      });
+      return;
+    case "member-fenced":
+      log.log("warn", "group.member.fenced", `member ${event.memberId} of group ${event.groupId} fenced (${event.code})`, {
+        groupId: event.groupId,
+        memberId: event.memberId,
+        memberEpoch: event.memberEpoch,
+        code: event.code,
+      });
+      return;
+    case "rebalance":
+      log.log("info", "group.rebalanced", `group ${event.groupId} rebalanced to epoch ${event.groupEpoch} with ${event.memberCount} members`, {
+        groupId: event.groupId,
+        groupEpoch: event.groupEpoch,
+        memberCount: event.memberCount,
+      });
+      return;
+  }
+}
+
+/** Logs each create, grow and delete as the store tells it (whoever made the change). */
+function logTopicChange(log: StructuredLogger, event: TopicChangeEvent): void {
+  const { topic, partitions } = event;
+  if (event.type === "created") log.log("info", "topic.created", `topic ${topic} created with ${partitions} partitions`, { topic, partitions });
+  else if (event.type === "deleted") log.log("info", "topic.deleted", `topic ${topic} deleted`, { topic });
+  else log.log("info", "topic.grown", `topic ${topic} grown to ${partitions} partitions`, { topic, partitions });
+}
+
+function logRequest(log: StructuredLogger, req: IncomingMessage, res: ServerResponse, ms: number, slowRequestMs: number): void {
+  const raw = req.url ?? "/";
+  const query = raw.indexOf("?");
+  const path = query < 0 ? raw : raw.slice(0, query);
+  const fields = { method: req.method, path, status: res.statusCode, durationMs: Math.round(ms) };
+  const longPoll = query >= 0 && /[?&]waitMs=0*[1-9]/.test(raw.slice(query));
+  if (slowRequestMs > 0 && ms >= slowRequestMs && !longPoll) {
+    log.log("warn", "request.slow", `slow request: ${req.method} ${path} took ${fields.durationMs} ms`, fields);
+  } else {
+    log.log("debug", "request", `${req.method} ${path} ${res.statusCode} ${fields.durationMs} ms`, fields);
+  }
 }

@@ -60,7 +60,45 @@ export interface GroupCoordinatorOptions {
    * (still empty, still expired) and the delete is tried again at the next {@link GroupCoordinator.tick}.
    */
   readonly onRetentionError?: (groupId: string, error: unknown) => void;
+  /**
+   * Told of every membership change as it happens (for logs and metrics): joins, leaves, evictions,
+   * fencings and each rebalance (group epoch bump). Called synchronously inside the call that caused it;
+   * it must not call back into the coordinator. A throwing listener is ignored.
+   */
+  readonly onEvent?: ((event: GroupEvent) => void) | undefined;
 }
+
+/**
+ * A membership change, as told to {@link GroupCoordinatorOptions.onEvent}.
+ *
+ * - `member-joined`: a member joined (`replacedMemberId`: the static member with the same `instanceId` it took over from).
+ * - `member-left`: a member left on its own.
+ * - `member-expired`: a member was evicted after `sessionTimeoutMs` without a heartbeat.
+ * - `member-fenced`: a heartbeat was refused with `FENCED_MEMBER_EPOCH` (the member was removed) or
+ *   `FENCED_INSTANCE_ID` (another member took over its static instance id).
+ * - `rebalance`: the group's epoch went up (membership, subscriptions or partition counts changed);
+ *   `memberCount` is the membership after the change.
+ */
+export type GroupEvent =
+  | {
+      readonly type: "member-joined";
+      readonly groupId: string;
+      readonly memberId: string;
+      readonly memberEpoch: number;
+      readonly instanceId: string | undefined;
+      readonly topics: readonly string[];
+      readonly replacedMemberId: string | undefined;
+    }
+  | { readonly type: "member-left"; readonly groupId: string; readonly memberId: string }
+  | { readonly type: "member-expired"; readonly groupId: string; readonly memberId: string; readonly instanceId: string | undefined }
+  | {
+      readonly type: "member-fenced";
+      readonly groupId: string;
+      readonly memberId: string;
+      readonly code: "FENCED_MEMBER_EPOCH" | "FENCED_INSTANCE_ID";
+      readonly memberEpoch: number;
+    }
+  | { readonly type: "rebalance"; readonly groupId: string; readonly groupEpoch: number; readonly memberCount: number };
 
 /** How a member joins: what it subscribes to, and optionally a static instance id. */
 export interface JoinOptions {
@@ -130,6 +168,7 @@ export class GroupCoordinator {
   /** Topics under the restart hold, until it ends. */
   #held: Set<string> | undefined;
   readonly #onRetentionError: ((groupId: string, error: unknown) => void) | undefined;
+  readonly #onEvent: ((event: GroupEvent) => void) | undefined;
   readonly #clock: Clock;
   readonly #store: OffsetStore;
   readonly #partitionCount: (topic: string) => number | undefined;
@@ -161,6 +200,7 @@ export class GroupCoordinator {
       if (o.offsetStore![name] !== undefined && typeof o.offsetStore![name] !== "function") config(`offsetStore.${name} must be a method`);
     }
     if (o.onRetentionError !== undefined && typeof o.onRetentionError !== "function") config("onRetentionError must be a function");
+    if (o.onEvent !== undefined && typeof o.onEvent !== "function") config("onEvent must be a function");
     if (typeof o.partitionCount !== "function") config("partitionCount must be a function");
     if (o.assignor !== undefined && typeof o.assignor !== "function") config("assignor must be a function");
     if (o.generateMemberId !== undefined && typeof o.generateMemberId !== "function") {
@@ -193,6 +233,7 @@ export class GroupCoordinator {
     this.#partitionCount = o.partitionCount!;
     this.#generateMemberId = o.generateMemberId ?? randomMemberId;
     this.#onRetentionError = o.onRetentionError;
+    this.#onEvent = o.onEvent;
     const now = this.#clock.now();
     if (held !== undefined && held.size > 0 && holdMs > 0) {
       this.#held = held;
@@ -241,10 +282,26 @@ export class GroupCoordinator {
       this.#groups.set(groupId, group);
     }
     const now = this.#clock.now();
+    const epoch = group.groupEpoch;
+    const replaced =
+      instanceId === undefined || this.#onEvent === undefined
+        ? undefined
+        : group.describe().members.find((m) => m.instanceId === instanceId)?.memberId;
     try {
-      return group.join(this.#newMemberId(group), topics, instanceId, now);
+      const result = group.join(this.#newMemberId(group), topics, instanceId, now);
+      this.#emit({
+        type: "member-joined",
+        groupId,
+        memberId: result.memberId,
+        memberEpoch: result.memberEpoch,
+        instanceId,
+        topics,
+        replacedMemberId: replaced,
+      });
+      return result;
     } finally {
       this.#settle(group, now);
+      this.#rebalanced(group, epoch);
     }
   }
 
@@ -265,11 +322,19 @@ export class GroupCoordinator {
     const memberEpoch = checkMemberEpoch(options?.memberEpoch);
     const owned = checkOwnedPartitions(options.ownedPartitions);
     const now = this.#clock.now();
+    const epoch = group.groupEpoch;
     try {
       return group.heartbeat(memberId, memberEpoch, owned, now);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (error instanceof CoordinatorError && (code === "FENCED_MEMBER_EPOCH" || code === "FENCED_INSTANCE_ID")) {
+        this.#emit({ type: "member-fenced", groupId, memberId, code, memberEpoch });
+      }
+      throw error;
     } finally {
       // A fenced member is removed: the group may be empty now.
       if (group.memberCount === 0) this.#settle(group, now);
+      this.#rebalanced(group, epoch);
     }
   }
 
@@ -284,8 +349,11 @@ export class GroupCoordinator {
   leave(groupId: string, memberId: string): void {
     this.#open();
     const group = this.#group(groupId);
+    const epoch = group.groupEpoch;
     group.leave(checkMemberId(memberId));
+    this.#emit({ type: "member-left", groupId, memberId });
     this.#settle(group, this.#clock.now());
+    this.#rebalanced(group, epoch);
   }
 
   /**
@@ -409,9 +477,14 @@ export class GroupCoordinator {
     const expired: ExpiredMember[] = [];
     const retired: ConsumerGroup[] = [];
     for (const group of this.#groups.values()) {
+      const epoch = group.groupEpoch;
       const gone = group.expire(now, this.sessionTimeoutMs);
-      for (const m of gone) expired.push({ groupId: group.groupId, memberId: m.memberId, instanceId: m.instanceId });
+      for (const m of gone) {
+        expired.push({ groupId: group.groupId, memberId: m.memberId, instanceId: m.instanceId });
+        this.#emit({ type: "member-expired", groupId: group.groupId, memberId: m.memberId, instanceId: m.instanceId });
+      }
       if (gone.length > 0) this.#settle(group, now);
+      this.#rebalanced(group, epoch);
       if (group.memberCount === 0 && group.emptySinceMs !== undefined && now - group.emptySinceMs >= this.offsetsRetentionMs) {
         retired.push(group);
       }
@@ -543,7 +616,28 @@ export class GroupCoordinator {
     if (count === this.#topicCounts.get(topic)) return;
     if (count === undefined) this.#topicCounts.delete(topic);
     else this.#topicCounts.set(topic, count);
-    for (const group of this.#groups.values()) if (group.isSubscribed(topic)) group.topicChanged(topic, count);
+    for (const group of this.#groups.values()) {
+      if (!group.isSubscribed(topic)) continue;
+      const epoch = group.groupEpoch;
+      group.topicChanged(topic, count);
+      this.#rebalanced(group, epoch);
+    }
+  }
+
+  /** Tells the listener, if any; a listener's error must not undo or fail the change it reports. */
+  #emit(event: GroupEvent): void {
+    if (this.#onEvent === undefined) return;
+    try {
+      this.#onEvent(event);
+    } catch {
+      // Ignored, as documented.
+    }
+  }
+
+  #rebalanced(group: ConsumerGroup, epochBefore: number): void {
+    if (group.groupEpoch !== epochBefore) {
+      this.#emit({ type: "rebalance", groupId: group.groupId, groupEpoch: group.groupEpoch, memberCount: group.memberCount });
+    }
   }
 
   #readPartitionCount(topic: string): number | undefined {

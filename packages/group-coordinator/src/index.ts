@@ -8,6 +8,7 @@ export {
   type HeartbeatOptions,
   type CommitOffsetsOptions,
   type ExpiredMember,
+  type GroupEvent,
 } from "./group-coordinator.js";
 export type { GroupState, GroupDescription, GroupListing, HeartbeatResult, JoinResult } from "./consumer-group.js";
 export type { MemberDescription, MemberState } from "./member.js";

@@ -1,4 +1,4 @@
-import { GroupCoordinator, systemClock, type Clock } from "@minikafka/group-coordinator";
+import { GroupCoordinator, systemClock, type Clock, type GroupEvent } from "@minikafka/group-coordinator";
 import type { TopicChangeEvent } from "@minikafka/log-store";
 import { createDefaultPartitioner, createRoundRobinPartitioner } from "@minikafka/partitioner";
 import { BrokerError, miniKafkaErrorCode } from "../errors.js";
@@ -34,6 +34,8 @@ export interface BrokerCoreOptions {
   signal?: AbortSignal | undefined;
   /** Where unexpected errors are logged (default `console`). */
   logger?: BrokerLogger | undefined;
+  /** Told of every membership change of the coordinator created here (see `GroupCoordinatorOptions.onEvent`). */
+  onGroupEvent?: ((event: GroupEvent) => void) | undefined;
 }
 
 /**
@@ -98,6 +100,7 @@ export function createBrokerCore(options: BrokerCoreOptions): BrokerCore {
       offsetsRetentionMs: options.offsetsRetentionMs,
       // Members from before a restart are unknown here and may still be processing: hold every topic that exists.
       restartHold: { topics: store.listTopics(), durationMs: options.restartHoldMs },
+      onEvent: options.onGroupEvent,
       onRetentionError: (groupId, error) => logger.error(`minikafka broker: cannot delete the expired offsets of group ${groupId}`, error),
     });
   const unsubscribe = store.onTopicChange((event: TopicChangeEvent) => {
