@@ -77,6 +77,7 @@ export async function runBroker(argv: readonly string[], options: RunBrokerOptio
       sessionTimeoutMs: serve.sessionTimeoutMs,
       heartbeatIntervalMs: serve.heartbeatIntervalMs,
       slowRequestMs: serve.slowRequestMs,
+      cors: { origins: serve.corsOrigins },
       log,
     });
   } catch (error) {

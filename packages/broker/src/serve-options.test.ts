@@ -20,6 +20,7 @@ describe("parseServeCommand", () => {
       logFormat: "text",
       logLevel: "info",
       slowRequestMs: 1000,
+      corsOrigins: [],
     });
   });
 
@@ -69,6 +70,12 @@ describe("parseServeCommand", () => {
     });
     expect(serve(["--session-timeout-ms", "60000"])).toMatchObject({ sessionTimeoutMs: 60000, heartbeatIntervalMs: undefined });
     expect(serve(["--heartbeat-interval-ms", "100"])).toMatchObject({ heartbeatIntervalMs: 100 });
+    expect(serve([], { MINIKAFKA_CORS_ORIGINS: "https://a.example, http://localhost:5173" })).toMatchObject({
+      corsOrigins: ["https://a.example", "http://localhost:5173"],
+    });
+    expect(serve(["--cors-origins", "https://b.example"], { MINIKAFKA_CORS_ORIGINS: "https://a.example" })).toMatchObject({
+      corsOrigins: ["https://b.example"],
+    });
   });
 
   it("asks for help or the version", () => {
@@ -85,6 +92,7 @@ describe("parseServeCommand", () => {
     fails(["--fsync", "sometimes"], {}, '--fsync must be one of always, interval, never, got "sometimes"');
     fails([], { MINIKAFKA_LOG_LEVEL: "trace" }, 'MINIKAFKA_LOG_LEVEL must be one of error, warn, info, debug, got "trace"');
     fails(["--data-dir", ""], {}, "--data-dir must not be empty");
+    fails(["--cors-origins", "a.example"], {}, '--cors-origins: "a.example" is not an origin like "https://app.example.com"');
     fails(
       ["--heartbeat-interval-ms", "9000", "--session-timeout-ms", "9000"],
       {},
@@ -113,6 +121,7 @@ describe("serveHelp", () => {
       ["--log-format text|json", "MINIKAFKA_LOG_FORMAT"],
       ["--log-level error|warn|info|debug", "MINIKAFKA_LOG_LEVEL"],
       ["--slow-request-ms MS", "MINIKAFKA_SLOW_REQUEST_MS"],
+      ["--cors-origins ORIGIN,…", "MINIKAFKA_CORS_ORIGINS"],
     ]) {
       expect(help).toMatch(new RegExp(`^  ${flag!.replace(/\|/g, "\\|")} .*env ${env}$`, "m"));
     }

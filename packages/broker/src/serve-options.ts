@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import type { FsyncPolicy } from "@minikafka/log-store";
 import { BrokerError } from "./errors.js";
+import { corsOrigins } from "./web-guard.js";
 
 /** Output format of the broker's log lines. */
 export type LogFormat = "text" | "json";
@@ -32,6 +33,8 @@ export interface ServeOptions {
   logLevel: LogLevel;
   /** Requests slower than this are logged at `warn`, in ms (default 1 000; 0 turns it off). Long polls are not counted. */
   slowRequestMs: number;
+  /** Origins whose web pages may call the broker (`cors.origins`; default none). */
+  corsOrigins: string[];
 }
 
 /** What the command line asks for: help, the version, or a broker. */
@@ -72,6 +75,19 @@ const oneOf =
 const text = (value: string, name: string): string => {
   if (value === "") throw new BrokerError("INVALID_REQUEST", `${name} must not be empty`);
   return value;
+};
+
+const origins = (value: string, name: string): string[] => {
+  const list = value
+    .split(",")
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== "");
+  try {
+    corsOrigins({ origins: list });
+  } catch (error) {
+    throw new BrokerError("INVALID_REQUEST", `${name}: ${(error as Error).message.replace(/^cors\.origins: /, "")}`);
+  }
+  return list;
 };
 
 const spec = <K extends keyof ServeOptions>(s: OptionSpec<K>): OptionSpec<K> => s;
@@ -163,6 +179,15 @@ const SPECS = [
     fallback: 1_000,
     parse: integer(0, 3_600_000),
   }),
+  spec({
+    key: "corsOrigins",
+    flag: "cors-origins",
+    env: "MINIKAFKA_CORS_ORIGINS",
+    value: "ORIGIN,…",
+    help: "origins (https://app.example.com) whose web pages may call the broker, comma-separated",
+    fallback: [] as string[],
+    parse: origins,
+  }),
 ] as const;
 
 /**
@@ -221,7 +246,7 @@ function resolve(layers: ReadonlyArray<{ values: RawValues; name: (s: (typeof SP
 /** The `--help` text: every flag with its environment variable and default. */
 export function serveHelp(program: string): string {
   const rows: Array<readonly [string, string]> = SPECS.map((s) => {
-    const fallback = s.fallback === undefined ? "" : ` (default ${String(s.fallback)})`;
+    const fallback = s.fallback === undefined || (Array.isArray(s.fallback) && s.fallback.length === 0) ? "" : ` (default ${String(s.fallback)})`;
     return [`  --${s.flag} ${s.value}`, `${s.help}${fallback}; env ${s.env}`] as const;
   });
   rows.push(["  -h, --help", "show this help"], ["  -v, --version", "print the version"]);

@@ -48,6 +48,7 @@ describe("minikafka-broker", () => {
       "--log-format",
       "--log-level",
       "--slow-request-ms",
+      "--cors-origins",
       "--help",
       "--version",
     ]) {
@@ -67,7 +68,10 @@ describe("minikafka-broker", () => {
   it("serves with the flags and environment given, logs start and stop, and exits 0 on SIGTERM", async () => {
     const cwd = tempDir();
     // DATA_DIR from the environment, relative to the working directory; --fsync (a flag) wins over MINIKAFKA_FSYNC.
-    const broker = await startBrokerProcess([], { cwd, env: { DATA_DIR: "rel", MINIKAFKA_FSYNC: "interval" } });
+    const broker = await startBrokerProcess([], {
+      cwd,
+      env: { DATA_DIR: "rel", MINIKAFKA_FSYNC: "interval", MINIKAFKA_CORS_ORIGINS: "https://app.example" },
+    });
     const started = broker.events()[0]!;
     expect(started).toMatchObject({ level: "info", event: "broker.started", dataDir: join(cwd, "rel"), fsync: "never" });
     expect(started.address).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -76,6 +80,12 @@ describe("minikafka-broker", () => {
     const health = await fetch(`${broker.url}/healthz`);
     expect(health.status).toBe(200);
     expect(existsSync(join(cwd, "rel"))).toBe(true);
+    // cors.origins from the environment reached the app: the listed origin's preflight is answered, another refused.
+    const preflight = (origin: string) =>
+      fetch(`${broker.url}/v1/topics`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST" } });
+    const listed = await preflight("https://app.example");
+    expect([listed.status, listed.headers.get("access-control-allow-origin")]).toEqual([204, "https://app.example"]);
+    expect((await preflight("https://evil.example")).status).toBe(403);
     expect(await stop(broker)).toBe(0);
     expect(broker.events().map((e) => e.event)).toEqual(["broker.started", "broker.stopping", "broker.stopped"]);
     expect(broker.events()[1]).toMatchObject({ reason: "SIGTERM" });

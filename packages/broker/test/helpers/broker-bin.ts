@@ -32,6 +32,8 @@ function buildBin(): Promise<void> {
       format: "esm",
       target: "node20",
       conditions: ["@minikafka/source"],
+      // The console's source entry builds its assets with esbuild on first request: esbuild stays a package.
+      external: ["esbuild"],
       logLevel: "silent",
     });
   })();
