@@ -24,8 +24,11 @@ export interface AuthOptions {
   readonly superUsers?: readonly string[] | undefined;
 }
 
-/** What an ACL entry is about. The cluster has one name, `kafka-cluster` (as in Kafka); `*` matches it too. */
-export type AclResource = "topic" | "group" | "cluster";
+/**
+ * What an ACL entry is about. The cluster has one name, `kafka-cluster` (as in Kafka); `*` matches it too.
+ * `stream`: a Durable Stream, named by its path (what follows `/v1/stream/`).
+ */
+export type AclResource = "topic" | "group" | "cluster" | "stream";
 /** What an ACL entry allows or denies; `all` is every one of them. */
 export type AclOperation = "read" | "write" | "create" | "delete" | "alter" | "describe" | "all";
 
@@ -66,7 +69,7 @@ interface Rules {
   readonly cache: Map<string, boolean>;
 }
 
-const RESOURCES: readonly AclResource[] = ["topic", "group", "cluster"];
+const RESOURCES: readonly AclResource[] = ["topic", "group", "cluster", "stream"];
 const OPERATIONS = ["read", "write", "create", "delete", "alter", "describe"] as const;
 type Operation = (typeof OPERATIONS)[number];
 /** Allowing one of these allows `describe` too (Kafka's implied operations). */
@@ -75,6 +78,7 @@ const FAILED: Readonly<Record<AclResource, BrokerErrorCode>> = {
   topic: "TOPIC_AUTHORIZATION_FAILED",
   group: "GROUP_AUTHORIZATION_FAILED",
   cluster: "CLUSTER_AUTHORIZATION_FAILED",
+  stream: "STREAM_AUTHORIZATION_FAILED",
 };
 const CACHE_LIMIT = 4096;
 /** The name of the one cluster resource. */
@@ -202,6 +206,11 @@ export class Access {
     if (!this.allows(c, "cluster", CLUSTER, "create")) this.check(c, "topic", name, "create");
   }
 
+  /** Creating stream `path`: allowed by `create` on the stream or on the cluster. @throws BrokerError `STREAM_AUTHORIZATION_FAILED` */
+  checkCreateStream(c: Context, path: string): void {
+    if (!this.allows(c, "cluster", CLUSTER, "create")) this.check(c, "stream", path, "create");
+  }
+
   /** The items whose resource the principal may `describe` (all of them without `auth`). */
   filter<T>(c: Context, resource: AclResource, items: T[], name: (item: T) => string): T[] {
     if (!this.enabled) return items;
@@ -267,7 +276,7 @@ function validateAcls(acls: readonly AclEntry[] | undefined, principals: Readonl
     if (typeof acl.principal !== "string" || (acl.principal !== "*" && !principals.has(acl.principal))) {
       throw new BrokerError("INVALID_REQUEST", `${at}.principal: ${JSON.stringify(acl.principal)} is neither "*" nor in auth.principals`);
     }
-    if (!RESOURCES.includes(acl.resource)) throw new BrokerError("INVALID_REQUEST", `${at}.resource must be "topic", "group" or "cluster"`);
+    if (!RESOURCES.includes(acl.resource)) throw new BrokerError("INVALID_REQUEST", `${at}.resource must be "topic", "group", "cluster" or "stream"`);
     if (typeof acl.name !== "string" || acl.name === "") throw new BrokerError("INVALID_REQUEST", `${at}.name must be a non-empty string`);
     if (acl.pattern !== undefined && acl.pattern !== "literal" && acl.pattern !== "prefixed") {
       throw new BrokerError("INVALID_REQUEST", `${at}.pattern must be "literal" or "prefixed"`);

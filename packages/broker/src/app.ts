@@ -9,6 +9,8 @@ import { compatConsumerRoutes, compatProducerRoutes } from "./routes/compat.js";
 import { consoleRoutes } from "./routes/console.js";
 import { groupRoutes } from "./routes/groups.js";
 import { recordRoutes } from "./routes/records.js";
+import { streamRoutes } from "./routes/streams.js";
+import { topicSseRoutes } from "./routes/topic-sse.js";
 import { topicRoutes } from "./routes/topics.js";
 
 /**
@@ -53,6 +55,8 @@ export function buildBrokerApp(ctx: BrokerContext): Hono {
   // Only the /v1 routes read a body.
   app.use("/v1/*", limitBody(ctx.maxBodyBytes));
   app.route("/", topicRoutes(ctx));
+  if (ctx.streams !== undefined) app.route("/", streamRoutes(ctx.streams, ctx.logger));
+  app.route("/", topicSseRoutes(ctx));
   app.route("/", recordRoutes(ctx));
   app.route("/", groupRoutes(ctx));
   app.route("/", compatProducerRoutes(ctx));

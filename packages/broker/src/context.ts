@@ -2,6 +2,7 @@ import type { Clock, GroupCoordinator, GroupEvent } from "@minikafka/group-coord
 import { BodyPool } from "./body-pool.js";
 import { createBrokerCore, positiveInteger, type BrokerCore, type BrokerLogger } from "./core/broker-core.js";
 import type { BrokerStore } from "./core/storage.js";
+import type { StreamService } from "./core/stream-service.js";
 import { BrokerMetrics } from "./metrics.js";
 import { corsOrigins, type CorsOptions } from "./web-guard.js";
 import { Access, type AclEntry, type AuthOptions } from "./access.js";
@@ -72,6 +73,12 @@ export interface BrokerAppOptions {
   acls?: readonly AclEntry[] | undefined;
   /** Told of every consumer-group membership change (joins, leaves, evictions, fencings, rebalances) of the coordinator created here. */
   onGroupEvent?: ((event: GroupEvent) => void) | undefined;
+  /**
+   * Serves the Durable Streams protocol under `/v1/stream/*` from this open service (see
+   * `StreamService.open`; `startBroker` opens one over `<dataDir>/__streams`). Default: no stream routes.
+   * The caller closes it (and its store).
+   */
+  streams?: StreamService | undefined;
 }
 
 /** What the HTTP transport shares: the core's services, and its own metrics, body buffers and limits. Internal. */
@@ -89,6 +96,8 @@ export interface BrokerContext {
   readonly corsOrigins: ReadonlySet<string>;
   /** Authentication and authorisation: every route asks it. */
   readonly access: Access;
+  /** The Durable Streams service, when stream routes are served. */
+  readonly streams: StreamService | undefined;
   /** Evicts silent members now if a tick interval has passed, or always with `force` (the core's). */
   expireSessions(force?: boolean): void;
 }
@@ -110,6 +119,7 @@ export function createBrokerContext(options: BrokerAppOptions): BrokerContext {
     maxBodyBytes,
     corsOrigins: origins,
     access,
+    streams: options.streams,
     expireSessions: (force) => core.groups.expireSessions(force),
   };
 }

@@ -29,6 +29,10 @@ const MARKER: unique symbol = Symbol.for("minikafka.error");
  * - `NOT_FOUND`: no route for this method and path.
  * - `BROKER_NOT_AVAILABLE`: the broker is shutting down (retriable: try again once it is back).
  * - `INTERNAL_ERROR`: an unexpected failure (details are logged, not sent).
+ * - Durable Streams (`/v1/stream/*`): `STREAM_ALREADY_EXISTS` (another configuration at the path, or a
+ *   soft-deleted stream), `STREAM_CLOSED`, `STREAM_SEQUENCE_CONFLICT` (`Stream-Seq` regression),
+ *   `CONTENT_TYPE_MISMATCH`, `STREAM_GONE` (soft-deleted, 410), and the producer codes
+ *   `INVALID_PRODUCER_EPOCH` (fenced, 403) and `OUT_OF_ORDER_SEQUENCE_NUMBER` (a gap, 409).
  */
 export type BrokerErrorCode =
   | "INVALID_REQUEST"
@@ -44,12 +48,20 @@ export type BrokerErrorCode =
   | "ORIGIN_NOT_ALLOWED"
   | "AUTHENTICATION_FAILED"
   | "TOPIC_AUTHORIZATION_FAILED"
+  | "STREAM_AUTHORIZATION_FAILED"
   | "GROUP_AUTHORIZATION_FAILED"
   | "CLUSTER_AUTHORIZATION_FAILED"
   | "THROTTLING_QUOTA_EXCEEDED"
   | "NOT_FOUND"
   | "BROKER_NOT_AVAILABLE"
-  | "INTERNAL_ERROR";
+  | "INTERNAL_ERROR"
+  | "STREAM_ALREADY_EXISTS"
+  | "STREAM_CLOSED"
+  | "STREAM_SEQUENCE_CONFLICT"
+  | "CONTENT_TYPE_MISMATCH"
+  | "STREAM_GONE"
+  | "INVALID_PRODUCER_EPOCH"
+  | "OUT_OF_ORDER_SEQUENCE_NUMBER";
 
 /**
  * The codes any minikafka component below the transports can raise. Each must have a row in the

@@ -3,13 +3,21 @@ import type { AddressInfo, Socket } from "node:net";
 import { serve } from "@hono/node-server";
 import { systemClock, type GroupEvent } from "@minikafka/group-coordinator";
 import { LogStore, type LogStoreOptions, type TopicChangeEvent } from "@minikafka/log-store";
+import { join } from "node:path";
+import { StreamService } from "./core/stream-service.js";
 import { buildBrokerApp } from "./app.js";
 import { createBrokerContext, type BrokerAppOptions, type BrokerContext } from "./context.js";
 import type { StructuredLogger } from "./structured-logger.js";
 
 /** Options of {@link startBroker}. */
 export interface StartBrokerOptions
-  extends Omit<BrokerAppOptions, "store" | "coordinator" | "clock" | "signal" | "onGroupEvent">, Omit<LogStoreOptions, "now"> {
+  extends Omit<BrokerAppOptions, "store" | "coordinator" | "clock" | "signal" | "onGroupEvent" | "streams">,
+    Omit<LogStoreOptions, "now"> {
+  /**
+   * The Durable Streams routes under `/v1/stream/*` (default: on). Streams live in a log store of their
+   * own in `<dataDir>/__streams`, with the same fsync policy as the topics; `false` turns the routes off.
+   */
+  streams?: StreamsOptions | false | undefined;
   /** Port to listen on (default 8000, the seed's; 0 picks a free port). */
   port?: number | undefined;
   /** Interface to listen on (default `127.0.0.1`). */
@@ -29,6 +37,16 @@ export interface StartBrokerOptions
   slowRequestMs?: number | undefined;
   /** How long `close()` lets in-flight requests finish before cutting connections, in ms (default 10 000). */
   shutdownTimeoutMs?: number | undefined;
+}
+
+/** Settings of the Durable Streams routes of {@link startBroker}. */
+export interface StreamsOptions {
+  /** How long a long-poll read waits before answering 204, in ms (default 30 000). */
+  longPollTimeoutMs?: number | undefined;
+  /** SSE connections are ended after about this long, in ms (default 60 000), for clients to reconnect. */
+  sseMaxMs?: number | undefined;
+  /** Expired streams are deleted this often, in ms (default 60 000; they are refused as soon as they expire). */
+  sweepIntervalMs?: number | undefined;
 }
 
 /** A running broker. */
@@ -90,6 +108,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
     cors,
     auth,
     acls,
+    streams: streamsOptions = {},
     ...storeOptions
   } = options;
   const logger = givenLogger ?? log;
@@ -97,7 +116,19 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
   const shutdown = new AbortController();
   let server: Server;
   let ctx: BrokerContext;
+  let streamStore: LogStore | undefined;
+  let streams: StreamService | undefined;
   try {
+    if (streamsOptions !== false) {
+      // Streams are topics of a store of their own: never listed, created or deleted through /v1.
+      streamStore = await LogStore.open({
+        dataDir: join(storeOptions.dataDir, "__streams"),
+        fsync: storeOptions.fsync,
+        fsyncIntervalMs: storeOptions.fsyncIntervalMs,
+        segmentBytes: storeOptions.segmentBytes,
+      });
+      streams = await StreamService.open({ store: streamStore, ...streamsOptions, shutdown: shutdown.signal, logger });
+    }
     ctx = createBrokerContext({
       store,
       clock: systemClock,
@@ -113,12 +144,15 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
       auth,
       acls,
       onGroupEvent: log === undefined ? undefined : (event) => logGroupEvent(log, event),
+      streams,
       signal: shutdown.signal,
     });
     if (log !== undefined) store.onTopicChange((event) => logTopicChange(log, event));
     const app = buildBrokerApp(ctx);
     server = await listen(app.fetch, port, host);
   } catch (error) {
+    streams?.close();
+    await streamStore?.close();
     await store.close();
     throw error;
   }
@@ -174,6 +208,8 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
       await stopped;
       clearTimeout(force);
       await ctx.coordinator.close();
+      streams?.close();
+      await streamStore?.close();
       await store.close();
       removeSignalHandlers();
       log?.log("info", "broker.stopped", "minikafka broker stopped", { address: url });

@@ -50,7 +50,8 @@ describe("pages on other origins (no drive-by writes)", () => {
     expect(Object.fromEntries([...preflight.headers].filter(([k]) => k.startsWith("access-control") || k === "vary"))).toEqual({
       "access-control-allow-origin": "https://app.example.com",
       "access-control-allow-methods": "GET, HEAD, POST, PUT, DELETE",
-      "access-control-allow-headers": "authorization, content-type",
+      "access-control-allow-headers":
+        "authorization, content-type, if-none-match, stream-seq, stream-ttl, stream-expires-at, stream-closed, producer-id, producer-epoch, producer-seq, stream-forked-from, stream-fork-offset, stream-fork-sub-offset",
       "access-control-max-age": "600",
       vary: "origin",
     });
@@ -58,6 +59,7 @@ describe("pages on other origins (no drive-by writes)", () => {
     expect(created.status).toBe(201);
     expect(created.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
     expect(created.headers.get("access-control-expose-headers")).toContain("retry-after");
+    expect(created.headers.get("access-control-expose-headers")).toContain("stream-next-offset");
     // Errors are readable too.
     const again = await call("POST", "/v1/topics", topic, app);
     expect([again.status, again.headers.get("access-control-allow-origin")]).toEqual([409, "https://app.example.com"]);

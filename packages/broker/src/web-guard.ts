@@ -13,10 +13,12 @@ export interface CorsOptions {
   origins?: readonly string[] | undefined;
 }
 
-/** Request headers a page may send (the ones our routes read). */
-const ALLOW_HEADERS = "authorization, content-type";
-/** Answer headers a page may read. */
-const EXPOSE_HEADERS = "retry-after, location, etag, content-length, www-authenticate";
+/** Request headers a page may send (the ones our routes read, Durable Streams' included). */
+const ALLOW_HEADERS =
+  "authorization, content-type, if-none-match, stream-seq, stream-ttl, stream-expires-at, stream-closed, producer-id, producer-epoch, producer-seq, stream-forked-from, stream-fork-offset, stream-fork-sub-offset";
+/** Answer headers a page may read (Durable Streams' included). */
+const EXPOSE_HEADERS =
+  "retry-after, location, etag, content-length, www-authenticate, content-type, stream-next-offset, stream-cursor, stream-up-to-date, stream-closed, stream-ttl, stream-expires-at, stream-sse-data-encoding, producer-epoch, producer-seq, producer-expected-seq, producer-received-seq";
 const ALLOW_METHODS = "GET, HEAD, POST, PUT, DELETE";
 const ORIGIN = /^https?:\/\/[^/?#\s]+$/;
 

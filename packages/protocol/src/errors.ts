@@ -31,6 +31,7 @@ export type ErrorCode =
   // Who is asking, and whether they may.
   | "AUTHENTICATION_FAILED"
   | "TOPIC_AUTHORIZATION_FAILED"
+  | "STREAM_AUTHORIZATION_FAILED"
   | "GROUP_AUTHORIZATION_FAILED"
   | "CLUSTER_AUTHORIZATION_FAILED"
   | "THROTTLING_QUOTA_EXCEEDED"
@@ -38,6 +39,11 @@ export type ErrorCode =
   | "OUT_OF_ORDER_SEQUENCE_NUMBER"
   | "INVALID_PRODUCER_EPOCH"
   | "UNKNOWN_PRODUCER_ID"
+  | "STREAM_ALREADY_EXISTS"
+  | "STREAM_CLOSED"
+  | "STREAM_SEQUENCE_CONFLICT"
+  | "CONTENT_TYPE_MISMATCH"
+  | "STREAM_GONE"
   // The broker is at fault, or a leaf refused the broker's own configuration.
   | "INTERNAL_ERROR"
   | "UNKNOWN_SERVER_ERROR"
@@ -111,6 +117,8 @@ export const ERRORS = {
   AUTHENTICATION_FAILED: { status: 401, kafka: 58 },
   // Authenticated, but no ACL allows the operation (or one denies it).
   TOPIC_AUTHORIZATION_FAILED: { status: 403, kafka: 29 },
+  /** Durable Streams: the principal may not do this to the stream (ACL resource `stream`). */
+  STREAM_AUTHORIZATION_FAILED: { status: 403 },
   GROUP_AUTHORIZATION_FAILED: { status: 403, kafka: 30 },
   CLUSTER_AUTHORIZATION_FAILED: { status: 403, kafka: 31 },
   // Over the principal's byte-rate quota: answered with `Retry-After`, nothing changed; send again then.
@@ -125,6 +133,16 @@ export const ERRORS = {
   // The partition has no state the request presupposes (expired or never seen): a conflict with that state,
   // not a missing resource (the topic and partition exist), so 409 rather than 404.
   UNKNOWN_PRODUCER_ID: { status: 409, kafka: 59 },
+  /** Durable Streams: a stream exists at the path with another configuration (or is soft-deleted). */
+  STREAM_ALREADY_EXISTS: { status: 409 },
+  /** Durable Streams: the stream is closed; no append is accepted any more. */
+  STREAM_CLOSED: { status: 409 },
+  /** Durable Streams: a `Stream-Seq` at or below the stream's last one. */
+  STREAM_SEQUENCE_CONFLICT: { status: 409 },
+  /** Durable Streams: an append's (or fork's) content type differs from the stream's. */
+  CONTENT_TYPE_MISMATCH: { status: 409 },
+  /** Durable Streams: the stream was deleted but forks still read its data (soft-deleted). */
+  STREAM_GONE: { status: 410 },
   INTERNAL_ERROR: { status: 500 },
   UNKNOWN_SERVER_ERROR: { status: 500, kafka: -1 },
   CORRUPT_RECORD: { status: 500, kafka: 2 },

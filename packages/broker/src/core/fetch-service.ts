@@ -1,5 +1,6 @@
 import type { ReadResult } from "@minikafka/log-store";
 import { waitForAny } from "./long-poll.js";
+import { liveFetch, type LiveFetchOptions } from "./topic-live.js";
 import type { ReadStore } from "./storage.js";
 
 /** What {@link FetchService} needs. */
@@ -42,5 +43,14 @@ export class FetchService {
     const waitMs = Math.min(options.waitMs ?? 0, maxWaitMs);
     if (!(await waitForAny(store, [{ topic, partition, offset }], waitMs, [options.signal, shutdown]))) return result;
     return store.read(topic, partition, offset, limits);
+  }
+
+  /**
+   * A live read from `offset` (the topics' SSE feed): every read, then waits at the high watermark and
+   * reads again, until `options.signal` aborts, the broker shuts down or `maxDurationMs` passes.
+   * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`, `OFFSET_OUT_OF_RANGE` (from the first read)
+   */
+  live(topic: string, partition: number, offset: number, options: LiveFetchOptions = {}): AsyncGenerator<ReadResult> {
+    return liveFetch(this.#deps, topic, partition, offset, options);
   }
 }

@@ -1,0 +1,119 @@
+import { LogStore } from "@minikafka/log-store";
+import { afterEach, describe, expect, it } from "vitest";
+import { tempDir } from "../../../../test-support/temp-dir.js";
+import { until } from "../../test/helpers/wait.js";
+import { StreamService } from "./stream-service.js";
+
+const open: Array<{ close(): unknown }> = [];
+afterEach(async () => {
+  for (const x of open.splice(0).reverse()) await x.close();
+});
+
+async function service(dataDir: string, clock?: { now(): number }) {
+  const store = await LogStore.open({ dataDir, fsync: "always" });
+  const streams = await StreamService.open({ store, clock, longPollTimeoutMs: 200, logger: { error() {} } });
+  open.push(store, streams);
+  return { store, streams, async stop() {
+    streams.close();
+    await store.close();
+    open.splice(open.indexOf(store), 2);
+  } };
+}
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+const code = (p: Promise<unknown>) => p.then(() => "ok", (e: { code: string }) => e.code);
+
+describe("StreamService", () => {
+  it("rebuilds every stream's state from its log at open: data, closure, Stream-Seq, producers, forks, soft delete", async () => {
+    const dir = tempDir();
+    let s = await service(dir);
+    await s.streams.create("a/b ü", { contentType: "text/plain", closed: false, body: bytes("x") });
+    const p = { id: "writer-1", epoch: 3, seq: 0 };
+    await s.streams.append("a/b ü", { contentType: "text/plain", body: bytes("y"), close: false, producer: p, streamSeq: "0001" });
+    await s.streams.append("a/b ü", { contentType: "text/plain", body: bytes("z"), close: false, producer: { ...p, seq: 1 } });
+    await s.streams.create("fork", { closed: false, body: new Uint8Array(0), forkedFrom: "a/b ü" });
+    await s.streams.delete("a/b ü"); // soft: the fork reads it
+    await s.streams.create("done", { contentType: "application/json", closed: true, body: bytes('[{"k":1},{"k":2}]') });
+    await s.stop();
+
+    s = await service(dir);
+    expect(s.store.listTopics()).toHaveLength(3);
+    expect(await code(s.streams.append("a/b ü", { contentType: "text/plain", body: bytes("w"), close: false }))).toBe("STREAM_GONE");
+    const fork = await s.streams.read("fork", {});
+    expect(text(fork.body)).toBe("xyz");
+    expect(s.streams.head("done")).toMatchObject({ closed: true, contentType: "application/json" });
+    expect(JSON.parse(text((await s.streams.read("done", {})).body))).toEqual([{ k: 1 }, { k: 2 }]);
+    expect(await code(s.streams.append("done", { contentType: "application/json", body: bytes("1"), close: false }))).toBe("STREAM_CLOSED");
+
+    // Producer state and Stream-Seq survived on a stream that is still live:
+    await s.streams.create("live", { contentType: "text/plain", closed: false, body: new Uint8Array(0) });
+    await s.streams.append("live", { contentType: "text/plain", body: bytes("1"), close: false, producer: p, streamSeq: "b" });
+    await s.stop();
+    s = await service(dir);
+    const dup = await s.streams.append("live", { contentType: "text/plain", body: bytes("1"), close: false, producer: p });
+    expect(dup).toMatchObject({ duplicate: true, appended: false, producer: { epoch: 3, seq: 0 } });
+    expect(await code(s.streams.append("live", { contentType: "text/plain", body: bytes("2"), close: false, producer: { ...p, seq: 2 } }))).toBe(
+      "OUT_OF_ORDER_SEQUENCE_NUMBER",
+    );
+    expect(await code(s.streams.append("live", { contentType: "text/plain", body: bytes("2"), close: false, producer: { ...p, epoch: 2, seq: 1 } }))).toBe(
+      "INVALID_PRODUCER_EPOCH",
+    );
+    expect(await code(s.streams.append("live", { contentType: "text/plain", body: bytes("2"), close: false, streamSeq: "a" }))).toBe("STREAM_SEQUENCE_CONFLICT");
+    await s.streams.append("live", { contentType: "text/plain", body: bytes("2"), close: false, producer: { ...p, seq: 1 } });
+    expect(text((await s.streams.read("live", {})).body)).toBe("12");
+
+    // The fork's deletion takes the soft-deleted source's data with it.
+    await s.streams.delete("fork");
+    await until(() => (s.store.listTopics().length === 2 ? true : undefined));
+  });
+
+  it("deletes a stream whose creation a crash interrupted (a topic without its metadata record)", async () => {
+    const dir = tempDir();
+    const store = await LogStore.open({ dataDir: dir, fsync: "always" });
+    await store.createTopic("s-0123-x", { partitions: 1 });
+    await store.close();
+    const s = await service(dir);
+    expect(s.store.listTopics()).toEqual([]);
+    expect(s.streams.size).toBe(0);
+  });
+
+  it("expires streams by TTL (reset by reads and appends, not HEAD) and by Expires-At; the sweep deletes their data", async () => {
+    let now = 1_000_000;
+    const s = await service(tempDir(), { now: () => now });
+    await s.streams.create("ttl", { contentType: "text/plain", ttlSeconds: 10, closed: false, body: new Uint8Array(0) });
+    await s.streams.create("at", { contentType: "text/plain", expiresAt: new Date(now + 5_000).toISOString(), closed: false, body: new Uint8Array(0) });
+    now += 8_000;
+    s.streams.head("ttl");
+    expect(() => s.streams.head("at")).toThrow(expect.objectContaining({ code: "NOT_FOUND" }));
+    await s.streams.read("ttl", {});
+    now += 8_000;
+    expect(s.streams.head("ttl").closed).toBe(false);
+    now += 3_000;
+    expect(await s.streams.sweepExpired()).toBe(1);
+    await until(() => (s.store.listTopics().length === 0 ? true : undefined));
+  });
+
+  it("an SSE reader waiting at the tail is released as soon as it goes away", async () => {
+    const dir = tempDir();
+    const store = await LogStore.open({ dataDir: dir, fsync: "never" });
+    let waiting = 0;
+    const counted = Object.create(store) as LogStore;
+    counted.waitForData = (...args: Parameters<LogStore["waitForData"]>) => {
+      waiting++;
+      return store.waitForData(...args).finally(() => waiting--);
+    };
+    const streams = await StreamService.open({ store: counted, longPollTimeoutMs: 30_000 });
+    open.push(store, streams);
+    await streams.create("s", { contentType: "text/plain", closed: false, body: bytes("hi") });
+    const stop = new AbortController();
+    const events = streams.sse("s", { offset: "-1", signal: stop.signal });
+    expect((await events.next()).value).toBe("event: data\ndata:hi\n\n");
+    expect((await events.next()).value).toMatch(/^event: control\ndata:\{"streamNextOffset":"0000000000000000_0000000000000001","streamCursor":"\d+","upToDate":true\}/);
+    const pending = events.next();
+    await until(() => (waiting === 1 ? true : undefined));
+    stop.abort();
+    expect((await pending).done).toBe(true);
+    expect(waiting).toBe(0);
+  });
+});

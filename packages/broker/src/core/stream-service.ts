@@ -1,0 +1,952 @@
+// Durable Streams (PROTOCOL.md in shared/specs/durable-streams) on log-store, transport-free.
+//
+// Each stream is a single-partition topic of its own store (the broker keeps streams in a LogStore of
+// their own, under <dataDir>/__streams, so they never appear among the /v1 topics). Its topic name is
+// derived from a hash of the path plus a generation (paths never become file names); the path itself is
+// in the topic's first record. Every protocol step is one batch of one record, so it is atomic:
+//
+//   offset 0   meta    headers { ds: "meta" }, value = JSON { path, contentType, ttl/expiry, fork, … }
+//   data       value = the appended bytes (JSON mode: the messages' source texts joined by ",")
+//              headers: "ds.close" (the stream closes with this append), "ds.seq" (the last Stream-Seq),
+//              "ds.p" = JSON [producerId, epoch, seq, pid] (an idempotent producer's append)
+//   close      value = null, headers { ds: "close" } (+ "ds.p" when a producer closed it)
+//   delete     value = null, headers { ds: "delete" } (soft delete: forks still read the data)
+//
+// Stream offsets are partition offsets (plus a fork's base, so a fork shares its source's offset space),
+// minted as fixed-width decimal tokens (stream-format.ts): opaque, unique, lexicographically sorted. Control records take
+// partition offsets but are never returned, and the tail (`Stream-Next-Offset`) is one past the last data
+// record, so closing does not move it.
+//
+// Idempotent producers: the protocol's string ids, epochs and per-request sequences are checked here (its
+// rules differ from Kafka's: any sequence at or below the last is a duplicate), and each accepted append
+// also carries Kafka producer fields in the batch header — one log-store producer id per (id, epoch) on
+// this stream, epoch 0, sequence = Producer-Seq mod 2^31 — so log-store deduplicates a retry of one of the
+// last 5 batches against the original, in flight or durable. The string id, epoch and sequence are in the
+// same record's header, inside the batch CRC: producer state is committed with the data, and rebuilt from
+// the log at open.
+import { createHash } from "node:crypto";
+import type { LogStore, RecordInput, StoredRecord } from "@minikafka/log-store";
+import { BrokerError } from "../errors.js";
+import type { BrokerLogger } from "./broker-core.js";
+import { StreamError } from "./stream-errors.js";
+import {
+  isJsonType,
+  isTextType,
+  isValidContentType,
+  jsonGroupMessages,
+  mediaType,
+  offsetToken,
+  parseOffset,
+  responseCursor,
+  splitJsonMessages,
+  sseEvent,
+} from "./stream-format.js";
+
+/** What the stream service needs of its store: `LogStore` fits (a store of its own, see the file comment). */
+export type StreamLogStore = Pick<LogStore, "createTopic" | "deleteTopic" | "listTopics" | "append" | "read" | "waitForData">;
+
+/** Options of {@link StreamService.open}. */
+export interface StreamServiceOptions {
+  /** The store holding the streams (one topic each); not closed by the service. */
+  store: StreamLogStore;
+  /** Time in ms (TTL, expiry, cursors); default `Date.now`. */
+  clock?: { now(): number } | undefined;
+  /** How long a long-poll read waits for data before answering 204, in ms (default 30 000). */
+  longPollTimeoutMs?: number | undefined;
+  /** An SSE connection is ended by the server after about this long, in ms (default 60 000; PROTOCOL.md §10.2). */
+  sseMaxMs?: number | undefined;
+  /** Largest read answer, in bytes of stored records (default 1 MiB); at least one message is returned. */
+  maxReadBytes?: number | undefined;
+  /** Expired streams are deleted by a sweep this often, in ms (default 60 000; they are refused at once anyway). */
+  sweepIntervalMs?: number | undefined;
+  /** Aborted when the broker shuts down: live reads end at once. */
+  shutdown?: AbortSignal | undefined;
+  logger?: BrokerLogger | undefined;
+}
+
+/** A stream's metadata, as HEAD answers it. */
+export interface StreamInfo {
+  contentType: string;
+  /** The tail offset token. */
+  nextOffset: string;
+  closed: boolean;
+  ttlSeconds?: number | undefined;
+  expiresAt?: string | undefined;
+  /** Entity tag of the whole stream (`"<id>:-1:<tail>[:c]"`). */
+  etag: string;
+}
+
+/** A `PUT`. */
+export interface CreateStreamOptions {
+  /** The request's `Content-Type`; `undefined` when absent or not a media type (default octet-stream, or the source's for a fork). */
+  contentType?: string | undefined;
+  ttlSeconds?: number | undefined;
+  /** RFC 3339, as sent. */
+  expiresAt?: string | undefined;
+  /** Create the stream closed (`Stream-Closed: true`). */
+  closed: boolean;
+  /** Initial content (may be empty). */
+  body: Uint8Array;
+  /** `Stream-Forked-From`: the source stream's path. */
+  forkedFrom?: string | undefined;
+  /** `Stream-Fork-Offset` as sent (default: the source's tail). */
+  forkOffset?: string | undefined;
+  /** `Stream-Fork-Sub-Offset` (bytes, or JSON messages, past the fork offset). */
+  forkSubOffset?: number | undefined;
+}
+
+/** An idempotent producer's `Producer-Id` / `Producer-Epoch` / `Producer-Seq`. */
+export interface StreamProducer {
+  id: string;
+  epoch: number;
+  seq: number;
+}
+
+/** A `POST`. */
+export interface AppendStreamOptions {
+  contentType?: string | undefined;
+  body: Uint8Array;
+  /** `Stream-Closed: true`: close after appending (or just close, with an empty body). */
+  close: boolean;
+  /** `Stream-Seq`. */
+  streamSeq?: string | undefined;
+  producer?: StreamProducer | undefined;
+}
+
+/** What an append did. */
+export interface AppendStreamResult {
+  nextOffset: string;
+  closed: boolean;
+  /** A producer's retry of an append already stored: nothing was appended. */
+  duplicate: boolean;
+  /** Data was appended (not a duplicate, not a close-only request). */
+  appended: boolean;
+  /** With a producer: its epoch and highest accepted sequence. */
+  producer?: { epoch: number; seq: number } | undefined;
+}
+
+/** A catch-up or long-poll `GET`. */
+export interface StreamReadOptions {
+  /** The `offset` parameter as sent (default: the start). */
+  offset?: string | undefined;
+  live?: "long-poll" | undefined;
+  cursor?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** What a read answers. */
+export interface StreamReadResult {
+  /** 200 with data (or an empty catch-up answer), 204 when a long poll timed out or met the end of a closed stream. */
+  status: 200 | 204;
+  contentType: string;
+  body: Uint8Array;
+  nextOffset: string;
+  upToDate: boolean;
+  closed: boolean;
+  /** Live answers: the `Stream-Cursor`. */
+  cursor?: string | undefined;
+  /** Absent for `offset=now`. */
+  etag?: string | undefined;
+  /** `offset=now` and 204s must not be cached; data answers may. */
+  cacheable: boolean;
+}
+
+interface ProducerState {
+  epoch: number;
+  lastSeq: number;
+  /** log-store producer id of this (id, epoch) on this stream. */
+  pid: number;
+}
+
+interface StreamMeta {
+  v: 1;
+  path: string;
+  contentType: string;
+  ttlSeconds?: number | undefined;
+  expiresAt?: string | undefined;
+  createdAt: number;
+  fork?: { path: string; topic: string; offset: number; subOffset: number } | undefined;
+}
+
+interface StreamState {
+  readonly topic: string;
+  readonly meta: StreamMeta;
+  readonly json: boolean;
+  readonly expiresAtMs: number | undefined;
+  /** Stream offset = partition offset + base (0 for a root; fork offset - 1 for a fork). */
+  readonly base: number;
+  source: StreamState | undefined;
+  /** Durable: one past the last durable data record (stream offset). */
+  tail: number;
+  /** Durable: a close record (or closing append) is durable. */
+  closed: boolean;
+  /** Decided: a close has been issued (appends check this, before it is durable). */
+  closing: boolean;
+  closedBy: StreamProducer | undefined;
+  lastStreamSeq: string | undefined;
+  readonly producers: Map<string, ProducerState>;
+  nextPid: number;
+  softDeleted: boolean;
+  /** Gone for clients (expired or hard-deleted); its data may still be read by forks. */
+  removed: boolean;
+  refCount: number;
+  lastAccess: number;
+  /** Settles when every append issued so far has settled. */
+  settled: Promise<unknown>;
+  /** An append failed: the decided state may be ahead of the log; reload before the next append. */
+  broken: boolean;
+}
+
+const KIND = "ds";
+const CLOSE = "ds.close";
+const SEQ = "ds.seq";
+const PRODUCER = "ds.p";
+const TOPIC_PREFIX = "s-";
+/** Kafka sequences wrap at 2^31; one record per batch keeps consecutive Producer-Seq values consecutive there. */
+const SEQUENCE_SPAN = 2 ** 31;
+/** log-store keeps the last 5 batches of a producer; older duplicates are answered here. */
+const RETAINED_BATCHES = 5;
+/** Producers never expire on streams (persistent-store rule of PROTOCOL.md §5.2.1): ~100 years. */
+const PRODUCER_RETENTION_MS = 100 * 365 * 24 * 3600 * 1000;
+const SCAN_BYTES = 4 * 1024 * 1024;
+const utf8 = new TextDecoder();
+const encoder = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The Durable Streams protocol over a log store: create, append (idempotent producers, `Stream-Seq`,
+ * close), HEAD, catch-up / long-poll / SSE reads, delete with soft delete under forks, TTL and expiry.
+ * Transport-free: the HTTP routes (`routes/streams.ts`) decode headers into these calls and encode the
+ * answers; refusals are {@link StreamError}s.
+ */
+export class StreamService {
+  readonly #store: StreamLogStore;
+  readonly #clock: { now(): number };
+  readonly #longPollMs: number;
+  readonly #sseMaxMs: number;
+  readonly #maxReadBytes: number;
+  readonly #shutdown: AbortSignal;
+  readonly #logger: BrokerLogger;
+  /** The stream each path names now (soft-deleted ones included: they block the path). */
+  readonly #byPath = new Map<string, StreamState>();
+  /** Every stream with data, by topic (expired ones kept for their forks included). */
+  readonly #byTopic = new Map<string, StreamState>();
+  /** Creates and deletes of one path run one at a time. */
+  readonly #pathLocks = new Map<string, Promise<unknown>>();
+  #generation = 0;
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+
+  private constructor(options: StreamServiceOptions) {
+    this.#store = options.store;
+    this.#clock = options.clock ?? { now: () => Date.now() };
+    this.#longPollMs = options.longPollTimeoutMs ?? 30_000;
+    this.#sseMaxMs = options.sseMaxMs ?? 60_000;
+    this.#maxReadBytes = options.maxReadBytes ?? 1024 * 1024;
+    this.#shutdown = options.shutdown ?? new AbortController().signal;
+    this.#logger = options.logger ?? console;
+    const sweep = options.sweepIntervalMs ?? 60_000;
+    this.#sweeper = setInterval(() => void this.sweepExpired(), sweep);
+    this.#sweeper.unref?.();
+  }
+
+  /**
+   * Loads every stream of `options.store` (metadata, tail, closure, `Stream-Seq` and producer state, by a
+   * scan of each stream's records) and serves them. Streams whose creation a crash interrupted (a topic
+   * without its metadata record) are deleted.
+   * @throws LogStoreError from reading the store (`CORRUPT_RECORD`, …)
+   */
+  static async open(options: StreamServiceOptions): Promise<StreamService> {
+    const service = new StreamService(options);
+    try {
+      await service.#loadAll();
+    } catch (error) {
+      service.close();
+      throw error;
+    }
+    return service;
+  }
+
+  /** Stops the expiry sweep. The store is the caller's. */
+  close(): void {
+    if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+  }
+
+  /** Number of streams clients can see (for tests and metrics). */
+  get size(): number {
+    let n = 0;
+    for (const s of this.#byPath.values()) if (!s.removed && !this.#expired(s)) n++;
+    return n;
+  }
+
+  // ---------------------------------------------------------------------------------------------- create
+
+  /**
+   * `PUT`: creates the stream (201), or confirms an identical one (200).
+   * @throws StreamError `STREAM_ALREADY_EXISTS` (other configuration, or soft-deleted), `NOT_FOUND` (fork
+   *   source), `CONTENT_TYPE_MISMATCH` (fork), `INVALID_REQUEST` (fork offset beyond the source's tail,
+   *   malformed, sub-offset past the next message; TTL with Expires-At; invalid JSON)
+   */
+  create(path: string, options: CreateStreamOptions): Promise<{ created: boolean; info: StreamInfo }> {
+    return this.#withPathLock(path, () => this.#create(path, options));
+  }
+
+  async #create(path: string, options: CreateStreamOptions): Promise<{ created: boolean; info: StreamInfo }> {
+    if (options.ttlSeconds !== undefined && options.expiresAt !== undefined) {
+      throw new StreamError("INVALID_REQUEST", "stream-ttl and stream-expires-at cannot both be given");
+    }
+    let expiresAtMs: number | undefined;
+    if (options.expiresAt !== undefined) {
+      expiresAtMs = Date.parse(options.expiresAt);
+      if (Number.isNaN(expiresAtMs)) throw new StreamError("INVALID_REQUEST", `stream-expires-at ${JSON.stringify(options.expiresAt)} is not an rfc 3339 time`);
+    }
+    const existing = this.#byPath.get(path);
+    if (existing !== undefined && !existing.removed && this.#expired(existing)) this.#expire(existing);
+    const current = this.#byPath.get(path);
+    if (current !== undefined && !current.removed) {
+      if (current.softDeleted) throw new StreamError("STREAM_ALREADY_EXISTS", `stream ${path} was deleted but forks still use it: the path cannot be reused yet`);
+      if (!this.#sameConfig(current, options)) throw new StreamError("STREAM_ALREADY_EXISTS", `stream ${path} exists with another configuration`);
+      return { created: false, info: this.#info(current) };
+    }
+
+    let source: StreamState | undefined;
+    let forkOffset = 0;
+    let prefix: Uint8Array | undefined;
+    let contentType = isValidContentType(options.contentType) ? options.contentType.trim() : undefined;
+    let ttlSeconds = options.ttlSeconds;
+    let expiresAt = options.expiresAt;
+    if (options.forkedFrom !== undefined) {
+      source = this.#byPath.get(options.forkedFrom);
+      if (source === undefined || source.removed || this.#expired(source)) throw new StreamError("NOT_FOUND", `fork source ${options.forkedFrom} does not exist`);
+      if (source.softDeleted) throw new StreamError("STREAM_ALREADY_EXISTS", `fork source ${options.forkedFrom} was deleted`);
+      if (contentType !== undefined && mediaType(contentType) !== mediaType(source.meta.contentType)) {
+        throw new StreamError("CONTENT_TYPE_MISMATCH", `content type ${contentType} differs from the source's ${source.meta.contentType}`);
+      }
+      contentType ??= source.meta.contentType;
+      if (options.forkOffset === undefined) forkOffset = source.tail;
+      else {
+        const parsed = parseOffset(options.forkOffset);
+        if (typeof parsed !== "number") throw new StreamError("INVALID_REQUEST", `stream-fork-offset must be an offset token, got ${options.forkOffset}`);
+        forkOffset = parsed;
+      }
+      if (forkOffset > source.tail) throw new StreamError("INVALID_REQUEST", `fork offset ${offsetToken(forkOffset)} is beyond the source's tail ${offsetToken(source.tail)}`);
+      if ((options.forkSubOffset ?? 0) > 0) prefix = await this.#subOffsetPrefix(source, forkOffset, options.forkSubOffset!);
+      if (ttlSeconds === undefined && expiresAt === undefined) {
+        ttlSeconds = source.meta.ttlSeconds;
+        expiresAt = source.meta.expiresAt;
+        expiresAtMs = source.expiresAtMs;
+      }
+    }
+    contentType ??= "application/octet-stream";
+    const json = isJsonType(contentType);
+    let initial: string | Uint8Array | undefined;
+    if (options.body.length > 0) {
+      initial = json ? splitJsonMessages(utf8.decode(options.body), true).text : options.body;
+      if (initial.length === 0) initial = undefined;
+    }
+
+    const now = this.#clock.now();
+    const meta: StreamMeta = {
+      v: 1,
+      path,
+      contentType,
+      ttlSeconds,
+      expiresAt,
+      createdAt: now,
+      fork: source && { path: options.forkedFrom!, topic: source.topic, offset: forkOffset, subOffset: options.forkSubOffset ?? 0 },
+    };
+    const topic = this.#newTopicName(path);
+    await this.#store.createTopic(topic, { partitions: 1, config: { producerIdExpirationMs: PRODUCER_RETENTION_MS } });
+    const records: RecordInput[] = [{ value: JSON.stringify(meta), headers: { [KIND]: "meta" } }];
+    const data = [prefix, initial].filter((d): d is string | Uint8Array => d !== undefined);
+    data.forEach((value, i) => records.push({ value, headers: options.closed && i === data.length - 1 ? { [CLOSE]: "1" } : undefined }));
+    if (options.closed && data.length === 0) records.push({ value: null, headers: { [KIND]: "close" } });
+    try {
+      // One batch: the stream exists with its initial content (and closed) or, after a crash, not at all.
+      await this.#store.append(topic, 0, records);
+    } catch (error) {
+      await this.#store.deleteTopic(topic).catch(() => undefined);
+      throw error;
+    }
+    const state = this.#newState(topic, meta, expiresAtMs);
+    state.source = source;
+    state.tail = forkOffset > 0 ? forkOffset + data.length : 1 + data.length;
+    state.closed = state.closing = options.closed;
+    if (source !== undefined) source.refCount++;
+    this.#byTopic.set(topic, state);
+    this.#byPath.set(path, state);
+    return { created: true, info: this.#info(state) };
+  }
+
+  #sameConfig(s: StreamState, o: CreateStreamOptions): boolean {
+    const m = s.meta;
+    if (o.forkedFrom !== undefined || m.fork !== undefined) {
+      if (o.forkedFrom !== m.fork?.path) return false;
+      if (o.forkOffset !== undefined && o.forkOffset !== offsetToken(m.fork!.offset)) return false;
+      if ((o.forkSubOffset ?? 0) !== m.fork!.subOffset) return false;
+      if (isValidContentType(o.contentType) && mediaType(o.contentType) !== mediaType(m.contentType)) return false;
+      if ((o.ttlSeconds !== undefined || o.expiresAt !== undefined) && (o.ttlSeconds !== m.ttlSeconds || o.expiresAt !== m.expiresAt)) return false;
+    } else {
+      const requested = isValidContentType(o.contentType) ? o.contentType : "application/octet-stream";
+      if (mediaType(requested) !== mediaType(m.contentType)) return false;
+      if (o.ttlSeconds !== m.ttlSeconds || o.expiresAt !== m.expiresAt) return false;
+    }
+    return o.closed === s.closing;
+  }
+
+  /** The first bytes (or JSON messages) of the source's data record at `offset` a sub-offset fork inherits. */
+  async #subOffsetPrefix(source: StreamState, offset: number, sub: number): Promise<Uint8Array> {
+    const { groups } = await this.#readData(source, offset, 1, offset + 1);
+    const group = groups[0];
+    if (group === undefined) throw new StreamError("INVALID_REQUEST", `stream-fork-sub-offset ${sub}: there is no data at the fork offset`);
+    if (source.json) {
+      const messages = jsonGroupMessages(utf8.decode(group));
+      if (sub > messages.length) throw new StreamError("INVALID_REQUEST", `stream-fork-sub-offset ${sub} is past the ${messages.length} messages of the next append`);
+      return encoder.encode(messages.slice(0, sub).join(","));
+    }
+    if (sub > group.length) throw new StreamError("INVALID_REQUEST", `stream-fork-sub-offset ${sub} is past the ${group.length} bytes of the next append`);
+    return group.slice(0, sub);
+  }
+
+  // ---------------------------------------------------------------------------------------------- append
+
+  /**
+   * `POST`: appends (and/or closes). Checks, in the protocol's order: closed, content type, producer,
+   * `Stream-Seq`; decided synchronously, so concurrent appends are ordered as called.
+   * @throws StreamError `NOT_FOUND`, `STREAM_GONE`, `STREAM_CLOSED` (with the final offset),
+   *   `CONTENT_TYPE_MISMATCH`, `INVALID_REQUEST` (empty body, missing content type, invalid JSON, empty
+   *   array, new epoch not at seq 0), `INVALID_PRODUCER_EPOCH` (stale epoch, with the current one),
+   *   `OUT_OF_ORDER_SEQUENCE_NUMBER` (a gap, with the expected seq), `STREAM_SEQUENCE_CONFLICT`
+   */
+  async append(path: string, options: AppendStreamOptions): Promise<AppendStreamResult> {
+    let s = this.#live(path);
+    if (s.broken) {
+      await this.#reload(s);
+      s = this.#live(path);
+    }
+    const { body, close, producer } = options;
+    if (body.length === 0 && !close) throw new StreamError("INVALID_REQUEST", "an append needs a body (or stream-closed: true)");
+    if (s.closing) {
+      if (producer !== undefined && s.closedBy !== undefined && sameProducerStep(producer, s.closedBy)) {
+        await s.settled;
+        return { nextOffset: offsetToken(s.tail), closed: true, duplicate: true, appended: false, producer: { epoch: producer.epoch, seq: producer.seq } };
+      }
+      if (body.length === 0 && producer === undefined) {
+        await s.settled;
+        return { nextOffset: offsetToken(s.tail), closed: true, duplicate: false, appended: false };
+      }
+      await s.settled;
+      throw new StreamError("STREAM_CLOSED", `stream ${path} is closed`, { closed: true, nextOffset: offsetToken(s.tail) });
+    }
+    let value: string | Uint8Array | null = null;
+    if (body.length > 0) {
+      if (!isValidContentType(options.contentType)) throw new StreamError("INVALID_REQUEST", "an append with a body needs a content-type");
+      if (mediaType(options.contentType) !== mediaType(s.meta.contentType)) {
+        throw new StreamError("CONTENT_TYPE_MISMATCH", `content type ${options.contentType} differs from the stream's ${s.meta.contentType}`);
+      }
+      value = s.json ? splitJsonMessages(utf8.decode(body), false).text : body;
+    }
+    // Producer checks (PROTOCOL.md §5.2.1), before Stream-Seq: a retry is a duplicate whatever its Stream-Seq.
+    let pid: number | undefined;
+    if (producer !== undefined) {
+      const known = s.producers.get(producer.id);
+      if (known !== undefined && producer.epoch < known.epoch) {
+        throw new StreamError("INVALID_PRODUCER_EPOCH", `producer ${producer.id} epoch ${producer.epoch} is fenced by epoch ${known.epoch}`, {
+          producerEpoch: known.epoch,
+        });
+      }
+      if (known !== undefined && producer.epoch === known.epoch) {
+        if (producer.seq <= known.lastSeq) return this.#duplicate(s, producer, known, value, close);
+        if (producer.seq !== known.lastSeq + 1) {
+          throw new StreamError("OUT_OF_ORDER_SEQUENCE_NUMBER", `producer ${producer.id} sent seq ${producer.seq}, expected ${known.lastSeq + 1}`, {
+            expectedSeq: known.lastSeq + 1,
+            receivedSeq: producer.seq,
+          });
+        }
+        pid = known.pid;
+      } else if (producer.seq !== 0) {
+        if (known !== undefined) throw new StreamError("INVALID_REQUEST", `a new epoch (${producer.epoch}) of producer ${producer.id} must start at seq 0, got ${producer.seq}`);
+        throw new StreamError("OUT_OF_ORDER_SEQUENCE_NUMBER", `producer ${producer.id} is new here: its first seq must be 0, got ${producer.seq}`, {
+          expectedSeq: 0,
+          receivedSeq: producer.seq,
+        });
+      }
+    }
+    if (options.streamSeq !== undefined && s.lastStreamSeq !== undefined && compareBytes(options.streamSeq, s.lastStreamSeq) <= 0) {
+      throw new StreamError("STREAM_SEQUENCE_CONFLICT", `stream-seq ${JSON.stringify(options.streamSeq)} is not above the last one, ${JSON.stringify(s.lastStreamSeq)}`);
+    }
+
+    // Decided: record the new state now (before any await), so the next append is checked against it.
+    const headers: Record<string, string> = {};
+    if (producer !== undefined) {
+      if (pid === undefined) {
+        pid = s.nextPid++;
+      }
+      s.producers.set(producer.id, { epoch: producer.epoch, lastSeq: producer.seq, pid });
+      headers[PRODUCER] = JSON.stringify([producer.id, producer.epoch, producer.seq, pid]);
+    }
+    if (options.streamSeq !== undefined) s.lastStreamSeq = options.streamSeq;
+    if (s.lastStreamSeq !== undefined && value !== null) headers[SEQ] = s.lastStreamSeq;
+    if (close) {
+      s.closing = true;
+      s.closedBy = producer;
+      if (value === null) headers[KIND] = "close";
+      else headers[CLOSE] = "1";
+    }
+    s.lastAccess = this.#clock.now();
+    const record: RecordInput = { value, headers };
+    const appended = this.#store.append(
+      s.topic,
+      0,
+      [record],
+      pid === undefined ? undefined : { producer: { producerId: pid, producerEpoch: 0, sequence: producer!.seq % SEQUENCE_SPAN } },
+    );
+    s.settled = appended.catch(() => undefined);
+    let result;
+    try {
+      result = await appended;
+    } catch (error) {
+      s.broken = true;
+      throw error;
+    }
+    if (value !== null) s.tail = Math.max(s.tail, result.baseOffset + s.base + 1);
+    if (close) s.closed = true;
+    return {
+      nextOffset: offsetToken(s.tail),
+      closed: s.closing,
+      duplicate: false,
+      appended: value !== null,
+      producer: producer && { epoch: producer.epoch, seq: producer.seq },
+    };
+  }
+
+  /** A producer's retry of `seq` ≤ its last: never appended twice, answered once the original is durable. */
+  async #duplicate(s: StreamState, p: StreamProducer, known: ProducerState, value: string | Uint8Array | null, close: boolean): Promise<AppendStreamResult> {
+    if (known.lastSeq - p.seq < RETAINED_BATCHES) {
+      // log-store recognises it (same producer fields, one record) and waits for the original, or fails with it.
+      const result = await this.#store.append(s.topic, 0, [{ value, headers: close && value === null ? { [KIND]: "close" } : {} }], {
+        producer: { producerId: known.pid, producerEpoch: 0, sequence: p.seq % SEQUENCE_SPAN },
+      });
+      if (result.duplicate !== true) this.#logger.error(`minikafka broker: stream ${s.meta.path}: a producer retry was not recognised by the log`);
+    } else {
+      await s.settled;
+    }
+    return { nextOffset: offsetToken(s.tail), closed: s.closing, duplicate: true, appended: false, producer: { epoch: p.epoch, seq: known.lastSeq } };
+  }
+
+  // ------------------------------------------------------------------------------------- head / delete
+
+  /**
+   * `HEAD`: the stream's metadata (does not reset its TTL).
+   * @throws StreamError `NOT_FOUND`, `STREAM_GONE`
+   */
+  head(path: string): StreamInfo {
+    return this.#info(this.#live(path));
+  }
+
+  /**
+   * `DELETE`: removes the stream and its data, or — while forks read it — soft-deletes it (410 from then
+   * on; the data goes with its last fork).
+   * @throws StreamError `NOT_FOUND`, `STREAM_GONE`
+   */
+  delete(path: string): Promise<void> {
+    return this.#withPathLock(path, async () => {
+      const s = this.#live(path);
+      if (s.refCount > 0) {
+        s.softDeleted = true;
+        await this.#store.append(s.topic, 0, [{ value: null, headers: { [KIND]: "delete" } }]);
+        return;
+      }
+      await this.#remove(s);
+    });
+  }
+
+  /** Deletes a stream's data (now or, while forks read it, once the last is gone), cascading up fork chains. */
+  async #remove(s: StreamState): Promise<void> {
+    s.removed = true;
+    if (this.#byPath.get(s.meta.path) === s) this.#byPath.delete(s.meta.path);
+    if (s.refCount > 0) return;
+    if (!this.#byTopic.delete(s.topic)) return;
+    try {
+      await this.#store.deleteTopic(s.topic);
+    } catch (error) {
+      this.#logger.error(`minikafka broker: cannot delete the data of stream ${s.meta.path}`, error);
+    }
+    const source = s.source;
+    if (source !== undefined) {
+      source.refCount--;
+      if (source.refCount === 0 && (source.softDeleted || source.removed)) await this.#remove(source);
+    }
+  }
+
+  /** Deletes the streams whose TTL or expiry time has passed. Returns how many. */
+  async sweepExpired(): Promise<number> {
+    let n = 0;
+    for (const s of [...this.#byPath.values()]) {
+      if (!s.removed && this.#expired(s)) {
+        n++;
+        await this.#withPathLock(s.meta.path, async () => {
+          if (!s.removed && this.#expired(s)) await this.#remove(s);
+        }).catch((error: unknown) => this.#logger.error(`minikafka broker: cannot delete expired stream ${s.meta.path}`, error));
+      }
+    }
+    return n;
+  }
+
+  // ----------------------------------------------------------------------------------------------- read
+
+  /**
+   * `GET` catch-up or long-poll read from `offset`. A long poll at the tail waits up to the long-poll
+   * timeout for data (no disk polling: log-store wakes waiters), and answers at once at the end of a closed
+   * stream.
+   * @throws StreamError `NOT_FOUND`, `STREAM_GONE`, `INVALID_REQUEST` (malformed offset; long poll without one)
+   */
+  async read(path: string, options: StreamReadOptions): Promise<StreamReadResult> {
+    const s = this.#live(path);
+    s.lastAccess = this.#clock.now();
+    const live = options.live === "long-poll";
+    if (live && options.offset === undefined) throw new StreamError("INVALID_REQUEST", "a long-poll read needs an offset");
+    const parsed = parseOffset(options.offset ?? "-1");
+    const contentType = s.meta.contentType;
+    if (parsed === "now" && !live) {
+      return {
+        status: 200,
+        contentType,
+        body: s.json ? encoder.encode("[]") : EMPTY,
+        nextOffset: offsetToken(s.tail),
+        upToDate: true,
+        closed: s.closed,
+        cacheable: false,
+      };
+    }
+    const from = parsed === "now" ? s.tail : parsed === "start" ? 1 : parsed;
+    const deadline = this.#clock.now() + this.#longPollMs;
+    for (;;) {
+      const r = await this.#readData(s, from, this.#maxReadBytes);
+      const upToDate = r.next >= s.tail;
+      const closed = s.closed && upToDate;
+      if (r.groups.length > 0 || !live) {
+        return {
+          status: 200,
+          contentType,
+          body: this.#format(s, r.groups),
+          nextOffset: offsetToken(r.next),
+          upToDate,
+          closed,
+          cursor: live ? responseCursor(options.cursor, this.#clock.now()) : undefined,
+          etag: `"${s.topic}:${options.offset ?? "-1"}:${offsetToken(r.next)}${closed ? ":c" : ""}"`,
+          cacheable: true,
+        };
+      }
+      const remaining = deadline - this.#clock.now();
+      if (closed || remaining <= 0 || !(await this.#wait(s, r.next, remaining, options.signal))) {
+        return {
+          status: 204,
+          contentType,
+          body: EMPTY,
+          nextOffset: offsetToken(r.next),
+          upToDate: true,
+          closed: s.closed && r.next >= s.tail,
+          cursor: responseCursor(options.cursor, this.#clock.now()),
+          cacheable: false,
+        };
+      }
+      this.#live(path);
+      s.lastAccess = this.#clock.now();
+    }
+  }
+
+  /**
+   * The stream's content type and whether SSE must base64-encode its data (anything but `text/*` and JSON).
+   * @throws StreamError `NOT_FOUND`, `STREAM_GONE`
+   */
+  sseEncoding(path: string): { contentType: string; base64: boolean } {
+    const s = this.#live(path);
+    return { contentType: s.meta.contentType, base64: !isTextType(s.meta.contentType) };
+  }
+
+  /**
+   * `GET …&live=sse`: the SSE events (framed text: `data` events, each followed by a `control` event with
+   * `streamNextOffset`, `streamCursor`, `upToDate`, `streamClosed`) from `offset` on, waiting for appends
+   * at the tail; ends after the closing control event of a closed stream, after about `sseMaxMs`, on
+   * shutdown, or when `signal` aborts (the client went away), releasing its wait at once.
+   * @throws StreamError `NOT_FOUND`, `STREAM_GONE`, `INVALID_REQUEST` before the first event
+   */
+  async *sse(path: string, options: { offset?: string | undefined; cursor?: string | undefined; signal?: AbortSignal | undefined }): AsyncGenerator<string> {
+    const s = this.#live(path);
+    if (options.offset === undefined) throw new StreamError("INVALID_REQUEST", "an sse read needs an offset");
+    const parsed = parseOffset(options.offset);
+    let from = parsed === "now" ? s.tail : parsed === "start" ? 1 : parsed;
+    const base64 = !isTextType(s.meta.contentType);
+    const end = this.#clock.now() + this.#sseMaxMs;
+    const signal = options.signal;
+    while (!signal?.aborted && !this.#shutdown.aborted) {
+      if (s.removed || s.softDeleted) return;
+      s.lastAccess = this.#clock.now();
+      const r = await this.#readData(s, from, this.#maxReadBytes);
+      if (r.groups.length > 0) {
+        const payload = base64 ? Buffer.concat(r.groups).toString("base64") : utf8.decode(this.#format(s, r.groups));
+        yield sseEvent("data", payload);
+      }
+      from = r.next;
+      const upToDate = from >= s.tail;
+      const closed = s.closed && upToDate;
+      const control: Record<string, string | boolean> = { streamNextOffset: offsetToken(from) };
+      if (closed) control.streamClosed = true;
+      else {
+        control.streamCursor = responseCursor(options.cursor, this.#clock.now());
+        if (upToDate) control.upToDate = true;
+      }
+      yield sseEvent("control", JSON.stringify(control));
+      if (closed) return;
+      if (!upToDate) continue;
+      const remaining = end - this.#clock.now();
+      if (remaining <= 0) return;
+      await this.#wait(s, from, Math.min(remaining, this.#longPollMs), signal);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ internals
+
+  /** The stream at `path` for a client operation. @throws StreamError `NOT_FOUND`, `STREAM_GONE` */
+  #live(path: string): StreamState {
+    const s = this.#byPath.get(path);
+    if (s === undefined || s.removed) throw new StreamError("NOT_FOUND", `stream ${path} does not exist`);
+    if (s.softDeleted) throw new StreamError("STREAM_GONE", `stream ${path} was deleted`);
+    if (this.#expired(s)) {
+      this.#expire(s);
+      throw new StreamError("NOT_FOUND", `stream ${path} does not exist (expired)`);
+    }
+    return s;
+  }
+
+  #expired(s: StreamState): boolean {
+    const now = this.#clock.now();
+    if (s.expiresAtMs !== undefined && now >= s.expiresAtMs) return true;
+    return s.meta.ttlSeconds !== undefined && now >= s.lastAccess + s.meta.ttlSeconds * 1000;
+  }
+
+  /** Hides an expired stream at once; its data is deleted in the background (or with its last fork). */
+  #expire(s: StreamState): void {
+    s.removed = true;
+    if (this.#byPath.get(s.meta.path) === s) this.#byPath.delete(s.meta.path);
+    void this.#remove(s);
+  }
+
+  #info(s: StreamState): StreamInfo {
+    const tail = offsetToken(s.tail);
+    return {
+      contentType: s.meta.contentType,
+      nextOffset: tail,
+      closed: s.closed,
+      ttlSeconds: s.meta.ttlSeconds,
+      expiresAt: s.meta.expiresAt,
+      etag: `"${s.topic}:-1:${tail}${s.closed ? ":c" : ""}"`,
+    };
+  }
+
+  #format(s: StreamState, groups: readonly Uint8Array[]): Uint8Array {
+    if (!s.json) return groups.length === 1 ? groups[0]! : Buffer.concat(groups);
+    const parts: Uint8Array[] = [encoder.encode("[")];
+    groups.forEach((g, i) => {
+      if (i > 0) parts.push(encoder.encode(","));
+      parts.push(g);
+    });
+    parts.push(encoder.encode("]"));
+    return Buffer.concat(parts);
+  }
+
+  /**
+   * Data records of `s` from stream offset `from` (below `cap`), at most about `maxBytes`: a fork reads its
+   * source below the fork offset, then its own log. `next` is one past the last data record returned (or
+   * `from`, clamped to the tail, when none).
+   */
+  async #readData(s: StreamState, from: number, maxBytes: number, cap = Infinity): Promise<{ groups: Uint8Array[]; next: number }> {
+    const groups: Uint8Array[] = [];
+    let next = from;
+    let budget = maxBytes;
+    const fork = s.meta.fork;
+    if (fork !== undefined && next < fork.offset) {
+      if (s.source === undefined) throw new BrokerError("INTERNAL_ERROR", `the fork source of stream ${s.meta.path} is missing`);
+      const inherited = await this.#readData(s.source, next, budget, Math.min(cap, fork.offset));
+      for (const g of inherited.groups) {
+        groups.push(g);
+        budget -= g.length;
+      }
+      next = inherited.next;
+      if (next < fork.offset) return { groups, next };
+    }
+    let local = Math.max(next - s.base, 1);
+    while (budget > 0 && next < cap) {
+      const result = await this.#store.read(s.topic, 0, local, { maxBytes: Math.min(budget, SCAN_BYTES), maxRecords: 10_000 });
+      if (result.records.length === 0) break;
+      for (const r of result.records) {
+        const offset = r.offset + s.base;
+        if (offset >= cap) return { groups, next };
+        if (r.value === null || r.headers[KIND] !== undefined) continue;
+        if (groups.length > 0 && r.value.length > budget) return { groups, next };
+        groups.push(r.value);
+        budget -= r.value.length;
+        next = offset + 1;
+      }
+      local = result.nextOffset;
+    }
+    if (groups.length === 0 && next > s.tail && fork === undefined) next = s.tail;
+    return { groups, next };
+  }
+
+  /** Waits until the stream's own log has a record past stream offset `from`, or the time passes; `true` if woken. */
+  async #wait(s: StreamState, from: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<boolean> {
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    signal?.addEventListener("abort", abort, { once: true });
+    this.#shutdown.addEventListener("abort", abort, { once: true });
+    try {
+      if (signal?.aborted || this.#shutdown.aborted) return false;
+      return await this.#store.waitForData(s.topic, 0, Math.max(from - s.base, 1), { timeoutMs, signal: controller.signal });
+    } catch {
+      // Aborted, or the stream was deleted meanwhile: the caller looks again.
+      return !(signal?.aborted || this.#shutdown.aborted);
+    } finally {
+      signal?.removeEventListener("abort", abort);
+      this.#shutdown.removeEventListener("abort", abort);
+    }
+  }
+
+  #withPathLock<T>(path: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.#pathLocks.get(path) ?? Promise.resolve();
+    const run = previous.then(task, task);
+    const settled = run.catch(() => undefined);
+    this.#pathLocks.set(path, settled);
+    void settled.then(() => {
+      if (this.#pathLocks.get(path) === settled) this.#pathLocks.delete(path);
+    });
+    return run;
+  }
+
+  #newTopicName(path: string): string {
+    const hash = createHash("sha256").update(path).digest("hex").slice(0, 32);
+    for (;;) {
+      const name = `${TOPIC_PREFIX}${hash}-${this.#clock.now().toString(36)}${(this.#generation++).toString(36)}`;
+      if (!this.#byTopic.has(name)) return name;
+    }
+  }
+
+  #newState(topic: string, meta: StreamMeta, expiresAtMs: number | undefined): StreamState {
+    const base = meta.fork === undefined ? 0 : meta.fork.offset - 1;
+    return {
+      topic,
+      meta,
+      json: isJsonType(meta.contentType),
+      expiresAtMs,
+      base,
+      source: undefined,
+      tail: base + 1,
+      closed: false,
+      closing: false,
+      closedBy: undefined,
+      lastStreamSeq: undefined,
+      producers: new Map(),
+      nextPid: 0,
+      softDeleted: false,
+      removed: false,
+      refCount: 0,
+      lastAccess: this.#clock.now(),
+      settled: Promise.resolve(),
+      broken: false,
+    };
+  }
+
+  async #loadAll(): Promise<void> {
+    for (const topic of this.#store.listTopics()) {
+      if (!topic.startsWith(TOPIC_PREFIX)) continue;
+      const state = await this.#load(topic);
+      if (state === undefined) {
+        await this.#store.deleteTopic(topic); // a create that a crash interrupted: never acknowledged
+        continue;
+      }
+      this.#byTopic.set(topic, state);
+      const other = this.#byPath.get(state.meta.path);
+      if (other === undefined || other.meta.createdAt <= state.meta.createdAt) this.#byPath.set(state.meta.path, state);
+    }
+    for (const s of this.#byTopic.values()) {
+      if (s.meta.fork === undefined) continue;
+      s.source = this.#byTopic.get(s.meta.fork.topic);
+      if (s.source !== undefined) s.source.refCount++;
+      else this.#logger.error(`minikafka broker: the fork source of stream ${s.meta.path} is missing`);
+    }
+    for (const s of [...this.#byTopic.values()]) {
+      const current = this.#byPath.get(s.meta.path) === s;
+      if (!current) s.removed = true;
+      if ((s.softDeleted || s.removed) && s.refCount === 0) await this.#remove(s);
+    }
+  }
+
+  /** Rebuilds one stream's state from its records; `undefined` when it has no metadata record. */
+  async #load(topic: string): Promise<StreamState | undefined> {
+    let state: StreamState | undefined;
+    let offset = 0;
+    for (;;) {
+      const result = await this.#store.read(topic, 0, offset, { maxBytes: SCAN_BYTES, maxRecords: 100_000 });
+      for (const r of result.records) {
+        if (state === undefined) {
+          if (r.offset !== 0 || r.headers[KIND] === undefined || utf8.decode(r.headers[KIND]!) !== "meta" || r.value === null) return undefined;
+          const meta = JSON.parse(utf8.decode(r.value)) as StreamMeta;
+          state = this.#newState(topic, meta, meta.expiresAt === undefined ? undefined : Date.parse(meta.expiresAt));
+          continue;
+        }
+        this.#replay(state, r);
+      }
+      if (result.records.length === 0 || result.nextOffset >= result.highWatermark) break;
+      offset = result.nextOffset;
+    }
+    return state;
+  }
+
+  #replay(s: StreamState, r: StoredRecord): void {
+    const kind = r.headers[KIND] ? utf8.decode(r.headers[KIND]!) : undefined;
+    const p = r.headers[PRODUCER] ? (JSON.parse(utf8.decode(r.headers[PRODUCER]!)) as [string, number, number, number]) : undefined;
+    if (p !== undefined) {
+      s.producers.set(p[0], { epoch: p[1], lastSeq: p[2], pid: p[3] });
+      s.nextPid = Math.max(s.nextPid, p[3] + 1);
+    }
+    if (kind === "delete") s.softDeleted = true;
+    else if (kind === "close" || (kind === undefined && r.headers[CLOSE] !== undefined)) {
+      s.closed = s.closing = true;
+      s.closedBy = p && { id: p[0], epoch: p[1], seq: p[2] };
+    }
+    if (kind === undefined && r.value !== null) {
+      s.tail = r.offset + s.base + 1;
+      if (r.headers[SEQ]) s.lastStreamSeq = utf8.decode(r.headers[SEQ]!);
+    }
+  }
+
+  /** After a failed append: wait for what is in flight, then rebuild the stream's state from its log. */
+  async #reload(s: StreamState): Promise<void> {
+    await s.settled;
+    if (!s.broken) return;
+    const fresh = await this.#load(s.topic);
+    if (fresh === undefined) throw new BrokerError("INTERNAL_ERROR", `stream ${s.meta.path} lost its metadata record`);
+    Object.assign(s, {
+      tail: fresh.tail,
+      closed: fresh.closed,
+      closing: fresh.closing,
+      closedBy: fresh.closedBy,
+      lastStreamSeq: fresh.lastStreamSeq,
+      nextPid: fresh.nextPid,
+      softDeleted: fresh.softDeleted,
+      broken: false,
+    });
+    s.producers.clear();
+    for (const [k, v] of fresh.producers) s.producers.set(k, v);
+  }
+}
+
+function sameProducerStep(a: StreamProducer, b: StreamProducer): boolean {
+  return a.id === b.id && a.epoch === b.epoch && a.seq === b.seq;
+}
+
+/** Byte-wise comparison of two strings' UTF-8 encodings (`Stream-Seq` ordering). */
+function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}

@@ -1,0 +1,36 @@
+const encoder = new TextEncoder();
+
+/**
+ * A `text/event-stream` answer from already-framed SSE events. `first` is the generator's first step, taken
+ * by the caller before answering (so errors before the first event are still ordinary error answers).
+ * When the client goes away, the body is cancelled: `onCancel` runs (abort the generator's waits with it)
+ * and the generator is finished, releasing whatever it holds.
+ */
+export function sseResponse(
+  first: IteratorResult<string>,
+  events: AsyncGenerator<string>,
+  headers: Record<string, string>,
+  onCancel?: () => void,
+): Response {
+  let pending: IteratorResult<string> | undefined = first;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const step = pending ?? (await events.next());
+        pending = undefined;
+        if (step.done) controller.close();
+        else controller.enqueue(encoder.encode(step.value));
+      } catch (error) {
+        controller.error(error);
+      }
+    },
+    async cancel() {
+      onCancel?.();
+      await events.return(undefined);
+    },
+  });
+  return new Response(body, {
+    status: 200,
+    headers: { ...headers, "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" },
+  });
+}

@@ -1,0 +1,198 @@
+import { Hono, type Context } from "hono";
+import { BrokerError, miniKafkaErrorCode } from "../errors.js";
+import { toErrorResponse, type BrokerLogger } from "../error-handler.js";
+import { StreamError } from "../core/stream-errors.js";
+import { parseProducerNumber, parseStrictUint } from "../core/stream-format.js";
+import type { StreamInfo, StreamProducer, StreamService } from "../core/stream-service.js";
+import { sseResponse } from "./sse.js";
+
+/** Where stream paths start: `/v1/stream/<path>`, `<path>` any UTF-8 (slashes included). */
+export const STREAM_PREFIX = "/v1/stream/";
+
+const SECURITY_HEADERS = { "x-content-type-options": "nosniff", "cross-origin-resource-policy": "cross-origin" } as const;
+const DATA_CACHE = "private, max-age=60, stale-while-revalidate=300";
+
+/**
+ * The Durable Streams routes (PROTOCOL.md) under `/v1/stream/*`: PUT create (and fork), POST append /
+ * close, HEAD, GET catch-up / long-poll / SSE, DELETE. Decodes headers, calls the {@link StreamService},
+ * encodes the protocol's headers; refusals carry the JSON error envelope plus the protocol's headers
+ * (`Stream-Closed`, `Stream-Next-Offset`, `Producer-Epoch`, `Producer-Expected-Seq`, …).
+ */
+export function streamRoutes(streams: StreamService, logger: BrokerLogger): Hono {
+  const app = new Hono();
+  app.use(`${STREAM_PREFIX}*`, async (c, next) => {
+    await next();
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(k, v);
+  });
+  const handle = (run: (c: Context, path: string) => Promise<Response> | Response) => async (c: Context) => {
+    try {
+      return await run(c, streamPath(c.req.url));
+    } catch (error) {
+      return errorResponse(c, error, logger);
+    }
+  };
+  app.put(`${STREAM_PREFIX}*`, handle(create(streams)));
+  app.post(`${STREAM_PREFIX}*`, handle(append(streams)));
+  // Hono routes HEAD to the GET handlers (and drops the body).
+  app.get(`${STREAM_PREFIX}*`, handle(read(streams)));
+  app.delete(`${STREAM_PREFIX}*`, handle(async (_c, path) => {
+    await streams.delete(path);
+    return new Response(null, { status: 204 });
+  }));
+  return app;
+}
+
+/** The stream path of a request URL: what follows `/v1/stream/`, percent-decoded. @throws BrokerError `INVALID_REQUEST` */
+export function streamPath(url: string): string {
+  const start = url.indexOf(STREAM_PREFIX, url.indexOf("//") + 2);
+  let raw = url.slice(start + STREAM_PREFIX.length);
+  const end = raw.search(/[?#]/);
+  if (end >= 0) raw = raw.slice(0, end);
+  return decodePath(raw);
+}
+
+function decodePath(raw: string): string {
+  let path: string;
+  try {
+    path = decodeURIComponent(raw);
+  } catch {
+    throw new BrokerError("INVALID_REQUEST", "the stream path is not valid percent-encoded utf-8");
+  }
+  if (path.length === 0) throw new BrokerError("INVALID_REQUEST", "the stream path is empty");
+  if (path.length > 4096) throw new BrokerError("INVALID_REQUEST", `the stream path is ${path.length} characters long, more than 4096`);
+  return path;
+}
+
+/** `Stream-Forked-From`: a path like the request's (`/v1/stream/src`), or one relative to `/v1/stream/`. */
+function forkSourcePath(value: string): string {
+  const v = value.trim();
+  return decodePath(v.startsWith(STREAM_PREFIX) ? v.slice(STREAM_PREFIX.length) : v.replace(/^\/+/, ""));
+}
+
+const isTrue = (v: string | undefined) => v !== undefined && v.trim().toLowerCase() === "true";
+
+async function body(c: Context): Promise<Uint8Array> {
+  return new Uint8Array(await c.req.raw.arrayBuffer());
+}
+
+function create(streams: StreamService) {
+  return async (c: Context, path: string): Promise<Response> => {
+    const ttl = c.req.header("stream-ttl");
+    const expiresAt = c.req.header("stream-expires-at");
+    const forkedFrom = c.req.header("stream-forked-from");
+    const sub = c.req.header("stream-fork-sub-offset");
+    if (sub !== undefined && forkedFrom === undefined) throw new BrokerError("INVALID_REQUEST", "stream-fork-sub-offset needs stream-forked-from");
+    if (ttl !== undefined && expiresAt !== undefined) throw new BrokerError("INVALID_REQUEST", "stream-ttl and stream-expires-at cannot both be given");
+    const { created, info } = await streams.create(path, {
+      contentType: c.req.header("content-type"),
+      ttlSeconds: ttl === undefined ? undefined : parseStrictUint("stream-ttl", ttl),
+      expiresAt,
+      closed: isTrue(c.req.header("stream-closed")),
+      body: await body(c),
+      forkedFrom: forkedFrom === undefined ? undefined : forkSourcePath(forkedFrom),
+      forkOffset: c.req.header("stream-fork-offset"),
+      forkSubOffset: sub === undefined ? undefined : parseStrictUint("stream-fork-sub-offset", sub),
+    });
+    const headers = infoHeaders(info);
+    if (created) headers.location = new URL(c.req.url).href;
+    return new Response(null, { status: created ? 201 : 200, headers });
+  };
+}
+
+function append(streams: StreamService) {
+  return async (c: Context, path: string): Promise<Response> => {
+    const id = c.req.header("producer-id");
+    const epoch = c.req.header("producer-epoch");
+    const seq = c.req.header("producer-seq");
+    let producer: StreamProducer | undefined;
+    if (id !== undefined || epoch !== undefined || seq !== undefined) {
+      if (id === undefined || epoch === undefined || seq === undefined) {
+        throw new BrokerError("INVALID_REQUEST", "producer-id, producer-epoch and producer-seq must be given together");
+      }
+      if (id.length === 0) throw new BrokerError("INVALID_REQUEST", "producer-id must not be empty");
+      producer = { id, epoch: parseProducerNumber("producer-epoch", epoch), seq: parseProducerNumber("producer-seq", seq) };
+    }
+    const result = await streams.append(path, {
+      contentType: c.req.header("content-type"),
+      body: await body(c),
+      close: isTrue(c.req.header("stream-closed")),
+      streamSeq: c.req.header("stream-seq"),
+      producer,
+    });
+    const headers: Record<string, string> = { "stream-next-offset": result.nextOffset };
+    if (result.closed) headers["stream-closed"] = "true";
+    if (result.producer !== undefined) {
+      headers["producer-epoch"] = String(result.producer.epoch);
+      headers["producer-seq"] = String(result.producer.seq);
+    }
+    // 200 for a producer's new data; 204 for plain appends, duplicates and close-only requests.
+    return new Response(null, { status: producer !== undefined && !result.duplicate && result.appended ? 200 : 204, headers });
+  };
+}
+
+function read(streams: StreamService) {
+  return async (c: Context, path: string): Promise<Response> => {
+    if (c.req.method === "HEAD") {
+      const headers = infoHeaders(streams.head(path));
+      headers["cache-control"] = "no-store";
+      return new Response(null, { status: 200, headers });
+    }
+    const url = new URL(c.req.url);
+    const offsets = url.searchParams.getAll("offset");
+    if (offsets.length > 1) throw new BrokerError("INVALID_REQUEST", "give one offset parameter");
+    const offset = offsets[0];
+    const live = url.searchParams.get("live") ?? undefined;
+    const cursor = url.searchParams.get("cursor") ?? undefined;
+    if (live === "sse") {
+      const { base64 } = streams.sseEncoding(path);
+      const stop = new AbortController();
+      c.req.raw.signal.addEventListener("abort", () => stop.abort(), { once: true });
+      const events = streams.sse(path, { offset, cursor, signal: stop.signal });
+      // The first step runs before the answer starts, so a bad offset is still a 400.
+      const first = await events.next();
+      const headers: Record<string, string> = { ...SECURITY_HEADERS };
+      if (base64) headers["stream-sse-data-encoding"] = "base64";
+      return sseResponse(first, events, headers, () => stop.abort());
+    }
+    if (live !== undefined && live !== "long-poll") throw new BrokerError("INVALID_REQUEST", `live must be long-poll or sse, got ${JSON.stringify(live)}`);
+    const r = await streams.read(path, { offset, live, cursor, signal: c.req.raw.signal });
+    const headers: Record<string, string> = { "stream-next-offset": r.nextOffset };
+    if (r.status === 200) headers["content-type"] = r.contentType;
+    if (r.upToDate) headers["stream-up-to-date"] = "true";
+    if (r.closed) headers["stream-closed"] = "true";
+    if (r.cursor !== undefined) headers["stream-cursor"] = r.cursor;
+    headers["cache-control"] = r.cacheable ? DATA_CACHE : "no-store";
+    if (r.etag !== undefined) {
+      headers.etag = r.etag;
+      const inm = c.req.header("if-none-match");
+      if (inm !== undefined && inm.split(",").some((t) => t.trim() === r.etag)) {
+        return new Response(null, { status: 304, headers: { etag: r.etag, "cache-control": headers["cache-control"] } });
+      }
+    }
+    return new Response(r.status === 204 ? null : r.body, { status: r.status, headers });
+  };
+}
+
+function infoHeaders(info: StreamInfo): Record<string, string> {
+  const headers: Record<string, string> = { "content-type": info.contentType, "stream-next-offset": info.nextOffset, etag: info.etag };
+  if (info.closed) headers["stream-closed"] = "true";
+  if (info.ttlSeconds !== undefined) headers["stream-ttl"] = String(info.ttlSeconds);
+  if (info.expiresAt !== undefined) headers["stream-expires-at"] = info.expiresAt;
+  return headers;
+}
+
+/** The JSON envelope with the protocol's headers of the refusal. Non-minikafka errors go to the app's handler. */
+function errorResponse(c: Context, error: unknown, logger: BrokerLogger): Response {
+  if (miniKafkaErrorCode(error) === undefined) throw error;
+  const { status, body } = toErrorResponse(error, logger);
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (error instanceof StreamError) {
+    const s = error.state;
+    if (s.closed) headers["stream-closed"] = "true";
+    if (s.nextOffset !== undefined) headers["stream-next-offset"] = s.nextOffset;
+    if (s.producerEpoch !== undefined) headers["producer-epoch"] = String(s.producerEpoch);
+    if (s.expectedSeq !== undefined) headers["producer-expected-seq"] = String(s.expectedSeq);
+    if (s.receivedSeq !== undefined) headers["producer-received-seq"] = String(s.receivedSeq);
+  }
+  return new Response(c.req.method === "HEAD" ? null : JSON.stringify(body), { status, headers });
+}
