@@ -69,6 +69,10 @@ async function attack(broker: string): Promise<string[]> {
       );
       await attempt("seed create", () => fetch(`${url}/topics/evil2/create?num_partitions=1`, { method: "POST", mode: "no-cors" }));
       await attempt("seed produce", () => fetch(`${url}/topics/evil3/messages?message=x&key=`, { method: "POST", mode: "no-cors" }));
+      // A Durable Streams append carries the stream's own content type (text/plain here): no preflight.
+      await attempt("stream append", () =>
+        fetch(`${url}/v1/stream/drive-by`, { method: "POST", mode: "no-cors", headers: { "content-type": "text/plain" }, body: "evil" }),
+      );
       await attempt("v1 json", () =>
         fetch(`${url}/v1/topics`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"name":"evil4","partitions":1}' }),
       );
@@ -98,11 +102,14 @@ describe.skipIf(chromium === undefined)(`a page on another origin, in Chromium${
   it("changes nothing on a broker in its default configuration, and reads nothing", async () => {
     const broker = await startBroker({ dataDir: tempDir(), port: 0, fsync: "never", logger: { error() {} } });
     try {
+      expect((await fetch(`${broker.url}/v1/stream/drive-by`, { method: "PUT", headers: { "content-type": "text/plain" } })).status).toBe(201);
       const seen = await attack(broker.url);
       // no-cors answers are opaque (status 0) whatever happened; the JSON fetch fails its preflight.
-      expect(seen).toEqual(["v1 text/plain: opaque 0", "seed create: opaque 0", "seed produce: opaque 0", "v1 json: TypeError"]);
+      expect(seen).toEqual(["v1 text/plain: opaque 0", "seed create: opaque 0", "seed produce: opaque 0", "stream append: opaque 0", "v1 json: TypeError"]);
       const topics = (await (await fetch(`${broker.url}/v1/topics`)).json()) as { topics: unknown[] };
       expect(topics.topics).toEqual([]);
+      const stream = await fetch(`${broker.url}/v1/stream/drive-by?offset=-1`);
+      expect(await stream.text()).toBe("");
     } finally {
       await broker.close();
     }
@@ -119,10 +126,19 @@ describe.skipIf(chromium === undefined)(`a page on another origin, in Chromium${
           headers: { "content-type": "application/json" },
           body: '{"name":"app","partitions":2}',
         });
-        return { status: res.status, body: await res.json() };
+        // A stream: created (a preflighted PUT), appended to with its own content type, read with its headers.
+        const put = await fetch(`${url}/v1/stream/app/s`, { method: "PUT", headers: { "content-type": "text/plain", "stream-ttl": "600" } });
+        const post = await fetch(`${url}/v1/stream/app/s`, { method: "POST", headers: { "content-type": "text/plain" }, body: "hello" });
+        const get = await fetch(`${url}/v1/stream/app/s?offset=-1`);
+        return {
+          status: res.status,
+          body: await res.json(),
+          stream: [put.status, post.status, get.status, await get.text(), get.headers.get("stream-next-offset"), get.headers.get("stream-up-to-date")],
+        };
       }, broker.url);
       await tab.close();
       expect(answer).toMatchObject({ status: 201, body: { name: "app" } });
+      expect(answer.stream).toEqual([201, 204, 200, "hello", "0000000000000000_0000000000000001", "true"]);
     } finally {
       await broker.close();
     }

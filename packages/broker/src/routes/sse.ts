@@ -1,3 +1,5 @@
+import type { Context } from "hono";
+
 const encoder = new TextEncoder();
 
 /**
@@ -7,6 +9,7 @@ const encoder = new TextEncoder();
  * and the generator is finished, releasing whatever it holds.
  */
 export function sseResponse(
+  c: Context,
   first: IteratorResult<string>,
   events: AsyncGenerator<string>,
   headers: Record<string, string>,
@@ -29,8 +32,6 @@ export function sseResponse(
       await events.return(undefined);
     },
   });
-  return new Response(body, {
-    status: 200,
-    headers: { ...headers, "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" },
-  });
+  // c.newResponse keeps what middleware set before (CORS headers of a listed origin).
+  return c.newResponse(body, 200, { ...headers, "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
 }

@@ -35,9 +35,9 @@ export function streamRoutes(streams: StreamService, logger: BrokerLogger): Hono
   app.post(`${STREAM_PREFIX}*`, handle(append(streams)));
   // Hono routes HEAD to the GET handlers (and drops the body).
   app.get(`${STREAM_PREFIX}*`, handle(read(streams)));
-  app.delete(`${STREAM_PREFIX}*`, handle(async (_c, path) => {
+  app.delete(`${STREAM_PREFIX}*`, handle(async (c, path) => {
     await streams.delete(path);
-    return new Response(null, { status: 204 });
+    return c.newResponse(null, 204);
   }));
   return app;
 }
@@ -95,7 +95,7 @@ function create(streams: StreamService) {
     });
     const headers = infoHeaders(info);
     if (created) headers.location = new URL(c.req.url).href;
-    return new Response(null, { status: created ? 201 : 200, headers });
+    return c.newResponse(null, created ? 201 : 200, headers);
   };
 }
 
@@ -126,7 +126,7 @@ function append(streams: StreamService) {
       headers["producer-seq"] = String(result.producer.seq);
     }
     // 200 for a producer's new data; 204 for plain appends, duplicates and close-only requests.
-    return new Response(null, { status: producer !== undefined && !result.duplicate && result.appended ? 200 : 204, headers });
+    return c.newResponse(null, producer !== undefined && !result.duplicate && result.appended ? 200 : 204, headers);
   };
 }
 
@@ -135,7 +135,7 @@ function read(streams: StreamService) {
     if (c.req.method === "HEAD") {
       const headers = infoHeaders(streams.head(path));
       headers["cache-control"] = "no-store";
-      return new Response(null, { status: 200, headers });
+      return c.newResponse(null, 200, headers);
     }
     const url = new URL(c.req.url);
     const offsets = url.searchParams.getAll("offset");
@@ -152,7 +152,7 @@ function read(streams: StreamService) {
       const first = await events.next();
       const headers: Record<string, string> = { ...SECURITY_HEADERS };
       if (base64) headers["stream-sse-data-encoding"] = "base64";
-      return sseResponse(first, events, headers, () => stop.abort());
+      return sseResponse(c, first, events, headers, () => stop.abort());
     }
     if (live !== undefined && live !== "long-poll") throw new BrokerError("INVALID_REQUEST", `live must be long-poll or sse, got ${JSON.stringify(live)}`);
     const r = await streams.read(path, { offset, live, cursor, signal: c.req.raw.signal });
@@ -166,10 +166,10 @@ function read(streams: StreamService) {
       headers.etag = r.etag;
       const inm = c.req.header("if-none-match");
       if (inm !== undefined && inm.split(",").some((t) => t.trim() === r.etag)) {
-        return new Response(null, { status: 304, headers: { etag: r.etag, "cache-control": headers["cache-control"] } });
+        return c.newResponse(null, 304, { etag: r.etag, "cache-control": headers["cache-control"]! });
       }
     }
-    return new Response(r.status === 204 ? null : r.body, { status: r.status, headers });
+    return c.newResponse(r.status === 204 ? null : (r.body as Uint8Array<ArrayBuffer>), r.status, headers);
   };
 }
 
@@ -194,5 +194,5 @@ function errorResponse(c: Context, error: unknown, logger: BrokerLogger): Respon
     if (s.expectedSeq !== undefined) headers["producer-expected-seq"] = String(s.expectedSeq);
     if (s.receivedSeq !== undefined) headers["producer-received-seq"] = String(s.receivedSeq);
   }
-  return new Response(c.req.method === "HEAD" ? null : JSON.stringify(body), { status, headers });
+  return c.newResponse(c.req.method === "HEAD" ? null : JSON.stringify(body), status, headers);
 }

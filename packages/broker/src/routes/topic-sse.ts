@@ -61,6 +61,6 @@ export function topicSseRoutes(ctx: BrokerContext): Hono {
     }
     const gen = events();
     const first = await gen.next(); // the first read: an unknown topic or a bad offset is still an error answer
-    return sseResponse(first, gen, { "x-content-type-options": "nosniff" }, () => stop.abort());
+    return sseResponse(c, first, gen, { "x-content-type-options": "nosniff" }, () => stop.abort());
   });
 }
