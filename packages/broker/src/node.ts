@@ -11,8 +11,7 @@ import type { StructuredLogger } from "./structured-logger.js";
 
 /** Options of {@link startBroker}. */
 export interface StartBrokerOptions
-  extends Omit<BrokerAppOptions, "store" | "coordinator" | "clock" | "signal" | "onGroupEvent" | "streams">,
-    Omit<LogStoreOptions, "now"> {
+  extends Omit<BrokerAppOptions, "store" | "coordinator" | "clock" | "signal" | "onGroupEvent" | "streams">, Omit<LogStoreOptions, "now"> {
   /**
    * The Durable Streams routes under `/v1/stream/*` (default: on). Streams live in a log store of their
    * own in `<dataDir>/__streams`, with the same fsync policy as the topics; `false` turns the routes off.

@@ -105,7 +105,13 @@ describe.skipIf(chromium === undefined)(`a page on another origin, in Chromium${
       expect((await fetch(`${broker.url}/v1/stream/drive-by`, { method: "PUT", headers: { "content-type": "text/plain" } })).status).toBe(201);
       const seen = await attack(broker.url);
       // no-cors answers are opaque (status 0) whatever happened; the JSON fetch fails its preflight.
-      expect(seen).toEqual(["v1 text/plain: opaque 0", "seed create: opaque 0", "seed produce: opaque 0", "stream append: opaque 0", "v1 json: TypeError"]);
+      expect(seen).toEqual([
+        "v1 text/plain: opaque 0",
+        "seed create: opaque 0",
+        "seed produce: opaque 0",
+        "stream append: opaque 0",
+        "v1 json: TypeError",
+      ]);
       const topics = (await (await fetch(`${broker.url}/v1/topics`)).json()) as { topics: unknown[] };
       expect(topics.topics).toEqual([]);
       const stream = await fetch(`${broker.url}/v1/stream/drive-by?offset=-1`);
@@ -133,7 +139,14 @@ describe.skipIf(chromium === undefined)(`a page on another origin, in Chromium${
         return {
           status: res.status,
           body: await res.json(),
-          stream: [put.status, post.status, get.status, await get.text(), get.headers.get("stream-next-offset"), get.headers.get("stream-up-to-date")],
+          stream: [
+            put.status,
+            post.status,
+            get.status,
+            await get.text(),
+            get.headers.get("stream-next-offset"),
+            get.headers.get("stream-up-to-date"),
+          ],
         };
       }, broker.url);
       await tab.close();

@@ -48,7 +48,8 @@ describe("idempotent stream appends across kill -9", () => {
     for (let round = 0; seq < TOTAL; round++) {
       const broker = spawnBroker(dataDir);
       const url = `http://127.0.0.1:${await broker.port}`;
-      if (round === 0) expect((await fetch(`${url}${STREAM}`, { method: "PUT", headers: { "content-type": "application/octet-stream" } })).status).toBe(201);
+      if (round === 0)
+        expect((await fetch(`${url}${STREAM}`, { method: "PUT", headers: { "content-type": "application/octet-stream" } })).status).toBe(201);
       // Retry the last acknowledged seq first: the restarted broker must know it (204, nothing appended).
       if (seq > 0 && round % 2 === 0) {
         const res = await append(url, seq - 1);
@@ -56,7 +57,7 @@ describe("idempotent stream appends across kill -9", () => {
         answers.duplicate++;
       }
       const killAt = seq + 12 + ((round * 5) % 7);
-      for (; seq < TOTAL; ) {
+      for (; seq < TOTAL;) {
         const pending = append(url, seq);
         if (seq === killAt) {
           // Killed with this append in flight: it may or may not be stored; the next round retries it.
@@ -79,7 +80,7 @@ describe("idempotent stream appends across kill -9", () => {
     try {
       const expected = Buffer.concat(Array.from({ length: TOTAL }, (_, i) => message(i)));
       const parts: Buffer[] = [];
-      for (let offset = "-1"; ; ) {
+      for (let offset = "-1"; ;) {
         const res = await fetch(`${broker.url}${STREAM}?offset=${offset}`);
         expect(res.status).toBe(200);
         parts.push(Buffer.from(await res.arrayBuffer()));
@@ -103,8 +104,19 @@ describe("idempotent stream appends across kill -9", () => {
       const data = text
         .split("\n\n")
         .filter((e) => e.startsWith("event: data"))
-        .map((e) => Buffer.from(e.split("\n").slice(1).map((l) => l.slice(5)).join(""), "base64"));
-      expect(Buffer.concat(data).equals(Buffer.concat(Array.from({ length: TOTAL - saved!.after - 1 }, (_, i) => message(saved!.after + 1 + i))))).toBe(true);
+        .map((e) =>
+          Buffer.from(
+            e
+              .split("\n")
+              .slice(1)
+              .map((l) => l.slice(5))
+              .join(""),
+            "base64",
+          ),
+        );
+      expect(
+        Buffer.concat(data).equals(Buffer.concat(Array.from({ length: TOTAL - saved!.after - 1 }, (_, i) => message(saved!.after + 1 + i)))),
+      ).toBe(true);
     } finally {
       await broker.close();
     }

@@ -17,7 +17,12 @@ describe("Durable Streams conformance (server-conformance-tests 0.3.6)", () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "minikafka-streams-conformance-"));
-    broker = await startBroker({ dataDir, port: 0, fsync: "always", logger: { error() {} }, streams: { longPollTimeoutMs: LONG_POLL_MS, sweepIntervalMs: 500 },
+    broker = await startBroker({
+      dataDir,
+      port: 0,
+      fsync: "always",
+      logger: { error() {} },
+      streams: { longPollTimeoutMs: LONG_POLL_MS, sweepIntervalMs: 500 },
       // The suite sends one CORS preflight as a page on https://example.com would.
       cors: { origins: ["https://example.com"] },
     });

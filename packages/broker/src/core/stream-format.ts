@@ -26,7 +26,8 @@ export function parseOffset(value: string): number | "start" | "now" {
   if (value === "-1") return "start";
   if (value === "now") return "now";
   const m = TOKEN.exec(value);
-  if (m === null || m[1] !== GENERATION) throw new BrokerError("INVALID_REQUEST", `offset ${JSON.stringify(value.slice(0, 64))} is not -1, now or an offset token`);
+  if (m === null || m[1] !== GENERATION)
+    throw new BrokerError("INVALID_REQUEST", `offset ${JSON.stringify(value.slice(0, 64))} is not -1, now or an offset token`);
   const n = Number(m[2]);
   if (!Number.isSafeInteger(n + 1)) throw new BrokerError("INVALID_REQUEST", `offset ${value} is out of range`);
   return n + 1;
@@ -41,14 +42,16 @@ const STRICT_UINT = /^(0|[1-9]\d*)$/;
  */
 export function parseStrictUint(name: string, value: string): number {
   const n = STRICT_UINT.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n)) throw new BrokerError("INVALID_REQUEST", `${name} must be a non-negative integer, got ${JSON.stringify(value.slice(0, 64))}`);
+  if (!Number.isSafeInteger(n))
+    throw new BrokerError("INVALID_REQUEST", `${name} must be a non-negative integer, got ${JSON.stringify(value.slice(0, 64))}`);
   return n;
 }
 
 /** Producer-Epoch / Producer-Seq: digits only (leading zeros allowed, as the reference server), ≤ 2^53-1. */
 export function parseProducerNumber(name: string, value: string): number {
   const n = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n)) throw new BrokerError("INVALID_REQUEST", `${name} must be a non-negative integer up to 2^53-1, got ${JSON.stringify(value.slice(0, 64))}`);
+  if (!Number.isSafeInteger(n))
+    throw new BrokerError("INVALID_REQUEST", `${name} must be a non-negative integer up to 2^53-1, got ${JSON.stringify(value.slice(0, 64))}`);
   return n;
 }
 
@@ -94,7 +97,8 @@ export function splitJsonMessages(text: string, allowEmpty: boolean): { text: st
   for (let i = 1; i < trimmed.length; i++) {
     const ch = trimmed.charCodeAt(i);
     if (inString) {
-      if (ch === 0x5c) i++; // backslash: skip the escaped character
+      if (ch === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (ch === 0x22) inString = false;
       continue;
     }

@@ -13,16 +13,24 @@ async function service(dataDir: string, clock?: { now(): number }) {
   const store = await LogStore.open({ dataDir, fsync: "always" });
   const streams = await StreamService.open({ store, clock, longPollTimeoutMs: 200, logger: { error() {} } });
   open.push(store, streams);
-  return { store, streams, async stop() {
-    streams.close();
-    await store.close();
-    open.splice(open.indexOf(store), 2);
-  } };
+  return {
+    store,
+    streams,
+    async stop() {
+      streams.close();
+      await store.close();
+      open.splice(open.indexOf(store), 2);
+    },
+  };
 }
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
-const code = (p: Promise<unknown>) => p.then(() => "ok", (e: { code: string }) => e.code);
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => "ok",
+    (e: { code: string }) => e.code,
+  );
 
 describe("StreamService", () => {
   it("rebuilds every stream's state from its log at open: data, closure, Stream-Seq, producers, forks, soft delete", async () => {
@@ -56,10 +64,12 @@ describe("StreamService", () => {
     expect(await code(s.streams.append("live", { contentType: "text/plain", body: bytes("2"), close: false, producer: { ...p, seq: 2 } }))).toBe(
       "OUT_OF_ORDER_SEQUENCE_NUMBER",
     );
-    expect(await code(s.streams.append("live", { contentType: "text/plain", body: bytes("2"), close: false, producer: { ...p, epoch: 2, seq: 1 } }))).toBe(
-      "INVALID_PRODUCER_EPOCH",
+    expect(
+      await code(s.streams.append("live", { contentType: "text/plain", body: bytes("2"), close: false, producer: { ...p, epoch: 2, seq: 1 } })),
+    ).toBe("INVALID_PRODUCER_EPOCH");
+    expect(await code(s.streams.append("live", { contentType: "text/plain", body: bytes("2"), close: false, streamSeq: "a" }))).toBe(
+      "STREAM_SEQUENCE_CONFLICT",
     );
-    expect(await code(s.streams.append("live", { contentType: "text/plain", body: bytes("2"), close: false, streamSeq: "a" }))).toBe("STREAM_SEQUENCE_CONFLICT");
     await s.streams.append("live", { contentType: "text/plain", body: bytes("2"), close: false, producer: { ...p, seq: 1 } });
     expect(text((await s.streams.read("live", {})).body)).toBe("12");
 
@@ -82,7 +92,12 @@ describe("StreamService", () => {
     let now = 1_000_000;
     const s = await service(tempDir(), { now: () => now });
     await s.streams.create("ttl", { contentType: "text/plain", ttlSeconds: 10, closed: false, body: new Uint8Array(0) });
-    await s.streams.create("at", { contentType: "text/plain", expiresAt: new Date(now + 5_000).toISOString(), closed: false, body: new Uint8Array(0) });
+    await s.streams.create("at", {
+      contentType: "text/plain",
+      expiresAt: new Date(now + 5_000).toISOString(),
+      closed: false,
+      body: new Uint8Array(0),
+    });
     now += 8_000;
     s.streams.head("ttl");
     expect(() => s.streams.head("at")).toThrow(expect.objectContaining({ code: "NOT_FOUND" }));
@@ -109,7 +124,9 @@ describe("StreamService", () => {
     const stop = new AbortController();
     const events = streams.sse("s", { offset: "-1", signal: stop.signal });
     expect((await events.next()).value).toBe("event: data\ndata:hi\n\n");
-    expect((await events.next()).value).toMatch(/^event: control\ndata:\{"streamNextOffset":"0000000000000000_0000000000000001","streamCursor":"\d+","upToDate":true\}/);
+    expect((await events.next()).value).toMatch(
+      /^event: control\ndata:\{"streamNextOffset":"0000000000000000_0000000000000001","streamCursor":"\d+","upToDate":true\}/,
+    );
     const pending = events.next();
     await until(() => (waiting === 1 ? true : undefined));
     stop.abort();

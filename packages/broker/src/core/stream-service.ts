@@ -298,13 +298,15 @@ export class StreamService {
     let expiresAtMs: number | undefined;
     if (options.expiresAt !== undefined) {
       expiresAtMs = Date.parse(options.expiresAt);
-      if (Number.isNaN(expiresAtMs)) throw new StreamError("INVALID_REQUEST", `stream-expires-at ${JSON.stringify(options.expiresAt)} is not an rfc 3339 time`);
+      if (Number.isNaN(expiresAtMs))
+        throw new StreamError("INVALID_REQUEST", `stream-expires-at ${JSON.stringify(options.expiresAt)} is not an rfc 3339 time`);
     }
     const existing = this.#byPath.get(path);
     if (existing !== undefined && !existing.removed && this.#expired(existing)) this.#expire(existing);
     const current = this.#byPath.get(path);
     if (current !== undefined && !current.removed) {
-      if (current.softDeleted) throw new StreamError("STREAM_ALREADY_EXISTS", `stream ${path} was deleted but forks still use it: the path cannot be reused yet`);
+      if (current.softDeleted)
+        throw new StreamError("STREAM_ALREADY_EXISTS", `stream ${path} was deleted but forks still use it: the path cannot be reused yet`);
       if (!this.#sameConfig(current, options)) throw new StreamError("STREAM_ALREADY_EXISTS", `stream ${path} exists with another configuration`);
       return { created: false, info: this.#info(current) };
     }
@@ -317,7 +319,8 @@ export class StreamService {
     let expiresAt = options.expiresAt;
     if (options.forkedFrom !== undefined) {
       source = this.#byPath.get(options.forkedFrom);
-      if (source === undefined || source.removed || this.#expired(source)) throw new StreamError("NOT_FOUND", `fork source ${options.forkedFrom} does not exist`);
+      if (source === undefined || source.removed || this.#expired(source))
+        throw new StreamError("NOT_FOUND", `fork source ${options.forkedFrom} does not exist`);
       if (source.softDeleted) throw new StreamError("STREAM_ALREADY_EXISTS", `fork source ${options.forkedFrom} was deleted`);
       if (contentType !== undefined && mediaType(contentType) !== mediaType(source.meta.contentType)) {
         throw new StreamError("CONTENT_TYPE_MISMATCH", `content type ${contentType} differs from the source's ${source.meta.contentType}`);
@@ -326,10 +329,12 @@ export class StreamService {
       if (options.forkOffset === undefined) forkOffset = source.tail;
       else {
         const parsed = parseOffset(options.forkOffset);
-        if (typeof parsed !== "number") throw new StreamError("INVALID_REQUEST", `stream-fork-offset must be an offset token, got ${options.forkOffset}`);
+        if (typeof parsed !== "number")
+          throw new StreamError("INVALID_REQUEST", `stream-fork-offset must be an offset token, got ${options.forkOffset}`);
         forkOffset = parsed;
       }
-      if (forkOffset > source.tail) throw new StreamError("INVALID_REQUEST", `fork offset ${offsetToken(forkOffset)} is beyond the source's tail ${offsetToken(source.tail)}`);
+      if (forkOffset > source.tail)
+        throw new StreamError("INVALID_REQUEST", `fork offset ${offsetToken(forkOffset)} is beyond the source's tail ${offsetToken(source.tail)}`);
       if ((options.forkSubOffset ?? 0) > 0) prefix = await this.#subOffsetPrefix(source, forkOffset, options.forkSubOffset!);
       if (ttlSeconds === undefined && expiresAt === undefined) {
         ttlSeconds = source.meta.ttlSeconds;
@@ -401,10 +406,12 @@ export class StreamService {
     if (group === undefined) throw new StreamError("INVALID_REQUEST", `stream-fork-sub-offset ${sub}: there is no data at the fork offset`);
     if (source.json) {
       const messages = jsonGroupMessages(utf8.decode(group));
-      if (sub > messages.length) throw new StreamError("INVALID_REQUEST", `stream-fork-sub-offset ${sub} is past the ${messages.length} messages of the next append`);
+      if (sub > messages.length)
+        throw new StreamError("INVALID_REQUEST", `stream-fork-sub-offset ${sub} is past the ${messages.length} messages of the next append`);
       return encoder.encode(messages.slice(0, sub).join(","));
     }
-    if (sub > group.length) throw new StreamError("INVALID_REQUEST", `stream-fork-sub-offset ${sub} is past the ${group.length} bytes of the next append`);
+    if (sub > group.length)
+      throw new StreamError("INVALID_REQUEST", `stream-fork-sub-offset ${sub} is past the ${group.length} bytes of the next append`);
     return group.slice(0, sub);
   }
 
@@ -429,7 +436,13 @@ export class StreamService {
     if (s.closing) {
       if (producer !== undefined && s.closedBy !== undefined && sameProducerStep(producer, s.closedBy)) {
         await s.settled;
-        return { nextOffset: offsetToken(s.tail), closed: true, duplicate: true, appended: false, producer: { epoch: producer.epoch, seq: producer.seq } };
+        return {
+          nextOffset: offsetToken(s.tail),
+          closed: true,
+          duplicate: true,
+          appended: false,
+          producer: { epoch: producer.epoch, seq: producer.seq },
+        };
       }
       if (body.length === 0 && producer === undefined) {
         await s.settled;
@@ -465,7 +478,11 @@ export class StreamService {
         }
         pid = known.pid;
       } else if (producer.seq !== 0) {
-        if (known !== undefined) throw new StreamError("INVALID_REQUEST", `a new epoch (${producer.epoch}) of producer ${producer.id} must start at seq 0, got ${producer.seq}`);
+        if (known !== undefined)
+          throw new StreamError(
+            "INVALID_REQUEST",
+            `a new epoch (${producer.epoch}) of producer ${producer.id} must start at seq 0, got ${producer.seq}`,
+          );
         throw new StreamError("OUT_OF_ORDER_SEQUENCE_NUMBER", `producer ${producer.id} is new here: its first seq must be 0, got ${producer.seq}`, {
           expectedSeq: 0,
           receivedSeq: producer.seq,
@@ -473,7 +490,10 @@ export class StreamService {
       }
     }
     if (options.streamSeq !== undefined && s.lastStreamSeq !== undefined && compareBytes(options.streamSeq, s.lastStreamSeq) <= 0) {
-      throw new StreamError("STREAM_SEQUENCE_CONFLICT", `stream-seq ${JSON.stringify(options.streamSeq)} is not above the last one, ${JSON.stringify(s.lastStreamSeq)}`);
+      throw new StreamError(
+        "STREAM_SEQUENCE_CONFLICT",
+        `stream-seq ${JSON.stringify(options.streamSeq)} is not above the last one, ${JSON.stringify(s.lastStreamSeq)}`,
+      );
     }
 
     // Decided: record the new state now (before any await), so the next append is checked against it.
@@ -521,7 +541,13 @@ export class StreamService {
   }
 
   /** A producer's retry of `seq` ≤ its last: never appended twice, answered once the original is durable. */
-  async #duplicate(s: StreamState, p: StreamProducer, known: ProducerState, value: string | Uint8Array | null, close: boolean): Promise<AppendStreamResult> {
+  async #duplicate(
+    s: StreamState,
+    p: StreamProducer,
+    known: ProducerState,
+    value: string | Uint8Array | null,
+    close: boolean,
+  ): Promise<AppendStreamResult> {
     if (known.lastSeq - p.seq < RETAINED_BATCHES) {
       // log-store recognises it (same producer fields, one record) and waits for the original, or fails with it.
       const result = await this.#store.append(s.topic, 0, [{ value, headers: close && value === null ? { [KIND]: "close" } : {} }], {
@@ -672,7 +698,10 @@ export class StreamService {
    * shutdown, or when `signal` aborts (the client went away), releasing its wait at once.
    * @throws StreamError `NOT_FOUND`, `STREAM_GONE`, `INVALID_REQUEST` before the first event
    */
-  async *sse(path: string, options: { offset?: string | undefined; cursor?: string | undefined; signal?: AbortSignal | undefined }): AsyncGenerator<string> {
+  async *sse(
+    path: string,
+    options: { offset?: string | undefined; cursor?: string | undefined; signal?: AbortSignal | undefined },
+  ): AsyncGenerator<string> {
     const s = this.#live(path);
     if (options.offset === undefined) throw new StreamError("INVALID_REQUEST", "an sse read needs an offset");
     const parsed = parseOffset(options.offset);

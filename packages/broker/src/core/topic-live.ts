@@ -28,7 +28,13 @@ export interface LiveFetchOptions {
  * yield, so a bad offset or topic throws before any event.
  * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`, `OFFSET_OUT_OF_RANGE`, `CORRUPT_RECORD`
  */
-export async function* liveFetch(deps: LiveFetchDeps, topic: string, partition: number, offset: number, options: LiveFetchOptions = {}): AsyncGenerator<ReadResult> {
+export async function* liveFetch(
+  deps: LiveFetchDeps,
+  topic: string,
+  partition: number,
+  offset: number,
+  options: LiveFetchOptions = {},
+): AsyncGenerator<ReadResult> {
   const { store, maxWaitMs, shutdown } = deps;
   const limits = { maxRecords: options.maxRecords, maxBytes: options.maxBytes };
   const end = Date.now() + (options.maxDurationMs ?? 60_000);

@@ -3,6 +3,7 @@ import { BrokerError, miniKafkaErrorCode } from "../errors.js";
 import { toErrorResponse, type BrokerLogger } from "../error-handler.js";
 import { StreamError } from "../core/stream-errors.js";
 import { parseProducerNumber, parseStrictUint } from "../core/stream-format.js";
+import type { Access } from "../access.js";
 import type { StreamInfo, StreamProducer, StreamService } from "../core/stream-service.js";
 import { sseResponse } from "./sse.js";
 
@@ -18,7 +19,7 @@ const DATA_CACHE = "private, max-age=60, stale-while-revalidate=300";
  * encodes the protocol's headers; refusals carry the JSON error envelope plus the protocol's headers
  * (`Stream-Closed`, `Stream-Next-Offset`, `Producer-Epoch`, `Producer-Expected-Seq`, …).
  */
-export function streamRoutes(streams: StreamService, logger: BrokerLogger): Hono {
+export function streamRoutes(streams: StreamService, access: Access, logger: BrokerLogger): Hono {
   const app = new Hono();
   app.use(`${STREAM_PREFIX}*`, async (c, next) => {
     await next();
@@ -31,14 +32,32 @@ export function streamRoutes(streams: StreamService, logger: BrokerLogger): Hono
       return errorResponse(c, error, logger);
     }
   };
-  app.put(`${STREAM_PREFIX}*`, handle(create(streams)));
-  app.post(`${STREAM_PREFIX}*`, handle(append(streams)));
+  // Streams are ACL resources like topics (resource "stream", named by path): PUT needs create (a fork
+  // also read on its source), POST write, GET read, HEAD describe, DELETE delete.
+  app.put(`${STREAM_PREFIX}*`, handle(create(streams, access)));
+  app.post(
+    `${STREAM_PREFIX}*`,
+    handle((c, path) => {
+      access.check(c, "stream", path, "write");
+      return append(streams)(c, path);
+    }),
+  );
   // Hono routes HEAD to the GET handlers (and drops the body).
-  app.get(`${STREAM_PREFIX}*`, handle(read(streams)));
-  app.delete(`${STREAM_PREFIX}*`, handle(async (c, path) => {
-    await streams.delete(path);
-    return c.newResponse(null, 204);
-  }));
+  app.get(
+    `${STREAM_PREFIX}*`,
+    handle((c, path) => {
+      access.check(c, "stream", path, c.req.method === "HEAD" ? "describe" : "read");
+      return read(streams)(c, path);
+    }),
+  );
+  app.delete(
+    `${STREAM_PREFIX}*`,
+    handle(async (c, path) => {
+      access.check(c, "stream", path, "delete");
+      await streams.delete(path);
+      return c.newResponse(null, 204);
+    }),
+  );
   return app;
 }
 
@@ -75,21 +94,25 @@ async function body(c: Context): Promise<Uint8Array> {
   return new Uint8Array(await c.req.raw.arrayBuffer());
 }
 
-function create(streams: StreamService) {
+function create(streams: StreamService, access: Access) {
   return async (c: Context, path: string): Promise<Response> => {
+    access.checkCreateStream(c, path);
     const ttl = c.req.header("stream-ttl");
     const expiresAt = c.req.header("stream-expires-at");
     const forkedFrom = c.req.header("stream-forked-from");
     const sub = c.req.header("stream-fork-sub-offset");
     if (sub !== undefined && forkedFrom === undefined) throw new BrokerError("INVALID_REQUEST", "stream-fork-sub-offset needs stream-forked-from");
-    if (ttl !== undefined && expiresAt !== undefined) throw new BrokerError("INVALID_REQUEST", "stream-ttl and stream-expires-at cannot both be given");
+    if (ttl !== undefined && expiresAt !== undefined)
+      throw new BrokerError("INVALID_REQUEST", "stream-ttl and stream-expires-at cannot both be given");
+    const source = forkedFrom === undefined ? undefined : forkSourcePath(forkedFrom);
+    if (source !== undefined) access.check(c, "stream", source, "read");
     const { created, info } = await streams.create(path, {
       contentType: c.req.header("content-type"),
       ttlSeconds: ttl === undefined ? undefined : parseStrictUint("stream-ttl", ttl),
       expiresAt,
       closed: isTrue(c.req.header("stream-closed")),
       body: await body(c),
-      forkedFrom: forkedFrom === undefined ? undefined : forkSourcePath(forkedFrom),
+      forkedFrom: source,
       forkOffset: c.req.header("stream-fork-offset"),
       forkSubOffset: sub === undefined ? undefined : parseStrictUint("stream-fork-sub-offset", sub),
     });
@@ -154,7 +177,8 @@ function read(streams: StreamService) {
       if (base64) headers["stream-sse-data-encoding"] = "base64";
       return sseResponse(c, first, events, headers, () => stop.abort());
     }
-    if (live !== undefined && live !== "long-poll") throw new BrokerError("INVALID_REQUEST", `live must be long-poll or sse, got ${JSON.stringify(live)}`);
+    if (live !== undefined && live !== "long-poll")
+      throw new BrokerError("INVALID_REQUEST", `live must be long-poll or sse, got ${JSON.stringify(live)}`);
     const r = await streams.read(path, { offset, live, cursor, signal: c.req.raw.signal });
     const headers: Record<string, string> = { "stream-next-offset": r.nextOffset };
     if (r.status === 200) headers["content-type"] = r.contentType;

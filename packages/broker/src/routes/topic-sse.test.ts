@@ -26,7 +26,11 @@ async function open() {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ records: values.map((value) => ({ value, partition: 0 })) }),
     });
-  await app.request("/v1/topics", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "t", partitions: 1 }) });
+  await app.request("/v1/topics", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name: "t", partitions: 1 }),
+  });
   return { app, produce, waiting: () => waiting };
 }
 
@@ -45,8 +49,14 @@ function eventReader(body: ReadableStream<Uint8Array>) {
           const block = buffer.slice(0, i);
           buffer = buffer.slice(i + 2);
           const lines = block.split("\n");
-          const event = lines.find((l) => l.startsWith("event:"))!.slice(6).trim();
-          const data = lines.filter((l) => l.startsWith("data:")).map((l) => l.slice(5)).join("\n");
+          const event = lines
+            .find((l) => l.startsWith("event:"))!
+            .slice(6)
+            .trim();
+          const data = lines
+            .filter((l) => l.startsWith("data:"))
+            .map((l) => l.slice(5))
+            .join("\n");
           out.push({ event, data });
           if (out.length === n) return out;
         }

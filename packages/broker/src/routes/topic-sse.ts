@@ -12,7 +12,8 @@ const utf8 = new TextDecoder();
 function intParam(name: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = /^\d{1,16}$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new BrokerError("INVALID_REQUEST", `${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value.slice(0, 32))}`);
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new BrokerError("INVALID_REQUEST", `${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value.slice(0, 32))}`);
   return n;
 }
 
@@ -28,10 +29,12 @@ export function topicSseRoutes(ctx: BrokerContext): Hono {
   return new Hono().get("/v1/topics/:topic/partitions/:partition/records", async (c, next) => {
     if (c.req.query("live") !== "sse") return next();
     const { topic, partition } = parseWith(PartitionParams, { topic: c.req.param("topic"), partition: Number(c.req.param("partition")) }, "path");
+    ctx.access.check(c, "topic", topic, "read");
     const offset = intParam("offset", c.req.query("offset"), 0, Number.MAX_SAFE_INTEGER);
     if (offset === undefined) throw new BrokerError("INVALID_REQUEST", "a live read needs an offset");
     const encoding = c.req.query("encoding") ?? "utf8";
-    if (encoding !== "utf8" && encoding !== "base64") throw new BrokerError("INVALID_REQUEST", `encoding must be utf8 or base64, got ${JSON.stringify(encoding)}`);
+    if (encoding !== "utf8" && encoding !== "base64")
+      throw new BrokerError("INVALID_REQUEST", `encoding must be utf8 or base64, got ${JSON.stringify(encoding)}`);
     const maxRecords = intParam("maxRecords", c.req.query("maxRecords"), 1, 100_000);
     const maxBytes = intParam("maxBytes", c.req.query("maxBytes"), 1, 64 * 1024 * 1024);
     const cursor = c.req.query("cursor");
@@ -51,7 +54,10 @@ export function topicSseRoutes(ctx: BrokerContext): Hono {
             yield sseEvent("data", utf8.decode(body.ascii("]").bytes()));
           }
           const upToDate = r.nextOffset >= r.highWatermark;
-          const control: Record<string, string | boolean> = { streamNextOffset: String(r.nextOffset), streamCursor: responseCursor(cursor, Date.now()) };
+          const control: Record<string, string | boolean> = {
+            streamNextOffset: String(r.nextOffset),
+            streamCursor: responseCursor(cursor, Date.now()),
+          };
           if (upToDate) control.upToDate = true;
           yield sseEvent("control", JSON.stringify(control));
         }
