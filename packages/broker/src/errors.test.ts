@@ -20,6 +20,7 @@ const LOG_STORE: Record<LogStoreErrorCode, true> = {
   CORRUPT_RECORD: true,
   KAFKA_STORAGE_ERROR: true,
   DISK_FULL: true,
+  TOO_MANY_OPEN_FILES: true,
   DATA_DIR_LOCKED: true,
   STORE_CLOSED: true,
   OUT_OF_ORDER_SEQUENCE_NUMBER: true,

@@ -12,7 +12,7 @@ const MARKER: unique symbol = Symbol.for("minikafka.error");
  *   `TOPIC_ALREADY_EXISTS`, `FENCED_MEMBER_EPOCH`, `STALE_MEMBER_EPOCH`, `FENCED_INSTANCE_ID`,
  *   `UNASSIGNED_PARTITION`, `NON_EMPTY_GROUP`, `REQUEST_TOO_LARGE`, `OFFSET_OUT_OF_RANGE`, `INTERNAL_ERROR`,
  *   `UNKNOWN_SERVER_ERROR`, `CORRUPT_RECORD`, `INVALID_CONFIG`, `KAFKA_STORAGE_ERROR`, `DISK_FULL`,
- *   `STORE_CLOSED`, `DATA_DIR_LOCKED`, `COORDINATOR_NOT_AVAILABLE`, `BROKER_NOT_AVAILABLE`. A code this version does not
+ *   `TOO_MANY_OPEN_FILES`, `STORE_CLOSED`, `DATA_DIR_LOCKED`, `COORDINATOR_NOT_AVAILABLE`, `BROKER_NOT_AVAILABLE`. A code this version does not
  *   know yet is passed through as a plain string.
  * - Client: `NETWORK_EXCEPTION` (the request could not be sent or its answer not received; retriable),
  *   `REQUEST_TIMED_OUT` (no answer within `timeoutMs`; retriable), `INVALID_CONFIG` (a bad option),

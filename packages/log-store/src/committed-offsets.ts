@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { LogStoreError, isLogStoreError } from "./errors.js";
 import type { FileSystem } from "./file-system.js";
 import { fsyncDir, isTempFile, writeFully } from "./fs-utils.js";
+import type { HandleCache } from "./handle-cache.js";
 import { PartitionLog } from "./partition-log.js";
 import { resolveSettings, type LogSettings } from "./settings.js";
 import type { FsyncPolicy, RecordInput, TopicPartitionOffset } from "./types.js";
@@ -10,6 +11,8 @@ import type { FsyncPolicy, RecordInput, TopicPartitionOffset } from "./types.js"
 /** Options for {@link CommittedOffsets.open}. */
 export interface CommittedOffsetsOptions {
   fs: FileSystem;
+  /** The store's pool of open descriptors (default: one of its own). */
+  handles?: HandleCache | undefined;
   /** `<dataDir>/__offsets`; created if missing. */
   dir: string;
   /** `"never"` skips fsyncs; anything else makes every commit durable before it resolves. */
@@ -84,7 +87,13 @@ export class CommittedOffsets {
   static async open(options: CommittedOffsetsOptions): Promise<CommittedOffsets> {
     const { fs, dir } = options;
     const sync = options.fsync !== "never";
-    const settings = resolveSettings({ segmentBytes: 16 * 1024 * 1024 }, { fsync: sync ? "always" : "never", now: options.now }, undefined, fs);
+    const settings = resolveSettings(
+      { segmentBytes: 16 * 1024 * 1024 },
+      { fsync: sync ? "always" : "never", now: options.now },
+      undefined,
+      fs,
+      options.handles,
+    );
     if (!fs.existsSync(dir)) {
       fs.mkdirSync(dir, { recursive: true });
       if (sync) await fsyncDir(fs, dirname(dir));

@@ -15,6 +15,9 @@ const MARKER = Symbol.for("minikafka.error");
  * - `KAFKA_STORAGE_ERROR`: the filesystem failed (write, fsync, layout); the partition refuses further writes.
  * - `DISK_FULL`: the disk is full (`ENOSPC`); nothing of the failed call was stored, everything acknowledged
  *   before is intact, and the same call succeeds once space is freed (no reopen needed).
+ * - `TOO_MANY_OPEN_FILES`: the process ran out of file descriptors (`EMFILE`/`ENFILE`) even after closing
+ *   every idle one of the store's pool (`maxOpenFiles`); nothing of the failed call was changed, and it
+ *   may succeed once descriptors are free (other sockets or files closed, or a higher `ulimit -n`).
  * - `DATA_DIR_LOCKED`: another process (or another store in this process) owns the data directory.
  * - `STORE_CLOSED`: the store or log was closed.
  * - `OUT_OF_ORDER_SEQUENCE_NUMBER` (Kafka 45): an idempotent append whose sequence is not the next one the
@@ -36,6 +39,7 @@ export type LogStoreErrorCode =
   | "CORRUPT_RECORD"
   | "KAFKA_STORAGE_ERROR"
   | "DISK_FULL"
+  | "TOO_MANY_OPEN_FILES"
   | "DATA_DIR_LOCKED"
   | "STORE_CLOSED"
   | "OUT_OF_ORDER_SEQUENCE_NUMBER"
@@ -51,7 +55,7 @@ export interface ProducerErrorDetails {
   expectedSequence: number;
 }
 
-const RETRIABLE: ReadonlySet<LogStoreErrorCode> = new Set(["KAFKA_STORAGE_ERROR", "DISK_FULL"]);
+const RETRIABLE: ReadonlySet<LogStoreErrorCode> = new Set(["KAFKA_STORAGE_ERROR", "DISK_FULL", "TOO_MANY_OPEN_FILES"]);
 
 /**
  * The one error class thrown by `@minikafka/log-store`. `code` says what went wrong, `retriable`

@@ -3,6 +3,7 @@ import { Buffer } from "node:buffer";
 import { LogStoreError } from "./errors.js";
 import type { FileSystem } from "./file-system.js";
 import { writeFully } from "./fs-utils.js";
+import type { FileHandle, HandleCache } from "./handle-cache.js";
 import { OffsetIndex } from "./offset-index.js";
 import { BATCH_HEADER_SIZE, checkBatch, type BatchHeader } from "./record-batch.js";
 
@@ -31,7 +32,9 @@ interface ScanResult {
 
 /**
  * One segment of a partition log: a `.log` file of consecutive record batches starting at `baseOffset`,
- * and its sparse `.index`. Only the last segment of a partition (the active one) is appended to.
+ * and its sparse `.index`. Only the last segment of a partition (the active one) is appended to. Its files
+ * are {@link FileHandle}s of the store's {@link HandleCache}: opened on demand, closed while idle when the
+ * cache needs room.
  */
 export class LogSegment {
   /** Bytes in the `.log` file. */
@@ -40,22 +43,21 @@ export class LogSegment {
   nextOffset: number;
   /** Largest record timestamp in the segment; `undefined` until known (computed lazily for old segments). */
   maxTimestamp: number | undefined;
-  /** Reads in progress; the file is closed only when the segment is deleted and this drops to 0. */
-  private readers = 0;
-  private deleted = false;
   private bytesSinceIndexEntry = 0;
+  private readonly fs: FileSystem;
 
   private constructor(
-    private readonly fs: FileSystem,
+    private readonly handles: HandleCache,
     readonly dir: string,
     readonly baseOffset: number,
-    private fd: number,
+    private readonly file: FileHandle,
     size: number,
     public index: OffsetIndex,
     private readonly indexIntervalBytes: number,
   ) {
     this.size = size;
     this.nextOffset = baseOffset;
+    this.fs = handles.fs;
   }
 
   /** Path of the `.log` file. */
@@ -64,16 +66,16 @@ export class LogSegment {
   }
 
   /** Creates a new, empty segment (its files must not exist yet). */
-  static create(fs: FileSystem, dir: string, baseOffset: number, indexIntervalBytes: number): LogSegment {
-    const fd = fs.openSync(join(dir, segmentFileName(baseOffset, ".log")), "wx+");
+  static create(handles: HandleCache, dir: string, baseOffset: number, indexIntervalBytes: number): LogSegment {
+    const file = handles.file(join(dir, segmentFileName(baseOffset, ".log")), "r+", "wx+");
     let index: OffsetIndex;
     try {
-      index = OffsetIndex.create(fs, join(dir, segmentFileName(baseOffset, ".index")));
+      index = OffsetIndex.create(handles, join(dir, segmentFileName(baseOffset, ".index")));
     } catch (error) {
-      fs.closeSync(fd);
+      file.close();
       throw error;
     }
-    const segment = new LogSegment(fs, dir, baseOffset, fd, 0, index, indexIntervalBytes);
+    const segment = new LogSegment(handles, dir, baseOffset, file, 0, index, indexIntervalBytes);
     segment.maxTimestamp = -1;
     return segment;
   }
@@ -89,18 +91,19 @@ export class LogSegment {
    *   rebuilt from a full scan (checksums included) if missing or implausible; reads verify every batch.
    */
   static async open(
-    fs: FileSystem,
+    handles: HandleCache,
     dir: string,
     baseOffset: number,
     options: { active: boolean; indexIntervalBytes: number; nextOffset?: number },
   ): Promise<LogSegment> {
     const logPath = join(dir, segmentFileName(baseOffset, ".log"));
     const indexPath = join(dir, segmentFileName(baseOffset, ".index"));
-    const fd = fs.openSync(logPath, options.active ? "r+" : "r");
+    const fs = handles.fs;
+    const file = handles.file(logPath, options.active ? "r+" : "r");
     try {
-      const size = fs.fileSize(fd);
+      const size = file.use((fd) => fs.fileSize(fd));
       if (options.active) {
-        const bytes = await readWhole(fs, fd, size);
+        const bytes = await file.useAsync((fd) => readWhole(fs, fd, size));
         const scan = scanSegment(bytes, baseOffset, options.indexIntervalBytes, true);
         if (scan.stop) {
           const later = findValidBatchAfter(bytes, scan.stop.position + 1, scan.nextOffset);
@@ -113,51 +116,60 @@ export class LogSegment {
             );
           }
           // A torn or corrupt tail: nothing after it is valid, so it was never acknowledged. Cut it off.
-          fs.ftruncateSync(fd, scan.validSize);
-          fs.fsyncSync(fd);
+          file.use((fd) => {
+            fs.ftruncateSync(fd, scan.validSize);
+            fs.fsyncSync(fd);
+          });
         }
-        const index = OffsetIndex.rebuild(fs, indexPath, scan.indexEntries, true);
-        const segment = new LogSegment(fs, dir, baseOffset, fd, scan.validSize, index, options.indexIntervalBytes);
+        const index = OffsetIndex.rebuild(handles, indexPath, scan.indexEntries, true);
+        const segment = new LogSegment(handles, dir, baseOffset, file, scan.validSize, index, options.indexIntervalBytes);
         segment.nextOffset = scan.nextOffset;
         segment.maxTimestamp = scan.maxTimestamp;
         segment.bytesSinceIndexEntry = scan.validSize - (scan.indexEntries.at(-1)?.[1] ?? 0);
         return segment;
       }
-      let index = OffsetIndex.load(fs, indexPath, size);
+      let index = OffsetIndex.load(handles, indexPath, size);
       if (!index) {
         // With checksums: a damaged length would otherwise make the scan fail at some later, innocent byte.
-        const scan = scanSegment(await readWhole(fs, fd, size), baseOffset, options.indexIntervalBytes, true);
+        const bytes = await file.useAsync((fd) => readWhole(fs, fd, size));
+        const scan = scanSegment(bytes, baseOffset, options.indexIntervalBytes, true);
         checkScan(scan, logPath, options.nextOffset);
-        index = OffsetIndex.rebuild(fs, indexPath, scan.indexEntries, false);
+        index = OffsetIndex.rebuild(handles, indexPath, scan.indexEntries, false);
       }
-      const segment = new LogSegment(fs, dir, baseOffset, fd, size, index, options.indexIntervalBytes);
+      const segment = new LogSegment(handles, dir, baseOffset, file, size, index, options.indexIntervalBytes);
       segment.nextOffset = options.nextOffset ?? baseOffset;
       return segment;
     } catch (error) {
-      fs.closeSync(fd);
+      file.close();
       throw error;
     }
   }
 
-  /** Appends one encoded batch (synchronously: the OS page cache absorbs it; durability comes from fsync). */
+  /**
+   * Appends one encoded batch (synchronously: the OS page cache absorbs it; durability comes from fsync).
+   * @throws LogStoreError `TOO_MANY_OPEN_FILES` when a descriptor cannot be had (nothing was written)
+   */
   append(batch: Buffer, header: { lastOffset: number; maxTimestamp: number }): void {
     const position = this.size;
     const indexLength = this.index.length;
     const sinceIndexEntry = this.bytesSinceIndexEntry;
+    const fd = this.file.pinSync(); // before anything is written: a failure here changes nothing
     try {
       if (this.bytesSinceIndexEntry >= this.indexIntervalBytes && position > 0) {
         this.index.append(this.nextOffset - this.baseOffset, position);
         this.bytesSinceIndexEntry = 0;
       }
-      writeFully(this.fs, this.fd, batch, position);
+      writeFully(this.fs, fd, batch, position);
     } catch (error) {
       // A failed write (a full disk) may have stored part of the batch: cut the file back to the last
       // batch boundary, so that the segment stays a valid log and the next append starts there. If that
       // fails too, its error (not the write's) is thrown: the caller must then treat the log as broken.
-      this.fs.ftruncateSync(this.fd, position);
+      this.fs.ftruncateSync(fd, position);
       this.bytesSinceIndexEntry = sinceIndexEntry;
       this.index.truncate(indexLength);
       throw error;
+    } finally {
+      this.file.unpin();
     }
     this.size += batch.length;
     this.bytesSinceIndexEntry += batch.length;
@@ -165,9 +177,17 @@ export class LogSegment {
     if (this.maxTimestamp !== undefined && header.maxTimestamp > this.maxTimestamp) this.maxTimestamp = header.maxTimestamp;
   }
 
-  /** The file descriptor, for fsync. */
-  get fileDescriptor(): number {
-    return this.fd;
+  /**
+   * fdatasyncs the `.log` file, through a descriptor reopened if the cache closed the one that wrote (see
+   * {@link HandleCache} on why that is durable on Linux). The descriptor stays open until the sync ends.
+   */
+  datasync(): Promise<void> {
+    return this.file.useAsync((fd) => this.fs.fdatasync(fd));
+  }
+
+  /** Synchronous {@link datasync}. */
+  datasyncSync(): void {
+    this.file.use((fd) => this.fs.fdatasyncSync(fd));
   }
 
   /** Byte position to start scanning from to find `offset` (the indexed batch at or before it). */
@@ -177,24 +197,22 @@ export class LogSegment {
   }
 
   /** Reads up to `length` bytes at `position` into a new buffer (shorter at the end of the file). */
-  async read(position: number, length: number): Promise<Buffer> {
-    this.acquire();
-    try {
-      return await readWhole(this.fs, this.fd, length, position);
-    } finally {
-      this.release();
-    }
+  read(position: number, length: number): Promise<Buffer> {
+    return this.file.useAsync((fd) => readWhole(this.fs, fd, length, position));
   }
 
-  /** Keeps the file open across several reads even if the segment is deleted meanwhile; pair with {@link release}. */
-  acquire(): void {
-    this.readers++;
+  /**
+   * Keeps the file open across several reads even if the segment is deleted meanwhile (opening it, and
+   * waiting for a free descriptor if needed); pair with {@link release}.
+   * @throws LogStoreError `TOO_MANY_OPEN_FILES`, `STORE_CLOSED` (the segment was deleted or closed)
+   */
+  async acquire(): Promise<void> {
+    await this.file.pin();
   }
 
   /** Ends an {@link acquire}. */
   release(): void {
-    this.readers--;
-    if (this.deleted && this.readers === 0) this.closeFile();
+    this.file.unpin();
   }
 
   /**
@@ -221,7 +239,7 @@ export class LogSegment {
     }
     const writable = this.isActiveIndex;
     this.index.close();
-    this.index = OffsetIndex.rebuild(this.fs, join(this.dir, segmentFileName(this.baseOffset, ".index")), scan.indexEntries, writable);
+    this.index = OffsetIndex.rebuild(this.handles, join(this.dir, segmentFileName(this.baseOffset, ".index")), scan.indexEntries, writable);
   }
 
   /** Whether this segment still appends to its index file (only the active segment does). */
@@ -244,31 +262,20 @@ export class LogSegment {
 
   /** Deletes the files; the descriptor is closed once in-flight reads finish. */
   delete(): void {
-    this.deleted = true;
-    this.index.close();
+    this.close();
     this.fs.removeSync(this.logPath);
     this.fs.removeSync(join(this.dir, segmentFileName(this.baseOffset, ".index")));
-    if (this.readers === 0) this.closeFile();
   }
 
-  /** Closes the files once in-flight reads finish, without deleting them. */
+  /** Closes the files once in-flight reads and fsyncs finish, without deleting them. */
   closeWhenIdle(): void {
-    this.deleted = true;
-    this.index.close();
-    if (this.readers === 0) this.closeFile();
+    this.close();
   }
 
-  /** Closes the files (no fsync: the owner syncs before closing). */
+  /** Closes the files (no fsync: the owner syncs before closing), once in-flight reads and fsyncs finish. */
   close(): void {
     this.index.close();
-    this.closeFile();
-  }
-
-  private closeFile(): void {
-    if (this.fd >= 0) {
-      this.fs.closeSync(this.fd);
-      this.fd = -1;
-    }
+    this.file.close();
   }
 }
 

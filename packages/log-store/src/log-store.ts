@@ -5,6 +5,7 @@ import { DirectoryLock } from "./directory-lock.js";
 import { LogStoreError } from "./errors.js";
 import { nodeFileSystem, type FileSystem } from "./file-system.js";
 import { errnoCode, fsyncDir, isTempFile } from "./fs-utils.js";
+import { HandleCache, isFdExhaustion } from "./handle-cache.js";
 import { validateGroupId, validateTopicName } from "./names.js";
 import { PartitionLog } from "./partition-log.js";
 import { ProducerIdManager, type InitProducerIdResult } from "./producer-ids.js";
@@ -33,6 +34,12 @@ export interface LogStoreOptions extends LogConfig, DurabilityOptions {
   retentionCheckIntervalMs?: number | undefined;
   /** Upper bound on a topic's partition count (default 1000). */
   maxPartitions?: number | undefined;
+  /**
+   * Most segment and index files open at once (default 1000, or half the process's descriptor limit when
+   * that is lower; at least 4). Files are opened on demand and the least recently used idle one is closed
+   * to make room, so idle partitions hold no descriptor once the limit is reached.
+   */
+  maxOpenFiles?: number | undefined;
 }
 
 /** Options for {@link LogStore.createTopic}. */
@@ -82,9 +89,14 @@ export class LogStore implements AsyncDisposable {
     private readonly durability: DurabilityOptions,
     private readonly maxPartitions: number,
     private readonly lock: DirectoryLock,
-    private readonly fs: FileSystem,
+    private readonly handles: HandleCache,
     private offsets: CommittedOffsets | undefined = undefined,
-  ) {}
+  ) {
+    this.fs = handles.fs;
+  }
+
+  /** Every file operation of the store, through the descriptor pool (an EMFILE first closes idle descriptors). */
+  private readonly fs: FileSystem;
 
   /**
    * Opens the store in `options.dataDir` (creating it if needed), recovering every partition log.
@@ -113,9 +125,10 @@ export class LogStore implements AsyncDisposable {
     if (!Number.isSafeInteger(retentionCheckMs) || retentionCheckMs < 0) {
       throw new LogStoreError("INVALID_REQUEST", `retentionCheckIntervalMs must be a non-negative integer, got ${String(retentionCheckMs)}`);
     }
+    const handles = new HandleCache(fs, options.maxOpenFiles ?? undefined);
     fs.mkdirSync(options.dataDir, { recursive: true });
     const lock = DirectoryLock.acquire(options.dataDir);
-    const store = new LogStore(options.dataDir, defaults, durability, maxPartitions, lock, fs);
+    const store = new LogStore(options.dataDir, defaults, durability, maxPartitions, lock, handles);
     store.compactOffsetsAfter = internal.compactOffsetsAfter;
     try {
       await store.load();
@@ -431,6 +444,7 @@ export class LogStore implements AsyncDisposable {
     }
     this.offsets = await CommittedOffsets.open({
       fs,
+      handles: this.handles,
       dir: join(this.dataDir, OFFSETS_DIR),
       fsync: this.durability.fsync ?? "always",
       now: this.durability.now,
@@ -439,7 +453,13 @@ export class LogStore implements AsyncDisposable {
   }
 
   private async openLogs(state: TopicState, from: number): Promise<void> {
-    const settings = resolveSettings({ ...this.defaults, ...state.metadata.config }, this.durability, this.metricsCounters, this.fs);
+    const settings = resolveSettings(
+      { ...this.defaults, ...state.metadata.config },
+      this.durability,
+      this.metricsCounters,
+      this.handles.base,
+      this.handles,
+    );
     for (let p = from; p < state.metadata.partitions; p++) {
       state.logs.push(
         await PartitionLog.openDir(join(state.dir, String(p)), settings, undefined, `topic ${JSON.stringify(state.metadata.name)} partition ${p}`),
@@ -497,5 +517,9 @@ export class LogStore implements AsyncDisposable {
 function wrapIo(error: unknown, what: string): unknown {
   if (error instanceof LogStoreError) return error;
   if (errnoCode(error) === "ENOSPC") return new LogStoreError("DISK_FULL", `${what}: no space left on the disk`, { cause: error });
+  if (isFdExhaustion(error))
+    return new LogStoreError("TOO_MANY_OPEN_FILES", `${what}: the process is out of file descriptors (${errnoCode(error)}); nothing was changed`, {
+      cause: error,
+    });
   return new LogStoreError("KAFKA_STORAGE_ERROR", `${what}: ${(error as Error).message}`, { cause: error });
 }

@@ -1,6 +1,7 @@
 import { Buffer } from "node:buffer";
 import type { FileSystem } from "./file-system.js";
 import { writeFileAtomicSync, writeFully } from "./fs-utils.js";
+import type { FileHandle, HandleCache } from "./handle-cache.js";
 
 const ENTRY_SIZE = 8;
 
@@ -14,21 +15,24 @@ export class OffsetIndex {
   private positions: Uint32Array;
   /** Number of entries. */
   length = 0;
-  private fd: number | null = null;
+  /** The file, open for appends (active segments only); a handle of the store's cache. */
+  private file: FileHandle | null = null;
+  private readonly fs: FileSystem;
 
   private constructor(
-    private readonly fs: FileSystem,
+    handles: HandleCache,
     readonly path: string,
     capacity = 64,
   ) {
     this.relOffsets = new Uint32Array(capacity);
     this.positions = new Uint32Array(capacity);
+    this.fs = handles.fs;
   }
 
   /** An empty index with its file created (or emptied) and open for appends. */
-  static create(fs: FileSystem, path: string): OffsetIndex {
-    const index = new OffsetIndex(fs, path);
-    index.fd = fs.openSync(path, "w");
+  static create(handles: HandleCache, path: string): OffsetIndex {
+    const index = new OffsetIndex(handles, path);
+    index.file = handles.file(path, "a", "w");
     return index;
   }
 
@@ -36,16 +40,16 @@ export class OffsetIndex {
    * Loads and validates the index file of a segment of `logSize` bytes. Returns `undefined` when the file
    * is missing or not a plausible index (wrong size, not strictly increasing, pointing past the log).
    */
-  static load(fs: FileSystem, path: string, logSize: number): OffsetIndex | undefined {
+  static load(handles: HandleCache, path: string, logSize: number): OffsetIndex | undefined {
     let bytes: Buffer;
     try {
-      bytes = fs.readFileSync(path);
+      bytes = handles.fs.readFileSync(path);
     } catch {
       return undefined;
     }
     if (bytes.length % ENTRY_SIZE !== 0) return undefined;
     const count = bytes.length / ENTRY_SIZE;
-    const index = new OffsetIndex(fs, path, Math.max(64, count));
+    const index = new OffsetIndex(handles, path, Math.max(64, count));
     let prevRel = -1;
     let prevPos = -1;
     for (let i = 0; i < count; i++) {
@@ -63,13 +67,13 @@ export class OffsetIndex {
 
   /** Writes `entries` as the new index file (atomically) and returns the index, open for appends when `writable`. */
   static rebuild(
-    fs: FileSystem,
+    handles: HandleCache,
     path: string,
     entries: ReadonlyArray<readonly [relOffset: number, position: number]>,
     writable: boolean,
   ): OffsetIndex {
     const bytes = Buffer.allocUnsafe(entries.length * ENTRY_SIZE);
-    const index = new OffsetIndex(fs, path, Math.max(64, entries.length));
+    const index = new OffsetIndex(handles, path, Math.max(64, entries.length));
     entries.forEach(([rel, pos], i) => {
       bytes.writeUInt32BE(rel, i * ENTRY_SIZE);
       bytes.writeUInt32BE(pos, i * ENTRY_SIZE + 4);
@@ -78,8 +82,8 @@ export class OffsetIndex {
     });
     index.length = entries.length;
     // Not fsynced: the index is rebuildable, so a torn index file only costs a rebuild on the next open.
-    writeFileAtomicSync(fs, path, bytes, false);
-    if (writable) index.fd = fs.openSync(path, "a");
+    writeFileAtomicSync(handles.fs, path, bytes, false);
+    if (writable) index.file = handles.file(path, "a"); // opened on the first append
     return index;
   }
 
@@ -97,11 +101,11 @@ export class OffsetIndex {
     this.relOffsets[this.length] = relOffset;
     this.positions[this.length] = position;
     this.length++;
-    if (this.fd !== null) {
+    if (this.file !== null) {
       const entry = Buffer.allocUnsafe(ENTRY_SIZE);
       entry.writeUInt32BE(relOffset, 0);
       entry.writeUInt32BE(position, 4);
-      writeFully(this.fs, this.fd, entry, null);
+      this.file.use((fd) => writeFully(this.fs, fd, entry, null));
     }
   }
 
@@ -112,9 +116,9 @@ export class OffsetIndex {
   truncate(length: number): void {
     if (length >= this.length) return;
     this.length = length;
-    if (this.fd !== null) {
+    if (this.file !== null) {
       try {
-        this.fs.ftruncateSync(this.fd, length * ENTRY_SIZE);
+        this.file.use((fd) => this.fs.ftruncateSync(fd, length * ENTRY_SIZE));
       } catch {
         // See above.
       }
@@ -138,9 +142,9 @@ export class OffsetIndex {
 
   /** Stops appending to the file (the in-memory entries stay usable). */
   close(): void {
-    if (this.fd !== null) {
-      this.fs.closeSync(this.fd);
-      this.fd = null;
+    if (this.file !== null) {
+      this.file.close();
+      this.file = null;
     }
   }
 }

@@ -268,6 +268,8 @@ export class PartitionLog implements AsyncDisposable {
       // A full disk on the write itself: the segment was cut back to where this batch began (else the
       // truncation's own error is what arrives here), so earlier data is untouched and the log stays usable.
       if (wrote && errnoCode(error) === "ENOSPC") throw diskFull(this.dir, error);
+      // No descriptor to be had: raised before anything was written (segment append, segment creation).
+      if (isTooManyOpenFiles(error)) throw error;
       throw this.fail(error);
     }
     this.nextOffset = lastOffset + 1;
@@ -471,7 +473,7 @@ export class PartitionLog implements AsyncDisposable {
     byteBudget: number,
     out: StoredRecord[],
   ): Promise<SegmentReadResult> {
-    segment.acquire();
+    await segment.acquire();
     try {
       for (let attempt = 0; ; attempt++) {
         const result = await this.tryReadSegment(segment, fromOffset, hw, recordBudget, byteBudget, out);
@@ -582,9 +584,10 @@ export class PartitionLog implements AsyncDisposable {
   /** Rolls to a new active segment starting at the next offset ("never": nothing to make durable first). */
   private roll(): LogSegment {
     const old = this.active;
+    const segment = this.createSegment(old.nextOffset); // first: if it fails, the old one stays active
     // The old segment stays in dirtySegments, so that close() still flushes it.
     old.seal();
-    return this.addSegment(old.nextOffset);
+    return this.addSegment(segment);
   }
 
   /**
@@ -595,11 +598,21 @@ export class PartitionLog implements AsyncDisposable {
     const pending = [first];
     const done = (async () => {
       try {
-        await this.settings.fs.fdatasync(old.fileDescriptor);
+        await old.datasync();
         this.dirtySegments.delete(old);
         if (this.closed || this.failure) return; // abandoned (topic deleted) or failed meanwhile
+        let segment: LogSegment;
+        try {
+          segment = this.createSegment(old.nextOffset);
+        } catch (error) {
+          // No descriptor for the new segment: nothing queued is stored; the old segment stays active and
+          // the next append tries the roll again.
+          if (!isTooManyOpenFiles(error)) throw error;
+          this.giveBack(pending, error as LogStoreError);
+          return;
+        }
         old.seal();
-        const segment = this.addSegment(old.nextOffset);
+        this.addSegment(segment);
         this.dirtySegments.add(segment);
         // Written a few MiB per turn of the event loop (a fast producer may have queued tens of MiB during
         // the fsync); appends keep queueing behind until the queue is empty.
@@ -653,9 +666,13 @@ export class PartitionLog implements AsyncDisposable {
     waiters.length = kept;
   }
 
-  /** Creates the next segment at `baseOffset` and makes it the active one. */
-  private addSegment(baseOffset: number): LogSegment {
-    const segment = LogSegment.create(this.settings.fs, this.dir, baseOffset, this.settings.indexIntervalBytes);
+  /** Creates the files of a segment at `baseOffset` (not yet part of the log). */
+  private createSegment(baseOffset: number): LogSegment {
+    return LogSegment.create(this.settings.handles, this.dir, baseOffset, this.settings.indexIntervalBytes);
+  }
+
+  /** Makes `segment` (from {@link createSegment}) the active one. */
+  private addSegment(segment: LogSegment): LogSegment {
     this.segments.push(segment);
     this.dirDirty = true;
     void this.enforceRetention().catch(() => undefined);
@@ -710,7 +727,7 @@ export class PartitionLog implements AsyncDisposable {
         this.dirtySegments.clear();
         const dir = this.dirDirty;
         this.dirDirty = false;
-        await Promise.all(segments.map((segment) => this.settings.fs.fdatasync(segment.fileDescriptor)));
+        await Promise.all(segments.map((segment) => segment.datasync()));
         if (dir) await fsyncDir(this.settings.fs, this.dir);
         this.settings.metrics.fsyncs++;
         this.synced = target;
@@ -798,12 +815,12 @@ export class PartitionLog implements AsyncDisposable {
     let snapshots: ProducerSnapshots;
     try {
       if (bases.length === 0) {
-        segments.push(LogSegment.create(fs, dir, 0, settings.indexIntervalBytes));
+        segments.push(LogSegment.create(settings.handles, dir, 0, settings.indexIntervalBytes));
         if (settings.fsync !== "never") fsyncDirSync(fs, dir);
       }
       for (let i = 0; i < bases.length; i++) {
         const active = i === bases.length - 1;
-        const segment = await LogSegment.open(fs, dir, bases[i]!, {
+        const segment = await LogSegment.open(settings.handles, dir, bases[i]!, {
           active,
           indexIntervalBytes: settings.indexIntervalBytes,
           nextOffset: bases[i + 1],
@@ -812,7 +829,7 @@ export class PartitionLog implements AsyncDisposable {
         segments.push(segment);
       }
       // What survived the crash may sit only in the page cache; make it durable before calling it durable.
-      if (settings.fsync !== "never") fs.fdatasyncSync(segments[segments.length - 1]!.fileDescriptor);
+      if (settings.fsync !== "never") segments[segments.length - 1]!.datasyncSync();
       producers = new ProducerStateManager(settings.producerIdExpirationMs, settings.now);
       snapshots = new ProducerSnapshots(fs, dir, settings.fsync !== "never");
       await snapshots.load(producers, segments, settings.now());
@@ -825,6 +842,11 @@ export class PartitionLog implements AsyncDisposable {
     log.snapshots = snapshots;
     return log;
   }
+}
+
+/** Whether `error` is the {@link LogStoreError} for an open that found no file descriptor. */
+function isTooManyOpenFiles(error: unknown): boolean {
+  return isLogStoreError(error) && error.code === "TOO_MANY_OPEN_FILES";
 }
 
 function withLabel(error: unknown, label: string | undefined): unknown {

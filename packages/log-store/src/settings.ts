@@ -1,5 +1,6 @@
 import { LogStoreError } from "./errors.js";
 import { nodeFileSystem, type FileSystem } from "./file-system.js";
+import { HandleCache } from "./handle-cache.js";
 import type { DurabilityOptions, FsyncPolicy, LogConfig, LogStoreMetrics } from "./types.js";
 
 /** Fully resolved settings of one partition log. */
@@ -13,8 +14,10 @@ export interface LogSettings {
   fsyncIntervalMs: number;
   now: () => number;
   metrics: LogStoreMetrics;
-  /** Where the log's files live (the real file system outside tests). */
+  /** Where the log's files live (the real file system outside tests; through {@link LogSettings.handles}' eviction). */
   fs: FileSystem;
+  /** The bounded pool of open segment and index descriptors (one per store, shared by its logs). */
+  handles: HandleCache;
 }
 
 /** Default segment size: 64 MiB (smaller than Kafka's 1 GiB: an embedded log wants finer retention). */
@@ -60,6 +63,7 @@ export function resolveSettings(
   durability: DurabilityOptions,
   metrics?: LogStoreMetrics,
   fs: FileSystem = nodeFileSystem,
+  handles?: HandleCache,
 ): LogSettings {
   const c = validateLogConfig(config);
   const fsync = durability.fsync ?? "always";
@@ -81,7 +85,8 @@ export function resolveSettings(
     fsyncIntervalMs,
     now: nowOf(durability),
     metrics: metrics ?? { appendedRecords: 0, appendedBytes: 0, readRecords: 0, fsyncs: 0 },
-    fs,
+    fs: handles?.fs ?? fs,
+    handles: handles ?? new HandleCache(fs),
   };
 }
 

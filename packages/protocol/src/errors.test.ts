@@ -26,12 +26,13 @@ describe("the error table", () => {
       "FENCED_MEMBER_EPOCH",
       "FENCED_INSTANCE_ID",
     ]);
-    expect([...errorCodesWhere((r) => r.partialWrite === true)]).toEqual(["KAFKA_STORAGE_ERROR", "DISK_FULL"]);
+    expect([...errorCodesWhere((r) => r.partialWrite === true)]).toEqual(["KAFKA_STORAGE_ERROR", "DISK_FULL", "TOO_MANY_OPEN_FILES"]);
     expect([...errorCodesWhere((r) => r.retriable === true)]).toEqual([
       "STALE_MEMBER_EPOCH",
       "THROTTLING_QUOTA_EXCEEDED",
       "KAFKA_STORAGE_ERROR",
       "DISK_FULL",
+      "TOO_MANY_OPEN_FILES",
       "COORDINATOR_NOT_AVAILABLE",
       "BROKER_NOT_AVAILABLE",
       "NETWORK_EXCEPTION",

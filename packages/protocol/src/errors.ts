@@ -52,6 +52,7 @@ export type ErrorCode =
   // Temporarily unable to serve.
   | "KAFKA_STORAGE_ERROR"
   | "DISK_FULL"
+  | "TOO_MANY_OPEN_FILES"
   | "STORE_CLOSED"
   | "DATA_DIR_LOCKED"
   | "COORDINATOR_NOT_AVAILABLE"
@@ -149,6 +150,9 @@ export const ERRORS = {
   INVALID_CONFIG: { status: 500, kafka: 40 },
   KAFKA_STORAGE_ERROR: { status: 503, kafka: 56, retriable: true, partialWrite: true },
   DISK_FULL: { status: 503, retriable: true, partialWrite: true },
+  // Out of file descriptors (EMFILE): the failed call changed nothing, but a produce over several partitions
+  // may have appended to the ones before.
+  TOO_MANY_OPEN_FILES: { status: 503, retriable: true, partialWrite: true },
   STORE_CLOSED: { status: 503 },
   DATA_DIR_LOCKED: { status: 503 },
   COORDINATOR_NOT_AVAILABLE: { status: 503, kafka: 15, retriable: true },
