@@ -21,6 +21,7 @@ const LOG_STORE: Record<LogStoreErrorCode, true> = {
   KAFKA_STORAGE_ERROR: true,
   DISK_FULL: true,
   TOO_MANY_OPEN_FILES: true,
+  TOPIC_LIMIT_REACHED: true,
   DATA_DIR_LOCKED: true,
   STORE_CLOSED: true,
   OUT_OF_ORDER_SEQUENCE_NUMBER: true,

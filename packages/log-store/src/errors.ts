@@ -18,6 +18,9 @@ const MARKER = Symbol.for("minikafka.error");
  * - `TOO_MANY_OPEN_FILES`: the process ran out of file descriptors (`EMFILE`/`ENFILE`) even after closing
  *   every idle one of the store's pool (`maxOpenFiles`); nothing of the failed call was changed, and it
  *   may succeed once descriptors are free (other sockets or files closed, or a higher `ulimit -n`).
+ * - `TOPIC_LIMIT_REACHED`: creating the topics or partitions would exceed the store's `maxTopics` or
+ *   `maxTotalPartitions`; nothing was created (not retriable as is: it succeeds once topics are deleted or
+ *   the limit is raised).
  * - `DATA_DIR_LOCKED`: another process (or another store in this process) owns the data directory.
  * - `STORE_CLOSED`: the store or log was closed.
  * - `OUT_OF_ORDER_SEQUENCE_NUMBER` (Kafka 45): an idempotent append whose sequence is not the next one the
@@ -40,6 +43,7 @@ export type LogStoreErrorCode =
   | "KAFKA_STORAGE_ERROR"
   | "DISK_FULL"
   | "TOO_MANY_OPEN_FILES"
+  | "TOPIC_LIMIT_REACHED"
   | "DATA_DIR_LOCKED"
   | "STORE_CLOSED"
   | "OUT_OF_ORDER_SEQUENCE_NUMBER"

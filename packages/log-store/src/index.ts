@@ -1,4 +1,4 @@
-export { LogStore, type LogStoreOptions, type CreateTopicOptions } from "./log-store.js";
+export { LogStore, type LogStoreOptions, type CreateTopicOptions, type NewTopic } from "./log-store.js";
 export type { TopicChangeEvent, TopicChangeListener } from "./topic-events.js";
 export { PartitionLog, type PartitionLogOptions } from "./partition-log.js";
 export type { InitProducerIdResult } from "./producer-ids.js";

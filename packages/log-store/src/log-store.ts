@@ -6,7 +6,7 @@ import { LogStoreError } from "./errors.js";
 import { nodeFileSystem, type FileSystem } from "./file-system.js";
 import { errnoCode, fsyncDir, isTempFile } from "./fs-utils.js";
 import { HandleCache, isFdExhaustion } from "./handle-cache.js";
-import { validateGroupId, validateTopicName } from "./names.js";
+import { isTopicName, validateGroupId, validateTopicName } from "./names.js";
 import { PartitionLog } from "./partition-log.js";
 import { ProducerIdManager, type InitProducerIdResult } from "./producer-ids.js";
 import { nowOf, resolveSettings, validateLogConfig } from "./settings.js";
@@ -34,6 +34,13 @@ export interface LogStoreOptions extends LogConfig, DurabilityOptions {
   retentionCheckIntervalMs?: number | undefined;
   /** Upper bound on a topic's partition count (default 1000). */
   maxPartitions?: number | undefined;
+  /** Most topics the store holds (default 10,000): `createTopic` beyond it is `TOPIC_LIMIT_REACHED`. */
+  maxTopics?: number | undefined;
+  /**
+   * Most partitions of all topics together (default 20,000): `createTopic` / `addPartitions` beyond it is
+   * `TOPIC_LIMIT_REACHED`. Topics already on disk are always opened, even past a lowered limit.
+   */
+  maxTotalPartitions?: number | undefined;
   /**
    * Most segment and index files open at once (default 1000, or half the process's descriptor limit when
    * that is lower; at least 4). Files are opened on demand and the least recently used idle one is closed
@@ -50,6 +57,25 @@ export interface CreateTopicOptions {
   config?: LogConfig | undefined;
 }
 
+/** One topic of {@link LogStore.createTopics}. */
+export interface NewTopic extends CreateTopicOptions {
+  /** The topic's name (`[a-zA-Z0-9._-]{1,249}`). */
+  name: string;
+}
+
+interface TopicSpec {
+  name: string;
+  partitions: number;
+  config: LogConfig;
+}
+
+/** One {@link LogStore.createTopics} call waiting in a batch. */
+interface CreateRequest {
+  specs: TopicSpec[];
+  resolve: (created: TopicDescription[]) => void;
+  reject: (error: unknown) => void;
+}
+
 interface TopicState {
   metadata: TopicMetadata;
   dir: string;
@@ -58,6 +84,12 @@ interface TopicState {
 
 const OFFSETS_DIR = "__offsets";
 const DEFAULT_MAX_PARTITIONS = 1000;
+const DEFAULT_MAX_TOPICS = 10_000;
+const DEFAULT_MAX_TOTAL_PARTITIONS = 20_000;
+/** Topic metadata files written (and fsynced) concurrently by one batch of creations. */
+const METADATA_WRITES_AT_ONCE = 16;
+/** Where open() moves what it cannot load (a topic directory without valid metadata, missing partitions). */
+const QUARANTINE_DIR = "__quarantine";
 const DEFAULT_RETENTION_CHECK_MS = 5 * 60 * 1000;
 
 /**
@@ -82,12 +114,16 @@ export class LogStore implements AsyncDisposable {
   private compactOffsetsAfter: number | undefined;
   private producerIds: ProducerIdManager | undefined;
   private readonly topicEvents = new TopicEvents();
+  /** The {@link createTopics} calls that the next admin round creates together (none queued behind it yet). */
+  private createBatch: CreateRequest[] | undefined;
+  private readonly quarantinedPaths: string[] = [];
 
   private constructor(
     private readonly dataDir: string,
     private readonly defaults: LogConfig,
     private readonly durability: DurabilityOptions,
     private readonly maxPartitions: number,
+    private readonly limits: { maxTopics: number; maxTotalPartitions: number },
     private readonly lock: DirectoryLock,
     private readonly handles: HandleCache,
     private offsets: CommittedOffsets | undefined = undefined,
@@ -121,6 +157,16 @@ export class LogStore implements AsyncDisposable {
     const maxPartitions = options.maxPartitions ?? DEFAULT_MAX_PARTITIONS;
     if (!Number.isSafeInteger(maxPartitions) || maxPartitions < 1)
       throw new LogStoreError("INVALID_REQUEST", `maxPartitions must be a positive integer, got ${String(maxPartitions)}`);
+    const limit = (name: string, value: number | undefined, fallback: number) => {
+      if (value === undefined) return fallback;
+      if (!Number.isSafeInteger(value) || value < 1)
+        throw new LogStoreError("INVALID_REQUEST", `${name} must be a positive integer, got ${String(value)}`);
+      return value;
+    };
+    const limits = {
+      maxTopics: limit("maxTopics", options.maxTopics, DEFAULT_MAX_TOPICS),
+      maxTotalPartitions: limit("maxTotalPartitions", options.maxTotalPartitions, DEFAULT_MAX_TOTAL_PARTITIONS),
+    };
     const retentionCheckMs = options.retentionCheckIntervalMs ?? DEFAULT_RETENTION_CHECK_MS;
     if (!Number.isSafeInteger(retentionCheckMs) || retentionCheckMs < 0) {
       throw new LogStoreError("INVALID_REQUEST", `retentionCheckIntervalMs must be a non-negative integer, got ${String(retentionCheckMs)}`);
@@ -128,7 +174,7 @@ export class LogStore implements AsyncDisposable {
     const handles = new HandleCache(fs, options.maxOpenFiles ?? undefined);
     fs.mkdirSync(options.dataDir, { recursive: true });
     const lock = DirectoryLock.acquire(options.dataDir);
-    const store = new LogStore(options.dataDir, defaults, durability, maxPartitions, lock, handles);
+    const store = new LogStore(options.dataDir, defaults, durability, maxPartitions, limits, lock, handles);
     store.compactOffsetsAfter = internal.compactOffsetsAfter;
     try {
       await store.load();
@@ -144,48 +190,180 @@ export class LogStore implements AsyncDisposable {
     return store;
   }
 
-  /** Creates a topic with all its partitions, or nothing (atomic even across a crash). */
+  /**
+   * Creates a topic with all its partitions, or nothing (atomic even across a crash). Concurrent calls
+   * are created together, in one round of metadata writes (see {@link LogStore.createTopics}); each still
+   * succeeds or fails on its own.
+   * @throws LogStoreError `INVALID_TOPIC_NAME`, `INVALID_PARTITIONS`, `INVALID_REQUEST`,
+   *   `TOPIC_ALREADY_EXISTS`, `TOPIC_LIMIT_REACHED` (`maxTopics` / `maxTotalPartitions`), and when a file
+   *   operation fails (nothing is left of the topic): `TOO_MANY_OPEN_FILES`, `DISK_FULL`,
+   *   `KAFKA_STORAGE_ERROR` (e.g. `EACCES`; the message names the cause), all retriable.
+   */
   async createTopic(name: string, options: CreateTopicOptions): Promise<TopicDescription> {
+    const [created] = await this.createTopics([{ ...options, name }]);
+    return created!;
+  }
+
+  /**
+   * Creates several topics at once, all or none: one round of metadata writes and directory fsyncs for
+   * all of them (the cost of creating 100 topics is close to that of one). A crash in the middle may
+   * leave some of them created, each whole. Calls made while another admin call runs are batched the
+   * same way, each call all-or-nothing on its own.
+   * @throws LogStoreError as {@link LogStore.createTopic}; `INVALID_REQUEST` for a name listed twice
+   */
+  async createTopics(topics: readonly NewTopic[]): Promise<TopicDescription[]> {
     this.assertOpen();
-    validateTopicName(name);
-    const partitions = this.checkPartitionCount(options?.partitions);
-    const config = validateLogConfig(options?.config);
-    return this.serialized(async () => {
-      this.assertOpen();
-      if (this.topics.has(name)) throw new LogStoreError("TOPIC_ALREADY_EXISTS", `topic ${JSON.stringify(name)} already exists`);
-      const lower = name.toLowerCase();
-      for (const existing of this.topics.keys()) {
-        if (existing.toLowerCase() === lower) {
+    if (!Array.isArray(topics) || topics.length === 0)
+      throw new LogStoreError("INVALID_REQUEST", "topics must be a non-empty array of { name, partitions, config? }");
+    const specs: TopicSpec[] = [];
+    const names = new Set<string>();
+    for (const topic of topics) {
+      const name = (topic as Partial<NewTopic> | undefined)?.name;
+      validateTopicName(name);
+      if (names.has(name.toLowerCase())) throw new LogStoreError("INVALID_REQUEST", `topic ${JSON.stringify(name)} is listed twice`);
+      names.add(name.toLowerCase());
+      specs.push({ name, partitions: this.checkPartitionCount(topic.partitions), config: validateLogConfig(topic.config) });
+    }
+    return new Promise<TopicDescription[]>((resolve, reject) => {
+      const request: CreateRequest = { specs, resolve, reject };
+      if (this.createBatch !== undefined) {
+        this.createBatch.push(request);
+        return;
+      }
+      const batch = [request];
+      this.createBatch = batch;
+      void this.serialized(() => {
+        if (this.createBatch === batch) this.createBatch = undefined;
+        return this.runCreateBatch(batch);
+      }, true);
+    });
+  }
+
+  /** Creates the topics of a batch of {@link createTopics} calls: checks each call, then writes all that pass. */
+  private async runCreateBatch(batch: CreateRequest[]): Promise<void> {
+    if (this.closing) {
+      const closed = new LogStoreError("STORE_CLOSED", `log store ${this.dataDir} is closed`);
+      for (const request of batch) request.reject(closed);
+      return;
+    }
+    const taken = new Map<string, string>(); // lower-case name → name, of existing and accepted topics
+    for (const name of this.topics.keys()) taken.set(name.toLowerCase(), name);
+    let topicCount = this.topics.size;
+    let partitionCount = this.totalPartitions();
+    const accepted: CreateRequest[] = [];
+    for (const request of batch) {
+      try {
+        let partitions = 0;
+        for (const { name, partitions: n } of request.specs) {
+          const existing = taken.get(name.toLowerCase());
+          if (existing === name) throw new LogStoreError("TOPIC_ALREADY_EXISTS", `topic ${JSON.stringify(name)} already exists`);
+          if (existing !== undefined) {
+            throw new LogStoreError(
+              "INVALID_TOPIC_NAME",
+              `topic ${JSON.stringify(name)} differs only in case from existing topic ${JSON.stringify(existing)}`,
+            );
+          }
+          partitions += n;
+        }
+        if (topicCount + request.specs.length > this.limits.maxTopics) {
           throw new LogStoreError(
-            "INVALID_TOPIC_NAME",
-            `topic ${JSON.stringify(name)} differs only in case from existing topic ${JSON.stringify(existing)}`,
+            "TOPIC_LIMIT_REACHED",
+            `creating ${request.specs.length} topic(s) would exceed maxTopics ${this.limits.maxTopics} (there are ${topicCount}); delete topics or raise the limit`,
           );
         }
-      }
-      // Build the topic in a staging directory (a name no topic can have), then rename it into place:
-      // a crash before the rename leaves only staging garbage that open() removes.
-      // No topic name in it: a 249-character name plus a prefix would exceed the filesystem's name limit.
-      const staging = join(this.dataDir, `~staging~${randomBytes(8).toString("hex")}`);
-      const dir = join(this.dataDir, name);
-      const metadata: TopicMetadata = { name, partitions, config, createdAt: this.now() };
-      try {
-        this.fs.mkdirSync(staging);
-        for (let p = 0; p < partitions; p++) this.fs.mkdirSync(join(staging, String(p)));
-        await writeTopicMetadata(this.fs, staging, metadata);
-        if (this.fs.existsSync(dir))
-          throw new LogStoreError("TOPIC_ALREADY_EXISTS", `directory ${dir} already exists but holds no topic; remove it first`);
-        this.fs.renameSync(staging, dir);
-        await fsyncDir(this.fs, this.dataDir);
+        if (partitionCount + partitions > this.limits.maxTotalPartitions) {
+          throw new LogStoreError(
+            "TOPIC_LIMIT_REACHED",
+            `creating ${partitions} partition(s) would exceed maxTotalPartitions ${this.limits.maxTotalPartitions} (there are ${partitionCount}); delete topics or raise the limit`,
+          );
+        }
+        for (const { name } of request.specs) taken.set(name.toLowerCase(), name);
+        topicCount += request.specs.length;
+        partitionCount += partitions;
+        accepted.push(request);
       } catch (error) {
-        this.fs.removeSync(staging);
-        throw wrapIo(error, `cannot create topic ${JSON.stringify(name)}`);
+        request.reject(error);
       }
-      const state: TopicState = { metadata, dir, logs: [] };
-      this.topics.set(name, state);
-      await this.openLogs(state, 0);
-      this.topicEvents.emit({ type: "created", topic: name, partitions });
-      return this.describeTopic(name);
-    });
+    }
+    if (accepted.length === 0) return;
+    let states: TopicState[];
+    try {
+      states = await this.createTopicFiles(accepted.flatMap((request) => request.specs));
+    } catch (error) {
+      for (const request of accepted) request.reject(error);
+      return;
+    }
+    for (const state of states) this.topics.set(state.metadata.name, state);
+    for (const state of states) this.topicEvents.emit({ type: "created", topic: state.metadata.name, partitions: state.metadata.partitions });
+    for (const request of accepted) request.resolve(request.specs.map(({ name }) => this.describeTopic(name)));
+  }
+
+  /**
+   * Writes and opens the topics, all or none. Each is built in a staging directory (a name no topic can
+   * have) and renamed into place: a crash before the rename leaves only staging garbage that open()
+   * removes. The metadata fsyncs run in parallel, and one fsync of the data directory covers every rename.
+   * On any failure, what was made is removed again before the error is thrown.
+   */
+  private async createTopicFiles(specs: readonly TopicSpec[]): Promise<TopicState[]> {
+    const fs = this.fs;
+    const createdAt = this.now();
+    // No topic name in the staging name: a 249-character name plus a prefix would exceed the name limit.
+    const made = specs.map(({ name, partitions, config }) => ({
+      staging: join(this.dataDir, `~staging~${randomBytes(8).toString("hex")}`),
+      dir: join(this.dataDir, name),
+      renamed: false,
+      state: { metadata: { name, partitions, config, createdAt }, dir: join(this.dataDir, name), logs: [] } as TopicState,
+    }));
+    const what = specs.length === 1 ? `cannot create topic ${JSON.stringify(specs[0]!.name)}` : `cannot create ${specs.length} topics`;
+    try {
+      for (const m of made) {
+        fs.mkdirSync(m.staging);
+        for (let p = 0; p < m.state.metadata.partitions; p++) fs.mkdirSync(join(m.staging, String(p)));
+      }
+      // In parallel (each fsync waits on the disk), a bounded number at a time: each holds a descriptor.
+      for (let i = 0; i < made.length; i += METADATA_WRITES_AT_ONCE) {
+        await settleAll(made.slice(i, i + METADATA_WRITES_AT_ONCE).map((m) => writeTopicMetadata(fs, m.staging, m.state.metadata)));
+      }
+      for (const m of made) {
+        if (fs.existsSync(m.dir))
+          throw new LogStoreError("TOPIC_ALREADY_EXISTS", `directory ${m.dir} already exists but holds no topic; remove it first`);
+      }
+      for (const m of made) {
+        fs.renameSync(m.staging, m.dir);
+        m.renamed = true;
+      }
+      await fsyncDir(fs, this.dataDir);
+      for (const m of made) await this.openLogs(m.state, 0);
+      return made.map((m) => m.state);
+    } catch (error) {
+      for (const m of made) await Promise.all(m.state.logs.map((log) => log.close().catch(() => undefined)));
+      let renamedAny = false;
+      for (const m of made) {
+        try {
+          if (m.renamed) {
+            // Out of the way atomically first: a crash while removing leaves trash, not a damaged topic.
+            renamedAny = true;
+            const trash = join(this.dataDir, `~deleted~${randomBytes(8).toString("hex")}`);
+            fs.renameSync(m.dir, trash);
+            fs.removeSync(trash);
+          } else fs.removeSync(m.staging);
+        } catch {
+          // Leftovers named ~…: open() removes them. A topic whose directory could not be moved away is
+          // whole (its metadata was written last), and comes back at the next open.
+        }
+      }
+      if (renamedAny) await fsyncDir(fs, this.dataDir).catch(() => undefined);
+      throw wrapIo(error, what);
+    }
+  }
+
+  /**
+   * What open() moved to `<dataDir>/__quarantine/` because it could not be loaded as a topic, one line
+   * each (`<new path>: <why>`); empty normally. Quarantined data is kept, never read: inspect it, then
+   * move it back (repaired) or delete it.
+   */
+  get quarantined(): readonly string[] {
+    return [...this.quarantinedPaths];
   }
 
   /** Names of all topics, sorted. */
@@ -217,17 +395,42 @@ export class LogStore implements AsyncDisposable {
       const current = state.metadata.partitions;
       if (count <= current)
         throw new LogStoreError("INVALID_PARTITIONS", `topic ${JSON.stringify(name)} has ${current} partitions; it can only grow, got ${count}`);
+      const total = this.totalPartitions();
+      if (total + count - current > this.limits.maxTotalPartitions) {
+        throw new LogStoreError(
+          "TOPIC_LIMIT_REACHED",
+          `adding ${count - current} partition(s) would exceed maxTotalPartitions ${this.limits.maxTotalPartitions} (there are ${total}); delete topics or raise the limit`,
+        );
+      }
       const metadata = { ...state.metadata, partitions: count };
+      // Directories and logs first, metadata last: a crash in between leaves extra directories that open()
+      // removes, and the topic with its old count. A failure removes them at once.
+      const grown: TopicState = { metadata, dir: state.dir, logs: [] };
+      const made: string[] = [];
       try {
-        // Directories first, metadata last: a crash in between leaves extra empty directories that
-        // open() removes, and the topic with its old count.
-        for (let p = current; p < count; p++) this.fs.mkdirSync(join(state.dir, String(p)), { recursive: true });
+        for (let p = current; p < count; p++) {
+          const dir = join(state.dir, String(p));
+          this.fs.mkdirSync(dir, { recursive: true });
+          made.push(dir);
+        }
+        await this.openLogs(grown, current);
         await writeTopicMetadata(this.fs, state.dir, metadata);
       } catch (error) {
+        await Promise.all(grown.logs.map((log) => log.close().catch(() => undefined)));
+        // The new metadata may have been renamed into place before a later step (the directory fsync)
+        // failed: put the old one back before removing the directories it would name.
+        await writeTopicMetadata(this.fs, state.dir, state.metadata).catch(() => undefined);
+        for (const dir of made) {
+          try {
+            this.fs.removeSync(dir);
+          } catch {
+            // Beyond the count in topic.json: open() removes it.
+          }
+        }
         throw wrapIo(error, `cannot add partitions to topic ${JSON.stringify(name)}`);
       }
       state.metadata = metadata;
-      await this.openLogs(state, current);
+      state.logs.push(...grown.logs);
       this.topicEvents.emit({ type: "partitionsAdded", topic: name, partitions: count });
       return this.describeTopic(name);
     });
@@ -421,23 +624,9 @@ export class LogStore implements AsyncDisposable {
         fs.removeSync(path);
         continue;
       }
-      if (name === OFFSETS_DIR || !fs.isDirectory(path) || !hasTopicMetadata(fs, path)) continue;
-      const metadata = readTopicMetadata(fs, path);
-      if (metadata.name !== name)
-        throw new LogStoreError("KAFKA_STORAGE_ERROR", `topic metadata in ${path} names topic ${JSON.stringify(metadata.name)}`);
-      for (const sub of fs.readdirSync(path)) {
-        // Partition directories beyond the count were made by an addPartitions that did not finish;
-        // temp files by a metadata write that did not.
-        if ((/^\d+$/.test(sub) && Number(sub) >= metadata.partitions) || isTempFile(sub)) fs.removeSync(join(path, sub));
-      }
-      for (let p = 0; p < metadata.partitions; p++) {
-        if (!fs.existsSync(join(path, String(p)))) {
-          throw new LogStoreError(
-            "KAFKA_STORAGE_ERROR",
-            `partition directory ${join(path, String(p))} is missing (topic.json says ${metadata.partitions} partitions)`,
-          );
-        }
-      }
+      if (name === OFFSETS_DIR || name === QUARANTINE_DIR || !fs.isDirectory(path)) continue;
+      const metadata = await this.checkTopicDir(name, path);
+      if (metadata === undefined) continue;
       const state: TopicState = { metadata, dir: path, logs: [] };
       this.topics.set(metadata.name, state);
       await this.openLogs(state, 0);
@@ -452,6 +641,88 @@ export class LogStore implements AsyncDisposable {
     });
   }
 
+  /**
+   * Checks a topic directory found at open and repairs what an interrupted or older version left: temp
+   * files and partition directories past the count are removed; missing partition directories are made
+   * again when no partition of the topic holds any record (a half-made topic: nothing was ever stored).
+   * What cannot be repaired without guessing — no or unreadable `topic.json`, metadata naming another
+   * topic, partitions missing beside stored data — is moved to `__quarantine/` (nothing is deleted) and
+   * the store opens without it. Returns the metadata of a topic to open, `undefined` otherwise.
+   */
+  private async checkTopicDir(name: string, path: string): Promise<TopicMetadata | undefined> {
+    const fs = this.fs;
+    if (!hasTopicMetadata(fs, path)) {
+      if (!isTopicName(name)) return undefined; // not ours (.lock, or something an operator put there)
+      if (fs.readdirSync(path).length === 0)
+        fs.removeSync(path); // an empty directory: nothing to keep
+      else await this.quarantine(name, path, "it has no topic.json");
+      return undefined;
+    }
+    let metadata: TopicMetadata;
+    try {
+      metadata = readTopicMetadata(fs, path);
+    } catch (error) {
+      await this.quarantine(name, path, (error as Error).message);
+      return undefined;
+    }
+    if (metadata.name !== name) {
+      await this.quarantine(name, path, `its topic.json names topic ${JSON.stringify(metadata.name)}`);
+      return undefined;
+    }
+    for (const sub of fs.readdirSync(path)) {
+      // Partition directories beyond the count were made by an addPartitions that did not finish;
+      // temp files by a metadata write that did not.
+      if ((/^\d+$/.test(sub) && Number(sub) >= metadata.partitions) || isTempFile(sub)) fs.removeSync(join(path, sub));
+    }
+    const missing: number[] = [];
+    for (let p = 0; p < metadata.partitions; p++) if (!fs.isDirectory(join(path, String(p)))) missing.push(p);
+    if (missing.length > 0) {
+      const holdsData = (p: number) => {
+        const dir = join(path, String(p));
+        return fs.readdirSync(dir).some((file) => {
+          if (!file.endsWith(".log")) return false;
+          const fd = fs.openSync(join(dir, file), "r");
+          try {
+            return fs.fileSize(fd) > 0;
+          } finally {
+            fs.closeSync(fd);
+          }
+        });
+      };
+      const stored = Array.from({ length: metadata.partitions }, (_, p) => p).filter((p) => !missing.includes(p) && holdsData(p));
+      if (stored.length > 0) {
+        await this.quarantine(
+          name,
+          path,
+          `partition directories ${missing.join(", ")} are missing while partitions ${stored.join(", ")} hold records`,
+        );
+        return undefined;
+      }
+      for (const p of missing) fs.mkdirSync(join(path, String(p)));
+      if (this.durability.fsync !== "never") await fsyncDir(fs, path);
+    }
+    return metadata;
+  }
+
+  /** Moves `path` to `__quarantine/<time>-<random>/<name>` (durably) and records why. */
+  private async quarantine(name: string, path: string, reason: string): Promise<void> {
+    const fs = this.fs;
+    const root = join(this.dataDir, QUARANTINE_DIR);
+    const dir = join(root, `${this.now()}-${randomBytes(4).toString("hex")}`);
+    fs.mkdirSync(dir, { recursive: true });
+    const target = join(dir, name);
+    fs.renameSync(path, target);
+    if (this.durability.fsync !== "never") {
+      await fsyncDir(fs, root);
+      await fsyncDir(fs, this.dataDir);
+    }
+    this.quarantinedPaths.push(`${target}: ${reason}`);
+  }
+
+  /**
+   * Opens partitions `from`… of the topic into `state.logs` (of which `state.logs[i - from]` is
+   * partition `i`), pushing each as soon as it is open: on failure, `state.logs` holds those to close.
+   */
   private async openLogs(state: TopicState, from: number): Promise<void> {
     const settings = resolveSettings(
       { ...this.defaults, ...state.metadata.config },
@@ -473,7 +744,12 @@ export class LogStore implements AsyncDisposable {
     await Promise.all(logs.map((log) => log.close()));
   }
 
-  private serialized<T>(task: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `task` after every admin task queued before it. Any other task than a create batch closes the
+   * open batch, so that later creates run after it (call order is kept).
+   */
+  private serialized<T>(task: () => Promise<T>, createBatch = false): Promise<T> {
+    if (!createBatch) this.createBatch = undefined;
     const run = this.admin.then(task, task);
     this.admin = run.catch(() => undefined);
     return run;
@@ -481,6 +757,12 @@ export class LogStore implements AsyncDisposable {
 
   private now(): number {
     return nowOf(this.durability)();
+  }
+
+  private totalPartitions(): number {
+    let n = 0;
+    for (const state of this.topics.values()) n += state.metadata.partitions;
+    return n;
   }
 
   private checkPartitionCount(count: unknown): number {
@@ -512,6 +794,13 @@ export class LogStore implements AsyncDisposable {
     }
     return log;
   }
+}
+
+/** Waits for every promise, then throws the first rejection (nothing is still running when it throws). */
+async function settleAll(promises: ReadonlyArray<Promise<unknown>>): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 function wrapIo(error: unknown, what: string): unknown {

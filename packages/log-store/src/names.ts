@@ -11,6 +11,16 @@ export const MAX_GROUP_ID_LENGTH = 249;
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
 
+/** Whether `name` is a valid topic name (see {@link validateTopicName}). */
+export function isTopicName(name: string): boolean {
+  try {
+    validateTopicName(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Checks a topic name against Kafka's rule `[a-zA-Z0-9._-]{1,249}`, not `.` or `..`. Names starting with
  * `__` are reserved for internal use (Kafka's convention; `__offsets` holds committed offsets), as is

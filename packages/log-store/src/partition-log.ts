@@ -1,6 +1,6 @@
 import { LogStoreError, isLogStoreError } from "./errors.js";
 import { DirectoryLock } from "./directory-lock.js";
-import { errnoCode, fsyncDir, fsyncDirSync, isTempFile } from "./fs-utils.js";
+import { errnoCode, fsyncDir, isTempFile } from "./fs-utils.js";
 import { LogSegment, corruptError, parseSegmentFileName } from "./log-segment.js";
 import { ProducerSnapshots } from "./producer-snapshots.js";
 import { ProducerStateManager, validateProducerSequence, type ProducerBatchMetadata } from "./producer-state.js";
@@ -814,10 +814,9 @@ export class PartitionLog implements AsyncDisposable {
     let producers: ProducerStateManager;
     let snapshots: ProducerSnapshots;
     try {
-      if (bases.length === 0) {
-        segments.push(LogSegment.create(settings.handles, dir, 0, settings.indexIntervalBytes));
-        if (settings.fsync !== "never") fsyncDirSync(fs, dir);
-      }
+      // A new log's first segment: its directory entry is made durable by the first sync round (dirDirty
+      // below), before anything written to it is acknowledged; a crash before that loses only an empty file.
+      if (bases.length === 0) segments.push(LogSegment.create(settings.handles, dir, 0, settings.indexIntervalBytes));
       for (let i = 0; i < bases.length; i++) {
         const active = i === bases.length - 1;
         const segment = await LogSegment.open(settings.handles, dir, bases[i]!, {
@@ -838,6 +837,7 @@ export class PartitionLog implements AsyncDisposable {
       throw withLabel(error, label);
     }
     const log = new PartitionLog(dir, settings, segments, lock, label);
+    log.dirDirty = bases.length === 0;
     log.producers = producers;
     log.snapshots = snapshots;
     return log;

@@ -25,6 +25,7 @@ export type ErrorCode =
   | "FENCED_INSTANCE_ID"
   | "UNASSIGNED_PARTITION"
   | "NON_EMPTY_GROUP"
+  | "TOPIC_LIMIT_REACHED"
   | "REQUEST_TOO_LARGE"
   | "UNSUPPORTED_MEDIA_TYPE"
   | "ORIGIN_NOT_ALLOWED"
@@ -111,6 +112,8 @@ export const ERRORS = {
   FENCED_INSTANCE_ID: { status: 409, kafka: 82, member: "fenced" },
   UNASSIGNED_PARTITION: { status: 409 },
   NON_EMPTY_GROUP: { status: 409, kafka: 68 },
+  // The broker's maxTopics / maxTotalPartitions: a conflict with what exists (deleting topics makes room).
+  TOPIC_LIMIT_REACHED: { status: 409 },
   REQUEST_TOO_LARGE: { status: 413 },
   UNSUPPORTED_MEDIA_TYPE: { status: 415 },
   ORIGIN_NOT_ALLOWED: { status: 403 },
