@@ -251,11 +251,17 @@ export class LogStore implements AsyncDisposable {
     let topicCount = this.topics.size;
     let partitionCount = this.totalPartitions();
     const accepted: CreateRequest[] = [];
+    const inBatch = new Set<string>(); // names accepted in this batch (lower-case)
+    // Refusals are answered once the batch is done, as they were when each creation ran alone: a caller
+    // told TOPIC_ALREADY_EXISTS because an earlier call of the batch creates the name finds it created.
+    const refused: Array<{ request: CreateRequest; error: unknown; onBatch: boolean }> = [];
     for (const request of batch) {
+      let onBatch = false;
       try {
         let partitions = 0;
         for (const { name, partitions: n } of request.specs) {
           const existing = taken.get(name.toLowerCase());
+          onBatch = inBatch.has(name.toLowerCase());
           if (existing === name) throw new LogStoreError("TOPIC_ALREADY_EXISTS", `topic ${JSON.stringify(name)} already exists`);
           if (existing !== undefined) {
             throw new LogStoreError(
@@ -277,25 +283,31 @@ export class LogStore implements AsyncDisposable {
             `creating ${partitions} partition(s) would exceed maxTotalPartitions ${this.limits.maxTotalPartitions} (there are ${partitionCount}); delete topics or raise the limit`,
           );
         }
-        for (const { name } of request.specs) taken.set(name.toLowerCase(), name);
+        for (const { name } of request.specs) {
+          taken.set(name.toLowerCase(), name);
+          inBatch.add(name.toLowerCase());
+        }
         topicCount += request.specs.length;
         partitionCount += partitions;
         accepted.push(request);
       } catch (error) {
-        request.reject(error);
+        refused.push({ request, error, onBatch });
       }
     }
-    if (accepted.length === 0) return;
-    let states: TopicState[];
-    try {
-      states = await this.createTopicFiles(accepted.flatMap((request) => request.specs));
-    } catch (error) {
-      for (const request of accepted) request.reject(error);
-      return;
+    let failure: { error: unknown } | undefined;
+    if (accepted.length > 0) {
+      try {
+        const states = await this.createTopicFiles(accepted.flatMap((request) => request.specs));
+        for (const state of states) this.topics.set(state.metadata.name, state);
+        for (const state of states) this.topicEvents.emit({ type: "created", topic: state.metadata.name, partitions: state.metadata.partitions });
+        for (const request of accepted) request.resolve(request.specs.map(({ name }) => this.describeTopic(name)));
+      } catch (error) {
+        failure = { error };
+        for (const request of accepted) request.reject(error);
+      }
     }
-    for (const state of states) this.topics.set(state.metadata.name, state);
-    for (const state of states) this.topicEvents.emit({ type: "created", topic: state.metadata.name, partitions: state.metadata.partitions });
-    for (const request of accepted) request.resolve(request.specs.map(({ name }) => this.describeTopic(name)));
+    // Refused because of a name the batch failed to create: that creation's error (retriable) instead.
+    for (const { request, error, onBatch } of refused) request.reject(onBatch && failure ? failure.error : error);
   }
 
   /**
