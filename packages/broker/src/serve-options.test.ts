@@ -15,6 +15,9 @@ describe("parseServeCommand", () => {
       dataDir: "./data",
       fsync: "always",
       fsyncIntervalMs: undefined,
+      maxOpenFiles: undefined,
+      maxTopics: undefined,
+      maxTotalPartitions: undefined,
       sessionTimeoutMs: undefined,
       heartbeatIntervalMs: undefined,
       logFormat: "text",
@@ -68,6 +71,12 @@ describe("parseServeCommand", () => {
       heartbeatIntervalMs: 2000,
       slowRequestMs: 250,
     });
+    expect(serve(["--max-open-files", "64", "--max-topics", "10"], { MINIKAFKA_MAX_TOTAL_PARTITIONS: "40" })).toMatchObject({
+      maxOpenFiles: 64,
+      maxTopics: 10,
+      maxTotalPartitions: 40,
+    });
+    expect(() => serve(["--max-open-files", "3"])).toThrow(expect.objectContaining({ code: "INVALID_REQUEST" }));
     expect(serve(["--session-timeout-ms", "60000"])).toMatchObject({ sessionTimeoutMs: 60000, heartbeatIntervalMs: undefined });
     expect(serve(["--heartbeat-interval-ms", "100"])).toMatchObject({ heartbeatIntervalMs: 100 });
     expect(serve([], { MINIKAFKA_CORS_ORIGINS: "https://a.example, http://localhost:5173" })).toMatchObject({
@@ -116,6 +125,9 @@ describe("serveHelp", () => {
       ["--data-dir DIR", "DATA_DIR"],
       ["--fsync always|interval|never", "MINIKAFKA_FSYNC"],
       ["--fsync-interval-ms MS", "MINIKAFKA_FSYNC_INTERVAL_MS"],
+      ["--max-open-files N", "MINIKAFKA_MAX_OPEN_FILES"],
+      ["--max-topics N", "MINIKAFKA_MAX_TOPICS"],
+      ["--max-total-partitions N", "MINIKAFKA_MAX_TOTAL_PARTITIONS"],
       ["--session-timeout-ms MS", "MINIKAFKA_SESSION_TIMEOUT_MS"],
       ["--heartbeat-interval-ms MS", "MINIKAFKA_HEARTBEAT_INTERVAL_MS"],
       ["--log-format text|json", "MINIKAFKA_LOG_FORMAT"],

@@ -20,6 +20,12 @@ export interface ServeOptions {
   fsync: FsyncPolicy;
   /** Longest time between fsyncs with `fsync: "interval"`, in ms (default: the store's, 100). */
   fsyncIntervalMs: number | undefined;
+  /** Most segment and index files open at once (default: the store's, 1000 or half of `ulimit -n`). */
+  maxOpenFiles: number | undefined;
+  /** Most topics (default: the store's, 10 000). */
+  maxTopics: number | undefined;
+  /** Most partitions of all topics together (default: the store's, 20 000). */
+  maxTotalPartitions: number | undefined;
   /** Consumer-group session timeout in ms (default: the coordinator's, 45 000). */
   sessionTimeoutMs: number | undefined;
   /**
@@ -133,6 +139,33 @@ const SPECS = [
     help: "longest time between fsyncs with --fsync interval (default 100)",
     fallback: undefined as number | undefined,
     parse: integer(1, 3_600_000),
+  }),
+  spec({
+    key: "maxOpenFiles",
+    flag: "max-open-files",
+    env: "MINIKAFKA_MAX_OPEN_FILES",
+    value: "N",
+    help: "most segment and index files open at once (default 1000, or half of ulimit -n when lower)",
+    fallback: undefined as number | undefined,
+    parse: integer(4, 1_000_000),
+  }),
+  spec({
+    key: "maxTopics",
+    flag: "max-topics",
+    env: "MINIKAFKA_MAX_TOPICS",
+    value: "N",
+    help: "most topics; creating more is refused with TOPIC_LIMIT_REACHED (default 10000)",
+    fallback: undefined as number | undefined,
+    parse: integer(1, 1_000_000_000),
+  }),
+  spec({
+    key: "maxTotalPartitions",
+    flag: "max-total-partitions",
+    env: "MINIKAFKA_MAX_TOTAL_PARTITIONS",
+    value: "N",
+    help: "most partitions of all topics together (default 20000)",
+    fallback: undefined as number | undefined,
+    parse: integer(1, 1_000_000_000),
   }),
   spec({
     key: "sessionTimeoutMs",
