@@ -160,6 +160,26 @@ describe("HandleCache", () => {
     handles[2]!.unpin();
   });
 
+  it("closes descriptors unused for a while, even with room in the pool", async () => {
+    let now = 1_000;
+    const fs = countingFs();
+    const cache = new HandleCache(fs, 100, () => now);
+    const handles = files(3).map((p) => cache.file(p, "r"));
+    await read(cache, handles[0]!);
+    now += 400;
+    await read(cache, handles[1]!);
+    await handles[2]!.pin(); // in use: never closed
+    now += 700;
+    expect(cache.closeIdle(1_000)).toBe(1); // only handles[0] has been idle for 1 s
+    expect(handles.map((h) => h.isOpen)).toEqual([false, true, true]);
+    now += 10_000;
+    expect(cache.closeIdle(1_000)).toBe(1);
+    expect(handles.map((h) => h.isOpen)).toEqual([false, false, true]);
+    handles[2]!.unpin();
+    expect(cache.closeIdle(1_000)).toBe(0); // just released
+    expect(await read(cache, handles[0]!)).toBe("file 0"); // reopened on use
+  });
+
   it("refuses a limit below the minimum", () => {
     expect(() => new HandleCache(nodeFileSystem, 3)).toThrow(expect.objectContaining({ code: "INVALID_REQUEST" }));
     expect(() => new HandleCache(nodeFileSystem, 1.5)).toThrow(expect.objectContaining({ code: "INVALID_REQUEST" }));

@@ -93,6 +93,8 @@ export class HandleCache {
   constructor(
     readonly base: FileSystem,
     limit: number = defaultMaxOpenFiles(),
+    /** Clock for {@link HandleCache.closeIdle} (ms). */
+    private readonly now: () => number = Date.now,
   ) {
     if (!Number.isSafeInteger(limit) || limit < MIN_MAX_OPEN_FILES)
       throw new LogStoreError("INVALID_REQUEST", `maxOpenFiles must be an integer ≥ ${MIN_MAX_OPEN_FILES}, got ${String(limit)}`);
@@ -117,6 +119,22 @@ export class HandleCache {
       this.makeIdle(handle);
     }
     return handle;
+  }
+
+  /**
+   * Closes the descriptors nobody has used for `idleMs` or more (returns how many): a partition that goes
+   * quiet gives its descriptors back even while the pool has room. The store calls it every minute.
+   */
+  closeIdle(idleMs: number): number {
+    const cutoff = this.now() - idleMs;
+    let n = 0;
+    // Least recently released first: stop at the first one used since the cutoff.
+    for (const handle of [...this.idle]) {
+      if (handle.releasedAt > cutoff) break;
+      handle.closeFd();
+      n++;
+    }
+    return n;
   }
 
   /** Closes every idle descriptor (returns how many); handles reopen on their next use. */
@@ -162,6 +180,7 @@ export class HandleCache {
 
   /** @internal `handle` is open and nobody uses it: it may be evicted. */
   makeIdle(handle: FileHandle): void {
+    handle.releasedAt = this.now();
     this.idle.add(handle);
     // Back under the limit after synchronous users went past it.
     while (this.openCount > this.limit && this.idle.size > 0) this.evict(this.idle.values().next().value!);
@@ -194,6 +213,8 @@ export class FileHandle {
   private fd = -1;
   private users = 0;
   private closing = false;
+  /** @internal When the descriptor was last given back (the cache's clock). */
+  releasedAt = 0;
 
   constructor(
     private readonly cache: HandleCache,

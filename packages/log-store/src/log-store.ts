@@ -91,6 +91,9 @@ const METADATA_WRITES_AT_ONCE = 16;
 /** Where open() moves what it cannot load (a topic directory without valid metadata, missing partitions). */
 const QUARANTINE_DIR = "__quarantine";
 const DEFAULT_RETENTION_CHECK_MS = 5 * 60 * 1000;
+/** A segment or index file unused this long is closed (reopened on its next use). */
+const IDLE_FILE_MS = 5 * 60 * 1000;
+const IDLE_SWEEP_MS = 60 * 1000;
 
 /**
  * A durable store of topics: each topic is a set of partition logs in `<dataDir>/<topic>/<partition>/`,
@@ -110,6 +113,7 @@ export class LogStore implements AsyncDisposable {
   private readonly metricsCounters: LogStoreMetrics = { appendedRecords: 0, appendedBytes: 0, readRecords: 0, fsyncs: 0 };
   private admin: Promise<unknown> = Promise.resolve();
   private retentionTimer: ReturnType<typeof setInterval> | undefined;
+  private idleTimer: ReturnType<typeof setInterval> | undefined;
   private closing: Promise<void> | undefined;
   private compactOffsetsAfter: number | undefined;
   private producerIds: ProducerIdManager | undefined;
@@ -183,6 +187,9 @@ export class LogStore implements AsyncDisposable {
       lock.release();
       throw error;
     }
+    // Quiet partitions give their descriptors back even while the pool has room.
+    store.idleTimer = setInterval(() => handles.closeIdle(IDLE_FILE_MS), IDLE_SWEEP_MS);
+    store.idleTimer.unref?.();
     if (retentionCheckMs > 0) {
       store.retentionTimer = setInterval(() => void store.enforceRetention().catch(() => undefined), retentionCheckMs);
       store.retentionTimer.unref?.();
@@ -613,6 +620,7 @@ export class LogStore implements AsyncDisposable {
   close(): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.retentionTimer);
+      clearInterval(this.idleTimer);
       await this.admin.catch(() => undefined);
       await this.producerIds?.settled();
       await this.offsets?.close();
