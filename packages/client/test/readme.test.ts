@@ -1,20 +1,28 @@
 // The README's Node samples, run as written against a real broker (only the broker URL and the package names
 // point at this test's broker and at the sources). The quick start runs twice: a second run must work as
 // well as the first, and its consumer must resume after what the first one committed on SIGTERM.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startBroker, type StartBrokerResult } from "@minikafka/broker";
 import { readmeSample, runSample, sourceOf, startSample } from "../../../test-support/readme-sample.js";
 import { exited, onLines } from "../../../test-support/spawn-ts.js";
-import { tempDir } from "../../../test-support/temp-dir.js";
 
 const README = fileURLToPath(new URL("../README.md", import.meta.url));
 let broker: StartBrokerResult;
 
+// One broker for the whole file, over a directory of its own (test-support's tempDir() is removed after
+// each test, under the running broker).
+const dataDir = mkdtempSync(join(tmpdir(), "minikafka-client-readme-"));
 beforeAll(async () => {
-  broker = await startBroker({ dataDir: tempDir(), port: 0 });
+  broker = await startBroker({ dataDir, port: 0 });
 });
-afterAll(() => broker?.close());
+afterAll(async () => {
+  await broker?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
 
 /** Runs the quick start until its consumer has printed `lines` records, then SIGTERMs it as the sample expects. */
 async function quickStart(lines: number): Promise<{ printed: string[]; stderr: string; exitCode: number | null }> {
