@@ -71,4 +71,26 @@ describe.skipIf(chromium === undefined)(`console with auth${chromium === undefin
     expect(prompts).toHaveLength(1);
     await page.close();
   }, 30_000);
+
+  it("live-tails with the token: the Server-Sent Events read carries it too", async () => {
+    const page = await browser.newPage();
+    page.on("dialog", (dialog) => void dialog.accept("admin-token"));
+    const live: Array<string | undefined> = [];
+    page.on("request", (request) => {
+      if (request.url().includes("live=sse")) live.push(request.headers().authorization);
+    });
+    await page.goto(`${broker.url}/console/#/topics/public.news/0`, { waitUntil: "load" });
+    await page.waitForSelector("[data-testid=tail]");
+    await page.click("[data-testid=tail]");
+    await page.waitForSelector("[data-testid=tail][data-tailing=on][data-tail-from='0']");
+    const res = await fetch(`${broker.url}/v1/topics/public.news/records`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer admin-token" },
+      body: JSON.stringify({ records: [{ key: "k", value: "breaking" }] }),
+    });
+    expect(res.status).toBe(200);
+    await page.waitForSelector("[data-testid=records-table] tr[data-offset='0']", { timeout: 5000 });
+    expect(live).toEqual(["Bearer admin-token"]);
+    await page.close();
+  }, 30_000);
 });

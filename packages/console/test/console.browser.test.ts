@@ -157,8 +157,13 @@ describe.skipIf(chromium === undefined)(
       await page.goto(`${broker.url}/console/#/topics/orders/0`);
       await page.waitForSelector("[data-testid=records-table] tr[data-offset='2']"); // the newest page: offsets 0..2
       expect(await texts("[data-testid=records-table] [data-col=key]")).toEqual(["order-0", "order-3", "order-5"]);
+      const reads: string[] = [];
+      const onRequest = (request: { url(): string }) => {
+        if (request.url().includes("/partitions/0/records")) reads.push(new URL(request.url()).search);
+      };
+      page.on("request", onRequest);
       await page.click("[data-testid=tail]");
-      // The tail has read the end of the log and is waiting in a long poll from there.
+      // The tail follows the end of the log over Server-Sent Events from there.
       await page.waitForSelector("[data-testid=tail][data-tailing=on][data-tail-from='3']");
       const started = Date.now();
       await api("POST", "/v1/topics/orders/records", {
@@ -166,6 +171,10 @@ describe.skipIf(chromium === undefined)(
       });
       await page.waitForSelector("[data-testid=records-table] tr[data-offset='3']", { timeout: 2000 });
       expect(Date.now() - started).toBeLessThan(2000);
+      // One live read, no polling.
+      page.off("request", onRequest);
+      expect(reads).toEqual(["?offset=3&live=sse&encoding=base64"]);
+      await page.waitForSelector("[data-testid=tail][data-tail-from='4']");
       expect(await texts("[data-testid=records-table] tr[data-offset='3'] td")).toEqual([
         "3",
         expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$/),

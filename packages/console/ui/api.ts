@@ -15,6 +15,59 @@ export class ApiError extends Error {
   }
 }
 
+/** The broker's error answer as an {@link ApiError} (its envelope, or the bare status when it has none). */
+async function errorOf(response: Response): Promise<ApiError> {
+  const text = await response.text();
+  let envelope: ErrorEnvelope | undefined;
+  try {
+    envelope = JSON.parse(text) as ErrorEnvelope;
+  } catch {
+    // not JSON: reported with the status below
+  }
+  return new ApiError(envelope?.error.code ?? "UNKNOWN_SERVER_ERROR", envelope?.error.message ?? `HTTP ${response.status}`, response.status);
+}
+
+/** A record of a fetch answer (`encoding=base64`). */
+export type WireRecord = FetchResult["records"][number];
+
+/** What a live read yields: records, or after each read the offset it continues from. */
+export type LiveEvent = { records: WireRecord[] } | { nextOffset: number; upToDate: boolean };
+
+/** The events of a Server-Sent Events body (`event:` and `data:` fields; comments and ids ignored). */
+async function* sseEvents(body: ReadableStream<Uint8Array>, signal: AbortSignal): AsyncGenerator<{ type: string; data: string }> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  const onAbort = () => void reader.cancel().catch(() => undefined);
+  signal.addEventListener("abort", onAbort, { once: true });
+  let pending = "";
+  let type = "message";
+  let data: string[] = [];
+  try {
+    for (;;) {
+      const { value, done } = await reader.read().catch((error: unknown) => {
+        if (signal.aborted) return { value: undefined, done: true as const };
+        throw error;
+      });
+      if (done) return;
+      pending += decoder.decode(value, { stream: true });
+      let newline: number;
+      while ((newline = pending.search(/\r\n|\r|\n/)) >= 0) {
+        const line = pending.slice(0, newline);
+        pending = pending.slice(newline + (pending.startsWith("\r\n", newline) ? 2 : 1));
+        if (line === "") {
+          if (data.length > 0) yield { type, data: data.join("\n") };
+          type = "message";
+          data = [];
+        } else if (line.startsWith("event:")) type = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(line.startsWith("data: ") ? 6 : 5));
+      }
+    }
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    reader.releaseLock();
+  }
+}
+
 /** Options of {@link createApi}. */
 export interface ApiOptions {
   /** The broker's base URL (the console lives at `<base>/console/`). */
@@ -70,16 +123,8 @@ export function createApi(options: ApiOptions) {
       throw new ApiError("NETWORK_EXCEPTION", `the broker did not answer: ${(error as Error).message}`, 0);
     }
     if (response.status === 204) return undefined as T;
+    if (!response.ok) throw await errorOf(response);
     const text = await response.text();
-    if (!response.ok) {
-      let envelope: ErrorEnvelope | undefined;
-      try {
-        envelope = JSON.parse(text) as ErrorEnvelope;
-      } catch {
-        // not JSON: reported with the status below
-      }
-      throw new ApiError(envelope?.error.code ?? "UNKNOWN_SERVER_ERROR", envelope?.error.message ?? `HTTP ${response.status}`, response.status);
-    }
     return (response.headers.get("content-type") ?? "").includes("json") ? (JSON.parse(text) as T) : (text as T);
   }
 
@@ -97,6 +142,37 @@ export function createApi(options: ApiOptions) {
         query: { offset, maxRecords: opts.maxRecords, waitMs: opts.waitMs, encoding: "base64" },
         ...(opts.signal === undefined ? {} : { signal: opts.signal }),
       }),
+    /**
+     * The partition from `offset` on, live (Server-Sent Events, read through `fetch` so that the token goes
+     * along, which `EventSource` cannot send): yields each batch of records (bytes as base64) and, after
+     * each read, the offset to resume from. The broker ends a connection after about a minute; this
+     * reconnects from the last offset until `signal` aborts.
+     */
+    liveRecords: async function* (topic: string, partition: number, offset: number, signal: AbortSignal): AsyncGenerator<LiveEvent> {
+      let from = offset;
+      while (!signal.aborted) {
+        const url = new URL(`v1/topics/${seg(topic)}/partitions/${partition}/records`, base);
+        url.searchParams.set("offset", String(from));
+        url.searchParams.set("live", "sse");
+        url.searchParams.set("encoding", "base64");
+        let response: Response;
+        try {
+          response = await brokerFetch(url, { signal });
+        } catch (error) {
+          if (signal.aborted) return;
+          throw new ApiError("NETWORK_EXCEPTION", `the broker did not answer: ${(error as Error).message}`, 0);
+        }
+        if (!response.ok || response.body === null) throw await errorOf(response);
+        for await (const event of sseEvents(response.body, signal)) {
+          if (event.type === "data") yield { records: JSON.parse(event.data) as WireRecord[] };
+          else if (event.type === "control") {
+            const control = JSON.parse(event.data) as { streamNextOffset: string; upToDate?: boolean };
+            from = Number(control.streamNextOffset);
+            yield { nextOffset: from, upToDate: control.upToDate === true };
+          }
+        }
+      }
+    },
     listGroups: () => call<GroupList>("GET", "v1/groups"),
     describeGroup: (group: string) => call<GroupDescription>("GET", `v1/groups/${seg(group)}`),
     /** Sets an empty group's committed offsets in partitions of one topic. */

@@ -1,15 +1,12 @@
-// A partition's records: browse from an offset or a time, live tail (long polls), text / JSON / hex views.
-import type { FetchResult } from "@minikafka/protocol";
+// A partition's records: browse from an offset or a time, live tail (Server-Sent Events), text / JSON / hex views.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, type Api } from "../api.js";
+import { ApiError, type Api, type WireRecord } from "../api.js";
 import { ErrorLine } from "../components.js";
 import { formatTime, fromBase64, showBytes, type View } from "../format.js";
 import { href } from "../hooks.js";
 
-type WireRecord = FetchResult["records"][number];
 const PAGE = 50;
 const TAIL_KEEP = 500;
-const TAIL_WAIT_MS = 10_000;
 
 /**
  * The first offset in [lo, hi) whose record's timestamp is at least `time` (`hi` if none), by binary
@@ -75,16 +72,18 @@ export function RecordsPage({ api, topic, partition }: { api: Api; topic: string
     try {
       // From the current end: everything produced from now on.
       const p = await partitionOf(api, topic, partition);
-      let offset = p.highWatermark;
+      const offset = p.highWatermark;
       setRecords([]);
       setRange({ logStartOffset: p.logStartOffset, highWatermark: p.highWatermark });
-      while (!controller.signal.aborted) {
-        setTailFrom(offset);
-        const result = await api.fetchRecords(topic, partition, offset, { maxRecords: PAGE, waitMs: TAIL_WAIT_MS, signal: controller.signal });
+      setTailFrom(offset);
+      // Server-Sent Events from the end on: records arrive as they are stored, no poll in between.
+      for await (const event of api.liveRecords(topic, partition, offset, controller.signal)) {
         if (controller.signal.aborted) break;
-        if (result.records.length > 0) setRecords((old) => [...old, ...result.records].slice(-TAIL_KEEP));
-        setRange({ logStartOffset: result.logStartOffset, highWatermark: result.highWatermark });
-        offset = Math.max(offset, result.nextOffset);
+        if ("records" in event) setRecords((old) => [...old, ...event.records].slice(-TAIL_KEEP));
+        else {
+          setTailFrom(event.nextOffset);
+          if (event.upToDate) setRange((old) => (old === undefined ? old : { ...old, highWatermark: event.nextOffset }));
+        }
       }
     } catch (e) {
       if (!controller.signal.aborted) {
