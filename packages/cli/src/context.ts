@@ -1,5 +1,5 @@
 import type { Readable, Writable } from "node:stream";
-import { createClient, type Client, type FetchFunction } from "@minikafka/client";
+import { createClient, type Client } from "@minikafka/client";
 import { stringOption, type OptionValues } from "./args.js";
 import { usage } from "./cli-error.js";
 
@@ -40,20 +40,10 @@ export function connect(context: Context, values: OptionValues, command: string)
     brokers: broker,
     clientId: "minikafka-cli",
     retry: { retries: 3, initialRetryTimeMs: 100, maxRetryTimeMs: 2_000 },
-    fetch: token === undefined ? undefined : withBearer(token),
+    token,
   });
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === "" ? undefined : value;
-}
-
-/** A `fetch` that adds `Authorization: Bearer <token>` to every request. */
-function withBearer(token: string): FetchFunction {
-  const authorization = `Bearer ${token}`;
-  return (input, init) => {
-    const request = new Request(input, init);
-    request.headers.set("authorization", authorization);
-    return fetch(request);
-  };
 }

@@ -28,6 +28,8 @@ export function describeError(error: unknown, brokerUrl: string | undefined): Er
           exitCode: 1,
         };
       }
+      case "AUTHENTICATION_FAILED":
+        return { message: `${oneLine(error.message)} (AUTHENTICATION_FAILED): set --token or MINIKAFKA_TOKEN`, exitCode: 1 };
       case "REQUEST_TIMED_OUT":
         return { message: `the broker at ${broker} did not answer in time: ${oneLine(error.message)}`, exitCode: 1 };
       case "UNKNOWN_SERVER_ERROR":

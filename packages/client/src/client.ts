@@ -17,6 +17,11 @@ export interface ClientOptions {
    * proxy). minikafka is a single broker: an array must hold exactly one URL.
    */
   brokers: string | readonly string[];
+  /**
+   * A bearer token for a broker with `auth`: sent as `Authorization: Bearer <token>` on every request (in
+   * browsers too; a page on another origin needs its origin in the broker's `cors.origins`).
+   */
+  token?: string | undefined;
   /** A name for this client in logs and error messages (default `"minikafka-client"`). */
   clientId?: string | undefined;
   /** How long one request may take, in ms (default 30 000; long polls get their wait on top). */
@@ -85,6 +90,10 @@ export function createClient(options: ClientOptions): Client {
     throw new ClientError("INVALID_CONFIG", "clock must have now(), setTimeout(fn, ms) and clearTimeout(handle)");
   }
   const clientId = options.clientId ?? "minikafka-client";
+  const { token } = options;
+  if (token !== undefined && (typeof token !== "string" || !/^[A-Za-z0-9\-._~+/]+=*$/.test(token))) {
+    throw new ClientError("INVALID_CONFIG", "token is no bearer token");
+  }
   const retry: RetryPolicy = {
     retries: nonNegativeInteger("retry.retries", options.retry?.retries, DEFAULT_RETRY.retries),
     initialRetryTimeMs: positiveInteger("retry.initialRetryTimeMs", options.retry?.initialRetryTimeMs, DEFAULT_RETRY.initialRetryTimeMs),
@@ -95,6 +104,7 @@ export function createClient(options: ClientOptions): Client {
     timeoutMs: positiveInteger("timeoutMs", options.timeoutMs, DEFAULT_TIMEOUT_MS),
     retry,
     fetch: options.fetch,
+    token,
   });
   return {
     clientId,

@@ -45,6 +45,8 @@ export interface HttpOptions {
   timeoutMs: number;
   retry: RetryPolicy;
   fetch?: ((input: Request | string | URL, init?: RequestInit) => Promise<Response>) | undefined;
+  /** Sent as `Authorization: Bearer <token>` on every request. */
+  token?: string | undefined;
 }
 
 /** Statuses that may be retried at all: too many requests, bad gateway, unavailable, gateway timeout. */
@@ -74,6 +76,7 @@ export class Http {
     this.#ky = ky.create({
       prefixUrl: options.baseUrl,
       timeout: options.timeoutMs,
+      ...(options.token === undefined ? {} : { headers: { authorization: `Bearer ${options.token}` } }),
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
       retry: {
         limit: retries,
