@@ -2,7 +2,7 @@
 export { createBrokerApp } from "./app.js";
 export type { BrokerAppOptions } from "./context.js";
 export type { BrokerStore } from "./core/storage.js";
-export { startBroker, type StartBrokerOptions, type StartBrokerResult, type StreamsOptions } from "./node.js";
+export { startBroker, type StartBrokerOptions, type StartBrokerResult, type StreamsOptions, type TlsOptions } from "./node.js";
 export { StreamService, type StreamServiceOptions, type StreamLogStore } from "./core/stream-service.js";
 export { BrokerError, isBrokerError, type BrokerErrorCode } from "./errors.js";
 export type { CorsOptions } from "./web-guard.js";

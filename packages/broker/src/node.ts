@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { serve } from "@hono/node-server";
 import { systemClock, type GroupEvent } from "@minikafka/group-coordinator";
@@ -8,6 +10,7 @@ import { StreamService } from "./core/stream-service.js";
 import { buildBrokerApp } from "./app.js";
 import { createBrokerContext, type BrokerAppOptions, type BrokerContext } from "./context.js";
 import type { StructuredLogger } from "./structured-logger.js";
+import { BrokerError } from "./errors.js";
 
 /** Options of {@link startBroker}. */
 export interface StartBrokerOptions
@@ -36,6 +39,19 @@ export interface StartBrokerOptions
   slowRequestMs?: number | undefined;
   /** How long `close()` lets in-flight requests finish before cutting connections, in ms (default 10 000). */
   shutdownTimeoutMs?: number | undefined;
+  /**
+   * Serve HTTPS with this certificate and key (PEM files, read at start), and nothing on plain HTTP: the
+   * port then speaks only TLS. Default: plain HTTP.
+   */
+  tls?: TlsOptions | undefined;
+}
+
+/** `StartBrokerOptions.tls`: the PEM files of the broker's certificate (chain) and private key. */
+export interface TlsOptions {
+  /** The certificate, followed by any intermediate certificates, PEM-encoded. */
+  certFile: string;
+  /** The private key of the certificate, PEM-encoded (unencrypted). */
+  keyFile: string;
 }
 
 /** Settings of the Durable Streams routes of {@link startBroker}. */
@@ -108,9 +124,11 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
     auth,
     acls,
     streams: streamsOptions = {},
+    tls,
     ...storeOptions
   } = options;
   const logger = givenLogger ?? log;
+  const secure = tls === undefined ? undefined : readTls(tls);
   const store = await LogStore.open(storeOptions);
   const shutdown = new AbortController();
   let server: Server;
@@ -148,7 +166,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
     });
     if (log !== undefined) store.onTopicChange((event) => logTopicChange(log, event));
     const app = buildBrokerApp(ctx);
-    server = await listen(app.fetch, port, host);
+    server = await listen(app.fetch, port, host, secure);
   } catch (error) {
     streams?.close();
     await streamStore?.close();
@@ -186,7 +204,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
   });
 
   const address = server.address() as AddressInfo;
-  const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
+  const url = `${secure === undefined ? "http" : "https"}://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
   log?.log("info", "broker.started", `minikafka broker listening on ${url}`, {
     address: url,
     dataDir: storeOptions.dataDir,
@@ -228,9 +246,33 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
   return { url, port: address.port, close, [Symbol.asyncDispose]: close };
 }
 
-function listen(fetch: (request: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<Server> {
+/**
+ * Reads the certificate and key files.
+ * @throws BrokerError `INVALID_REQUEST` naming the option for a missing field or an unreadable file.
+ */
+function readTls(tls: TlsOptions): { cert: Buffer; key: Buffer } {
+  const read = (name: "certFile" | "keyFile") => {
+    const file = tls?.[name];
+    if (typeof file !== "string" || file === "") throw new BrokerError("INVALID_REQUEST", `tls.${name} must be the path of a PEM file`);
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new BrokerError("INVALID_REQUEST", `tls.${name}: cannot read ${file}: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  return { cert: read("certFile"), key: read("keyFile") };
+}
+
+function listen(
+  fetch: (request: Request) => Response | Promise<Response>,
+  port: number,
+  hostname: string,
+  tls: { cert: Buffer; key: Buffer } | undefined,
+): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, port, hostname }) as Server;
+    const server = (
+      tls === undefined ? serve({ fetch, port, hostname }) : serve({ fetch, port, hostname, createServer: createHttpsServer, serverOptions: tls })
+    ) as Server;
     const onError = (error: Error) => reject(error);
     server.once("error", onError);
     server.once("listening", () => {
