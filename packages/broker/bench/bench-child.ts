@@ -1,15 +1,16 @@
 // Child processes of the broker benchmark, one role each, so that the load generators and the broker
 // do not share an event loop:
-//   serve-broker <dataDir>        a broker on a free port (fsync from BROKER_BENCH_FSYNC, default "always"); prints its URL,
-//                                 then how long startBroker() took
+//   serve-broker <dataDir>        a broker on a free port (fsync from BROKER_BENCH_FSYNC, default "always"; auth and ACLs
+//                                 with BROKER_BENCH_AUTH=1); prints its URL, then how long startBroker() took
 //   serve-trivial                 the yardstick: one trivial Hono route (GET/POST /ping) on a free port
 //   consume <url> <topic> <n>     3 group members consuming <n> records in batches, committing each batch
 //                                 in the background while fetching the next from their own position
 //   poll-ack <url> <topic> <sec>  the seed consumer: poll, then ack each message, for <sec> seconds
+import { createHash } from "node:crypto";
 import * as http from "node:http";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
-import { startBroker } from "../src/index.js";
+import { startBroker, type AclEntry, type AuthOptions } from "../src/index.js";
 
 const [role, ...args] = process.argv.slice(2);
 
@@ -23,13 +24,44 @@ async function json<T>(response: Response): Promise<T> {
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
+/**
+ * With BROKER_BENCH_AUTH=1: auth (principal "bench", token "bench-token", among 20 principals) and 60 ACL
+ * entries, the bench's topics allowed by prefix among literal and prefixed entries for other names.
+ */
+function benchAuth(): { auth?: AuthOptions; acls?: AclEntry[] } {
+  if (process.env.BROKER_BENCH_AUTH !== "1") return {};
+  const sha256 = (token: string) => createHash("sha256").update(token).digest("hex");
+  const names = ["bench", ...Array.from({ length: 19 }, (_, i) => `user-${i}`)];
+  const acls: AclEntry[] = names.flatMap((principal, i): AclEntry[] => [
+    {
+      principal,
+      resource: "topic",
+      name: `team-${i}.`,
+      pattern: "prefixed",
+      operations: ["read", "write"],
+      permission: "allow",
+    },
+    { principal, resource: "topic", name: `team-${i}.secret`, operations: ["all"], permission: "deny" },
+    {
+      principal,
+      resource: "group",
+      name: `team-${i}-`,
+      pattern: "prefixed",
+      operations: ["read"],
+      permission: "allow",
+    },
+  ]);
+  acls.push({ principal: "bench", resource: "topic", name: "bench", pattern: "prefixed", operations: ["all"], permission: "allow" });
+  return { auth: { principals: names.map((name) => ({ name, tokenSha256: sha256(`${name}-token`) })) }, acls };
+}
+
 const post = (url: string, body: unknown) =>
   fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
 if (role === "serve-broker") {
   const fsync = (process.env.BROKER_BENCH_FSYNC ?? "always") as "always" | "interval" | "never";
   const opening = performance.now();
-  const broker = await startBroker({ host: "127.0.0.1", port: 0, dataDir: args[0]!, fsync, handleSignals: true });
+  const broker = await startBroker({ host: "127.0.0.1", port: 0, dataDir: args[0]!, fsync, handleSignals: true, ...benchAuth() });
   listening(broker.url);
   process.stdout.write(`opened in ${(performance.now() - opening).toFixed(1)} ms\n`);
 } else if (role === "serve-trivial") {

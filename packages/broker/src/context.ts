@@ -6,6 +6,8 @@ import type { StreamService } from "./core/stream-service.js";
 import { BrokerMetrics } from "./metrics.js";
 import { corsOrigins, type CorsOptions } from "./web-guard.js";
 import { Access, type AclEntry, type AuthOptions } from "./access.js";
+import { Quotas, type QuotaOptions } from "./quotas.js";
+import { systemClock } from "@minikafka/group-coordinator";
 
 /** Options of {@link createBrokerApp}. */
 export interface BrokerAppOptions {
@@ -79,6 +81,12 @@ export interface BrokerAppOptions {
    * The caller closes it (and its store).
    */
   streams?: StreamService | undefined;
+  /**
+   * Per-principal produce and fetch byte rates and concurrent long polls (default: unlimited). Over a rate
+   * → 429 `THROTTLING_QUOTA_EXCEEDED` with `Retry-After`, before anything changes; other principals are
+   * unaffected. Timed by `clock`.
+   */
+  quotas?: QuotaOptions | undefined;
 }
 
 /** What the HTTP transport shares: the core's services, and its own metrics, body buffers and limits. Internal. */
@@ -98,6 +106,8 @@ export interface BrokerContext {
   readonly access: Access;
   /** The Durable Streams service, when stream routes are served. */
   readonly streams: StreamService | undefined;
+  /** Per-principal byte rates and long polls. */
+  readonly quotas: Quotas;
   /** Evicts silent members now if a tick interval has passed, or always with `force` (the core's). */
   expireSessions(force?: boolean): void;
 }
@@ -109,6 +119,7 @@ export function createBrokerContext(options: BrokerAppOptions): BrokerContext {
   const maxBodyBytes = positiveInteger("maxBodyBytes", options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
   const origins = corsOrigins(options.cors);
   const access = new Access(options.auth, options.acls);
+  const quotas = new Quotas(options.quotas, access, options.clock ?? systemClock);
   const core = createBrokerCore(options);
   return {
     core,
@@ -120,6 +131,7 @@ export function createBrokerContext(options: BrokerAppOptions): BrokerContext {
     corsOrigins: origins,
     access,
     streams: options.streams,
+    quotas,
     expireSessions: (force) => core.groups.expireSessions(force),
   };
 }

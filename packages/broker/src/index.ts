@@ -6,6 +6,7 @@ export { startBroker, type StartBrokerOptions, type StartBrokerResult, type Stre
 export { StreamService, type StreamServiceOptions, type StreamLogStore } from "./core/stream-service.js";
 export { BrokerError, isBrokerError, type BrokerErrorCode } from "./errors.js";
 export type { CorsOptions } from "./web-guard.js";
+export type { QuotaLimits, QuotaOptions } from "./quotas.js";
 export type { AclEntry, AclOperation, AclResource, AuthOptions, AuthPrincipal } from "./access.js";
 export type { BrokerLogger } from "./core/broker-core.js";
 export { runBroker, type RunBrokerOptions } from "./run-broker.js";

@@ -125,6 +125,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
     acls,
     streams: streamsOptions = {},
     tls,
+    quotas,
     ...storeOptions
   } = options;
   const logger = givenLogger ?? log;
@@ -162,6 +163,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
       acls,
       onGroupEvent: log === undefined ? undefined : (event) => logGroupEvent(log, event),
       streams,
+      quotas,
       signal: shutdown.signal,
     });
     if (log !== undefined) store.onTopicChange((event) => logTopicChange(log, event));

@@ -20,7 +20,7 @@ import { params, query } from "../validate.js";
 /** The seed's topic and producer routes. */
 export function compatProducerRoutes(ctx: BrokerContext): Hono {
   const { topics, produce } = ctx.core;
-  const { access } = ctx;
+  const { access, quotas } = ctx;
   return new Hono()
     .post("/topics/:topic/create", params(TopicParams), query(CompatCreateQuery), async (c) => {
       // As in the seed: creating an existing topic is a no-op, whatever its partition count.
@@ -33,9 +33,11 @@ export function compatProducerRoutes(ctx: BrokerContext): Hono {
       const { message, key = "" } = c.req.valid("query");
       const { topic } = c.req.valid("param");
       access.check(c, "topic", topic, "write");
+      quotas.admit(c, "produce");
       // The seed creates the topic on first produce: that is a create too.
       if (topics.partitionCount(topic) === undefined) access.checkCreateTopic(c, topic);
       const { partition, offset } = await produce.produceCompat(topic, key, message);
+      quotas.charge(c, "produce", key.length + message.length);
       return c.json({ message_offset: offset, partition_id: partition });
     });
 }

@@ -9,7 +9,7 @@ import { jsonBody, params, query } from "../validate.js";
 /** `/v1/groups`: join, heartbeat, leave, fetch from committed offsets, commit, list, describe with lag, delete. */
 export function groupRoutes(ctx: BrokerContext): Hono {
   const { groups } = ctx.core;
-  const { access } = ctx;
+  const { access, quotas } = ctx;
   // A member acts for its group and reads its subscribed topics: the principal must be allowed both.
   const checkMember = (c: Context, group: string, member: string) => {
     access.check(c, "group", group, "read");
@@ -40,13 +40,20 @@ export function groupRoutes(ctx: BrokerContext): Hono {
       const { group, member } = c.req.valid("param");
       checkMember(c, group, member);
       const { maxRecords, maxBytes, waitMs, encoding = "utf8", positions } = c.req.valid("query");
-      const reads = await groups.memberFetch(group, member, {
-        maxRecords,
-        maxBytes,
-        waitMs,
-        positions: parsePositions(positions),
-        signal: c.req.raw.signal,
-      });
+      quotas.admit(c, "fetch");
+      const release = waitMs !== undefined && waitMs > 0 ? quotas.holdLongPoll(c) : undefined;
+      let reads: Awaited<ReturnType<typeof groups.memberFetch>>;
+      try {
+        reads = await groups.memberFetch(group, member, {
+          maxRecords,
+          maxBytes,
+          waitMs,
+          positions: parsePositions(positions),
+          signal: c.req.raw.signal,
+        });
+      } finally {
+        release?.();
+      }
       let estimate = 0;
       for (const read of reads) estimate += estimateRecordsJson(read.records, 32 + read.topic.length);
       const body = new JsonBytes(ctx.bodies.take(estimate)).ascii('{"records":[');
@@ -55,7 +62,9 @@ export function groupRoutes(ctx: BrokerContext): Hono {
         if (records.length === 0) continue;
         // Topic names are [a-zA-Z0-9._-]: plain ASCII, no escaping needed.
         const prefix = `"topic":"${topic}","partition":${partition},`;
-        ctx.metrics.recordBytesOut += writeRecordsJson(body, records, encoding, { prefix, first }).bytes;
+        const { bytes } = writeRecordsJson(body, records, encoding, { prefix, first });
+        ctx.metrics.recordBytesOut += bytes;
+        quotas.charge(c, "fetch", bytes);
         first = false;
       }
       return sendJsonBytes(c, ctx.bodies, body.ascii("]}"));
