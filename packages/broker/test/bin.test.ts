@@ -203,6 +203,8 @@ describe("minikafka-broker logs", () => {
       // Member a never heartbeats: evicted once the session timeout passes.
       const expired = await broker.nextEvent((e) => e.event === "group.member.expired");
       expect(expired).toMatchObject({ level: "warn", groupId: "g", memberId: a.memberId });
+      // The eviction's rebalance is logged right after it: wait for that line too.
+      await broker.nextEvent((e) => e.event === "group.rebalanced" && e.groupEpoch === 4);
       const groupLines = broker.events().filter((e) => String(e.event).startsWith("group."));
       expect(groupLines.map((e) => [e.event, e.memberId ?? e.groupEpoch])).toEqual([
         ["group.member.joined", a.memberId],
