@@ -8,6 +8,7 @@ import { adminRoutes } from "./routes/admin.js";
 import { compatConsumerRoutes, compatProducerRoutes } from "./routes/compat.js";
 import { consoleRoutes } from "./routes/console.js";
 import { groupRoutes } from "./routes/groups.js";
+import { producerRoutes } from "./routes/producers.js";
 import { recordRoutes } from "./routes/records.js";
 import { streamRoutes } from "./routes/streams.js";
 import { topicSseRoutes } from "./routes/topic-sse.js";
@@ -58,6 +59,7 @@ export function buildBrokerApp(ctx: BrokerContext): Hono {
   if (ctx.streams !== undefined) app.route("/", streamRoutes(ctx.streams, ctx.access, ctx.logger));
   app.route("/", topicSseRoutes(ctx));
   app.route("/", recordRoutes(ctx));
+  app.route("/", producerRoutes(ctx));
   app.route("/", groupRoutes(ctx));
   app.route("/", compatProducerRoutes(ctx));
   app.route("/", compatConsumerRoutes(ctx));

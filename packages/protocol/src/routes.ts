@@ -13,7 +13,7 @@ export interface RouteSpec {
   /** One line for the OpenAPI document. */
   readonly summary: string;
   /** The OpenAPI tag: which part of the API. */
-  readonly tag: "topics" | "records" | "groups" | "seed" | "admin" | "console";
+  readonly tag: "topics" | "records" | "producers" | "groups" | "seed" | "admin" | "console";
   /** The OpenAPI `operationId`, where the one derived from method and path would be unclear or clash. */
   readonly operationId?: string;
   /** Schema of the path parameters. */
@@ -81,6 +81,14 @@ export const ROUTES = {
     params: S.TopicParams,
     body: S.ProduceBody,
     responses: { 200: ["where each record landed", S.ProduceResult] },
+  },
+  initProducerId: {
+    method: "post",
+    path: "/v1/producers",
+    tag: "producers",
+    summary:
+      "A fresh idempotent-producer id (epoch 0), never handed out before by this broker's data directory; no body. Use it with producerEpoch and sequences on produce",
+    responses: { 201: ["the producer id and epoch", S.InitProducerResult] },
   },
   fetch: {
     method: "get",

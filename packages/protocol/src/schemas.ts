@@ -145,11 +145,47 @@ export const ProduceRecord = Type.Object(
   { additionalProperties: false, [ERROR_CODE_KEYWORD]: "INVALID_RECORD" },
 );
 
+/** An idempotent producer's id, from `POST /v1/producers`. */
+export const ProducerId = Type.Integer({
+  minimum: 0,
+  maximum: Number.MAX_SAFE_INTEGER,
+  description: "an idempotent producer's id, from POST /v1/producers",
+});
+/** An idempotent producer's epoch (Kafka's int16): a higher one fences the lower ones in every partition it writes. */
+export const ProducerEpoch = Type.Integer({
+  minimum: 0,
+  maximum: 32_767,
+  description: "the producer's epoch (0 from POST /v1/producers); a higher epoch fences the lower ones, and starts at sequence 0 in every partition",
+});
+/** One partition's base sequence in an idempotent produce. */
+export const PartitionSequence = Type.Object(
+  {
+    partition: Partition,
+    sequence: Type.Integer({
+      minimum: 0,
+      maximum: MAX_INT32,
+      description:
+        "sequence of this request's first record in that partition: 0 for the producer's first batch there in its epoch, then the previous batch's sequence plus its record count (wrapping to 0 after 2^31-1)",
+    }),
+  },
+  { additionalProperties: false },
+);
+
 /** Body of `POST /v1/topics/:topic/records`. */
 export const ProduceBody = Type.Object(
   {
     records: Type.Array(ProduceRecord, { minItems: 1, maxItems: 100_000, [ERROR_CODE_KEYWORD]: "INVALID_RECORD" }),
     encoding: Type.Optional(Encoding),
+    producerId: Type.Optional(ProducerId),
+    producerEpoch: Type.Optional(ProducerEpoch),
+    sequences: Type.Optional(
+      Type.Array(PartitionSequence, {
+        minItems: 1,
+        maxItems: 100_000,
+        description:
+          "idempotent produce (with producerId and producerEpoch): the base sequence of each partition the records go to, exactly one entry per partition; every record then names its partition",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -239,7 +275,19 @@ export const TopicList = Type.Object({ topics: Type.Array(TopicDescription) });
 /** Answer of a produce. */
 export const ProduceResult = Type.Object({
   offsets: Type.Array(Type.Object({ partition: Partition, offset: Offset }), { description: "one per record, in request order" }),
+  duplicate: Type.Optional(
+    Type.Boolean({
+      description:
+        "idempotent produce only: true when every partition's batch was a retry of one already stored (nothing appended now; the offsets are the original ones)",
+    }),
+  ),
+  duplicatePartitions: Type.Optional(
+    Type.Array(Partition, { description: "idempotent produce only: the partitions whose batch was a retry already stored, ascending" }),
+  ),
 });
+
+/** Answer of `POST /v1/producers`: a fresh idempotent-producer id. */
+export const InitProducerResult = Type.Object({ producerId: ProducerId, producerEpoch: ProducerEpoch });
 
 /** A record as fetched. */
 export const FetchedRecord = Type.Object({
@@ -390,6 +438,12 @@ export type CreateTopicBody = Static<typeof CreateTopicBody>;
 export type AddPartitionsBody = Static<typeof AddPartitionsBody>;
 /** The static type of the schema `ProduceRecord`. */
 export type ProduceRecord = Static<typeof ProduceRecord>;
+/** The static type of the schema `ProducerId`. */
+export type ProducerId = Static<typeof ProducerId>;
+/** The static type of the schema `ProducerEpoch`. */
+export type ProducerEpoch = Static<typeof ProducerEpoch>;
+/** The static type of the schema `PartitionSequence`. */
+export type PartitionSequence = Static<typeof PartitionSequence>;
 /** The static type of the schema `ProduceBody`. */
 export type ProduceBody = Static<typeof ProduceBody>;
 /** The static type of the schema `TopicPartitions`. */
@@ -428,6 +482,8 @@ export type TopicDescription = Static<typeof TopicDescription>;
 export type TopicList = Static<typeof TopicList>;
 /** The static type of the schema `ProduceResult`. */
 export type ProduceResult = Static<typeof ProduceResult>;
+/** The static type of the schema `InitProducerResult`. */
+export type InitProducerResult = Static<typeof InitProducerResult>;
 /** The static type of the schema `FetchedRecord`. */
 export type FetchedRecord = Static<typeof FetchedRecord>;
 /** The static type of the schema `FetchResult`. */

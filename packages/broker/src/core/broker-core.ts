@@ -6,6 +6,7 @@ import { CompatConsumers } from "./compat-consumers.js";
 import { FetchService } from "./fetch-service.js";
 import { GroupService } from "./group-service.js";
 import { ProduceService } from "./produce-service.js";
+import { ProducerIdService } from "./producer-id-service.js";
 import type { BrokerStore } from "./storage.js";
 import { TopicService } from "./topic-service.js";
 
@@ -48,6 +49,8 @@ export interface BrokerCore {
   readonly coordinator: GroupCoordinator;
   readonly topics: TopicService;
   readonly produce: ProduceService;
+  /** Idempotent-producer ids. */
+  readonly producers: ProducerIdService;
   readonly fetch: FetchService;
   readonly groups: GroupService;
   /** The seed tutorial's consumers, as coordinator members. */
@@ -120,6 +123,7 @@ export function createBrokerCore(options: BrokerCoreOptions): BrokerCore {
     coordinator,
     topics,
     produce: new ProduceService({ store, topics, partitioner: createDefaultPartitioner(), keylessCompat: createRoundRobinPartitioner() }),
+    producers: new ProducerIdService({ store }),
     fetch: new FetchService({ store, maxWaitMs, shutdown }),
     groups,
     compat: new CompatConsumers({ coordinator, sessions: groups, store, topics }),

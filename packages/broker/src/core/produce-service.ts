@@ -1,6 +1,7 @@
-import type { RecordHeadersInput, RecordInput } from "@minikafka/log-store";
+import type { AppendOptions, AppendResult, RecordHeadersInput, RecordInput } from "@minikafka/log-store";
 import { partitionForKey, type Partitioner } from "@minikafka/partitioner";
 import { base64Bytes, utf8Bytes, type Encoding } from "../encoding.js";
+import { BrokerError, miniKafkaErrorCode } from "../errors.js";
 import type { BrokerStore } from "./storage.js";
 import type { TopicService } from "./topic-service.js";
 
@@ -28,7 +29,27 @@ export interface ProduceInput {
 export interface ProduceOffsets {
   readonly partitions: Int32Array;
   readonly offsets: Float64Array;
+  /**
+   * Idempotent produce only: the partitions (ascending) whose batch was a retry of one already stored, so
+   * nothing was appended there now and its offsets are the original ones. Absent without a producer.
+   */
+  readonly duplicatePartitions?: readonly number[];
 }
+
+/**
+ * The idempotent-producer fields of a produce call (Kafka's producerId / producerEpoch / baseSequence per
+ * partition): with them, each partition's batch is appended under log-store's producer rules.
+ */
+export interface ProduceProducer {
+  /** From {@link ProducerIdService.initProducerId}. */
+  readonly producerId: number;
+  /** 0..32767; a higher epoch fences the lower ones in every partition it writes. */
+  readonly producerEpoch: number;
+  /** The base sequence of each partition the records go to: exactly one entry per such partition. */
+  readonly sequences: ReadonlyArray<{ readonly partition: number; readonly sequence: number }>;
+}
+
+const PRODUCER_CODES: ReadonlySet<string> = new Set(["OUT_OF_ORDER_SEQUENCE_NUMBER", "INVALID_PRODUCER_EPOCH", "UNKNOWN_PRODUCER_ID"]);
 
 /** What {@link ProduceService} needs. */
 export interface ProduceServiceDeps {
@@ -52,10 +73,21 @@ export class ProduceService {
    * Places every record on a partition (explicit partition > murmur2 of the key > the keyless strategy),
    * appends each partition's records as one batch (all partitions in parallel), and answers each record's
    * partition and offset in request order. Resolves once every batch is durable.
-   * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`, `INVALID_RECORD` and the store's append errors;
-   *   PartitionerError for an explicit partition out of range; BrokerError `INVALID_RECORD` for bad base64.
+   *
+   * With `producer`, the call is idempotent per partition: every record must name its partition (the
+   * sequence counts the producer's records in that partition, so placement must be the producer's, not
+   * a sticky choice that a retry could make differently), and `producer.sequences` gives each of those
+   * partitions its batch's base sequence. A batch that repeats one already stored answers the original
+   * offsets and is listed in `duplicatePartitions`. A call spanning partitions is not atomic: when one
+   * partition refuses, the others may have been appended (a retry of the same call then finds those as
+   * duplicates).
+   * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`, `INVALID_RECORD` and the store's append errors
+   *   (with a producer also `OUT_OF_ORDER_SEQUENCE_NUMBER`, `INVALID_PRODUCER_EPOCH`,
+   *   `UNKNOWN_PRODUCER_ID`, the message naming the partition); PartitionerError for an explicit partition
+   *   out of range; BrokerError `INVALID_RECORD` for bad base64, `INVALID_REQUEST` for producer fields that
+   *   do not match the records.
    */
-  async produce(topic: string, records: readonly ProduceInput[], encoding: Encoding = "utf8"): Promise<ProduceOffsets> {
+  async produce(topic: string, records: readonly ProduceInput[], encoding: Encoding = "utf8", producer?: ProduceProducer): Promise<ProduceOffsets> {
     const partitionCount = this.#deps.topics.requirePartitionCount(topic);
     const { partitioner } = this.#deps;
     const n = records.length;
@@ -88,12 +120,53 @@ export class ProduceService {
       indexInBatch[i] = batch.push(input) - 1;
     }
     const partitions = [...batches.keys()];
-    const appended = await Promise.all(partitions.map((p) => this.#deps.store.append(topic, p, batches.get(p)!)));
+    const appended =
+      producer === undefined
+        ? await Promise.all(partitions.map((p) => this.#deps.store.append(topic, p, batches.get(p)!)))
+        : await this.#appendIdempotent(topic, records, partitions, batches, producer);
     const baseOffset = new Map<number, number>();
     for (let k = 0; k < partitions.length; k++) baseOffset.set(partitions[k]!, appended[k]!.baseOffset);
     const offsets = new Float64Array(n);
     for (let i = 0; i < n; i++) offsets[i] = baseOffset.get(partitionOf[i]!)! + indexInBatch[i]!;
-    return { partitions: partitionOf, offsets };
+    if (producer === undefined) return { partitions: partitionOf, offsets };
+    const duplicatePartitions: number[] = [];
+    for (let k = 0; k < partitions.length; k++) if (appended[k]!.duplicate === true) duplicatePartitions.push(partitions[k]!);
+    return { partitions: partitionOf, offsets, duplicatePartitions: duplicatePartitions.sort((a, b) => a - b) };
+  }
+
+  /** Each partition's batch with its base sequence; producer errors name their partition. */
+  #appendIdempotent(
+    topic: string,
+    records: readonly ProduceInput[],
+    partitions: readonly number[],
+    batches: ReadonlyMap<number, RecordInput[]>,
+    producer: ProduceProducer,
+  ): Promise<AppendResult[]> {
+    const { producerId, producerEpoch, sequences } = producer;
+    for (let i = 0; i < records.length; i++) {
+      if (records[i]!.partition === undefined)
+        throw new BrokerError("INVALID_REQUEST", `record ${i} names no partition: with producerId every record must name its partition`);
+    }
+    const sequenceOf = new Map<number, number>();
+    for (const { partition, sequence } of sequences) {
+      if (sequenceOf.has(partition)) throw new BrokerError("INVALID_REQUEST", `sequences name partition ${partition} twice`);
+      if (!batches.has(partition)) throw new BrokerError("INVALID_REQUEST", `sequences name partition ${partition}, which no record goes to`);
+      sequenceOf.set(partition, sequence);
+    }
+    for (const partition of partitions) {
+      if (!sequenceOf.has(partition)) throw new BrokerError("INVALID_REQUEST", `sequences give no sequence for partition ${partition}`);
+    }
+    // Started together, in partition order of first appearance: log-store decides each synchronously.
+    return Promise.all(
+      partitions.map((partition) => {
+        const options: AppendOptions = { producer: { producerId, producerEpoch, sequence: sequenceOf.get(partition)! } };
+        return this.#deps.store.append(topic, partition, batches.get(partition)!, options).catch((error: unknown) => {
+          const code = miniKafkaErrorCode(error);
+          if (code !== undefined && PRODUCER_CODES.has(code)) (error as Error).message = `${topic}/${partition}: ${(error as Error).message}`;
+          throw error;
+        });
+      }),
+    );
   }
 
   /**
@@ -115,4 +188,30 @@ function decodeHeaders(headers: Readonly<Record<string, string | Uint8Array | nu
     out[name] = typeof value === "string" ? base64Bytes(value, `record ${index} header ${JSON.stringify(name)}`) : value;
   }
   return out;
+}
+
+/**
+ * The producer fields of a produce request as a transport decoded them (each optional), checked to be all
+ * present or all absent.
+ * @throws BrokerError `INVALID_REQUEST` when only some are given.
+ */
+export function produceProducer(fields: {
+  producerId?: number | undefined;
+  producerEpoch?: number | undefined;
+  sequences?: ProduceProducer["sequences"] | undefined;
+}): ProduceProducer | undefined {
+  const { producerId, producerEpoch, sequences } = fields;
+  if (producerId === undefined && producerEpoch === undefined && sequences === undefined) return undefined;
+  if (producerId === undefined || producerEpoch === undefined || sequences === undefined) {
+    const missing = [
+      producerId === undefined && "producerId",
+      producerEpoch === undefined && "producerEpoch",
+      sequences === undefined && "sequences",
+    ];
+    throw new BrokerError(
+      "INVALID_REQUEST",
+      `an idempotent produce needs producerId, producerEpoch and sequences together; missing ${missing.filter(Boolean).join(", ")}`,
+    );
+  }
+  return { producerId, producerEpoch, sequences };
 }

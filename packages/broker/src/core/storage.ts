@@ -2,7 +2,9 @@
 // satisfies it as it is (as it satisfies the coordinator's `OffsetStore`), and so can anything else
 // shaped like it. Only types are imported from log-store here.
 import type {
+  AppendOptions,
   AppendResult,
+  InitProducerIdResult,
   CreateTopicOptions,
   LogStoreMetrics,
   ReadOptions,
@@ -34,8 +36,13 @@ export interface BrokerStore {
   addPartitions(name: string, newCount: number): Promise<TopicDescription>;
   /** Deletes a topic, its data and every group's committed offsets for it. */
   deleteTopic(name: string): Promise<void>;
-  /** Appends `records` to one partition as one batch; resolves once durable. */
-  append(topic: string, partition: number, records: readonly RecordInput[]): Promise<AppendResult>;
+  /**
+   * Appends `records` to one partition as one batch; resolves once durable. With `options.producer`, the
+   * append is idempotent (Kafka's rules: a retry answers the original offsets with `duplicate: true`).
+   */
+  append(topic: string, partition: number, records: readonly RecordInput[], options?: AppendOptions): Promise<AppendResult>;
+  /** A fresh idempotent-producer id (epoch 0), never handed out before by this store (durable). */
+  initProducerId(): Promise<InitProducerIdResult>;
   /** Reads durable records of one partition from `offset` on. */
   read(topic: string, partition: number, offset: number, options?: ReadOptions): Promise<ReadResult>;
   /** Resolves `true` once a record at `offset` or later is readable, `false` on timeout. */

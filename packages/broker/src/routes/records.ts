@@ -2,7 +2,7 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { FetchQuery, PartitionParams, ProduceBody, TopicParams } from "@minikafka/protocol";
 import { sendJsonBytes } from "../body-pool.js";
 import type { BrokerContext } from "../context.js";
-import type { ProduceOffsets } from "../core/produce-service.js";
+import { produceProducer, type ProduceOffsets } from "../core/produce-service.js";
 import { JsonBytes, estimateRecordsJson, writeRecordsJson } from "../encoding.js";
 import { jsonBody, params, query } from "../validate.js";
 
@@ -21,8 +21,8 @@ export function recordRoutes(ctx: BrokerContext): Hono {
     .post("/v1/topics/:topic/records", params(TopicParams), admitProduce, jsonBody(ProduceBody), async (c) => {
       const { topic } = c.req.valid("param");
       access.check(c, "topic", topic, "write");
-      const { records, encoding = "utf8" } = c.req.valid("json");
-      const offsets = offsetsJson(await produce.produce(topic, records, encoding));
+      const { records, encoding = "utf8", ...producer } = c.req.valid("json");
+      const offsets = offsetsJson(await produce.produce(topic, records, encoding, produceProducer(producer)));
       if (quotas.enabled) quotas.charge(c, "produce", Number(c.req.header("content-length")) || (await c.req.text()).length);
       return c.body(offsets, 200, JSON_HEADERS);
     })
@@ -48,9 +48,14 @@ export function recordRoutes(ctx: BrokerContext): Hono {
     });
 }
 
-/** `{"offsets":[{"partition":p,"offset":o},…]}` in request order, written without an object per record. */
-function offsetsJson({ partitions, offsets }: ProduceOffsets): string {
+/**
+ * `{"offsets":[{"partition":p,"offset":o},…]}` in request order, written without an object per record;
+ * idempotent produce adds `"duplicate"` and `"duplicatePartitions"`.
+ */
+function offsetsJson({ partitions, offsets, duplicatePartitions }: ProduceOffsets): string {
   let out = '{"offsets":[';
   for (let i = 0; i < partitions.length; i++) out += `${i === 0 ? "" : ","}{"partition":${partitions[i]},"offset":${offsets[i]}}`;
-  return `${out}]}`;
+  if (duplicatePartitions === undefined) return `${out}]}`;
+  const all = duplicatePartitions.length > 0 && duplicatePartitions.length === new Set(partitions).size;
+  return `${out}],"duplicate":${all},"duplicatePartitions":[${duplicatePartitions.join(",")}]}`;
 }
