@@ -7,7 +7,8 @@ import type { WireProduceBody } from "./wire.js";
 
 interface FakeBroker {
   fetch: (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
-  produced: Array<{ topic: string; body: WireProduceBody }>;
+  /** Each stored request: its body without the producer fields, which are in `producer` (idempotent sends). */
+  produced: Array<{ topic: string; body: WireProduceBody; producer?: Pick<WireProduceBody, "producerId" | "producerEpoch" | "sequences"> }>;
   inFlight: () => number;
   maxInFlight: () => number;
   /** When holding, produce requests wait until `release()`. */
@@ -27,6 +28,9 @@ const envelope = (status: number, code: string) =>
 /** Just enough of the broker for the producer: topic descriptions and produce with dense offsets. */
 function fakeBroker(topics: Record<string, number>): FakeBroker {
   const partitions = new Map(Object.entries(topics));
+  // Idempotent producers, roughly: per topic/partition the epoch and next sequence (no duplicates here).
+  const producerState = new Map<string, { epoch: number; next: number }>();
+  let producerIds = 7;
   const next = new Map<string, number>();
   let held: Array<() => void> | undefined;
   let inFlight = 0;
@@ -52,10 +56,12 @@ function fakeBroker(topics: Record<string, number>): FakeBroker {
         if (count === undefined) return envelope(404, "UNKNOWN_TOPIC_OR_PARTITION");
         return Response.json({ partitions: Array.from({ length: count }, (_, partition) => ({ partition })) });
       }
+      if (request.method === "POST" && path === "/v1/producers")
+        return Response.json({ producerId: producerIds++, producerEpoch: 0 }, { status: 201 });
       const produce = path.match(/^\/v1\/topics\/([^/]+)\/records$/);
       if (request.method !== "POST" || !produce) return envelope(404, "NOT_FOUND");
       const topic = decodeURIComponent(produce[1]!);
-      const body = (await request.json()) as WireProduceBody;
+      const { producerId, producerEpoch, sequences, ...body } = (await request.json()) as WireProduceBody;
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
       try {
@@ -64,7 +70,18 @@ function fakeBroker(topics: Record<string, number>): FakeBroker {
         const count = partitions.get(topic);
         if (count === undefined || body.records.some((r) => r.partition === undefined || r.partition >= count))
           return envelope(404, "UNKNOWN_TOPIC_OR_PARTITION");
-        broker.produced.push({ topic, body });
+        if (sequences !== undefined) {
+          for (const { partition, sequence } of sequences) {
+            const state = producerState.get(`${producerId}/${topic}/${partition}`) ?? { epoch: -1, next: 0 };
+            if (producerEpoch! < state.epoch) return envelope(403, "INVALID_PRODUCER_EPOCH");
+            if (sequence !== (producerEpoch! > state.epoch ? 0 : state.next)) return envelope(409, "OUT_OF_ORDER_SEQUENCE_NUMBER");
+          }
+          for (const { partition, sequence } of sequences) {
+            const count = body.records.filter((r) => r.partition === partition).length;
+            producerState.set(`${producerId}/${topic}/${partition}`, { epoch: producerEpoch!, next: sequence + count });
+          }
+          broker.produced.push({ topic, body, producer: { producerId, producerEpoch, sequences } });
+        } else broker.produced.push({ topic, body });
         const offsets = body.records.map((r) => {
           const key = `${topic}/${r.partition}`;
           const offset = next.get(key) ?? 0;
@@ -129,6 +146,18 @@ describe("Producer", () => {
         { key: "k1", value: "4", partition: 1 },
       ],
     });
+    // Idempotent by default: one producer id, each partition's base sequence.
+    expect(broker.produced.map((p) => p.producer)).toEqual([
+      {
+        producerId: 7,
+        producerEpoch: 0,
+        sequences: [
+          { partition: 1, sequence: 0 },
+          { partition: 3, sequence: 0 },
+        ],
+      },
+      { producerId: 7, producerEpoch: 0, sequences: [{ partition: 1, sequence: 0 }] },
+    ]);
   });
 
   it("waits lingerMs for more messages", async () => {
@@ -168,6 +197,8 @@ describe("Producer", () => {
       Array.from({ length: 35 }, (_, i) => `${Math.floor(i / 7)}.${i % 7}`),
     );
     expect(broker.maxInFlight()).toBe(1);
+    // Sequences count records per partition.
+    expect(broker.produced.map((p) => p.producer!.sequences)).toEqual([0, 10, 20, 30].map((sequence) => [{ partition: 0, sequence }]));
   });
 
   it("applies back-pressure: a send waits while the buffer is full", async () => {
@@ -220,6 +251,13 @@ describe("Producer", () => {
     const results = await producer.send({ topic: "a", messages: Array.from({ length: 10 }, (_, i) => ({ value: String(i) })) });
     expect(results.map((r) => r.offset)).toEqual(Array.from({ length: 10 }, (_, i) => i));
     expect(broker.produced.flatMap((p) => p.body.records.map((r) => r.value))).toEqual(Array.from({ length: 10 }, (_, i) => String(i)));
+    // Each refused request moves to a new epoch, whose sequences start at 0 again.
+    expect(broker.produced.map((p) => [p.producer!.producerEpoch, p.producer!.sequences![0]!.sequence])).toEqual([
+      [2, 0],
+      [2, 2],
+      [3, 0],
+      [3, 2],
+    ]);
   });
 
   it("re-reads the partition count when a partition is unknown, then fails only the bad send", async () => {

@@ -4,6 +4,7 @@ import { systemClock, type ClientClock } from "./clock.js";
 import { ClientError, isClientError } from "./errors.js";
 import { segment, type Http } from "./http.js";
 import { nonNegativeInteger, positiveInteger } from "./options.js";
+import { ProducerSession, type ProducerFields } from "./producer-session.js";
 import { TopicMetadata } from "./topic-metadata.js";
 import type { ProducerMessage, ProducerRecord, RecordMetadata } from "./types.js";
 import type { WireEncoding, WireProduceBody, WireProduceRecord, WireProduceResult } from "./wire.js";
@@ -36,6 +37,15 @@ export interface ProducerOptions {
   partitioner?: Partitioner | undefined;
   /** Partition counts are fetched again after this many ms, so grown topics are used (default 300 000). */
   metadataMaxAgeMs?: number | undefined;
+  /**
+   * Idempotent producing (default `true`, as Kafka's producer since 3.0): the producer gets a producer id
+   * from the broker on its first send and numbers its messages per partition, so a request whose answer
+   * was lost (timeout, broken connection, broker restart) is sent again, with the client's `retry`
+   * settings, and stored once: exactly once per partition, in order, for as long as the producer lives.
+   * `false`: no producer id, and such a request is not resent (the send fails; resending it yourself may
+   * store it twice). See the README's delivery guarantees.
+   */
+  idempotent?: boolean | undefined;
 }
 
 const DEFAULTS = {
@@ -81,10 +91,17 @@ interface TopicQueue {
  * the order they were sent (per-key order). Create it with {@link Client.producer}.
  *
  * Delivery: `send()` resolves once the broker has stored every message durably and answered with their
- * partitions and offsets. Only answers in which the broker says it changed nothing (`retriable: true`,
+ * partitions and offsets. Idempotent (the default): every request carries the producer id, epoch and each
+ * partition's sequence, and is retried with the same numbers after a timeout, a lost connection or a
+ * retriable answer; the broker answers a retry of a stored batch with the original offsets. So each
+ * message is stored once, in send order per partition, even across broker restarts. A send fails when the
+ * retries run out; later sends then use a new epoch (fresh sequences), which keeps a late copy of the
+ * failed request from being stored after them. `INVALID_PRODUCER_EPOCH` (another producer took over the
+ * id with a newer epoch) stops the producer: every queued and later send fails with it.
+ *
+ * With `idempotent: false`, only answers in which the broker says it changed nothing (`retriable: true`,
  * status 503/429) are retried; a timeout or a lost connection fails the send, because the messages may or
- * may not have been stored. Sending those messages again is therefore at-least-once: they may be stored
- * twice. (The broker has no idempotent-producer sequence numbers yet.)
+ * may not have been stored, and sending them again is at-least-once.
  */
 export class Producer {
   readonly #http: Http;
@@ -103,6 +120,8 @@ export class Producer {
   #keyScratch = new Uint8Array(256);
   #closed = false;
   #disconnecting: Promise<void> | undefined;
+  /** Producer id, epoch and sequences; `undefined` with `idempotent: false`. */
+  readonly #session: ProducerSession | undefined;
 
   /** @internal Use {@link Client.producer}. */
   constructor(http: Http, options: ProducerOptions = {}, clock: ClientClock = systemClock) {
@@ -119,6 +138,7 @@ export class Producer {
       throw new ClientError("INVALID_CONFIG", "partitioner must be a function");
     this.#partitioner = options.partitioner ?? createDefaultPartitioner();
     this.#metadata = new TopicMetadata(http, maxAge, clock);
+    this.#session = options.idempotent === false ? undefined : new ProducerSession(http);
   }
 
   /**
@@ -139,8 +159,9 @@ export class Producer {
    * ```
    * @throws ClientError `INVALID_RECORD` for a malformed message, `UNKNOWN_TOPIC_OR_PARTITION` when the
    *   topic does not exist or an explicit partition is out of range, `CLIENT_DISCONNECTED` after
-   *   `disconnect()`, or the broker's error. A send whose messages went out in several requests (more
-   *   than `maxBatchRecords`) may fail after some of them were stored.
+   *   `disconnect()`, `INVALID_PRODUCER_EPOCH` once the producer is fenced, `OUT_OF_ORDER_SEQUENCE_NUMBER`
+   *   when the broker lost messages it had acknowledged, or the broker's error. A send whose messages went
+   *   out in several requests (more than `maxBatchRecords`) may fail after some of them were stored.
    */
   send(record: ProducerRecord): Promise<RecordMetadata[]> {
     try {
@@ -180,6 +201,8 @@ export class Producer {
   }
 
   #assertOpen(): void {
+    const fenced = this.#session?.fenced;
+    if (fenced !== undefined) throw fenced;
     if (this.#closed) throw new ClientError("CLIENT_DISCONNECTED", "the producer is disconnected");
   }
 
@@ -360,6 +383,10 @@ export class Producer {
     );
   }
 
+  /**
+   * Sends one request. Idempotent: with fresh sequences, or with `fixed` ones (the same batch again, split
+   * by partition); `reset` is set once the batch was sent again after `UNKNOWN_PRODUCER_ID`.
+   */
   async #produce(
     topic: string,
     batch: QueuedMessage[],
@@ -367,14 +394,43 @@ export class Producer {
     keys: Array<string | null | undefined>,
     binary: boolean,
     refreshed: boolean,
+    fixed?: ProducerFields,
+    reset = false,
   ): Promise<void> {
+    const session = this.#session;
+    let fields = fixed;
+    if (session !== undefined && fields === undefined) {
+      await session.ready();
+      if (session.fenced !== undefined) throw session.fenced;
+      const counts = new Map<number, number>();
+      for (const p of partitions) counts.set(p, (counts.get(p) ?? 0) + 1);
+      fields = session.take(topic, counts);
+    }
+    const body = encodeBatch(batch, partitions, keys, binary);
+    if (fields !== undefined) Object.assign(body, fields);
     let result: WireProduceResult;
     try {
       result = await this.#http.request<WireProduceResult>("POST", `v1/topics/${segment(topic)}/records`, {
-        json: encodeBatch(batch, partitions, keys, binary),
-        retry: "broker-retriable",
+        json: body,
+        // The same sequences on every attempt: the broker stores a batch once however often it arrives.
+        retry: fields === undefined ? "broker-retriable" : "idempotent",
       });
     } catch (error) {
+      if (session !== undefined && fields !== undefined && isClientError(error)) {
+        if (error.code === "INVALID_PRODUCER_EPOCH") {
+          // The current epoch fenced: the producer stops (this check fails every later batch and send).
+          session.fence(fields, error);
+          throw session.fenced ?? error;
+        }
+        const producerError = error.code === "UNKNOWN_PRODUCER_ID" || error.code === "OUT_OF_ORDER_SEQUENCE_NUMBER";
+        // One partition refused; the others may be stored. Each partition's batch alone, with the same
+        // numbers: stored ones answer as duplicates (their offsets), the refused one fails by itself.
+        if (producerError && fields.sequences.length > 1) return this.#producePerPartition(topic, batch, partitions, keys, binary, refreshed, fields);
+        session.abandon(fields);
+        // The partition has no state for the producer (expired after being idle, or the topic was
+        // re-created): this batch is not stored there, so it goes again as the first of the new epoch.
+        if (error.code === "UNKNOWN_PRODUCER_ID" && !reset) return this.#produce(topic, batch, partitions, keys, binary, refreshed, undefined, true);
+      }
       // Both are refused before anything is appended, so sending again cannot duplicate.
       if (isClientError(error, "UNKNOWN_TOPIC_OR_PARTITION") && !refreshed) {
         this.#metadata.invalidate(topic);
@@ -401,6 +457,38 @@ export class Producer {
       send.results[index] = offsets[i]!;
       if (--send.remaining === 0) send.resolve(send.results);
     }
+  }
+
+  /** The batch of a request again, one request per partition with the same producer fields; fails with the first error. */
+  async #producePerPartition(
+    topic: string,
+    batch: QueuedMessage[],
+    partitions: number[],
+    keys: Array<string | null | undefined>,
+    binary: boolean,
+    refreshed: boolean,
+    fields: ProducerFields,
+  ): Promise<void> {
+    let failure: { error: unknown } | undefined;
+    for (const { partition, sequence } of fields.sequences) {
+      const picked: number[] = [];
+      for (let i = 0; i < partitions.length; i++) if (partitions[i] === partition) picked.push(i);
+      try {
+        await this.#produce(
+          topic,
+          picked.map((i) => batch[i]!),
+          picked.map((i) => partitions[i]!),
+          picked.map((i) => keys[i]),
+          binary,
+          refreshed,
+          { producerId: fields.producerId, producerEpoch: fields.producerEpoch, sequences: [{ partition, sequence }] },
+        );
+      } catch (error) {
+        failure ??= { error };
+        for (const i of picked) batch[i]!.send.reject(error);
+      }
+    }
+    if (failure !== undefined) throw failure.error;
   }
 }
 
