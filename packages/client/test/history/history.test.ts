@@ -13,10 +13,10 @@ import { describe, expect, it } from "vitest";
 import { exited, onLines, spawnTs } from "../../../../test-support/spawn-ts.js";
 import { tempDir } from "../../../../test-support/temp-dir.js";
 import { createClient } from "../../src/index.js";
+import { BrokerProcess } from "../helpers/broker-process.js";
 import { until } from "../helpers/until.js";
 import { checkHistory, type Commit, type Delivery, type History, type ProduceAttempt } from "./checker.js";
 
-const brokerChild = fileURLToPath(new URL("../../../broker/test/helpers/group-broker-child.ts", import.meta.url));
 const consumerChild = fileURLToPath(new URL("./consumer-child.ts", import.meta.url));
 
 const DURATION_MS = Number(process.env.HISTORY_MS ?? 10_000);
@@ -42,44 +42,6 @@ function prng(seed: number): () => number {
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The broker: a real process, killed and restarted on the same port and data directory. */
-class BrokerProcess {
-  private proc: ChildProcessWithoutNullStreams | undefined;
-  port = 0;
-
-  constructor(private readonly dataDir: string) {}
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const options = { dataDir: this.dataDir, port: this.port, sessionTimeoutMs: SESSION_MS, heartbeatIntervalMs: 150, tickIntervalMs: 50 };
-      const proc = spawnTs(brokerChild, [JSON.stringify(options)]);
-      let stderr = "";
-      proc.stderr.on("data", (chunk) => (stderr += String(chunk)));
-      const port = await new Promise<number | undefined>((resolve) => {
-        onLines(proc, (line) => line.startsWith("listening ") && resolve(Number(line.slice(10))));
-        proc.once("exit", () => resolve(undefined));
-      });
-      if (port !== undefined) {
-        this.proc = proc;
-        this.port = port;
-        return;
-      }
-      if (attempt >= 20) throw new Error(`the broker does not start: ${stderr}`);
-      await pause(100); // the port of the killed broker may take a moment to be free
-    }
-  }
-
-  async kill(): Promise<void> {
-    const proc = this.proc!;
-    proc.kill("SIGKILL");
-    await exited(proc);
-  }
-}
 
 /** A consumer process, replaced by a fresh one whenever it dies or is killed. */
 class ConsumerSlot {
@@ -194,7 +156,7 @@ describe(`history under kill -9 of the broker and of consumers (seed ${SEED}, ${
     async () => {
       const random = prng(SEED);
       const history: History = { produces: [], log: [], deliveries: [], commits: [] };
-      const broker = new BrokerProcess(tempDir());
+      const broker = new BrokerProcess(tempDir(), { sessionTimeoutMs: SESSION_MS, heartbeatIntervalMs: 150, tickIntervalMs: 50 });
       await broker.start();
       const created = await fetch(`${broker.url}/v1/topics`, {
         method: "POST",
