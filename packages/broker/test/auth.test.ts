@@ -94,6 +94,17 @@ const CASES: Case[] = [
     expect: all(200, 200, 403, 403),
   },
   {
+    route: "idempotent produce",
+    request: () => [
+      "POST",
+      "/v1/topics/orders.eu/records",
+      { producerId: 41, producerEpoch: 0, sequences: [{ partition: 0, sequence: 0 }], records: [{ value: "x", partition: 0 }] },
+    ],
+    expect: all(200, 200, 403, 403),
+  },
+  // Any authenticated principal may get ids (they are not credentials); producing still needs write.
+  { route: "init producer id", request: () => ["POST", "/v1/producers"], expect: all(201, 201, 201, 201) },
+  {
     route: "produce (prefixed)",
     request: () => ["POST", "/v1/topics/orders.eu2/records", { records: [{ value: "x" }] }],
     expect: all(200, 200, 403, 403),
