@@ -2,24 +2,16 @@
 // fsync rate, and the seed tutorial's poll + ack workload (one driver for every server that speaks it).
 import { execFile, type ChildProcess, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { closeSync, fdatasyncSync, openSync, writeFileSync, writeSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { spawnTs } from "../../../test-support/spawn-ts.js";
 
+export { freePort } from "../../../test-support/free-port.js";
+
 /** A number with thousands separators. */
 export const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 export const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** The body of an answer, parsed; throws on a non-2xx status. */
 export async function json<T>(response: Response): Promise<T> {

@@ -1,10 +1,10 @@
 // The `minikafka-broker` executable as a real process: flags, help, friendly start errors, graceful stop,
 // and the structured log of every event it reports.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, request } from "node:http";
-import type { AddressInfo } from "node:net";
+import { request } from "node:http";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { freePort } from "../../../test-support/free-port.js";
 import { tempDir } from "../../../test-support/temp-dir.js";
 import { startBroker } from "../src/index.js";
 import { until } from "./helpers/wait.js";
@@ -16,17 +16,6 @@ const json = (url: string, method: string, body?: unknown) =>
 async function stop(broker: BrokerProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
   broker.child.kill(signal);
   return broker.exited;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;

@@ -165,7 +165,9 @@ describe("end to end over HTTP", () => {
       body: { error: { code: "INVALID_TOPIC_NAME" } },
     });
     // Raw "..": the URL is normalised before routing, nothing reaches a topic.
-    expect((await fetch(`${url}/v1/topics/%2e%2e/records`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).status).toBe(404);
+    expect(
+      (await fetch(`${url}/v1/topics/%2e%2e/records`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).status,
+    ).toBe(404);
     const malformed = await fetch(`${url}/v1/topics`, { method: "POST", headers: { "content-type": "application/json" }, body: "{" });
     expect([malformed.status, ((await malformed.json()) as { error: { code: string } }).error.code]).toEqual([400, "INVALID_REQUEST"]);
   });

@@ -1,22 +1,13 @@
 // The README's samples, run as written (only the package names point at the sources, and ports at free ones
 // so that a broker a developer runs on 8000 does not interfere), each followed by lines that check what the
 // README says it does.
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
+import { freePort } from "../../../test-support/free-port.js";
 import { readmeSample, runSample, sourceOf, startSample } from "../../../test-support/readme-sample.js";
 import { exited, onLines } from "../../../test-support/spawn-ts.js";
 
 const README = fileURLToPath(new URL("../README.md", import.meta.url));
-
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Starts `code`, resolves with its first stdout line; `stop()` SIGTERMs it and resolves with how it ended. */
 async function startAndRead(code: string): Promise<{ line: string; stderr: () => string; stop(): Promise<number | null> }> {

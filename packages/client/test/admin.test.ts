@@ -90,7 +90,11 @@ describe("admin", () => {
     const admin = createClient({ brokers: broker.url }).admin();
     await admin.createTopics({ topics: [{ topic: "t", numPartitions: 1 }] });
     await admin.setOffsets({ groupId: "idle", topic: "t", partitions: [{ partition: 0, offset: 0 }] }); // empty, with offsets
-    const joined = await fetch(`${broker.url}/v1/groups/busy/members`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ topics: ["t"] }) });
+    const joined = await fetch(`${broker.url}/v1/groups/busy/members`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ topics: ["t"] }),
+    });
     expect(joined.status).toBe(201);
     const results = await admin.deleteGroups(["idle", "busy", "nobody"]);
     expect(results.map(({ groupId, errorCode }) => [groupId, errorCode])).toEqual([

@@ -1,26 +1,9 @@
-import { build } from "esbuild";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-
-/** The client's entry point bundled for browsers, as a bundler would (minified: comments do not count). */
-function bundle(minify: boolean) {
-  return build({
-    entryPoints: [fileURLToPath(new URL("../src/index.ts", import.meta.url))],
-    bundle: true,
-    platform: "browser",
-    format: "esm",
-    target: "es2022",
-    conditions: ["@minikafka/source"],
-    write: false,
-    metafile: true,
-    logLevel: "silent",
-    minify,
-  });
-}
+import { bundleForBrowser } from "./helpers/browser-bundle.js";
 
 describe("browser build", () => {
   it("bundles for the browser platform with no Node built-ins", async () => {
-    const result = await bundle(false);
+    const result = await bundleForBrowser(false);
     expect(result.errors).toEqual([]);
     expect(result.warnings).toEqual([]);
     const code = result.outputFiles[0]!.text;
@@ -36,7 +19,7 @@ describe("browser build", () => {
   });
 
   it("is no bigger than before the protocol package, apart from the error table it now imports", async () => {
-    const result = await bundle(true);
+    const result = await bundleForBrowser(true);
     const bytes = result.outputFiles[0]!.contents.byteLength;
     const [table] = Object.entries(Object.values(result.metafile!.outputs)[0]!.inputs).filter(([path]) => path.endsWith("protocol/src/errors.ts"));
     expect(table).toBeDefined();

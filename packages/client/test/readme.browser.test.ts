@@ -4,13 +4,13 @@
 // sources and served by the same server. Needs Chromium (`.ci/run` installs Debian's `chromium`).
 import { request as httpRequest, createServer, type Server } from "node:http";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import puppeteer, { type Browser } from "puppeteer-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startBroker, type StartBrokerResult } from "@minikafka/broker";
 import { findChromium } from "../../console/test/helpers/chromium.js";
 import { tempDir } from "../../../test-support/temp-dir.js";
 import { createClient } from "../src/index.js";
+import { bundleForBrowser } from "./helpers/browser-bundle.js";
 
 const chromium = findChromium();
 if (chromium === undefined && process.env.CI) throw new Error("CI needs Chromium for the browser README test (apt-get install chromium)");
@@ -38,16 +38,7 @@ async function readmePage(): Promise<string> {
 beforeAll(async () => {
   if (chromium === undefined) return;
   page = await readmePage();
-  const built = await build({
-    entryPoints: [fileURLToPath(new URL("../src/index.ts", import.meta.url))],
-    bundle: true,
-    platform: "browser",
-    format: "esm",
-    target: "es2022",
-    conditions: ["@minikafka/source"],
-    write: false,
-    logLevel: "silent",
-  });
+  const built = await bundleForBrowser(false);
   bundle = built.outputFiles[0]!.text;
   // "Your server": the page, the client module, and the broker under /kafka (a reverse proxy passing the
   // request through, headers included, as `proxy_pass` with `proxy_set_header Host $host` does).
@@ -83,7 +74,9 @@ afterAll(async () => {
 async function brokerBehindSite(cors: { origins: string[] } | undefined): Promise<StartBrokerResult> {
   const broker = await startBroker({ dataDir: tempDir(), port: 0, cors });
   brokerPort = broker.port;
-  await createClient({ brokers: broker.url }).admin().createTopics({ topics: [{ topic: "clicks", numPartitions: 1 }] });
+  await createClient({ brokers: broker.url })
+    .admin()
+    .createTopics({ topics: [{ topic: "clicks", numPartitions: 1 }] });
   return broker;
 }
 
@@ -101,30 +94,38 @@ async function openPage(): Promise<{ errors: string[]; firstError: Promise<strin
   return { errors, firstError, close: () => tab.close() };
 }
 
-it.skipIf(chromium === undefined)("sends from a page whose origin is in cors.origins, through its server's /kafka", async () => {
-  const broker = await brokerBehindSite({ origins: [siteOrigin] });
-  try {
-    const tab = await openPage();
-    // The record arrives: a long poll waits for it rather than the test guessing when it landed.
-    const res = await fetch(`${broker.url}/v1/topics/clicks/partitions/0/records?offset=0&waitMs=15000`);
-    const body = (await res.json()) as { records: Array<{ offset: number; key: string | null; value: string | null }> };
-    expect(body.records.map((r) => [r.offset, r.key, r.value])).toEqual([[0, "user-7", "button:buy"]]);
-    expect(tab.errors).toEqual([]);
-    await tab.close();
-  } finally {
-    await broker.close();
-  }
-}, 60_000);
+it.skipIf(chromium === undefined)(
+  "sends from a page whose origin is in cors.origins, through its server's /kafka",
+  async () => {
+    const broker = await brokerBehindSite({ origins: [siteOrigin] });
+    try {
+      const tab = await openPage();
+      // The record arrives: a long poll waits for it rather than the test guessing when it landed.
+      const res = await fetch(`${broker.url}/v1/topics/clicks/partitions/0/records?offset=0&waitMs=15000`);
+      const body = (await res.json()) as { records: Array<{ offset: number; key: string | null; value: string | null }> };
+      expect(body.records.map((r) => [r.offset, r.key, r.value])).toEqual([[0, "user-7", "button:buy"]]);
+      expect(tab.errors).toEqual([]);
+      await tab.close();
+    } finally {
+      await broker.close();
+    }
+  },
+  60_000,
+);
 
-it.skipIf(chromium === undefined)("is refused, changing nothing, when the page's origin is not listed (a DNS name is never trusted)", async () => {
-  const broker = await brokerBehindSite(undefined);
-  try {
-    const tab = await openPage();
-    expect(await tab.firstError).toMatch(/origin http:\/\/app\.test:\d+ are not allowed/);
-    await tab.close();
-    const res = await fetch(`${broker.url}/v1/topics/clicks/partitions/0/records?offset=0`);
-    expect(((await res.json()) as { records: unknown[] }).records).toEqual([]);
-  } finally {
-    await broker.close();
-  }
-}, 60_000);
+it.skipIf(chromium === undefined)(
+  "is refused, changing nothing, when the page's origin is not listed (a DNS name is never trusted)",
+  async () => {
+    const broker = await brokerBehindSite(undefined);
+    try {
+      const tab = await openPage();
+      expect(await tab.firstError).toMatch(/origin http:\/\/app\.test:\d+ are not allowed/);
+      await tab.close();
+      const res = await fetch(`${broker.url}/v1/topics/clicks/partitions/0/records?offset=0`);
+      expect(((await res.json()) as { records: unknown[] }).records).toEqual([]);
+    } finally {
+      await broker.close();
+    }
+  },
+  60_000,
+);

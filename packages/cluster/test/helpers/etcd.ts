@@ -1,19 +1,11 @@
 // A real etcd (Debian's etcd-server) for the cluster tests: one member on free loopback ports over a temp
 // data directory, with short raft timers so that leases as short as 1 s are allowed.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
+import { freePort } from "../../../../test-support/free-port.js";
 import { tempDir } from "../../../../test-support/temp-dir.js";
 
 /** True when an etcd binary is on the PATH. */
 export const hasEtcd = spawnSync("etcd", ["--version"], { stdio: "ignore" }).status === 0;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A running etcd. */
 export interface EtcdServer {
