@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -99,8 +99,11 @@ describe("pnpm start", () => {
   // emulator (pnpm-workspace.yaml), since a `sh -c` wrapper would die of the SIGINT itself and pnpm report it.
   it("Ctrl-C of `pnpm start` (SIGINT to its process group): graceful stop, exit 0, no pnpm error", async () => {
     const root = fileURLToPath(new URL("../../../", import.meta.url));
-    const dataDir = join(tempDir(), "data");
-    const child = spawn("pnpm", ["start", "--port", "0", "--data-dir", dataDir], { cwd: root, stdio: "pipe", detached: true });
+    // The settings come from a config file (`pnpm start --config FILE`); its dataDir is relative to the file.
+    const dir = tempDir();
+    const dataDir = join(dir, "data");
+    writeFileSync(join(dir, "minikafka.json"), JSON.stringify({ port: 0, dataDir: "data" }));
+    const child = spawn("pnpm", ["start", "--config", join(dir, "minikafka.json")], { cwd: root, stdio: "pipe", detached: true });
     const stdout: string[] = [];
     const stderr: string[] = [];
     linesOf(child.stdout, stdout);
@@ -115,6 +118,7 @@ describe("pnpm start", () => {
         void exited.then((code) => reject(new Error(`exited early (${code}): ${stdout.join("")}${stderr.join("")}`)));
       });
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      expect(existsSync(join(dataDir, ".lock"))).toBe(true);
       process.kill(-child.pid!, "SIGINT");
       expect(await exited).toBe(0);
     } finally {

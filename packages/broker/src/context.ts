@@ -30,6 +30,14 @@ export interface BrokerAppOptions {
   /** Heartbeat interval handed to members by the coordinator created here, in ms (default 5 000). */
   heartbeatIntervalMs?: number | undefined;
   /**
+   * Bounds of the session timeout a consumer may ask for when it joins (`sessionTimeoutMs` in the join
+   * body; outside them 400 `INVALID_SESSION_TIMEOUT`), as Kafka's `group.min/max.session.timeout.ms`.
+   * Defaults 6 000 and 1 800 000 (widened to include `sessionTimeoutMs`). For the coordinator created here.
+   */
+  minSessionTimeoutMs?: number | undefined;
+  /** See {@link BrokerAppOptions.minSessionTimeoutMs}. */
+  maxSessionTimeoutMs?: number | undefined;
+  /**
    * How long an empty consumer group and its committed offsets are kept, in ms from when its last member
    * left (Kafka's `offsets.retention.minutes`; default 7 days). A group that never committed is forgotten
    * as soon as it is empty. For the coordinator created here.

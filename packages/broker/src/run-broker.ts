@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { miniKafkaErrorCode } from "./errors.js";
-import { onShutdownSignal, startBroker, type StartBrokerResult } from "./node.js";
-import { parseServeCommand, serveHelp, type ServeOptions } from "./serve-options.js";
+import { onShutdownSignal, startBroker, type StartBrokerOptions, type StartBrokerResult } from "./node.js";
+import { parseServeCommand, serveHelp, type ServeCommand } from "./serve-options.js";
 import { StructuredLogger } from "./structured-logger.js";
 
 /** Options of {@link runBroker}. */
@@ -39,9 +38,9 @@ export async function runBroker(argv: readonly string[], options: RunBrokerOptio
   const program = options.program ?? "minikafka-broker";
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
-  let serve: ServeOptions;
+  let serve: Extract<ServeCommand, { kind: "serve" }>;
   try {
-    const command = parseServeCommand(argv, options.env ?? process.env);
+    const command = parseServeCommand(argv, options.env ?? process.env, { cwd: options.cwd });
     if (command.kind === "help") {
       stdout.write(serveHelp(program));
       return 0;
@@ -50,12 +49,12 @@ export async function runBroker(argv: readonly string[], options: RunBrokerOptio
       stdout.write(`${version()}\n`);
       return 0;
     }
-    serve = command.options;
+    serve = command;
   } catch (error) {
     stderr.write(`${program}: ${(error as Error).message} (see ${program} --help)\n`);
     return 2;
   }
-  const dataDir = resolve(options.cwd ?? process.cwd(), serve.dataDir);
+  const dataDir = serve.dataDir;
   const log = new StructuredLogger({ format: serve.logFormat, level: serve.logLevel, write: (line) => stdout.write(line) });
 
   // Listen for signals before starting: a Ctrl-C while the store recovers still stops cleanly.
@@ -68,21 +67,7 @@ export async function runBroker(argv: readonly string[], options: RunBrokerOptio
 
   let broker: StartBrokerResult;
   try {
-    broker = await startBroker({
-      host: serve.host,
-      port: serve.port,
-      dataDir,
-      fsync: serve.fsync,
-      fsyncIntervalMs: serve.fsyncIntervalMs,
-      maxOpenFiles: serve.maxOpenFiles,
-      maxTopics: serve.maxTopics,
-      maxTotalPartitions: serve.maxTotalPartitions,
-      sessionTimeoutMs: serve.sessionTimeoutMs,
-      heartbeatIntervalMs: serve.heartbeatIntervalMs,
-      slowRequestMs: serve.slowRequestMs,
-      cors: { origins: serve.corsOrigins },
-      log,
-    });
+    broker = await startBroker({ ...(serve.start as Partial<StartBrokerOptions>), dataDir, log });
   } catch (error) {
     removeSignals();
     options.signal?.removeEventListener("abort", onAbort);
@@ -105,17 +90,18 @@ export async function runBroker(argv: readonly string[], options: RunBrokerOptio
 }
 
 /** One line for a broker that could not start: what is wrong and what to do, no stack. */
-function describeStartError(error: unknown, serve: ServeOptions, dataDir: string): string {
+function describeStartError(error: unknown, serve: Extract<ServeCommand, { kind: "serve" }>, dataDir: string): string {
   const code = miniKafkaErrorCode(error) ?? (error as NodeJS.ErrnoException | undefined)?.code;
   const message = error instanceof Error ? error.message : String(error);
-  const where = `${serve.host.includes(":") ? `[${serve.host}]` : serve.host}:${serve.port}`;
+  const host = serve.settings.get("host") as string;
+  const where = `${host.includes(":") ? `[${host}]` : host}:${String(serve.settings.get("port"))}`;
   switch (code) {
     case "EADDRINUSE":
       return `cannot listen on ${where}: the port is already in use (another broker running? choose one with --port)`;
     case "EACCES":
       return `cannot listen on ${where}: permission denied (ports below 1024 need privileges; choose one with --port)`;
     case "EADDRNOTAVAIL":
-      return `cannot listen on ${where}: ${serve.host} is not an address of this machine (choose one with --host)`;
+      return `cannot listen on ${where}: ${host} is not an address of this machine (choose one with --host)`;
     case "DATA_DIR_LOCKED":
       return `${message} (DATA_DIR_LOCKED)`;
     case undefined:

@@ -1,30 +1,30 @@
 import { describe, expect, it } from "vitest";
 import { parseServeCommand, serveHelp } from "./serve-options.js";
 
-const serve = (argv: string[], env: Record<string, string> = {}) => {
-  const command = parseServeCommand(argv, env);
+type Serve = Extract<ReturnType<typeof parseServeCommand>, { kind: "serve" }>;
+
+/** Parses with an in-memory config file system: `files` maps absolute paths to their text. */
+const serve = (argv: string[], env: Record<string, string> = {}, files: Record<string, string> = {}): Serve => {
+  const command = parseServeCommand(argv, env, {
+    cwd: "/work",
+    readFile: (path) => {
+      const text = files[path];
+      if (text === undefined) throw Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: "ENOENT" });
+      return text;
+    },
+  });
   if (command.kind !== "serve") throw new Error(`expected serve, got ${command.kind}`);
-  return command.options;
+  return command;
 };
+const fails = (argv: string[], env: Record<string, string>, message: string, files: Record<string, string> = {}) =>
+  expect(() => serve(argv, env, files)).toThrow(expect.objectContaining({ code: "INVALID_REQUEST", message }));
+const file = (value: unknown) => ({ "/etc/mk.json": JSON.stringify(value) });
 
 describe("parseServeCommand", () => {
   it("defaults to 127.0.0.1:8000, ./data, fsync always, text logs at info, slow requests from 1 s", () => {
-    expect(serve([])).toEqual({
-      host: "127.0.0.1",
-      port: 8000,
-      dataDir: "./data",
-      fsync: "always",
-      fsyncIntervalMs: undefined,
-      maxOpenFiles: undefined,
-      maxTopics: undefined,
-      maxTotalPartitions: undefined,
-      sessionTimeoutMs: undefined,
-      heartbeatIntervalMs: undefined,
-      logFormat: "text",
-      logLevel: "info",
-      slowRequestMs: 1000,
-      corsOrigins: [],
-    });
+    const command = serve([]);
+    expect(command.start).toEqual({ host: "127.0.0.1", port: 8000, fsync: "always", cors: { origins: [] }, slowRequestMs: 1000 });
+    expect([command.dataDir, command.logFormat, command.logLevel, command.configFile]).toEqual(["/work/data", "text", "info", undefined]);
   });
 
   it("takes PORT/HOST/DATA_DIR and MINIKAFKA_*, and flags over them", () => {
@@ -37,53 +37,41 @@ describe("parseServeCommand", () => {
       MINIKAFKA_LOG_LEVEL: "debug",
       MINIKAFKA_SLOW_REQUEST_MS: "0",
     };
-    expect(serve([], env)).toMatchObject({
-      host: "0.0.0.0",
-      port: 9000,
-      dataDir: "/srv/mk",
-      fsync: "never",
-      logFormat: "json",
-      logLevel: "debug",
-      slowRequestMs: 0,
-    });
-    expect(
-      serve(
-        [
-          "--port",
-          "9100",
-          "--data-dir",
-          "d",
-          "--host",
-          "::1",
-          "--fsync",
-          "interval",
-          "--fsync-interval-ms",
-          "20",
-          "--log-format",
-          "text",
-          "--log-level=warn",
-        ],
-        env,
-      ),
-    ).toMatchObject({ host: "::1", port: 9100, dataDir: "d", fsync: "interval", fsyncIntervalMs: 20, logFormat: "text", logLevel: "warn" });
-    expect(serve(["--session-timeout-ms", "6000", "--slow-request-ms", "250"])).toMatchObject({
+    const fromEnv = serve([], env);
+    expect(fromEnv.start).toMatchObject({ host: "0.0.0.0", port: 9000, fsync: "never", slowRequestMs: 0 });
+    expect([fromEnv.dataDir, fromEnv.logFormat, fromEnv.logLevel]).toEqual(["/srv/mk", "json", "debug"]);
+    const flags = serve(
+      [
+        "--port",
+        "9100",
+        "--data-dir",
+        "d",
+        "--host",
+        "::1",
+        "--fsync",
+        "interval",
+        "--fsync-interval-ms",
+        "20",
+        "--log-format",
+        "text",
+        "--log-level=warn",
+      ],
+      env,
+    );
+    expect(flags.start).toMatchObject({ host: "::1", port: 9100, fsync: "interval", fsyncIntervalMs: 20 });
+    expect([flags.dataDir, flags.logFormat, flags.logLevel]).toEqual(["/work/d", "text", "warn"]);
+    expect(serve(["--session-timeout-ms", "6000", "--slow-request-ms", "250"]).start).toMatchObject({
       sessionTimeoutMs: 6000,
       heartbeatIntervalMs: 2000,
       slowRequestMs: 250,
     });
-    expect(serve(["--max-open-files", "64", "--max-topics", "10"], { MINIKAFKA_MAX_TOTAL_PARTITIONS: "40" })).toMatchObject({
-      maxOpenFiles: 64,
-      maxTopics: 10,
-      maxTotalPartitions: 40,
+    expect(serve(["--session-timeout-ms", "60000"]).start).not.toHaveProperty("heartbeatIntervalMs");
+    expect(serve(["--heartbeat-interval-ms", "100"]).start).toMatchObject({ heartbeatIntervalMs: 100 });
+    expect(serve([], { MINIKAFKA_CORS_ORIGINS: "https://a.example, http://localhost:5173" }).start).toMatchObject({
+      cors: { origins: ["https://a.example", "http://localhost:5173"] },
     });
-    expect(() => serve(["--max-open-files", "3"])).toThrow(expect.objectContaining({ code: "INVALID_REQUEST" }));
-    expect(serve(["--session-timeout-ms", "60000"])).toMatchObject({ sessionTimeoutMs: 60000, heartbeatIntervalMs: undefined });
-    expect(serve(["--heartbeat-interval-ms", "100"])).toMatchObject({ heartbeatIntervalMs: 100 });
-    expect(serve([], { MINIKAFKA_CORS_ORIGINS: "https://a.example, http://localhost:5173" })).toMatchObject({
-      corsOrigins: ["https://a.example", "http://localhost:5173"],
-    });
-    expect(serve(["--cors-origins", "https://b.example"], { MINIKAFKA_CORS_ORIGINS: "https://a.example" })).toMatchObject({
-      corsOrigins: ["https://b.example"],
+    expect(serve(["--cors-origins", "https://b.example"], { MINIKAFKA_CORS_ORIGINS: "https://a.example" }).start).toMatchObject({
+      cors: { origins: ["https://b.example"] },
     });
   });
 
@@ -94,18 +82,21 @@ describe("parseServeCommand", () => {
   });
 
   it("rejects bad values, naming where they came from, and unknown flags", () => {
-    const fails = (argv: string[], env: Record<string, string>, message: string) =>
-      expect(() => parseServeCommand(argv, env)).toThrow(expect.objectContaining({ code: "INVALID_REQUEST", message }));
     fails(["--port", "80a"], {}, '--port must be an integer from 0 to 65535, got "80a"');
     fails([], { PORT: "70000" }, 'PORT must be an integer from 0 to 65535, got "70000"');
     fails(["--fsync", "sometimes"], {}, '--fsync must be one of always, interval, never, got "sometimes"');
     fails([], { MINIKAFKA_LOG_LEVEL: "trace" }, 'MINIKAFKA_LOG_LEVEL must be one of error, warn, info, debug, got "trace"');
-    fails(["--data-dir", ""], {}, "--data-dir must not be empty");
+    fails(["--data-dir", ""], {}, '--data-dir must be a non-empty string, got ""');
     fails(["--cors-origins", "a.example"], {}, '--cors-origins: "a.example" is not an origin like "https://app.example.com"');
     fails(
       ["--heartbeat-interval-ms", "9000", "--session-timeout-ms", "9000"],
       {},
       "the heartbeat interval (9000 ms) must be below the session timeout (9000 ms)",
+    );
+    fails(
+      ["--session-timeout-ms", "10000", "--min-session-timeout-ms", "20000"],
+      {},
+      "the session timeout (10000 ms) must be within the minimum and maximum session timeouts (20000 to 1800000 ms)",
     );
     expect(() => parseServeCommand(["--verbose"], {})).toThrow(
       expect.objectContaining({ code: "INVALID_REQUEST", message: expect.stringContaining("--verbose") }),
@@ -115,29 +106,130 @@ describe("parseServeCommand", () => {
   });
 });
 
+describe("config file", () => {
+  const full = {
+    $schema: "./minikafka.schema.json",
+    host: "0.0.0.0",
+    port: 9200,
+    dataDir: "state",
+    fsync: "interval",
+    fsyncIntervalMs: 50,
+    shutdownTimeoutMs: 2000,
+    retentionCheckIntervalMs: 60000,
+    topicDefaults: { segmentBytes: 1048576, retentionMs: 3600000, retentionBytes: 1e9 },
+    group: { sessionTimeoutMs: 30000, heartbeatIntervalMs: 3000, minSessionTimeoutMs: 1000, maxSessionTimeoutMs: 60000 },
+    limits: { maxBodyBytes: 65536, maxWaitMs: 10000 },
+    cors: { origins: ["https://app.example"] },
+    logging: { format: "json", level: "warn", slowRequestMs: 200 },
+  };
+
+  it("--config FILE or MINIKAFKA_CONFIG sets every key; a relative dataDir is relative to the file", () => {
+    for (const command of [serve(["--config", "/etc/mk.json"], {}, file(full)), serve([], { MINIKAFKA_CONFIG: "/etc/mk.json" }, file(full))]) {
+      expect(command.configFile).toBe("/etc/mk.json");
+      expect(command.dataDir).toBe("/etc/state");
+      expect([command.logFormat, command.logLevel]).toEqual(["json", "warn"]);
+      expect(command.start).toEqual({
+        host: "0.0.0.0",
+        port: 9200,
+        fsync: "interval",
+        fsyncIntervalMs: 50,
+        shutdownTimeoutMs: 2000,
+        retentionCheckIntervalMs: 60000,
+        segmentBytes: 1048576,
+        retentionMs: 3600000,
+        retentionBytes: 1e9,
+        sessionTimeoutMs: 30000,
+        heartbeatIntervalMs: 3000,
+        minSessionTimeoutMs: 1000,
+        maxSessionTimeoutMs: 60000,
+        maxBodyBytes: 65536,
+        maxWaitMs: 10000,
+        cors: { origins: ["https://app.example"] },
+        slowRequestMs: 200,
+      });
+    }
+    // A relative --config is relative to the working directory.
+    expect(serve(["-c", "mk.json"], {}, { "/work/mk.json": '{"port": 1234}' }).start).toMatchObject({ port: 1234 });
+  });
+
+  it("precedence: flags > environment > file > defaults", () => {
+    const files = file({ port: 1, host: "10.0.0.1", fsync: "never", logging: { level: "debug" } });
+    const command = serve(["--config", "/etc/mk.json", "--port", "3"], { PORT: "2", HOST: "10.0.0.2" }, files);
+    expect(command.start).toMatchObject({ port: 3, host: "10.0.0.2", fsync: "never", slowRequestMs: 1000 });
+    expect(command.logLevel).toBe("debug");
+    // --config wins over MINIKAFKA_CONFIG.
+    expect(serve(["--config", "/etc/mk.json"], { MINIKAFKA_CONFIG: "/nowhere.json" }, files).start).toMatchObject({ port: 1 });
+    // A data dir from the environment is relative to the working directory, not to the file.
+    expect(serve(["--config", "/etc/mk.json"], { DATA_DIR: "here" }, file({ dataDir: "there" })).dataDir).toBe("/work/here");
+  });
+
+  it("an unknown key or a wrong type stops with one line naming the key's path", () => {
+    const at = "config file /etc/mk.json: ";
+    fails(["--config", "/etc/mk.json"], {}, `${at}unknown key prot`, file({ prot: 8000 }));
+    fails(["--config", "/etc/mk.json"], {}, `${at}unknown key group.sessionTimeout`, file({ group: { sessionTimeout: 1 } }));
+    fails(["--config", "/etc/mk.json"], {}, `${at}port must be an integer from 0 to 65535, got "8000"`, file({ port: "8000" }));
+    fails(
+      ["--config", "/etc/mk.json"],
+      {},
+      `${at}group.sessionTimeoutMs must be an integer from 2 to 86400000, got 1.5`,
+      file({ group: { sessionTimeoutMs: 1.5 } }),
+    );
+    fails(["--config", "/etc/mk.json"], {}, `${at}logging.format must be one of text, json, got "xml"`, file({ logging: { format: "xml" } }));
+    fails(
+      ["--config", "/etc/mk.json"],
+      {},
+      `${at}cors.origins[1] must be a non-empty string, got 7`,
+      file({ cors: { origins: ["https://a.example", 7] } }),
+    );
+    fails(["--config", "/etc/mk.json"], {}, `${at}group must be an object, got 5`, file({ group: 5 }));
+    fails(["--config", "/etc/mk.json"], {}, `${at}must hold a JSON object, got a list of 0`, file([]));
+    fails(
+      ["--config", "/etc/mk.json"],
+      {},
+      'cors.origins: "nope" is not an origin like "https://app.example.com"',
+      file({ cors: { origins: ["nope"] } }),
+    );
+    expect(() => serve(["--config", "/etc/mk.json"], {}, { "/etc/mk.json": "{ port: 1 }" })).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(/^config file \/etc\/mk\.json is not JSON: /) }),
+    );
+    fails(["--config", "/etc/missing.json"], {}, "config file /etc/missing.json cannot be read: no such file");
+    // Bad values that a flag or the environment overrides are still refused: the file is checked whole.
+    fails(["--config", "/etc/mk.json", "--port", "1"], {}, `${at}port must be an integer from 0 to 65535, got -1`, file({ port: -1 }));
+  });
+});
+
 describe("serveHelp", () => {
-  it("lists every flag with its environment variable", () => {
+  it("lists every flag with its environment variable and config key", () => {
     const help = serveHelp("minikafka-broker");
     expect(help.split("\n")[0]).toBe("usage: minikafka-broker [options]");
-    for (const [flag, env] of [
-      ["--port N", "PORT"],
-      ["--host ADDR", "HOST"],
-      ["--data-dir DIR", "DATA_DIR"],
-      ["--fsync always|interval|never", "MINIKAFKA_FSYNC"],
-      ["--fsync-interval-ms MS", "MINIKAFKA_FSYNC_INTERVAL_MS"],
-      ["--max-open-files N", "MINIKAFKA_MAX_OPEN_FILES"],
-      ["--max-topics N", "MINIKAFKA_MAX_TOPICS"],
-      ["--max-total-partitions N", "MINIKAFKA_MAX_TOTAL_PARTITIONS"],
-      ["--session-timeout-ms MS", "MINIKAFKA_SESSION_TIMEOUT_MS"],
-      ["--heartbeat-interval-ms MS", "MINIKAFKA_HEARTBEAT_INTERVAL_MS"],
-      ["--log-format text|json", "MINIKAFKA_LOG_FORMAT"],
-      ["--log-level error|warn|info|debug", "MINIKAFKA_LOG_LEVEL"],
-      ["--slow-request-ms MS", "MINIKAFKA_SLOW_REQUEST_MS"],
-      ["--cors-origins ORIGIN,…", "MINIKAFKA_CORS_ORIGINS"],
-    ]) {
-      expect(help).toMatch(new RegExp(`^  ${flag!.replace(/\|/g, "\\|")} .*env ${env}$`, "m"));
+    for (const [flag, env, key] of [
+      ["-c, --config FILE", "MINIKAFKA_CONFIG", undefined],
+      ["--port N", "PORT", "port"],
+      ["--host ADDR", "HOST", "host"],
+      ["--data-dir DIR", "DATA_DIR", "dataDir"],
+      ["--fsync always|interval|never", "MINIKAFKA_FSYNC", "fsync"],
+      ["--fsync-interval-ms MS", "MINIKAFKA_FSYNC_INTERVAL_MS", "fsyncIntervalMs"],
+      ["--shutdown-timeout-ms MS", "MINIKAFKA_SHUTDOWN_TIMEOUT_MS", "shutdownTimeoutMs"],
+      ["--segment-bytes BYTES", "MINIKAFKA_SEGMENT_BYTES", "topicDefaults.segmentBytes"],
+      ["--retention-ms MS", "MINIKAFKA_RETENTION_MS", "topicDefaults.retentionMs"],
+      ["--retention-bytes BYTES", "MINIKAFKA_RETENTION_BYTES", "topicDefaults.retentionBytes"],
+      ["--retention-check-interval-ms MS", "MINIKAFKA_RETENTION_CHECK_INTERVAL_MS", "retentionCheckIntervalMs"],
+      ["--session-timeout-ms MS", "MINIKAFKA_SESSION_TIMEOUT_MS", "group.sessionTimeoutMs"],
+      ["--heartbeat-interval-ms MS", "MINIKAFKA_HEARTBEAT_INTERVAL_MS", "group.heartbeatIntervalMs"],
+      ["--min-session-timeout-ms MS", "MINIKAFKA_MIN_SESSION_TIMEOUT_MS", "group.minSessionTimeoutMs"],
+      ["--max-session-timeout-ms MS", "MINIKAFKA_MAX_SESSION_TIMEOUT_MS", "group.maxSessionTimeoutMs"],
+      ["--max-body-bytes BYTES", "MINIKAFKA_MAX_BODY_BYTES", "limits.maxBodyBytes"],
+      ["--max-wait-ms MS", "MINIKAFKA_MAX_WAIT_MS", "limits.maxWaitMs"],
+      ["--cors-origins ORIGIN,…", "MINIKAFKA_CORS_ORIGINS", "cors.origins"],
+      ["--log-format text|json", "MINIKAFKA_LOG_FORMAT", "logging.format"],
+      ["--log-level error|warn|info|debug", "MINIKAFKA_LOG_LEVEL", "logging.level"],
+      ["--slow-request-ms MS", "MINIKAFKA_SLOW_REQUEST_MS", "logging.slowRequestMs"],
+    ] as const) {
+      const line = help.split("\n").find((l) => l.startsWith(`  ${flag} `));
+      expect(line, flag).toBeDefined();
+      expect(line).toContain(`env ${env}`);
+      if (key !== undefined) expect(line).toContain(`config ${key}`);
     }
-    expect(help).toContain("-h, --help");
-    expect(help).toContain("-v, --version");
+    expect(help).toMatch(/^ {2}-h, --help +show this help$/m);
   });
 });

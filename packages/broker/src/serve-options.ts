@@ -1,5 +1,13 @@
+// The one table of the broker command's settings (`minikafka-broker`, `pnpm start`): each row is a key of
+// the config file, with its typebox schema, default, and (for most) a flag and an environment variable.
+// The config file's schema, the flag parser, the environment reader and `--help` are all derived from it,
+// so a new setting is one row. Precedence: flags > environment > config file > defaults.
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve as resolvePath } from "node:path";
 import { parseArgs } from "node:util";
 import type { FsyncPolicy } from "@minikafka/log-store";
+import { Type, type TSchema } from "typebox";
+import { Compile } from "typebox/compile";
 import { BrokerError } from "./errors.js";
 import { corsOrigins } from "./web-guard.js";
 
@@ -8,291 +16,530 @@ export type LogFormat = "text" | "json";
 /** Severity of a log line, most severe first; a level shows its own lines and the more severe ones. */
 export type LogLevel = "error" | "warn" | "info" | "debug";
 
-/** What `minikafka-broker` (and `pnpm start`) runs with, resolved from flags, environment and defaults. */
-export interface ServeOptions {
-  /** Interface to listen on (default `127.0.0.1`). */
-  host: string;
-  /** Port to listen on (default 8000; 0 picks a free port). */
-  port: number;
-  /** Data directory, as given (relative paths are resolved by the caller; default `./data`). */
-  dataDir: string;
-  /** When appends reach the disk (default `always`). */
-  fsync: FsyncPolicy;
-  /** Longest time between fsyncs with `fsync: "interval"`, in ms (default: the store's, 100). */
-  fsyncIntervalMs: number | undefined;
-  /** Most segment and index files open at once (default: the store's, 1000 or half of `ulimit -n`). */
-  maxOpenFiles: number | undefined;
-  /** Most topics (default: the store's, 10 000). */
-  maxTopics: number | undefined;
-  /** Most partitions of all topics together (default: the store's, 20 000). */
-  maxTotalPartitions: number | undefined;
-  /** Consumer-group session timeout in ms (default: the coordinator's, 45 000). */
-  sessionTimeoutMs: number | undefined;
-  /**
-   * Heartbeat interval handed to consumer-group members, in ms (default 5 000, or a third of a session
-   * timeout given below 15 000).
-   */
-  heartbeatIntervalMs: number | undefined;
-  /** `text` (default) or `json` (one JSON object per line). */
-  logFormat: LogFormat;
-  /** Least severe level logged (default `info`). */
-  logLevel: LogLevel;
-  /** Requests slower than this are logged at `warn`, in ms (default 1 000; 0 turns it off). Long polls are not counted. */
-  slowRequestMs: number;
-  /** Origins whose web pages may call the broker (`cors.origins`; default none). */
-  corsOrigins: string[];
-}
-
-/** What the command line asks for: help, the version, or a broker. */
-export type ServeCommand = { kind: "help" } | { kind: "version" } | { kind: "serve"; options: ServeOptions };
-
-/** The raw text of each option from one source (a layer: flags, environment; later a config file). */
-type RawValues = Partial<Record<keyof ServeOptions, string>>;
-
-interface OptionSpec<K extends keyof ServeOptions> {
-  readonly key: K;
-  readonly flag: string;
-  readonly env: string;
-  readonly value: string;
-  readonly help: string;
-  readonly fallback: ServeOptions[K];
-  readonly parse: (text: string, name: string) => ServeOptions[K];
-}
-
-const integer =
-  (min: number, max: number) =>
-  (text: string, name: string): number => {
-    const value = Number(text);
-    if (!/^\d+$/.test(text) || value < min || value > max) {
-      throw new BrokerError("INVALID_REQUEST", `${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
-    }
-    return value;
-  };
-
-const oneOf =
-  <T extends string>(values: readonly T[]) =>
-  (text: string, name: string): T => {
-    if (!(values as readonly string[]).includes(text)) {
-      throw new BrokerError("INVALID_REQUEST", `${name} must be one of ${values.join(", ")}, got ${JSON.stringify(text)}`);
-    }
-    return text as T;
-  };
-
-const text = (value: string, name: string): string => {
-  if (value === "") throw new BrokerError("INVALID_REQUEST", `${name} must not be empty`);
-  return value;
-};
-
-const origins = (value: string, name: string): string[] => {
-  const list = value
-    .split(",")
-    .map((origin) => origin.trim())
-    .filter((origin) => origin !== "");
-  try {
-    corsOrigins({ origins: list });
-  } catch (error) {
-    throw new BrokerError("INVALID_REQUEST", `${name}: ${(error as Error).message.replace(/^cors\.origins: /, "")}`);
-  }
-  return list;
-};
-
-const spec = <K extends keyof ServeOptions>(s: OptionSpec<K>): OptionSpec<K> => s;
-
 /**
- * Every option, once: its flag, environment variable, default and parser. The one table the parser, the
- * help text and (later) a config file read from; precedence is flag > environment > default.
+ * One setting: where it sits in the config file (`path`, dot-separated), what it may hold (`schema`),
+ * its default, and how flags and the environment name it. Internal.
  */
-const SPECS = [
-  spec({
-    key: "port",
+interface Setting {
+  /** Its key in the config file, e.g. `group.sessionTimeoutMs`. */
+  readonly path: string;
+  /**
+   * Where its value goes in `startBroker()`'s options (dot-separated; default: `path`), or `null` for the
+   * settings the command itself uses (logging, the data directory's resolution).
+   */
+  readonly option?: string | null;
+  /** Its flag without the dashes (none: config file only). */
+  readonly flag?: string;
+  /** Its environment variable (none: not read from the environment). */
+  readonly env?: string;
+  /** The flag's value in `--help`, e.g. `MS`. */
+  readonly value?: string;
+  readonly help: string;
+  /** What the value may be; flags and environment text is converted to the schema's type first. */
+  readonly schema: TSchema;
+  /** The value when no source gives one (undefined: the library's own default, named in `help`). */
+  readonly fallback?: unknown;
+}
+
+const MAX_MS = 86_400_000 * 365;
+const ms = (minimum = 0, maximum = MAX_MS) => Type.Integer({ minimum, maximum });
+const bytes = (minimum = 1, maximum = Number.MAX_SAFE_INTEGER) => Type.Integer({ minimum, maximum });
+const nonEmpty = Type.String({ minLength: 1 });
+const oneOf = (values: readonly string[]) => Type.Union(values.map((v) => Type.Literal(v)));
+
+/** Every setting, once. */
+const SETTINGS: readonly Setting[] = [
+  { path: "host", flag: "host", env: "HOST", value: "ADDR", help: "interface to listen on", schema: nonEmpty, fallback: "127.0.0.1" },
+  {
+    path: "port",
     flag: "port",
     env: "PORT",
     value: "N",
     help: "port to listen on; 0 picks a free one",
+    schema: Type.Integer({ minimum: 0, maximum: 65_535 }),
     fallback: 8000,
-    parse: integer(0, 65_535),
-  }),
-  spec({ key: "host", flag: "host", env: "HOST", value: "ADDR", help: "interface to listen on", fallback: "127.0.0.1", parse: text }),
-  spec({
-    key: "dataDir",
+  },
+  {
+    path: "dataDir",
+    option: null,
     flag: "data-dir",
     env: "DATA_DIR",
     value: "DIR",
-    help: "where topics and offsets are stored",
+    help: "where topics and offsets are stored (in a config file: relative to the file)",
+    schema: nonEmpty,
     fallback: "./data",
-    parse: text,
-  }),
-  spec({
-    key: "fsync",
+  },
+  {
+    path: "fsync",
     flag: "fsync",
     env: "MINIKAFKA_FSYNC",
     value: "always|interval|never",
     help: "when appends reach the disk (produce answers after)",
-    fallback: "always" as FsyncPolicy,
-    parse: oneOf<FsyncPolicy>(["always", "interval", "never"]),
-  }),
-  spec({
-    key: "fsyncIntervalMs",
+    schema: oneOf(["always", "interval", "never"]),
+    fallback: "always",
+  },
+  {
+    path: "fsyncIntervalMs",
     flag: "fsync-interval-ms",
     env: "MINIKAFKA_FSYNC_INTERVAL_MS",
     value: "MS",
     help: "longest time between fsyncs with --fsync interval (default 100)",
-    fallback: undefined as number | undefined,
-    parse: integer(1, 3_600_000),
-  }),
-  spec({
-    key: "maxOpenFiles",
+    schema: ms(1, 3_600_000),
+  },
+  {
+    path: "maxOpenFiles",
     flag: "max-open-files",
     env: "MINIKAFKA_MAX_OPEN_FILES",
     value: "N",
     help: "most segment and index files open at once (default 1000, or half of ulimit -n when lower)",
-    fallback: undefined as number | undefined,
-    parse: integer(4, 1_000_000),
-  }),
-  spec({
-    key: "maxTopics",
+    schema: Type.Integer({ minimum: 4, maximum: 1_000_000 }),
+  },
+  {
+    path: "maxTopics",
     flag: "max-topics",
     env: "MINIKAFKA_MAX_TOPICS",
     value: "N",
     help: "most topics; creating more is refused with TOPIC_LIMIT_REACHED (default 10000)",
-    fallback: undefined as number | undefined,
-    parse: integer(1, 1_000_000_000),
-  }),
-  spec({
-    key: "maxTotalPartitions",
+    schema: Type.Integer({ minimum: 1, maximum: 1_000_000_000 }),
+  },
+  {
+    path: "maxTotalPartitions",
     flag: "max-total-partitions",
     env: "MINIKAFKA_MAX_TOTAL_PARTITIONS",
     value: "N",
     help: "most partitions of all topics together (default 20000)",
-    fallback: undefined as number | undefined,
-    parse: integer(1, 1_000_000_000),
-  }),
-  spec({
-    key: "sessionTimeoutMs",
+    schema: Type.Integer({ minimum: 1, maximum: 1_000_000_000 }),
+  },
+  {
+    path: "shutdownTimeoutMs",
+    flag: "shutdown-timeout-ms",
+    env: "MINIKAFKA_SHUTDOWN_TIMEOUT_MS",
+    value: "MS",
+    help: "how long a stop lets in-flight requests finish (default 10000)",
+    schema: ms(0, 3_600_000),
+  },
+  // Defaults of new topics (a topic's own config overrides them).
+  {
+    path: "topicDefaults.segmentBytes",
+    option: "segmentBytes",
+    flag: "segment-bytes",
+    env: "MINIKAFKA_SEGMENT_BYTES",
+    value: "BYTES",
+    help: "roll to a new segment file past this size (default 67108864)",
+    schema: bytes(1024, 2 ** 40),
+  },
+  {
+    path: "topicDefaults.retentionMs",
+    option: "retentionMs",
+    flag: "retention-ms",
+    env: "MINIKAFKA_RETENTION_MS",
+    value: "MS",
+    help: "delete old segments whose newest record is older (default: keep forever)",
+    schema: ms(1, Number.MAX_SAFE_INTEGER),
+  },
+  {
+    path: "topicDefaults.retentionBytes",
+    option: "retentionBytes",
+    flag: "retention-bytes",
+    env: "MINIKAFKA_RETENTION_BYTES",
+    value: "BYTES",
+    help: "delete old segments while a partition is larger (default: no limit)",
+    schema: bytes(1),
+  },
+  {
+    path: "retentionCheckIntervalMs",
+    flag: "retention-check-interval-ms",
+    env: "MINIKAFKA_RETENTION_CHECK_INTERVAL_MS",
+    value: "MS",
+    help: "how often time-based retention runs; 0 = never (default 300000)",
+    schema: ms(0),
+  },
+  // Consumer groups.
+  {
+    path: "group.sessionTimeoutMs",
+    option: "sessionTimeoutMs",
     flag: "session-timeout-ms",
     env: "MINIKAFKA_SESSION_TIMEOUT_MS",
     value: "MS",
-    help: "a consumer-group member silent this long is evicted (default 45000)",
-    fallback: undefined as number | undefined,
-    parse: integer(2, 86_400_000),
-  }),
-  spec({
-    key: "heartbeatIntervalMs",
+    help: "a member silent this long is evicted, unless it asked for its own (default 45000)",
+    schema: ms(2, 86_400_000),
+  },
+  {
+    path: "group.heartbeatIntervalMs",
+    option: "heartbeatIntervalMs",
     flag: "heartbeat-interval-ms",
     env: "MINIKAFKA_HEARTBEAT_INTERVAL_MS",
     value: "MS",
     help: "how often members heartbeat; below the session timeout (default 5000, or a third of a shorter session timeout)",
-    fallback: undefined as number | undefined,
-    parse: integer(1, 86_400_000),
-  }),
-  spec({
-    key: "logFormat",
-    flag: "log-format",
-    env: "MINIKAFKA_LOG_FORMAT",
-    value: "text|json",
-    help: "log lines as text, or one JSON object per line",
-    fallback: "text" as LogFormat,
-    parse: oneOf<LogFormat>(["text", "json"]),
-  }),
-  spec({
-    key: "logLevel",
-    flag: "log-level",
-    env: "MINIKAFKA_LOG_LEVEL",
-    value: "error|warn|info|debug",
-    help: "least severe lines logged (debug adds every request)",
-    fallback: "info" as LogLevel,
-    parse: oneOf<LogLevel>(["error", "warn", "info", "debug"]),
-  }),
-  spec({
-    key: "slowRequestMs",
-    flag: "slow-request-ms",
-    env: "MINIKAFKA_SLOW_REQUEST_MS",
+    schema: ms(1, 86_400_000),
+  },
+  {
+    path: "group.minSessionTimeoutMs",
+    option: "minSessionTimeoutMs",
+    flag: "min-session-timeout-ms",
+    env: "MINIKAFKA_MIN_SESSION_TIMEOUT_MS",
     value: "MS",
-    help: "log requests slower than this, long polls excepted; 0 = off",
-    fallback: 1_000,
-    parse: integer(0, 3_600_000),
-  }),
-  spec({
-    key: "corsOrigins",
+    help: "shortest session timeout a member may ask for (default 6000; group.min.session.timeout.ms)",
+    schema: ms(2, 86_400_000),
+  },
+  {
+    path: "group.maxSessionTimeoutMs",
+    option: "maxSessionTimeoutMs",
+    flag: "max-session-timeout-ms",
+    env: "MINIKAFKA_MAX_SESSION_TIMEOUT_MS",
+    value: "MS",
+    help: "longest session timeout a member may ask for (default 1800000; group.max.session.timeout.ms)",
+    schema: ms(2, 86_400_000),
+  },
+  // Limits.
+  {
+    path: "limits.maxBodyBytes",
+    option: "maxBodyBytes",
+    flag: "max-body-bytes",
+    env: "MINIKAFKA_MAX_BODY_BYTES",
+    value: "BYTES",
+    help: "largest request body; larger → 413 (default 8388608)",
+    schema: bytes(1, 2 ** 31 - 1),
+  },
+  {
+    path: "limits.maxWaitMs",
+    option: "maxWaitMs",
+    flag: "max-wait-ms",
+    env: "MINIKAFKA_MAX_WAIT_MS",
+    value: "MS",
+    help: "longest long-poll wait; a larger waitMs is capped (default 30000)",
+    schema: ms(1, 3_600_000),
+  },
+  // Web pages.
+  {
+    path: "cors.origins",
     flag: "cors-origins",
     env: "MINIKAFKA_CORS_ORIGINS",
     value: "ORIGIN,…",
     help: "origins (https://app.example.com) whose web pages may call the broker, comma-separated",
-    fallback: [] as string[],
-    parse: origins,
-  }),
-] as const;
+    schema: Type.Array(nonEmpty, { maxItems: 1000 }),
+    fallback: [],
+  },
+  // The broker's own log.
+  {
+    path: "logging.format",
+    option: null,
+    flag: "log-format",
+    env: "MINIKAFKA_LOG_FORMAT",
+    value: "text|json",
+    help: "log lines as text, or one JSON object per line",
+    schema: oneOf(["text", "json"]),
+    fallback: "text",
+  },
+  {
+    path: "logging.level",
+    option: null,
+    flag: "log-level",
+    env: "MINIKAFKA_LOG_LEVEL",
+    value: "error|warn|info|debug",
+    help: "least severe lines logged (debug adds every request)",
+    schema: oneOf(["error", "warn", "info", "debug"]),
+    fallback: "info",
+  },
+  {
+    path: "logging.slowRequestMs",
+    option: "slowRequestMs",
+    flag: "slow-request-ms",
+    env: "MINIKAFKA_SLOW_REQUEST_MS",
+    value: "MS",
+    help: "log requests slower than this, long polls excepted; 0 = off",
+    schema: ms(0, 3_600_000),
+    fallback: 1_000,
+  },
+];
+
+/** `--config FILE` / `MINIKAFKA_CONFIG`: read before everything else, so it is not a setting of its own. */
+const CONFIG_FLAG = "config";
+const CONFIG_ENV = "MINIKAFKA_CONFIG";
+
+/** The config file's schema, nested from the settings' paths: every object closed, every key optional. */
+function fileSchema(): TSchema {
+  interface Node {
+    [key: string]: Node | TSchema;
+  }
+  const root: Node = {};
+  for (const s of SETTINGS) {
+    const parts = s.path.split(".");
+    let node = root;
+    for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Node;
+    node[parts.at(-1)!] = s.schema;
+  }
+  const build = (node: Node): TSchema =>
+    Type.Object(
+      Object.fromEntries(
+        Object.entries(node).map(([k, v]) => [k, Type.Optional(SETTINGS.some((s) => s.schema === v) ? (v as TSchema) : build(v as Node))]),
+      ),
+      { additionalProperties: false },
+    );
+  const schema = build(root) as TSchema & { properties: Record<string, TSchema> };
+  // An editor's `$schema` pointer is allowed at the top.
+  schema.properties.$schema = Type.Optional(Type.String());
+  return schema;
+}
+
+const FILE_SCHEMA = fileSchema();
+const FILE_VALIDATOR = Compile(FILE_SCHEMA);
+
+/** The settings of one run, resolved: each setting's path → its value (undefined: the library's default). */
+export type ServeOptions = ReadonlyMap<string, unknown>;
+
+/** What the command line asks for: help, the version, or a broker with its settings. */
+export type ServeCommand =
+  | { kind: "help" }
+  | { kind: "version" }
+  | {
+      kind: "serve";
+      /** Every setting's value, by path. */
+      settings: ServeOptions;
+      /** The data directory, absolute. */
+      dataDir: string;
+      /** What `startBroker()` gets (without `dataDir`, `log` and signal handling). */
+      start: Record<string, unknown>;
+      logFormat: LogFormat;
+      logLevel: LogLevel;
+      /** The config file read, if any (absolute). */
+      configFile: string | undefined;
+    };
+
+/** Options of {@link parseServeCommand}. */
+export interface ParseServeOptions {
+  /** Relative paths of flags and the environment are resolved against this (default `process.cwd()`). */
+  cwd?: string | undefined;
+  /** Reads the config file (default `readFileSync(path, "utf8")`). */
+  readFile?: ((path: string) => string) | undefined;
+}
 
 /**
- * Reads the command line and environment of `minikafka-broker` / `pnpm start`. Flags win over environment
- * variables (`PORT`, `HOST`, `DATA_DIR`, `MINIKAFKA_*`, see {@link serveHelp}), which win over defaults.
+ * Reads the command line, environment and config file of `minikafka-broker` / `pnpm start`. Flags win
+ * over environment variables (`PORT`, `HOST`, `DATA_DIR`, `MINIKAFKA_*`, see {@link serveHelp}), which win
+ * over the config file (`--config FILE` or `MINIKAFKA_CONFIG`), which wins over defaults.
  *
- * @throws BrokerError `INVALID_REQUEST` for an unknown flag, a missing or malformed value, or a positional argument.
+ * @throws BrokerError `INVALID_REQUEST` for an unknown flag, a missing or malformed value, a positional
+ *   argument, or a config file that cannot be read, is not JSON, has an unknown key or a wrong type (the
+ *   message names the key's path).
  */
-export function parseServeCommand(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ServeCommand {
+export function parseServeCommand(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  options: ParseServeOptions = {},
+): ServeCommand {
+  const cwd = options.cwd ?? process.cwd();
   let values: Record<string, string | boolean | undefined>;
   try {
-    const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
+    const flags: Record<string, { type: "string" | "boolean"; short?: string }> = {
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
+      [CONFIG_FLAG]: { type: "string", short: "c" },
     };
-    for (const s of SPECS) options[s.flag] = { type: "string" };
-    ({ values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }));
+    for (const s of SETTINGS) if (s.flag !== undefined) flags[s.flag] = { type: "string" };
+    ({ values } = parseArgs({ args: [...argv], options: flags, strict: true, allowPositionals: false }));
   } catch (error) {
     throw new BrokerError("INVALID_REQUEST", lowerFirst((error as Error).message));
   }
   if (values.help === true) return { kind: "help" };
   if (values.version === true) return { kind: "version" };
-  const fromFlags: RawValues = {};
-  const fromEnv: RawValues = {};
-  for (const s of SPECS) {
-    const flag = values[s.flag];
-    if (typeof flag === "string") fromFlags[s.key] = flag;
-    const fromEnvironment = env[s.env];
-    if (fromEnvironment !== undefined && fromEnvironment !== "") fromEnv[s.key] = fromEnvironment;
+
+  const configArg = typeof values[CONFIG_FLAG] === "string" ? (values[CONFIG_FLAG] as string) : nonBlank(env[CONFIG_ENV]);
+  if (configArg === "") throw new BrokerError("INVALID_REQUEST", `--${CONFIG_FLAG} must not be empty`);
+  const configFile = configArg === undefined ? undefined : resolvePath(cwd, configArg);
+  const file = configFile === undefined ? undefined : readConfig(configFile, options.readFile ?? ((p) => readFileSync(p, "utf8")));
+
+  const settings = new Map<string, unknown>();
+  let dataDirBase = cwd;
+  for (const s of SETTINGS) {
+    const flag = s.flag === undefined ? undefined : values[s.flag];
+    const fromEnv = s.env === undefined ? undefined : nonBlank(env[s.env]);
+    let value: unknown;
+    if (typeof flag === "string") value = fromText(s, flag, `--${s.flag}`);
+    else if (fromEnv !== undefined) value = fromText(s, fromEnv, s.env!);
+    else if (file !== undefined && at(file, s.path) !== undefined) {
+      value = at(file, s.path);
+      if (s.path === "dataDir") dataDirBase = dirname(configFile!);
+    } else value = s.fallback;
+    settings.set(s.path, value);
   }
-  const options = resolve([
-    { values: fromFlags, name: (s) => `--${s.flag}` },
-    { values: fromEnv, name: (s) => s.env },
-  ]);
-  if (options.sessionTimeoutMs !== undefined && options.heartbeatIntervalMs === undefined && options.sessionTimeoutMs < 15_000) {
-    options.heartbeatIntervalMs = Math.max(1, Math.floor(options.sessionTimeoutMs / 3));
+  checkTogether(settings);
+
+  const start: Record<string, unknown> = {};
+  for (const s of SETTINGS) {
+    const value = settings.get(s.path);
+    if (s.option === null || value === undefined) continue;
+    put(start, s.option ?? s.path, value);
   }
-  const heartbeat = options.heartbeatIntervalMs ?? 5_000;
-  const session = options.sessionTimeoutMs ?? 45_000;
-  if (heartbeat >= session) {
-    throw new BrokerError("INVALID_REQUEST", `the heartbeat interval (${heartbeat} ms) must be below the session timeout (${session} ms)`);
-  }
-  return { kind: "serve", options };
+  const dataDir = settings.get("dataDir") as string;
+  return {
+    kind: "serve",
+    settings,
+    dataDir: isAbsolute(dataDir) ? dataDir : resolvePath(dataDirBase, dataDir),
+    start,
+    logFormat: settings.get("logging.format") as LogFormat,
+    logLevel: settings.get("logging.level") as LogLevel,
+    configFile,
+  };
 }
 
-/** Layers from the most to the least important; each names where a bad value came from. */
-function resolve(layers: ReadonlyArray<{ values: RawValues; name: (s: (typeof SPECS)[number]) => string }>): ServeOptions {
-  const out: Record<string, unknown> = {};
-  for (const s of SPECS) {
-    const layer = layers.find((l) => l.values[s.key] !== undefined);
-    out[s.key] = layer === undefined ? s.fallback : (s.parse as (text: string, name: string) => unknown)(layer.values[s.key]!, layer.name(s));
+/** Rules across settings, checked once every source is merged. */
+function checkTogether(settings: Map<string, unknown>): void {
+  const get = (path: string) => settings.get(path) as number | undefined;
+  const session = get("group.sessionTimeoutMs");
+  if (session !== undefined && get("group.heartbeatIntervalMs") === undefined && session < 15_000) {
+    settings.set("group.heartbeatIntervalMs", Math.max(1, Math.floor(session / 3)));
   }
-  return out as unknown as ServeOptions;
+  const heartbeat = get("group.heartbeatIntervalMs") ?? 5_000;
+  const effectiveSession = session ?? 45_000;
+  if (heartbeat >= effectiveSession) {
+    throw new BrokerError("INVALID_REQUEST", `the heartbeat interval (${heartbeat} ms) must be below the session timeout (${effectiveSession} ms)`);
+  }
+  const min = get("group.minSessionTimeoutMs") ?? Math.min(6_000, effectiveSession);
+  const max = get("group.maxSessionTimeoutMs") ?? Math.max(1_800_000, effectiveSession);
+  if (!(min <= effectiveSession && effectiveSession <= max)) {
+    throw new BrokerError(
+      "INVALID_REQUEST",
+      `the session timeout (${effectiveSession} ms) must be within the minimum and maximum session timeouts (${min} to ${max} ms)`,
+    );
+  }
+  try {
+    corsOrigins({ origins: settings.get("cors.origins") as string[] });
+  } catch (error) {
+    throw new BrokerError("INVALID_REQUEST", (error as Error).message);
+  }
 }
 
-/** The `--help` text: every flag with its environment variable and default. */
+/** Flag or environment text → the setting's type (then checked against its schema). */
+function fromText(s: Setting, text: string, name: string): unknown {
+  const schema = s.schema as { type?: string };
+  let value: unknown = text;
+  if (schema.type === "integer") {
+    value = /^-?\d+$/.test(text) ? Number(text) : text;
+  } else if (schema.type === "array") {
+    value = text
+      .split(",")
+      .map((item) => item.trim())
+      .filter((item) => item !== "");
+  }
+  if (!Compile(s.schema).Check(value)) throw new BrokerError("INVALID_REQUEST", `${name} ${rule(s.schema)}, got ${JSON.stringify(text)}`);
+  if (s.path === "cors.origins") {
+    try {
+      corsOrigins({ origins: value as string[] });
+    } catch (error) {
+      throw new BrokerError("INVALID_REQUEST", `${name}: ${(error as Error).message.replace(/^cors\.origins: /, "")}`);
+    }
+  }
+  return value;
+}
+
+/** What a leaf schema asks for, in words: "must be an integer from 0 to 65535". */
+function rule(schema: TSchema): string {
+  const s = schema as { type?: string; minimum?: number; maximum?: number; minLength?: number; anyOf?: Array<{ const?: unknown }>; items?: TSchema };
+  if (s.type === "integer") return `must be an integer from ${s.minimum ?? "-∞"} to ${s.maximum ?? "∞"}`;
+  if (s.anyOf?.every((a) => a.const !== undefined)) return `must be one of ${s.anyOf.map((a) => String(a.const)).join(", ")}`;
+  if (s.type === "string") return s.minLength === 1 ? "must be a non-empty string" : "must be a string";
+  if (s.type === "array") return `must be a list (${rule(s.items!).replace(/^must be /, "each ")})`;
+  if (s.type === "boolean") return "must be true or false";
+  if (s.type === "object") return "must be an object";
+  return "is not valid";
+}
+
+function readConfig(path: string, read: (path: string) => string): Record<string, unknown> {
+  const where = `config file ${path}`;
+  let text: string;
+  try {
+    text = read(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new BrokerError("INVALID_REQUEST", `${where} cannot be read: ${code === "ENOENT" ? "no such file" : lowerFirst((error as Error).message)}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new BrokerError("INVALID_REQUEST", `${where} is not JSON: ${lowerFirst((error as Error).message)}`);
+  }
+  if (FILE_VALIDATOR.Check(value)) return value as Record<string, unknown>;
+  const errors = FILE_VALIDATOR.Errors(value);
+  // The most precise complaint: unknown keys first, then the deepest path.
+  const first =
+    errors.find((e) => e.keyword === "additionalProperties") ??
+    [...errors].filter((e) => e.keyword !== "anyOf").sort((a, b) => b.instancePath.length - a.instancePath.length)[0] ??
+    errors[0]!;
+  const path_ = first.instancePath
+    .split("/")
+    .slice(1)
+    .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+  if (first.keyword === "additionalProperties") {
+    const names = (first.params as { additionalProperties: string[] }).additionalProperties;
+    throw new BrokerError("INVALID_REQUEST", `${where}: unknown key ${showPath([...path_, names[0]!])}`);
+  }
+  if (path_.length === 0) throw new BrokerError("INVALID_REQUEST", `${where}: must hold a JSON object, got ${describe(value)}`);
+  const key = path_.filter((p) => !/^\d+$/.test(p)).join(".");
+  const found = SETTINGS.find((s) => s.path === key);
+  // An item of a list: the rule of the list's items.
+  const setting = found !== undefined && key !== path_.join(".") ? { schema: (found.schema as { items?: TSchema }).items ?? found.schema } : found;
+  const section = SETTINGS.some((s) => s.path.startsWith(`${path_.join(".")}.`));
+  const message = setting !== undefined ? rule(setting.schema) : section ? "must be an object" : lowerFirst(first.message);
+  throw new BrokerError("INVALID_REQUEST", `${where}: ${showPath(path_)} ${message}, got ${describe(at(value, path_.join(".")))}`);
+}
+
+/** `group.sessionTimeoutMs`, `cors.origins[0]`. */
+const showPath = (parts: readonly string[]) => parts.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return `a list of ${value.length}`;
+  if (value === null) return "null";
+  if (typeof value === "object") return "an object";
+  return JSON.stringify(value);
+}
+
+function at(value: unknown, path: string): unknown {
+  let node = value;
+  for (const part of path.split(".")) {
+    if (typeof node !== "object" || node === null) return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
+}
+
+function put(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split(".");
+  let node = target;
+  for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
+  node[parts.at(-1)!] = value;
+}
+
+const nonBlank = (text: string | undefined) => (text === undefined || text === "" ? undefined : text);
+
+/** The `--help` text: every flag with its environment variable, config key and default. */
 export function serveHelp(program: string): string {
-  const rows: Array<readonly [string, string]> = SPECS.map((s) => {
+  const rows: Array<readonly [string, string]> = [[`  -c, --${CONFIG_FLAG} FILE`, `read settings from a JSON file; env ${CONFIG_ENV}`]];
+  for (const s of SETTINGS) {
+    if (s.flag === undefined) continue;
     const fallback = s.fallback === undefined || (Array.isArray(s.fallback) && s.fallback.length === 0) ? "" : ` (default ${String(s.fallback)})`;
-    return [`  --${s.flag} ${s.value}`, `${s.help}${fallback}; env ${s.env}`] as const;
-  });
+    rows.push([`  --${s.flag} ${s.value}`, `${s.help}${fallback}; env ${s.env}; config ${s.path}`]);
+  }
   rows.push(["  -h, --help", "show this help"], ["  -v, --version", "print the version"]);
   const width = Math.max(...rows.map(([left]) => left.length)) + 2;
+  const fileOnly = SETTINGS.filter((s) => s.flag === undefined);
   return [
     `usage: ${program} [options]`,
     "",
     "Runs a minikafka broker until Ctrl-C or SIGTERM (graceful: in-flight requests finish, data is flushed).",
     "",
-    "options (flags win over environment variables):",
+    "options (flags win over environment variables, which win over the config file):",
     ...rows.map(([left, right]) => left.padEnd(width) + right),
+    ...(fileOnly.length === 0 ? [] : ["", "config file only:", ...fileOnly.map((s) => `  ${s.path.padEnd(width - 2)}${s.help}`)]),
     "",
   ].join("\n");
 }
 
+/** The config file's JSON Schema (for editors: `"$schema"` may point at a copy). Internal. */
+export const configFileSchema: TSchema = FILE_SCHEMA;
+
 const lowerFirst = (message: string) => message.charAt(0).toLowerCase() + message.slice(1);
+
+/** The fsync policies, for types elsewhere. */
+export type { FsyncPolicy };

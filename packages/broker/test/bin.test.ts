@@ -38,6 +38,12 @@ describe("minikafka-broker", () => {
       "--log-level",
       "--slow-request-ms",
       "--cors-origins",
+      "--config",
+      "--min-session-timeout-ms",
+      "--max-session-timeout-ms",
+      "--segment-bytes",
+      "--retention-ms",
+      "--max-body-bytes",
       "--help",
       "--version",
     ]) {
@@ -79,6 +85,44 @@ describe("minikafka-broker", () => {
     expect(broker.events().map((e) => e.event)).toEqual(["broker.started", "broker.stopping", "broker.stopped"]);
     expect(broker.events()[1]).toMatchObject({ reason: "SIGTERM" });
     expect(broker.stderr).toEqual([]);
+  });
+
+  it("--config FILE / MINIKAFKA_CONFIG: settings from JSON under flags and environment; a bad key stops it in one line", async () => {
+    const dir = tempDir();
+    const config = join(dir, "minikafka.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        port: 0,
+        dataDir: "state",
+        fsync: "never",
+        logging: { format: "json" },
+        group: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500 },
+      }),
+    );
+    // MINIKAFKA_CONFIG names the file; the environment (MINIKAFKA_FSYNC) wins over it.
+    const broker = await spawnBroker(["--log-level", "info"], { env: { MINIKAFKA_CONFIG: config, MINIKAFKA_FSYNC: "interval" } });
+    const started = await broker.nextEvent((e) => e.event === "broker.started");
+    expect(started).toMatchObject({ dataDir: join(dir, "state"), fsync: "interval" });
+    const url = String(started.address);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    expect((await json(`${url}/v1/topics`, "POST", { name: "t", partitions: 1 })).status).toBe(201);
+    // The group settings reached the coordinator: its heartbeat interval, and the session-timeout bounds (6 s is the minimum).
+    const joined = await json(`${url}/v1/groups/g/members`, "POST", { topics: ["t"] });
+    expect(((await joined.json()) as { heartbeatIntervalMs: number }).heartbeatIntervalMs).toBe(500);
+    expect((await json(`${url}/v1/groups/g/members`, "POST", { topics: ["t"], sessionTimeoutMs: 5999 })).status).toBe(400);
+    expect(await stop(broker)).toBe(0);
+
+    writeFileSync(config, JSON.stringify({ port: 0, group: { sessionTimeout: 6000 } }));
+    const bad = await spawnBroker(["--config", config]);
+    expect(await bad.exited).toBe(2);
+    expect(bad.stderr).toEqual([`minikafka-broker: config file ${config}: unknown key group.sessionTimeout (see minikafka-broker --help)`]);
+    writeFileSync(config, JSON.stringify({ port: "8000" }));
+    const wrong = await spawnBroker([], { env: { MINIKAFKA_CONFIG: config } });
+    expect(await wrong.exited).toBe(2);
+    expect(wrong.stderr).toEqual([
+      `minikafka-broker: config file ${config}: port must be an integer from 0 to 65535, got "8000" (see minikafka-broker --help)`,
+    ]);
   });
 
   it("SIGINT: an in-flight long poll is answered, the store is closed, one stopped line, exit 0", async () => {

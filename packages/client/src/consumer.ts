@@ -26,9 +26,12 @@ export interface ConsumerOptions<F extends MessageFormat = "bytes"> {
    */
   instanceId?: string | undefined;
   /**
-   * Stop processing (and rejoin) after this many ms without a successful heartbeat, because by then the
-   * broker may have given the partitions to another member. Set it to the broker's session timeout
-   * (default 45 000, the broker's default).
+   * The member's session timeout, in ms. When given, it is sent in the join and the broker evicts the
+   * member after this long without a heartbeat (it must lie within the broker's `minSessionTimeoutMs` ..
+   * `maxSessionTimeoutMs`, default 6 000 .. 1 800 000, else the join fails with `INVALID_SESSION_TIMEOUT`).
+   * Either way the consumer stops processing (and rejoins) after this long without a successful
+   * heartbeat, because by then the broker may have given the partitions to another member. Default: not
+   * sent (the broker's session timeout applies), 45 000 locally (the broker's default).
    */
   sessionTimeoutMs?: number | undefined;
   /**
@@ -138,6 +141,7 @@ export class Consumer<T = Uint8Array> {
   readonly #groupPath: string;
   readonly #instanceId: string | undefined;
   readonly #sessionTimeoutMs: number;
+  readonly #requestedSessionTimeoutMs: number | undefined;
   readonly #fromBeginning: boolean;
   readonly #waitMs: number;
   readonly #format: MessageFormat;
@@ -175,6 +179,7 @@ export class Consumer<T = Uint8Array> {
     this.#groupPath = `v1/groups/${segment(options.groupId)}`;
     this.#instanceId = options.instanceId;
     this.#sessionTimeoutMs = positiveInteger("sessionTimeoutMs", options.sessionTimeoutMs, DEFAULTS.sessionTimeoutMs);
+    this.#requestedSessionTimeoutMs = options.sessionTimeoutMs === undefined ? undefined : this.#sessionTimeoutMs;
     this.#fromBeginning = options.fromBeginning === true;
     this.#waitMs = positiveInteger("maxWaitTimeMs", options.maxWaitTimeMs, DEFAULTS.maxWaitTimeMs);
     const maxRecords = Math.min(MAX_RECORDS, positiveInteger("maxRecords", options.maxRecords, DEFAULTS.maxRecords));
@@ -270,6 +275,7 @@ export class Consumer<T = Uint8Array> {
         instanceId: this.#instanceId,
         topics: [...this.#topics.keys()],
         sessionTimeoutMs: this.#sessionTimeoutMs,
+        requestedSessionTimeoutMs: this.#requestedSessionTimeoutMs,
         retry: this.#retry,
         clock: this.#clock,
       },

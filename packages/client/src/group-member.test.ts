@@ -92,6 +92,21 @@ describe("GroupMember", () => {
     expect(c.calls.at(-1)!.kind).toBe("leave");
   });
 
+  it("asks for its session timeout in the join only when one was given", async () => {
+    const joins: unknown[] = [];
+    for (const requestedSessionTimeoutMs of [undefined, 12_000]) {
+      const c = coordinator({ join: () => ok({ memberId: "m1", ...answer(1, [0], 60_000) }), heartbeat: () => ok(answer(1, [0], 60_000)) });
+      const member = new GroupMember(c.http, { ...options, instanceId: "host-1", requestedSessionTimeoutMs }, recorder());
+      await member.start();
+      await member.stop(true);
+      joins.push(c.calls.find((call) => call.kind === "join")!.body);
+    }
+    expect(joins).toEqual([
+      { topics: ["t"], instanceId: "host-1" },
+      { topics: ["t"], instanceId: "host-1", sessionTimeoutMs: 12_000 },
+    ]);
+  });
+
   it("keeps a revoked partition until released, then heartbeats at once without it", async () => {
     const c = coordinator({
       join: () => ok({ memberId: "m1", ...answer(1, [0, 1], 60_000) }),

@@ -26,6 +26,8 @@ export interface GroupMemberOptions {
   topics: readonly string[];
   /** Give up the partitions locally after this long without a successful heartbeat, in ms. */
   sessionTimeoutMs: number;
+  /** Sent in the join as the member's session timeout (undefined: the broker's own applies). */
+  requestedSessionTimeoutMs?: number | undefined;
   retry: RetryPolicy;
   /** Drives heartbeat intervals, backoffs and the local session timeout. */
   clock: ClientClock;
@@ -149,9 +151,12 @@ export class GroupMember {
   }
 
   async #join(): Promise<void> {
-    const { topics, instanceId } = this.#options;
+    const { topics, instanceId, requestedSessionTimeoutMs } = this.#options;
+    const body: { topics: readonly string[]; instanceId?: string; sessionTimeoutMs?: number } = { topics };
+    if (instanceId !== undefined) body.instanceId = instanceId;
+    if (requestedSessionTimeoutMs !== undefined) body.sessionTimeoutMs = requestedSessionTimeoutMs;
     const joined = await this.#http.request<WireJoinResult>("POST", `${this.#groupPath}/members`, {
-      json: instanceId === undefined ? { topics } : { topics, instanceId },
+      json: body,
       retry: "broker-retriable",
       signal: this.#stop.signal,
     });

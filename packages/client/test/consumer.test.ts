@@ -230,9 +230,10 @@ describe("consumer", () => {
   it("rejoins after the broker evicted it, and carries on", async () => {
     const { kafka, url } = await setup("log", 2, 0);
     const network = cuttableFetch();
-    // A long local session timeout: the consumer learns of its eviction from the broker (UNKNOWN_MEMBER_ID).
+    // No sessionTimeoutMs: the broker's 1 s applies there, while the consumer's local default (45 s) is much
+    // longer, so it learns of its eviction from the broker (UNKNOWN_MEMBER_ID).
     const flaky = createClient({ brokers: url, fetch: network.fetch, retry: { retries: 0, initialRetryTimeMs: 10 } });
-    const consumer = flaky.consumer({ groupId: "g", fromBeginning: true, maxWaitTimeMs: 200, sessionTimeoutMs: 60_000, messageFormat: "text" });
+    const consumer = flaky.consumer({ groupId: "g", fromBeginning: true, maxWaitTimeMs: 200, messageFormat: "text" });
     await consumer.subscribe({ topics: ["log"] });
     const got: string[] = [];
     await consumer.run({ eachMessage: async ({ message }) => void got.push(message.value!) });

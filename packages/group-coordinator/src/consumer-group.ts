@@ -124,8 +124,8 @@ export class ConsumerGroup {
     return this.#members.has(memberId) || this.#replaced.has(memberId);
   }
 
-  join(memberId: string, topics: readonly string[], instanceId: string | undefined, nowMs: number): JoinResult {
-    const member = new Member(memberId, instanceId, topics, nowMs);
+  join(memberId: string, topics: readonly string[], instanceId: string | undefined, nowMs: number, sessionTimeoutMs: number): JoinResult {
+    const member = new Member(memberId, instanceId, topics, nowMs, sessionTimeoutMs);
     const previous = instanceId === undefined ? undefined : this.#instances.get(instanceId);
     if (previous !== undefined) {
       this.#replace(previous, member);
@@ -177,11 +177,11 @@ export class ConsumerGroup {
     this.#remove(this.#require(memberId));
   }
 
-  /** Removes members silent for more than `sessionTimeoutMs` at `nowMs`; returns them. */
-  expire(nowMs: number, sessionTimeoutMs: number): Member[] {
+  /** Removes members silent for more than their session timeout at `nowMs`; returns them. */
+  expire(nowMs: number): Member[] {
     const expired: Member[] = [];
     for (const member of this.#members.values()) {
-      if (nowMs - member.lastHeartbeatMs > sessionTimeoutMs) expired.push(member);
+      if (nowMs - member.lastHeartbeatMs > member.sessionTimeoutMs) expired.push(member);
     }
     for (const member of expired) this.#remove(member);
     return expired;
@@ -477,7 +477,8 @@ export class ConsumerGroup {
     return {
       memberEpoch: member.memberEpoch,
       assignment: member.assigned.toAssignment(),
-      heartbeatIntervalMs: this.#ctx.heartbeatIntervalMs,
+      // Three heartbeats per session at least, for a member that asked for a short one.
+      heartbeatIntervalMs: Math.min(this.#ctx.heartbeatIntervalMs, Math.max(1, Math.floor(member.sessionTimeoutMs / 3))),
       revokingPartitions: member.revoking.toAssignment(),
       pendingPartitions: member.isReconciled() ? EMPTY_ASSIGNMENT : member.target.minus(member.assigned),
     };

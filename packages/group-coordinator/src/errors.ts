@@ -13,6 +13,8 @@
  * - `FENCED_INSTANCE_ID`: the member id was replaced by a newer member with the same `instanceId`.
  * - `UNASSIGNED_PARTITION`: an offset commit names a partition the member does not own.
  * - `UNKNOWN_TOPIC_OR_PARTITION`: the topic does not exist or the partition is out of range.
+ * - `INVALID_SESSION_TIMEOUT`: a join asked for a session timeout outside the coordinator's
+ *   `minSessionTimeoutMs`..`maxSessionTimeoutMs`.
  * - `INVALID_REQUEST`: malformed arguments (wrong types, negative offsets, duplicates...).
  * - `INVALID_CONFIG`: invalid `GroupCoordinator` options.
  * - `COORDINATOR_NOT_AVAILABLE`: the coordinator is closed.
@@ -29,6 +31,7 @@ export type CoordinatorErrorCode =
   | "FENCED_INSTANCE_ID"
   | "UNASSIGNED_PARTITION"
   | "UNKNOWN_TOPIC_OR_PARTITION"
+  | "INVALID_SESSION_TIMEOUT"
   | "INVALID_REQUEST"
   | "INVALID_CONFIG"
   | "COORDINATOR_NOT_AVAILABLE"

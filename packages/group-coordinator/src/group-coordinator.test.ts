@@ -140,6 +140,52 @@ describe("sessions", () => {
     }
     expect(gc.describeMember("g", "m-1").lastHeartbeatMs).toBe(125_000);
   });
+
+  it("a member's own session timeout applies within the bounds (Kafka's group.min/max.session.timeout.ms)", () => {
+    const { gc, clock } = setup({ sessionTimeoutMs: 30_000, heartbeatIntervalMs: 5_000, minSessionTimeoutMs: 6_000, maxSessionTimeoutMs: 120_000 });
+    expect([gc.minSessionTimeoutMs, gc.maxSessionTimeoutMs]).toEqual([6_000, 120_000]);
+    // m-1 asks for 6 s: told to heartbeat every 2 s (a third), evicted after 6 s of silence.
+    expect(gc.join("g", { topics: ["t"], sessionTimeoutMs: 6_000 }).heartbeatIntervalMs).toBe(2_000);
+    // m-2 asks for 100 s: the broker's heartbeat interval, kept past the broker's 30 s.
+    expect(gc.join("g", { topics: ["t"], sessionTimeoutMs: 100_000 }).heartbeatIntervalMs).toBe(5_000);
+    // m-3 asks for nothing: the broker's 30 s.
+    gc.join("g", { topics: ["t"] });
+    clock.advance(6_000);
+    expect(gc.tick()).toEqual([]);
+    clock.advance(1);
+    expect(gc.tick().map((m) => m.memberId)).toEqual(["m-1"]);
+    clock.advance(30_000 - 6_001);
+    expect(gc.tick()).toEqual([]);
+    clock.advance(1);
+    expect(gc.tick().map((m) => m.memberId)).toEqual(["m-3"]);
+    clock.advance(100_000 - 30_001);
+    expect(gc.tick()).toEqual([]);
+    clock.advance(1);
+    expect(gc.tick().map((m) => m.memberId)).toEqual(["m-2"]);
+  });
+
+  it("refuses a session timeout outside the bounds with INVALID_SESSION_TIMEOUT, and bad bounds with INVALID_CONFIG", () => {
+    const { gc } = setup({ sessionTimeoutMs: 30_000 });
+    expect([gc.minSessionTimeoutMs, gc.maxSessionTimeoutMs]).toEqual([6_000, 1_800_000]);
+    for (const sessionTimeoutMs of [5_999, 1_800_001]) {
+      expect(() => gc.join("g", { topics: ["t"], sessionTimeoutMs })).toThrow(
+        expect.objectContaining({
+          code: "INVALID_SESSION_TIMEOUT",
+          message: `session timeout ${sessionTimeoutMs} ms is outside the broker's bounds, 6000 to 1800000 ms`,
+        }),
+      );
+    }
+    expect(() => gc.join("g", { topics: ["t"], sessionTimeoutMs: 1.5 })).toThrow(expect.objectContaining({ code: "INVALID_REQUEST" }));
+    expect(gc.listGroups()).toEqual([]);
+    // The bounds widen to include a configured session timeout outside the defaults.
+    expect(setup({ sessionTimeoutMs: 1_000, heartbeatIntervalMs: 100 }).gc.minSessionTimeoutMs).toBe(1_000);
+    expect(() => setup({ sessionTimeoutMs: 30_000, minSessionTimeoutMs: 40_000 })).toThrow(
+      expect.objectContaining({
+        code: "INVALID_CONFIG",
+        message: "sessionTimeoutMs 30000 must be within minSessionTimeoutMs 40000 and maxSessionTimeoutMs 1800000",
+      }),
+    );
+  });
 });
 
 describe("topic changes", () => {

@@ -18,6 +18,10 @@ import { checkGroupId, checkMemberEpoch, checkMemberId, checkName, checkOwnedPar
 export const DEFAULT_SESSION_TIMEOUT_MS = 45_000;
 /** Default heartbeat interval: 5 s (Kafka's `group.consumer.heartbeat.interval.ms`). */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 5_000;
+/** Default shortest session timeout a member may ask for (ms), Kafka's `group.min.session.timeout.ms`. */
+export const DEFAULT_MIN_SESSION_TIMEOUT_MS = 6_000;
+/** Default longest session timeout a member may ask for (ms), Kafka's `group.max.session.timeout.ms`. */
+export const DEFAULT_MAX_SESSION_TIMEOUT_MS = 1_800_000;
 /** Default retention of an empty group's committed offsets: 7 days (Kafka's `offsets.retention.minutes`). */
 export const DEFAULT_OFFSETS_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -34,8 +38,21 @@ export interface GroupCoordinatorOptions {
   readonly partitionCount: (topic: string) => number | undefined;
   /** A member silent for longer than this (ms) is evicted by {@link GroupCoordinator.tick}. Default 45 000. */
   readonly sessionTimeoutMs?: number;
-  /** Interval (ms) members are told to heartbeat at; must be below the session timeout. Default 5 000. */
+  /**
+   * Interval (ms) members are told to heartbeat at; must be below the session timeout. Default 5 000. A
+   * member with a shorter session timeout of its own is told a third of it instead.
+   */
   readonly heartbeatIntervalMs?: number;
+  /**
+   * The shortest session timeout (ms) a member may ask for in its join (Kafka's
+   * `group.min.session.timeout.ms`). Default 6 000, or `sessionTimeoutMs` if that is shorter.
+   */
+  readonly minSessionTimeoutMs?: number;
+  /**
+   * The longest session timeout (ms) a member may ask for in its join (Kafka's
+   * `group.max.session.timeout.ms`). Default 1 800 000, or `sessionTimeoutMs` if that is longer.
+   */
+  readonly maxSessionTimeoutMs?: number;
   /** Computes target assignments. Default {@link uniformStickyAssignor}. */
   readonly assignor?: Assignor;
   /** Generates member ids (unique within a group). Default `crypto.randomUUID()`. */
@@ -110,6 +127,12 @@ export interface JoinOptions {
    * id is fenced with `FENCED_INSTANCE_ID`. Two live processes must never share an instance id.
    */
   readonly instanceId?: string | undefined;
+  /**
+   * This member's session timeout (ms): it is evicted after this long without a heartbeat. Default: the
+   * coordinator's `sessionTimeoutMs`. Outside `minSessionTimeoutMs`..`maxSessionTimeoutMs` the join fails
+   * with `INVALID_SESSION_TIMEOUT`.
+   */
+  readonly sessionTimeoutMs?: number | undefined;
 }
 
 /** A heartbeat's content. */
@@ -158,6 +181,10 @@ export class GroupCoordinator {
   readonly sessionTimeoutMs: number;
   /** The heartbeat interval handed to members (ms). */
   readonly heartbeatIntervalMs: number;
+  /** The shortest session timeout a member may ask for (ms). */
+  readonly minSessionTimeoutMs: number;
+  /** The longest session timeout a member may ask for (ms). */
+  readonly maxSessionTimeoutMs: number;
   /** How long an empty group's offsets are kept (ms). */
   readonly offsetsRetentionMs: number;
   /**
@@ -215,6 +242,21 @@ export class GroupCoordinator {
     this.heartbeatIntervalMs = duration("heartbeatIntervalMs", o.heartbeatIntervalMs, DEFAULT_HEARTBEAT_INTERVAL_MS);
     if (this.heartbeatIntervalMs >= this.sessionTimeoutMs) {
       config(`heartbeatIntervalMs ${this.heartbeatIntervalMs} must be below sessionTimeoutMs ${this.sessionTimeoutMs}`);
+    }
+    this.minSessionTimeoutMs = duration(
+      "minSessionTimeoutMs",
+      o.minSessionTimeoutMs,
+      Math.min(DEFAULT_MIN_SESSION_TIMEOUT_MS, this.sessionTimeoutMs),
+    );
+    this.maxSessionTimeoutMs = duration(
+      "maxSessionTimeoutMs",
+      o.maxSessionTimeoutMs,
+      Math.max(DEFAULT_MAX_SESSION_TIMEOUT_MS, this.sessionTimeoutMs),
+    );
+    if (!(this.minSessionTimeoutMs <= this.sessionTimeoutMs && this.sessionTimeoutMs <= this.maxSessionTimeoutMs)) {
+      config(
+        `sessionTimeoutMs ${this.sessionTimeoutMs} must be within minSessionTimeoutMs ${this.minSessionTimeoutMs} and maxSessionTimeoutMs ${this.maxSessionTimeoutMs}`,
+      );
     }
     this.offsetsRetentionMs = duration("offsetsRetentionMs", o.offsetsRetentionMs, DEFAULT_OFFSETS_RETENTION_MS);
     let held: Set<string> | undefined;
@@ -275,6 +317,7 @@ export class GroupCoordinator {
     checkGroupId(groupId);
     const topics = checkTopics(options?.topics);
     const instanceId = options.instanceId === undefined ? undefined : checkName("instance id", options.instanceId);
+    const sessionTimeoutMs = this.#sessionTimeout(options.sessionTimeoutMs);
     for (const topic of topics) this.#refreshTopic(topic);
     let group = this.#groups.get(groupId);
     if (group === undefined) {
@@ -288,7 +331,7 @@ export class GroupCoordinator {
         ? undefined
         : group.describe().members.find((m) => m.instanceId === instanceId)?.memberId;
     try {
-      const result = group.join(this.#newMemberId(group), topics, instanceId, now);
+      const result = group.join(this.#newMemberId(group), topics, instanceId, now, sessionTimeoutMs);
       this.#emit({
         type: "member-joined",
         groupId,
@@ -303,6 +346,21 @@ export class GroupCoordinator {
       this.#settle(group, now);
       this.#rebalanced(group, epoch);
     }
+  }
+
+  /** A join's session timeout, checked against the bounds (the coordinator's own when not asked for). */
+  #sessionTimeout(asked: unknown): number {
+    if (asked === undefined) return this.sessionTimeoutMs;
+    if (typeof asked !== "number" || !Number.isSafeInteger(asked)) {
+      throw new CoordinatorError("INVALID_REQUEST", `sessionTimeoutMs must be an integer (ms), got ${String(asked)}`);
+    }
+    if (asked < this.minSessionTimeoutMs || asked > this.maxSessionTimeoutMs) {
+      throw new CoordinatorError(
+        "INVALID_SESSION_TIMEOUT",
+        `session timeout ${asked} ms is outside the broker's bounds, ${this.minSessionTimeoutMs} to ${this.maxSessionTimeoutMs} ms`,
+      );
+    }
+    return asked;
   }
 
   /**
@@ -478,7 +536,7 @@ export class GroupCoordinator {
     const retired: ConsumerGroup[] = [];
     for (const group of this.#groups.values()) {
       const epoch = group.groupEpoch;
-      const gone = group.expire(now, this.sessionTimeoutMs);
+      const gone = group.expire(now);
       for (const m of gone) {
         expired.push({ groupId: group.groupId, memberId: m.memberId, instanceId: m.instanceId });
         this.#emit({ type: "member-expired", groupId: group.groupId, memberId: m.memberId, instanceId: m.instanceId });

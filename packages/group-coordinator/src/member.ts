@@ -44,6 +44,8 @@ export class Member {
   /** The epoch before the last advance: a heartbeat with it is accepted once (its response may have been lost). */
   previousMemberEpoch = -1;
   lastHeartbeatMs: number;
+  /** Evicted after this long without a heartbeat (ms): asked for in its join, or the coordinator's. */
+  readonly sessionTimeoutMs: number;
   /** Partitions the member may process (handed out, or about to be at its next response). */
   readonly assigned = new PartitionSet();
   /** Partitions the member was asked to give up and still reported owning at its last heartbeat. */
@@ -51,8 +53,9 @@ export class Member {
   /** This member's share of the group's target assignment. */
   target = new PartitionSet();
 
-  constructor(memberId: string, instanceId: string | undefined, topics: readonly string[], nowMs: number) {
+  constructor(memberId: string, instanceId: string | undefined, topics: readonly string[], nowMs: number, sessionTimeoutMs: number) {
     this.memberId = memberId;
+    this.sessionTimeoutMs = sessionTimeoutMs;
     this.instanceId = instanceId;
     this.topics = topics;
     this.lastHeartbeatMs = nowMs;

@@ -13,6 +13,7 @@ export type ErrorCode =
   | "INVALID_PARTITIONS"
   | "INVALID_RECORD"
   | "INVALID_GROUP_ID"
+  | "INVALID_SESSION_TIMEOUT"
   // It names something that does not exist.
   | "NOT_FOUND"
   | "UNKNOWN_TOPIC_OR_PARTITION"
@@ -102,6 +103,7 @@ export const ERRORS = {
   INVALID_PARTITIONS: { status: 400, kafka: 37 },
   INVALID_RECORD: { status: 400, kafka: 87 },
   INVALID_GROUP_ID: { status: 400, kafka: 24 },
+  INVALID_SESSION_TIMEOUT: { status: 400, kafka: 26 },
   NOT_FOUND: { status: 404 },
   UNKNOWN_TOPIC_OR_PARTITION: { status: 404, kafka: 3 },
   GROUP_ID_NOT_FOUND: { status: 404, kafka: 69, member: "lost" },

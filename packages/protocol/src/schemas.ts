@@ -203,6 +203,8 @@ export const JoinBody = Type.Object(
   {
     topics: Type.Array(TopicName, { minItems: 1, maxItems: 1000 }),
     instanceId: Type.Optional(MemberId),
+    /** The member's own session timeout (ms), within the broker's bounds (else 400 `INVALID_SESSION_TIMEOUT`). */
+    sessionTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_INT32 })),
   },
   { additionalProperties: false },
 );

@@ -25,6 +25,8 @@ export interface BrokerCoreOptions {
   clock?: Clock | undefined;
   sessionTimeoutMs?: number | undefined;
   heartbeatIntervalMs?: number | undefined;
+  minSessionTimeoutMs?: number | undefined;
+  maxSessionTimeoutMs?: number | undefined;
   offsetsRetentionMs?: number | undefined;
   restartHoldMs?: number | undefined;
   /** Silent members are evicted at most this often, in clock ms, when group calls are made (default 1 000). */
@@ -100,6 +102,8 @@ export function createBrokerCore(options: BrokerCoreOptions): BrokerCore {
       partitionCount: (topic) => topics.partitionCount(topic),
       sessionTimeoutMs: options.sessionTimeoutMs,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
+      minSessionTimeoutMs: options.minSessionTimeoutMs,
+      maxSessionTimeoutMs: options.maxSessionTimeoutMs,
       offsetsRetentionMs: options.offsetsRetentionMs,
       // Members from before a restart are unknown here and may still be processing: hold every topic that exists.
       restartHold: { topics: store.listTopics(), durationMs: options.restartHoldMs },

@@ -117,6 +117,32 @@ describe("consumer group routes", () => {
     });
   });
 
+  it("a join's sessionTimeoutMs applies within minSessionTimeoutMs..maxSessionTimeoutMs; outside → 400 INVALID_SESSION_TIMEOUT", async () => {
+    const t = await setup({ minSessionTimeoutMs: 6_000, maxSessionTimeoutMs: 60_000 });
+    for (const sessionTimeoutMs of [5_999, 60_001]) {
+      expect(await t.call("POST", "/v1/groups/g/members", { topics: ["t"], sessionTimeoutMs })).toMatchObject({
+        status: 400,
+        body: {
+          error: {
+            code: "INVALID_SESSION_TIMEOUT",
+            message: `session timeout ${sessionTimeoutMs} ms is outside the broker's bounds, 6000 to 60000 ms`,
+          },
+        },
+      });
+    }
+    expect((await t.call("POST", "/v1/groups/g/members", { topics: ["t"], sessionTimeoutMs: "6000" })).status).toBe(400);
+    const short = await t.call("POST", "/v1/groups/g/members", { topics: ["t"], sessionTimeoutMs: 6_000 });
+    expect(short.body.heartbeatIntervalMs).toBe(1_000);
+    const long = await join(t, "g", { topics: ["t"], sessionTimeoutMs: 30_000 });
+    // Both silent: the 6 s member goes after 6 s, the 30 s member outlives the broker's own 10 s.
+    t.clock.advance(6_001);
+    expect((await t.call("GET", "/v1/groups/g")).body.members.map((m: { memberId: string }) => m.memberId)).toEqual([long.id]);
+    t.clock.advance(30_000 - 6_001);
+    await long.heartbeat();
+    expect((await t.call("GET", "/v1/groups/g")).body.members).toHaveLength(1);
+    expect(short.body.memberId).not.toBe(long.id);
+  });
+
   it("serves a member's records from the group's committed offsets and commits them", async () => {
     const t = await setup();
     await t.call("POST", "/v1/topics/t/records", {
@@ -351,7 +377,7 @@ describe("consumer group routes", () => {
     ["a 250-character group id", "POST", `/v1/groups/${"g".repeat(250)}/members`, { topics: ["t"] }, 400, "INVALID_GROUP_ID"],
     ["no topics", "POST", "/v1/groups/g/members", { topics: [] }, 400, "INVALID_REQUEST"],
     ["a bad topic name", "POST", "/v1/groups/g/members", { topics: ["a/b"] }, 400, "INVALID_TOPIC_NAME"],
-    ["an unknown field", "POST", "/v1/groups/g/members", { topics: ["t"], sessionTimeoutMs: 1 }, 400, "INVALID_REQUEST"],
+    ["an unknown field", "POST", "/v1/groups/g/members", { topics: ["t"], rebalanceTimeoutMs: 1 }, 400, "INVALID_REQUEST"],
     ["a zero epoch", "POST", "/v1/groups/g/members/m/heartbeat", { memberEpoch: 0, ownedPartitions: [] }, 400, "INVALID_REQUEST"],
     [
       "a malformed owned set",

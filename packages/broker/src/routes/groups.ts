@@ -19,11 +19,11 @@ export function groupRoutes(ctx: BrokerContext): Hono {
   };
   return new Hono()
     .post("/v1/groups/:group/members", params(GroupParams), jsonBody(JoinBody), (c) => {
-      const { topics, instanceId } = c.req.valid("json");
+      const { topics, instanceId, sessionTimeoutMs } = c.req.valid("json");
       const { group } = c.req.valid("param");
       access.check(c, "group", group, "read");
       for (const topic of topics) access.check(c, "topic", topic, "read");
-      return c.json(groups.join(group, { topics, instanceId }), 201);
+      return c.json(groups.join(group, { topics, instanceId, sessionTimeoutMs }), 201);
     })
     .post("/v1/groups/:group/members/:member/heartbeat", params(MemberParams), jsonBody(HeartbeatBody), (c) => {
       const { group, member } = c.req.valid("param");

@@ -3,6 +3,9 @@ import { type Assignment, type Assignor, GroupCoordinator, InMemoryOffsetStore, 
 export interface SetupOptions {
   readonly topics?: Record<string, number>;
   readonly sessionTimeoutMs?: number;
+  readonly heartbeatIntervalMs?: number;
+  readonly minSessionTimeoutMs?: number;
+  readonly maxSessionTimeoutMs?: number;
   readonly assignor?: Assignor;
 }
 
@@ -17,7 +20,9 @@ export function setup(options: SetupOptions = {}) {
     offsetStore: store,
     partitionCount: (topic) => counts.get(topic),
     sessionTimeoutMs: options.sessionTimeoutMs ?? 30_000,
-    heartbeatIntervalMs: 3_000,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 3_000,
+    minSessionTimeoutMs: options.minSessionTimeoutMs,
+    maxSessionTimeoutMs: options.maxSessionTimeoutMs,
     generateMemberId: () => `m-${++next}`,
     ...(options.assignor === undefined ? {} : { assignor: options.assignor }),
   });
