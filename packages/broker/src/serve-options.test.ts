@@ -67,6 +67,12 @@ describe("parseServeCommand", () => {
     });
     expect(serve(["--session-timeout-ms", "60000"]).start).not.toHaveProperty("heartbeatIntervalMs");
     expect(serve(["--heartbeat-interval-ms", "100"]).start).toMatchObject({ heartbeatIntervalMs: 100 });
+    // The store's limits reach startBroker() under their own names.
+    expect(serve(["--max-open-files", "64", "--max-topics", "5"], { MINIKAFKA_MAX_TOTAL_PARTITIONS: "40" }).start).toMatchObject({
+      maxOpenFiles: 64,
+      maxTopics: 5,
+      maxTotalPartitions: 40,
+    });
     expect(serve([], { MINIKAFKA_CORS_ORIGINS: "https://a.example, http://localhost:5173" }).start).toMatchObject({
       cors: { origins: ["https://a.example", "http://localhost:5173"] },
     });
@@ -209,6 +215,9 @@ describe("serveHelp", () => {
       ["--data-dir DIR", "DATA_DIR", "dataDir"],
       ["--fsync always|interval|never", "MINIKAFKA_FSYNC", "fsync"],
       ["--fsync-interval-ms MS", "MINIKAFKA_FSYNC_INTERVAL_MS", "fsyncIntervalMs"],
+      ["--max-open-files N", "MINIKAFKA_MAX_OPEN_FILES", "maxOpenFiles"],
+      ["--max-topics N", "MINIKAFKA_MAX_TOPICS", "maxTopics"],
+      ["--max-total-partitions N", "MINIKAFKA_MAX_TOTAL_PARTITIONS", "maxTotalPartitions"],
       ["--shutdown-timeout-ms MS", "MINIKAFKA_SHUTDOWN_TIMEOUT_MS", "shutdownTimeoutMs"],
       ["--segment-bytes BYTES", "MINIKAFKA_SEGMENT_BYTES", "topicDefaults.segmentBytes"],
       ["--retention-ms MS", "MINIKAFKA_RETENTION_MS", "topicDefaults.retentionMs"],
