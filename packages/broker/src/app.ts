@@ -56,7 +56,7 @@ export function buildBrokerApp(ctx: BrokerContext): Hono {
   // Only the /v1 routes read a body.
   app.use("/v1/*", limitBody(ctx.maxBodyBytes));
   app.route("/", topicRoutes(ctx));
-  if (ctx.streams !== undefined) app.route("/", streamRoutes(ctx.streams, ctx.access, ctx.logger));
+  if (ctx.streams !== undefined) app.route("/", streamRoutes(ctx.streams, ctx.access, ctx.logger, ctx.quotas));
   app.route("/", topicSseRoutes(ctx));
   app.route("/", recordRoutes(ctx));
   app.route("/", producerRoutes(ctx));

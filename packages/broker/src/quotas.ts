@@ -1,6 +1,7 @@
 // Per-principal quotas: produce and fetch byte rates (Kafka's client quotas: a request is let through while
 // the principal's budget is positive, its bytes are then charged, and the principal waits out any debt) and
-// the number of long polls a principal may hold open at once. Time comes from the broker's clock.
+// the number of long polls and SSE streams a principal may hold open at once (bounded by default). Time
+// comes from the broker's clock.
 import type { Clock } from "@minikafka/group-coordinator";
 import type { Context } from "hono";
 import type { Access } from "./access.js";
@@ -12,9 +13,22 @@ export interface QuotaLimits {
   produceBytesPerSecond?: number | undefined;
   /** Bytes per second of records a principal may fetch (answers of fetches and member fetches), with one second of burst. */
   fetchBytesPerSecond?: number | undefined;
-  /** Long polls (fetches and member fetches with `waitMs` > 0) a principal may have waiting at once. */
+  /**
+   * Long polls (fetches and member fetches with `waitMs` > 0, Durable Streams `live=long-poll` reads) a
+   * principal may have waiting at once (default {@link DEFAULT_MAX_LONG_POLLS}).
+   */
   maxLongPolls?: number | undefined;
+  /**
+   * SSE streams (topic `?live=sse` reads and Durable Streams `live=sse` reads) a principal may have open at
+   * once (default {@link DEFAULT_MAX_SSE_STREAMS}).
+   */
+  maxSseStreams?: number | undefined;
 }
+
+/** Long polls a principal may have waiting at once unless `quotas` says otherwise. */
+export const DEFAULT_MAX_LONG_POLLS = 1000;
+/** SSE streams a principal may have open at once unless `quotas` says otherwise. */
+export const DEFAULT_MAX_SSE_STREAMS = 1000;
 
 /**
  * `BrokerAppOptions.quotas`: the limits of every principal, each on its own budget (so one principal over
@@ -40,11 +54,14 @@ interface PrincipalQuota {
   readonly limits: QuotaLimits;
   readonly produce: Bucket;
   readonly fetch: Bucket;
-  longPolls: number;
+  /** Held slots, by kind. */
+  readonly held: Record<HoldKind, number>;
 }
 
-const KEYS: ReadonlySet<string> = new Set(["produceBytesPerSecond", "fetchBytesPerSecond", "maxLongPolls"]);
-const noop = () => {};
+/** What a principal holds open while the broker waits for data. */
+type HoldKind = "longPoll" | "sse";
+
+const KEYS: ReadonlySet<string> = new Set(["produceBytesPerSecond", "fetchBytesPerSecond", "maxLongPolls", "maxSseStreams"]);
 
 function validLimits(limits: QuotaLimits, at: string): QuotaLimits {
   if (typeof limits !== "object" || limits === null) throw new BrokerError("INVALID_REQUEST", `${at} must be an object`);
@@ -57,14 +74,17 @@ function validLimits(limits: QuotaLimits, at: string): QuotaLimits {
   return limits;
 }
 
-/** The quotas of one broker. Internal: routes call {@link Quotas.admit}, {@link Quotas.charge} and {@link Quotas.holdLongPoll}. */
+/**
+ * The quotas of one broker. Internal: routes call {@link Quotas.admit}, {@link Quotas.charge},
+ * {@link Quotas.holdLongPoll} and {@link Quotas.holdSseStream}.
+ */
 export class Quotas {
   readonly #defaults: QuotaLimits;
   readonly #overrides: ReadonlyMap<string, QuotaLimits>;
   readonly #access: Access;
   readonly #clock: Clock;
   readonly #state = new Map<string, PrincipalQuota>();
-  /** Whether any quota is configured (every call is a no-op otherwise). */
+  /** Whether any byte rate is configured (admit and charge are no-ops otherwise). */
   readonly enabled: boolean;
 
   /** @throws BrokerError `INVALID_REQUEST` naming the option for a bad limit. */
@@ -76,7 +96,9 @@ export class Quotas {
     this.#overrides = new Map(
       Object.entries(principals).map(([name, limits]) => [name, { ...this.#defaults, ...validLimits(limits, `quotas.principals.${name}`) }]),
     );
-    this.enabled = options !== undefined;
+    this.enabled = [this.#defaults, ...this.#overrides.values()].some(
+      (l) => l.produceBytesPerSecond !== undefined || l.fetchBytesPerSecond !== undefined,
+    );
   }
 
   #quota(c: Context): PrincipalQuota {
@@ -89,7 +111,7 @@ export class Quotas {
         limits,
         produce: { level: limits.produceBytesPerSecond ?? 0, last: now },
         fetch: { level: limits.fetchBytesPerSecond ?? 0, last: now },
-        longPolls: 0,
+        held: { longPoll: 0, sse: 0 },
       };
       this.#state.set(name, quota);
     }
@@ -129,24 +151,44 @@ export class Quotas {
   }
 
   /**
-   * Counts a long poll of the principal until the returned function is called.
+   * Counts a long poll of the principal until the returned function is called (idempotent).
    * @throws BrokerError `THROTTLING_QUOTA_EXCEEDED` (429, `Retry-After: 1`) when it already has `maxLongPolls` waiting.
    */
   holdLongPoll(c: Context): () => void {
-    if (!this.enabled) return noop;
+    return this.#hold(c, "longPoll");
+  }
+
+  /**
+   * Counts an SSE stream of the principal until the returned function is called (idempotent): call it when
+   * the stream ends, however it ends.
+   * @throws BrokerError `THROTTLING_QUOTA_EXCEEDED` (429, `Retry-After: 1`) when it already has `maxSseStreams` open.
+   */
+  holdSseStream(c: Context): () => void {
+    return this.#hold(c, "sse");
+  }
+
+  /** Slots held now by the request's principal (tests, metrics). */
+  held(c: Context): Readonly<Record<HoldKind, number>> {
+    return { ...this.#quota(c).held };
+  }
+
+  #hold(c: Context, kind: HoldKind): () => void {
     const quota = this.#quota(c);
-    const max = quota.limits.maxLongPolls;
-    if (max === undefined) return noop;
-    if (quota.longPolls >= max) {
+    const max = kind === "longPoll" ? (quota.limits.maxLongPolls ?? DEFAULT_MAX_LONG_POLLS) : (quota.limits.maxSseStreams ?? DEFAULT_MAX_SSE_STREAMS);
+    if (quota.held[kind] >= max) {
       c.header("retry-after", "1");
-      throw new BrokerError("THROTTLING_QUOTA_EXCEEDED", `at most ${max} long polls may wait at once per principal`);
+      const what = kind === "longPoll" ? "long polls may wait" : "SSE streams may be open";
+      throw new BrokerError(
+        "THROTTLING_QUOTA_EXCEEDED",
+        `at most ${max} ${what} at once per principal (quotas.${kind === "longPoll" ? "maxLongPolls" : "maxSseStreams"})`,
+      );
     }
-    quota.longPolls++;
+    quota.held[kind]++;
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      quota.longPolls--;
+      quota.held[kind]--;
     };
   }
 }

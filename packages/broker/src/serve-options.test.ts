@@ -126,6 +126,10 @@ describe("config file", () => {
     group: { sessionTimeoutMs: 30000, heartbeatIntervalMs: 3000, minSessionTimeoutMs: 1000, maxSessionTimeoutMs: 60000 },
     limits: { maxBodyBytes: 65536, maxWaitMs: 10000 },
     cors: { origins: ["https://app.example"] },
+    tls: { certFile: "tls/cert.pem", keyFile: "/keys/key.pem" },
+    auth: { principals: [{ name: "alice", tokenSha256: "ab".repeat(32) }], superUsers: ["alice"] },
+    acls: [{ principal: "alice", resource: "topic", name: "orders.", pattern: "prefixed", operations: ["write", "describe"], permission: "allow" }],
+    quotas: { produceBytesPerSecond: 1000, maxSseStreams: 2, principals: { alice: { maxLongPolls: 3 } } },
     logging: { format: "json", level: "warn", slowRequestMs: 200 },
   };
 
@@ -151,9 +155,18 @@ describe("config file", () => {
         maxBodyBytes: 65536,
         maxWaitMs: 10000,
         cors: { origins: ["https://app.example"] },
+        // A relative certificate path is relative to the file, like dataDir.
+        tls: { certFile: "/etc/tls/cert.pem", keyFile: "/keys/key.pem" },
+        auth: full.auth,
+        acls: full.acls,
+        quotas: full.quotas,
         slowRequestMs: 200,
       });
     }
+    // From flags or the environment, relative to the working directory.
+    expect(serve(["--tls-cert-file", "c.pem"], { MINIKAFKA_TLS_KEY_FILE: "k.pem" }).start).toMatchObject({
+      tls: { certFile: "/work/c.pem", keyFile: "/work/k.pem" },
+    });
     // A relative --config is relative to the working directory.
     expect(serve(["-c", "mk.json"], {}, { "/work/mk.json": '{"port": 1234}' }).start).toMatchObject({ port: 1234 });
   });
@@ -188,6 +201,62 @@ describe("config file", () => {
       file({ cors: { origins: ["https://a.example", 7] } }),
     );
     fails(["--config", "/etc/mk.json"], {}, `${at}group must be an object, got 5`, file({ group: 5 }));
+    // auth, acls, tls, quotas: the same, down to the field of a list item.
+    const alice = { name: "alice", tokenSha256: "ab".repeat(32) };
+    fails(["-c", "/etc/mk.json"], {}, `${at}unknown key auth.principals[0].token`, file({ auth: { principals: [{ ...alice, token: "x" }] } }));
+    fails(["-c", "/etc/mk.json"], {}, `${at}auth.principals[0].tokenSha256 is missing`, file({ auth: { principals: [{ name: "alice" }] } }));
+    fails(
+      ["-c", "/etc/mk.json"],
+      {},
+      `${at}auth.principals[0].tokenSha256 must be 64 hex digits (the token's SHA-256), got "secret"`,
+      file({ auth: { principals: [{ name: "alice", tokenSha256: "secret" }] } }),
+    );
+    fails(
+      ["-c", "/etc/mk.json"],
+      {},
+      `${at}auth.principals must be a non-empty list of { name, tokenSha256 }, got a list of 0`,
+      file({ auth: { principals: [] } }),
+    );
+    const acl = { principal: "alice", resource: "topic", name: "t", operations: ["read"], permission: "allow" };
+    fails(
+      ["-c", "/etc/mk.json"],
+      {},
+      `${at}acls[1].operations[0] must be one of read, write, create, delete, alter, describe, all, got "publish"`,
+      file({ auth: { principals: [alice] }, acls: [acl, { ...acl, operations: ["publish"] }] }),
+    );
+    fails(
+      ["-c", "/etc/mk.json"],
+      {},
+      `${at}acls[0].resource must be one of topic, group, cluster, stream, got "queue"`,
+      file({ auth: { principals: [alice] }, acls: [{ ...acl, resource: "queue" }] }),
+    );
+    // What the schema cannot say (a principal no one configured) is still one line naming the key.
+    fails(
+      ["-c", "/etc/mk.json"],
+      {},
+      `${at}acls[0].principal: "bob" is neither "*" nor in auth.principals`,
+      file({ auth: { principals: [alice] }, acls: [{ ...acl, principal: "bob" }] }),
+    );
+    fails(["-c", "/etc/mk.json"], {}, `${at}acls need auth (principals with tokens) to apply to`, file({ acls: [acl] }));
+    fails(["-c", "/etc/mk.json"], {}, `${at}unknown key tls.cert`, file({ tls: { cert: "c.pem" } }));
+    fails(
+      ["-c", "/etc/mk.json"],
+      {},
+      "tls needs both a certificate and its key (tls.certFile and tls.keyFile, or --tls-cert-file and --tls-key-file)",
+      file({ tls: { certFile: "c.pem" } }),
+    );
+    fails(
+      ["-c", "/etc/mk.json"],
+      {},
+      `${at}unknown key quotas.principals.alice.maxPolls`,
+      file({ quotas: { principals: { alice: { maxPolls: 1 } } } }),
+    );
+    fails(
+      ["-c", "/etc/mk.json"],
+      {},
+      `${at}quotas.maxSseStreams must be an integer from 1 to 1000000, got 0`,
+      file({ quotas: { maxSseStreams: 0 } }),
+    );
     fails(["--config", "/etc/mk.json"], {}, `${at}must hold a JSON object, got a list of 0`, file([]));
     fails(
       ["--config", "/etc/mk.json"],
@@ -230,6 +299,8 @@ describe("serveHelp", () => {
       ["--max-body-bytes BYTES", "MINIKAFKA_MAX_BODY_BYTES", "limits.maxBodyBytes"],
       ["--max-wait-ms MS", "MINIKAFKA_MAX_WAIT_MS", "limits.maxWaitMs"],
       ["--cors-origins ORIGIN,…", "MINIKAFKA_CORS_ORIGINS", "cors.origins"],
+      ["--tls-cert-file FILE", "MINIKAFKA_TLS_CERT_FILE", "tls.certFile"],
+      ["--tls-key-file FILE", "MINIKAFKA_TLS_KEY_FILE", "tls.keyFile"],
       ["--log-format text|json", "MINIKAFKA_LOG_FORMAT", "logging.format"],
       ["--log-level error|warn|info|debug", "MINIKAFKA_LOG_LEVEL", "logging.level"],
       ["--slow-request-ms MS", "MINIKAFKA_SLOW_REQUEST_MS", "logging.slowRequestMs"],
@@ -240,5 +311,8 @@ describe("serveHelp", () => {
       if (key !== undefined) expect(line).toContain(`config ${key}`);
     }
     expect(help).toMatch(/^ {2}-h, --help +show this help$/m);
+    // The structured keys are listed under "config file only".
+    const fileOnly = help.slice(help.indexOf("config file only:"));
+    for (const key of ["auth", "acls", "quotas"]) expect(fileOnly).toMatch(new RegExp(`^  ${key} +\\S`, "m"));
   });
 });

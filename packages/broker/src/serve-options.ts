@@ -9,6 +9,9 @@ import type { FsyncPolicy } from "@minikafka/log-store";
 import { Type, type TSchema } from "typebox";
 import { Compile } from "typebox/compile";
 import { BrokerError } from "./errors.js";
+import { systemClock } from "@minikafka/group-coordinator";
+import { Access, type AclEntry, type AuthOptions } from "./access.js";
+import { Quotas, type QuotaOptions } from "./quotas.js";
 import { corsOrigins } from "./web-guard.js";
 
 /** Output format of the broker's log lines. */
@@ -39,6 +42,11 @@ interface Setting {
   readonly schema: TSchema;
   /** The value when no source gives one (undefined: the library's own default, named in `help`). */
   readonly fallback?: unknown;
+  /**
+   * A file or directory path: from the config file relative to the file, from a flag or the environment
+   * relative to the working directory (always absolute once parsed).
+   */
+  readonly isPath?: true;
 }
 
 const MAX_MS = 86_400_000 * 365;
@@ -46,6 +54,46 @@ const ms = (minimum = 0, maximum = MAX_MS) => Type.Integer({ minimum, maximum })
 const bytes = (minimum = 1, maximum = Number.MAX_SAFE_INTEGER) => Type.Integer({ minimum, maximum });
 const nonEmpty = Type.String({ minLength: 1 });
 const oneOf = (values: readonly string[]) => Type.Union(values.map((v) => Type.Literal(v)));
+/** A count limit from 1. */
+const count = (maximum: number) => Type.Integer({ minimum: 1, maximum });
+/** `x-rule`: what a schema's complaint says instead of the generic one ("must be …"). */
+const RULE = "x-rule";
+const closed = <T extends Record<string, TSchema>>(properties: T) => Type.Object(properties, { additionalProperties: false });
+
+/** `auth` in the config file: the same shape as `startBroker({ auth })`. */
+const AUTH_SCHEMA = closed({
+  principals: Type.Array(
+    closed({
+      name: nonEmpty,
+      tokenSha256: Type.String({ pattern: "^[0-9a-fA-F]{64}$", [RULE]: "must be 64 hex digits (the token's SHA-256)" }),
+    }),
+    { minItems: 1, maxItems: 100_000, [RULE]: "must be a non-empty list of { name, tokenSha256 }" },
+  ),
+  superUsers: Type.Optional(Type.Array(nonEmpty, { maxItems: 100_000 })),
+});
+/** `acls` in the config file: the same shape as `startBroker({ acls })`. */
+const ACLS_SCHEMA = Type.Array(
+  closed({
+    principal: nonEmpty,
+    resource: oneOf(["topic", "group", "cluster", "stream"]),
+    name: nonEmpty,
+    pattern: Type.Optional(oneOf(["literal", "prefixed"])),
+    operations: Type.Array(oneOf(["read", "write", "create", "delete", "alter", "describe", "all"]), {
+      minItems: 1,
+      [RULE]: "must be a non-empty list of read, write, create, delete, alter, describe, all",
+    }),
+    permission: oneOf(["allow", "deny"]),
+  }),
+  { maxItems: 1_000_000 },
+);
+const QUOTA_LIMITS = {
+  produceBytesPerSecond: Type.Optional(bytes()),
+  fetchBytesPerSecond: Type.Optional(bytes()),
+  maxLongPolls: Type.Optional(count(1_000_000)),
+  maxSseStreams: Type.Optional(count(1_000_000)),
+};
+/** `quotas` in the config file: the same shape as `startBroker({ quotas })`. */
+const QUOTAS_SCHEMA = closed({ ...QUOTA_LIMITS, principals: Type.Optional(Type.Record(Type.String(), closed(QUOTA_LIMITS))) });
 
 /** Every setting, once. */
 const SETTINGS: readonly Setting[] = [
@@ -68,6 +116,7 @@ const SETTINGS: readonly Setting[] = [
     help: "where topics and offsets are stored (in a config file: relative to the file)",
     schema: nonEmpty,
     fallback: "./data",
+    isPath: true,
   },
   {
     path: "fsync",
@@ -220,6 +269,33 @@ const SETTINGS: readonly Setting[] = [
     schema: Type.Array(nonEmpty, { maxItems: 1000 }),
     fallback: [],
   },
+  // HTTPS.
+  {
+    path: "tls.certFile",
+    flag: "tls-cert-file",
+    env: "MINIKAFKA_TLS_CERT_FILE",
+    value: "FILE",
+    help: "serve HTTPS (only) with this PEM certificate (chain); needs --tls-key-file",
+    schema: nonEmpty,
+    isPath: true,
+  },
+  {
+    path: "tls.keyFile",
+    flag: "tls-key-file",
+    env: "MINIKAFKA_TLS_KEY_FILE",
+    value: "FILE",
+    help: "the certificate's PEM private key (unencrypted)",
+    schema: nonEmpty,
+    isPath: true,
+  },
+  // Who may call, and what they may do (config file only: they are structured).
+  { path: "auth", help: "bearer-token principals { principals: [{ name, tokenSha256 }], superUsers }", schema: AUTH_SCHEMA },
+  { path: "acls", help: "Kafka-model ACLs [{ principal, resource, name, pattern, operations, permission }] (needs auth)", schema: ACLS_SCHEMA },
+  {
+    path: "quotas",
+    help: "per-principal produceBytesPerSecond, fetchBytesPerSecond, maxLongPolls, maxSseStreams, and principals.<name> overrides",
+    schema: QUOTAS_SCHEMA,
+  },
   // The broker's own log.
   {
     path: "logging.format",
@@ -350,20 +426,23 @@ export function parseServeCommand(
   const file = configFile === undefined ? undefined : readConfig(configFile, options.readFile ?? ((p) => readFileSync(p, "utf8")));
 
   const settings = new Map<string, unknown>();
-  let dataDirBase = cwd;
+  const fromFile = new Set<string>();
   for (const s of SETTINGS) {
     const flag = s.flag === undefined ? undefined : values[s.flag];
     const fromEnv = s.env === undefined ? undefined : nonBlank(env[s.env]);
     let value: unknown;
+    let base = cwd;
     if (typeof flag === "string") value = fromText(s, flag, `--${s.flag}`);
     else if (fromEnv !== undefined) value = fromText(s, fromEnv, s.env!);
     else if (file !== undefined && at(file, s.path) !== undefined) {
       value = at(file, s.path);
-      if (s.path === "dataDir") dataDirBase = dirname(configFile!);
+      base = dirname(configFile!);
+      fromFile.add(s.path);
     } else value = s.fallback;
+    if (s.isPath === true && typeof value === "string" && !isAbsolute(value)) value = resolvePath(base, value);
     settings.set(s.path, value);
   }
-  checkTogether(settings);
+  checkTogether(settings, (path) => (fromFile.has(path) ? `config file ${configFile!}: ` : ""));
 
   const start: Record<string, unknown> = {};
   for (const s of SETTINGS) {
@@ -371,11 +450,10 @@ export function parseServeCommand(
     if (s.option === null || value === undefined) continue;
     put(start, s.option ?? s.path, value);
   }
-  const dataDir = settings.get("dataDir") as string;
   return {
     kind: "serve",
     settings,
-    dataDir: isAbsolute(dataDir) ? dataDir : resolvePath(dataDirBase, dataDir),
+    dataDir: settings.get("dataDir") as string,
     start,
     logFormat: settings.get("logging.format") as LogFormat,
     logLevel: settings.get("logging.level") as LogLevel,
@@ -383,8 +461,11 @@ export function parseServeCommand(
   };
 }
 
-/** Rules across settings, checked once every source is merged. */
-function checkTogether(settings: Map<string, unknown>): void {
+/**
+ * Rules across settings, checked once every source is merged; `where(path)` prefixes a complaint about a
+ * setting that came from the config file.
+ */
+function checkTogether(settings: Map<string, unknown>, where: (path: string) => string): void {
   const get = (path: string) => settings.get(path) as number | undefined;
   const session = get("group.sessionTimeoutMs");
   if (session !== undefined && get("group.heartbeatIntervalMs") === undefined && session < 15_000) {
@@ -407,6 +488,27 @@ function checkTogether(settings: Map<string, unknown>): void {
     corsOrigins({ origins: settings.get("cors.origins") as string[] });
   } catch (error) {
     throw new BrokerError("INVALID_REQUEST", (error as Error).message);
+  }
+  if ((settings.get("tls.certFile") === undefined) !== (settings.get("tls.keyFile") === undefined)) {
+    throw new BrokerError(
+      "INVALID_REQUEST",
+      "tls needs both a certificate and its key (tls.certFile and tls.keyFile, or --tls-cert-file and --tls-key-file)",
+    );
+  }
+  // The same checks startBroker() makes, so that a bad principal name in an ACL stops the start in one line
+  // naming the key, before anything opens.
+  const access = guarded(
+    where("auth") || where("acls"),
+    () => new Access(settings.get("auth") as AuthOptions | undefined, settings.get("acls") as AclEntry[] | undefined),
+  );
+  guarded(where("quotas"), () => new Quotas(settings.get("quotas") as QuotaOptions | undefined, access, systemClock));
+}
+
+function guarded<T>(prefix: string, make: () => T): T {
+  try {
+    return make();
+  } catch (error) {
+    throw new BrokerError("INVALID_REQUEST", `${prefix}${(error as Error).message}`);
   }
 }
 
@@ -435,6 +537,8 @@ function fromText(s: Setting, text: string, name: string): unknown {
 
 /** What a leaf schema asks for, in words: "must be an integer from 0 to 65535". */
 function rule(schema: TSchema): string {
+  const custom = (schema as Record<string, unknown>)[RULE];
+  if (typeof custom === "string") return custom;
   const s = schema as { type?: string; minimum?: number; maximum?: number; minLength?: number; anyOf?: Array<{ const?: unknown }>; items?: TSchema };
   if (s.type === "integer") return `must be an integer from ${s.minimum ?? "-∞"} to ${s.maximum ?? "∞"}`;
   if (s.anyOf?.every((a) => a.const !== undefined)) return `must be one of ${s.anyOf.map((a) => String(a.const)).join(", ")}`;
@@ -475,14 +579,27 @@ function readConfig(path: string, read: (path: string) => string): Record<string
     const names = (first.params as { additionalProperties: string[] }).additionalProperties;
     throw new BrokerError("INVALID_REQUEST", `${where}: unknown key ${showPath([...path_, names[0]!])}`);
   }
+  if (first.keyword === "required") {
+    const missing = (first.params as { requiredProperties: string[] }).requiredProperties[0]!;
+    throw new BrokerError("INVALID_REQUEST", `${where}: ${showPath([...path_, missing])} is missing`);
+  }
   if (path_.length === 0) throw new BrokerError("INVALID_REQUEST", `${where}: must hold a JSON object, got ${describe(value)}`);
-  const key = path_.filter((p) => !/^\d+$/.test(p)).join(".");
-  const found = SETTINGS.find((s) => s.path === key);
-  // An item of a list: the rule of the list's items.
-  const setting = found !== undefined && key !== path_.join(".") ? { schema: (found.schema as { items?: TSchema }).items ?? found.schema } : found;
-  const section = SETTINGS.some((s) => s.path.startsWith(`${path_.join(".")}.`));
-  const message = setting !== undefined ? rule(setting.schema) : section ? "must be an object" : lowerFirst(first.message);
-  throw new BrokerError("INVALID_REQUEST", `${where}: ${showPath(path_)} ${message}, got ${describe(at(value, path_.join(".")))}`);
+  const schema = schemaAt(FILE_SCHEMA, path_);
+  const message = schema !== undefined ? rule(schema) : lowerFirst(first.message);
+  throw new BrokerError("INVALID_REQUEST", `${where}: ${showPath(path_)} ${message}, got ${describe(atPath(value, path_))}`);
+}
+
+/** The schema a value at `path` (keys and list indexes) must match. */
+function schemaAt(schema: TSchema, path: readonly string[]): TSchema | undefined {
+  let node: TSchema | undefined = schema;
+  for (const part of path) {
+    const s = node as { type?: string; properties?: Record<string, TSchema>; patternProperties?: Record<string, TSchema>; items?: TSchema };
+    if (s.type === "object") node = s.properties?.[part] ?? Object.values(s.patternProperties ?? {})[0];
+    else if (s.type === "array") node = s.items;
+    else return undefined;
+    if (node === undefined) return undefined;
+  }
+  return node;
 }
 
 /** `group.sessionTimeoutMs`, `cors.origins[0]`. */
@@ -496,8 +613,12 @@ function describe(value: unknown): string {
 }
 
 function at(value: unknown, path: string): unknown {
+  return atPath(value, path.split("."));
+}
+
+function atPath(value: unknown, path: readonly string[]): unknown {
   let node = value;
-  for (const part of path.split(".")) {
+  for (const part of path) {
     if (typeof node !== "object" || node === null) return undefined;
     node = (node as Record<string, unknown>)[part];
   }

@@ -1,5 +1,6 @@
 // The `minikafka-broker` executable as a real process: flags, help, friendly start errors, graceful stop,
 // and the structured log of every event it reports.
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import { tempDir } from "../../../test-support/temp-dir.js";
 import { startBroker } from "../src/index.js";
 import { until } from "./helpers/wait.js";
 import { binTarget, spawnBroker, startBrokerProcess, type BrokerProcess } from "./helpers/broker-bin.js";
+import { httpsCall, httpsOpen, selfSigned } from "./helpers/tls.js";
 
 const json = (url: string, method: string, body?: unknown) =>
   fetch(url, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -38,6 +40,8 @@ describe("minikafka-broker", () => {
       "--log-level",
       "--slow-request-ms",
       "--cors-origins",
+      "--tls-cert-file",
+      "--tls-key-file",
       "--config",
       "--min-session-timeout-ms",
       "--max-session-timeout-ms",
@@ -123,6 +127,113 @@ describe("minikafka-broker", () => {
     expect(wrong.stderr).toEqual([
       `minikafka-broker: config file ${config}: port must be an integer from 0 to 65535, got "8000" (see minikafka-broker --help)`,
     ]);
+  });
+
+  it("--config with auth, acls, tls, cors and quotas: 401/403/200 over HTTPS only, preflights, SSE streams bounded per principal", async () => {
+    const dir = tempDir();
+    selfSigned(dir);
+    const ca = readFileSync(join(dir, "cert.pem"));
+    const sha256 = (token: string) => createHash("sha256").update(token).digest("hex");
+    const config = join(dir, "minikafka.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        port: 0,
+        dataDir: "data",
+        fsync: "never",
+        logging: { format: "json" },
+        // Relative to the file.
+        tls: { certFile: "cert.pem", keyFile: "key.pem" },
+        auth: {
+          principals: [
+            { name: "admin", tokenSha256: sha256("admin-token") },
+            { name: "alice", tokenSha256: sha256("alice-token").toUpperCase() },
+          ],
+          superUsers: ["admin"],
+        },
+        acls: [
+          { principal: "alice", resource: "topic", name: "orders.", pattern: "prefixed", operations: ["write", "read"], permission: "allow" },
+          { principal: "alice", resource: "topic", name: "orders.secret", operations: ["all"], permission: "deny" },
+          { principal: "alice", resource: "stream", name: "feeds/", pattern: "prefixed", operations: ["read"], permission: "allow" },
+        ],
+        cors: { origins: ["https://app.example"] },
+        quotas: { maxSseStreams: 1, principals: { admin: { maxSseStreams: 5 } } },
+      }),
+    );
+    const broker = await spawnBroker(["--config", config]);
+    try {
+      const started = await broker.nextEvent((e) => e.event === "broker.started");
+      const url = String(started.address);
+      expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      const port = new URL(url).port;
+      const call = (who: string | undefined, method: string, path: string, body?: unknown) =>
+        httpsCall(`${url}${path}`, {
+          ca,
+          method,
+          headers: { "content-type": "application/json", ...(who === undefined ? {} : { authorization: `Bearer ${who}-token` }) },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      const code = (answer: { body: string }) => (JSON.parse(answer.body) as { error: { code: string } }).error.code;
+      // Plain HTTP on the port gets no answer.
+      await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+      expect((await call(undefined, "GET", "/healthz")).status).toBe(200);
+      // auth: no token or an unknown one → 401 with WWW-Authenticate; acls: 403; allowed: 2xx.
+      const anonymous = await call(undefined, "GET", "/v1/topics");
+      expect([anonymous.status, code(anonymous), anonymous.headers["www-authenticate"]]).toEqual([
+        401,
+        "AUTHENTICATION_FAILED",
+        'Bearer realm="minikafka"',
+      ]);
+      expect((await call("mallory", "GET", "/v1/topics")).status).toBe(401);
+      expect((await call("admin", "POST", "/v1/topics", { name: "orders.eu", partitions: 1 })).status).toBe(201);
+      expect((await call("admin", "POST", "/v1/topics", { name: "orders.secret", partitions: 1 })).status).toBe(201);
+      const create = await call("alice", "POST", "/v1/topics", { name: "orders.us", partitions: 1 });
+      expect([create.status, code(create)]).toEqual([403, "TOPIC_AUTHORIZATION_FAILED"]);
+      expect((await call("alice", "POST", "/v1/topics/orders.secret/records", { records: [{ value: "no" }] })).status).toBe(403);
+      const produced = await call("alice", "POST", "/v1/topics/orders.eu/records", { records: [{ value: "yes" }] });
+      expect([produced.status, JSON.parse(produced.body)]).toEqual([200, { offsets: [{ partition: 0, offset: 0 }] }]);
+      expect(JSON.parse((await call("alice", "GET", "/v1/topics")).body).topics.map((t: { name: string }) => t.name)).toEqual(["orders.eu"]);
+      // cors: the listed origin's preflight is answered, another is refused.
+      const preflight = (origin: string) =>
+        httpsCall(`${url}/v1/topics`, { ca, method: "OPTIONS", headers: { origin, "access-control-request-method": "POST" } });
+      const listed = await preflight("https://app.example");
+      expect([listed.status, listed.headers["access-control-allow-origin"]]).toEqual([204, "https://app.example"]);
+      expect((await preflight("https://evil.example")).status).toBe(403);
+
+      // quotas.maxSseStreams: alice may hold one SSE stream (topic or Durable Stream) at once; admin five.
+      const streamCreated = await httpsCall(`${url}/v1/stream/feeds/a`, {
+        ca,
+        method: "PUT",
+        headers: { "content-type": "text/plain", authorization: "Bearer admin-token" },
+      });
+      expect(streamCreated.status).toBe(201);
+      const sse = (who: string, path: string) => httpsOpen(`${url}${path}`, { ca, headers: { authorization: `Bearer ${who}-token` } });
+      const topicSse = "/v1/topics/orders.eu/partitions/0/records?offset=0&live=sse";
+      const streamSse = "/v1/stream/feeds/a?offset=-1&live=sse";
+      const first = await sse("alice", topicSse);
+      expect(first.status).toBe(200);
+      await until(() => (first.received().includes('"yes"') ? true : undefined));
+      const second = await sse("alice", streamSse);
+      expect(second.status).toBe(429);
+      second.close();
+      const third = await sse("alice", topicSse);
+      expect(third.status).toBe(429);
+      third.close();
+      const admins = await Promise.all([sse("admin", topicSse), sse("admin", streamSse)]);
+      expect(admins.map((a) => a.status)).toEqual([200, 200]);
+      // Hanging up frees the slot: the next stream is served once the broker has seen the close.
+      first.close();
+      const again = await until(async () => {
+        const s = await sse("alice", streamSse);
+        if (s.status === 200) return s;
+        s.close();
+        return undefined;
+      });
+      again.close();
+      for (const a of admins) a.close();
+    } finally {
+      expect(await stop(broker)).toBe(0);
+    }
   });
 
   it("SIGINT: an in-flight long poll is answered, the store is closed, one stopped line, exit 0", async () => {

@@ -1,7 +1,6 @@
 // TLS end to end: a self-signed certificate made here with the openssl CLI (`.ci/run` installs it when
 // missing), a broker serving HTTPS only, a request checked against that certificate as CA, and the client
 // in a fresh Node process trusting it through NODE_EXTRA_CA_CERTS.
-import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { get, type RequestOptions } from "node:https";
@@ -11,35 +10,7 @@ import { describe, expect, it } from "vitest";
 import { startBroker } from "../src/index.js";
 import { exited, spawnTs } from "../../../test-support/spawn-ts.js";
 import { tempDir } from "../../../test-support/temp-dir.js";
-
-function selfSigned(dir: string): { certFile: string; keyFile: string } {
-  const certFile = join(dir, "cert.pem");
-  const keyFile = join(dir, "key.pem");
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      keyFile,
-      "-out",
-      certFile,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=localhost",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1,DNS:localhost",
-    ],
-    { stdio: "pipe" },
-  );
-  return { certFile, keyFile };
-}
+import { selfSigned } from "./helpers/tls.js";
 
 /** GET over https, trusting `ca`: status and body. */
 function httpsGet(url: string, options: RequestOptions): Promise<{ status: number; body: string }> {

@@ -35,3 +35,15 @@ export function sseResponse(
   // c.newResponse keeps what middleware set before (CORS headers of a listed origin).
   return c.newResponse(body, 200, { ...headers, "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
 }
+
+/**
+ * `events`, calling `release` once it ends however it ends (done, failed, or returned early when the client
+ * goes away). Start it at once (`next()`): a generator never started runs no `finally`.
+ */
+export async function* releasing<T>(events: AsyncGenerator<T>, release: () => void): AsyncGenerator<T> {
+  try {
+    yield* events;
+  } finally {
+    release();
+  }
+}

@@ -4,8 +4,9 @@ import { toErrorResponse, type BrokerLogger } from "../error-handler.js";
 import { StreamError } from "../core/stream-errors.js";
 import { parseProducerNumber, parseStrictUint } from "../core/stream-format.js";
 import type { Access } from "../access.js";
+import type { Quotas } from "../quotas.js";
 import type { StreamInfo, StreamProducer, StreamService } from "../core/stream-service.js";
-import { sseResponse } from "./sse.js";
+import { releasing, sseResponse } from "./sse.js";
 
 /** Where stream paths start: `/v1/stream/<path>`, `<path>` any UTF-8 (slashes included). */
 export const STREAM_PREFIX = "/v1/stream/";
@@ -19,7 +20,7 @@ const DATA_CACHE = "private, max-age=60, stale-while-revalidate=300";
  * encodes the protocol's headers; refusals carry the JSON error envelope plus the protocol's headers
  * (`Stream-Closed`, `Stream-Next-Offset`, `Producer-Epoch`, `Producer-Expected-Seq`, …).
  */
-export function streamRoutes(streams: StreamService, access: Access, logger: BrokerLogger): Hono {
+export function streamRoutes(streams: StreamService, access: Access, logger: BrokerLogger, quotas: Quotas): Hono {
   const app = new Hono();
   app.use(`${STREAM_PREFIX}*`, async (c, next) => {
     await next();
@@ -47,7 +48,7 @@ export function streamRoutes(streams: StreamService, access: Access, logger: Bro
     `${STREAM_PREFIX}*`,
     handle((c, path) => {
       access.check(c, "stream", path, c.req.method === "HEAD" ? "describe" : "read");
-      return read(streams)(c, path);
+      return read(streams, quotas)(c, path);
     }),
   );
   app.delete(
@@ -153,7 +154,7 @@ function append(streams: StreamService) {
   };
 }
 
-function read(streams: StreamService) {
+function read(streams: StreamService, quotas: Quotas) {
   return async (c: Context, path: string): Promise<Response> => {
     if (c.req.method === "HEAD") {
       const headers = infoHeaders(streams.head(path));
@@ -170,16 +171,31 @@ function read(streams: StreamService) {
       const { base64 } = streams.sseEncoding(path);
       const stop = new AbortController();
       c.req.raw.signal.addEventListener("abort", () => stop.abort(), { once: true });
-      const events = streams.sse(path, { offset, cursor, signal: stop.signal });
-      // The first step runs before the answer starts, so a bad offset is still a 400.
-      const first = await events.next();
+      // A slot of the principal's SSE streams until this one ends (429 when it holds them all).
+      const release = quotas.holdSseStream(c);
+      let events: AsyncGenerator<string>;
+      let first: IteratorResult<string>;
+      try {
+        events = releasing(streams.sse(path, { offset, cursor, signal: stop.signal }), release);
+        // The first step runs before the answer starts, so a bad offset is still a 400.
+        first = await events.next();
+      } catch (error) {
+        release();
+        throw error;
+      }
       const headers: Record<string, string> = { ...SECURITY_HEADERS };
       if (base64) headers["stream-sse-data-encoding"] = "base64";
       return sseResponse(c, first, events, headers, () => stop.abort());
     }
     if (live !== undefined && live !== "long-poll")
       throw new BrokerError("INVALID_REQUEST", `live must be long-poll or sse, got ${JSON.stringify(live)}`);
-    const r = await streams.read(path, { offset, live, cursor, signal: c.req.raw.signal });
+    const release = live === "long-poll" ? quotas.holdLongPoll(c) : undefined;
+    let r: Awaited<ReturnType<StreamService["read"]>>;
+    try {
+      r = await streams.read(path, { offset, live, cursor, signal: c.req.raw.signal });
+    } finally {
+      release?.();
+    }
     const headers: Record<string, string> = { "stream-next-offset": r.nextOffset };
     if (r.status === 200) headers["content-type"] = r.contentType;
     if (r.upToDate) headers["stream-up-to-date"] = "true";

@@ -38,6 +38,8 @@ export function topicSseRoutes(ctx: BrokerContext): Hono {
     const maxRecords = intParam("maxRecords", c.req.query("maxRecords"), 1, 100_000);
     const maxBytes = intParam("maxBytes", c.req.query("maxBytes"), 1, 64 * 1024 * 1024);
     const cursor = c.req.query("cursor");
+    // One slot of the principal's SSE streams until this one ends (429 when it holds them all).
+    const release = ctx.quotas.holdSseStream(c);
     const stop = new AbortController();
     c.req.raw.signal.addEventListener("abort", () => stop.abort(), { once: true });
     const reads = ctx.core.fetch.live(topic, partition, offset, {
@@ -62,6 +64,7 @@ export function topicSseRoutes(ctx: BrokerContext): Hono {
           yield sseEvent("control", JSON.stringify(control));
         }
       } finally {
+        release();
         await reads.return(undefined);
       }
     }
