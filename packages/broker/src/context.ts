@@ -59,6 +59,19 @@ export interface BrokerAppOptions {
   maxBodyBytes?: number | undefined;
   /** Longest long-poll wait in ms; a larger `waitMs` is capped to it (default 30 000). */
   maxWaitMs?: number | undefined;
+  /**
+   * Records in one produce request (`/v1`; default 10 000, the client's default batch); more get 413
+   * `RECORD_LIST_TOO_LARGE` and nothing is appended.
+   */
+  maxRecordsPerRequest?: number | undefined;
+  /** Bytes of one record's key as stored (UTF-8, or decoded base64; default 65 536); larger: 413 `MESSAGE_TOO_LARGE`. */
+  maxRecordKeyBytes?: number | undefined;
+  /** Bytes of one record's value as stored (default 1 048 576, about Kafka's `message.max.bytes`); larger: 413 `MESSAGE_TOO_LARGE`. */
+  maxRecordValueBytes?: number | undefined;
+  /** Headers of one record (default 64); more: 413 `MESSAGE_TOO_LARGE`. */
+  maxRecordHeaders?: number | undefined;
+  /** Bytes of one record header, its name and value together (default 65 536); larger: 413 `MESSAGE_TOO_LARGE`. */
+  maxRecordHeaderBytes?: number | undefined;
   /** Aborting this signal marks the broker as shutting down: `/readyz` answers 503 and long polls return at once. */
   signal?: AbortSignal | undefined;
   /** Where unexpected errors are logged (default `console`). */

@@ -60,6 +60,8 @@ const BROKER: Record<BrokerErrorCode, true> = {
   UNKNOWN_MEMBER_ID: true,
   OFFSET_OUT_OF_RANGE: true,
   REQUEST_TOO_LARGE: true,
+  RECORD_LIST_TOO_LARGE: true,
+  MESSAGE_TOO_LARGE: true,
   UNSUPPORTED_MEDIA_TYPE: true,
   ORIGIN_NOT_ALLOWED: true,
   AUTHENTICATION_FAILED: true,

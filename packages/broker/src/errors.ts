@@ -18,6 +18,8 @@ const MARKER: unique symbol = Symbol.for("minikafka.error");
  * - `UNKNOWN_MEMBER_ID`: a seed-compatible ack from a consumer the broker does not know.
  * - `OFFSET_OUT_OF_RANGE`: a member fetch `positions` entry past the partition's high watermark.
  * - `REQUEST_TOO_LARGE`: the request body exceeds the broker's `maxBodyBytes`.
+ * - `RECORD_LIST_TOO_LARGE`: a produce request carries more than `maxRecordsPerRequest` records.
+ * - `MESSAGE_TOO_LARGE`: a record's key, value or header is over its limit, or it has too many headers.
  * - `UNSUPPORTED_MEDIA_TYPE`: a JSON route's request body is not declared `Content-Type: application/json`.
  * - `ORIGIN_NOT_ALLOWED`: a web page on an origin not in the broker's `cors.origins` (or a cross-site request)
  *   tried to call it; refused before anything ran.
@@ -44,6 +46,8 @@ export type BrokerErrorCode =
   | "UNKNOWN_MEMBER_ID"
   | "OFFSET_OUT_OF_RANGE"
   | "REQUEST_TOO_LARGE"
+  | "RECORD_LIST_TOO_LARGE"
+  | "MESSAGE_TOO_LARGE"
   | "UNSUPPORTED_MEDIA_TYPE"
   | "ORIGIN_NOT_ALLOWED"
   | "AUTHENTICATION_FAILED"

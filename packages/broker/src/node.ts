@@ -11,6 +11,7 @@ import { buildBrokerApp } from "./app.js";
 import { createBrokerContext, type BrokerAppOptions, type BrokerContext } from "./context.js";
 import type { StructuredLogger } from "./structured-logger.js";
 import { BrokerError } from "./errors.js";
+import { guardSockets, serverOptions, socketLimits, type SocketLimits } from "./socket-guard.js";
 
 /** Options of {@link startBroker}. */
 export interface StartBrokerOptions
@@ -44,6 +45,27 @@ export interface StartBrokerOptions
    * port then speaks only TLS. Default: plain HTTP.
    */
   tls?: TlsOptions | undefined;
+  /**
+   * Bytes of a request's line and headers together (default 16 384, Node's); more → 431
+   * `REQUEST_HEADERS_TOO_LARGE` and the connection is closed. The seed's produce carries its message in the
+   * query string, so this also bounds those messages.
+   */
+  maxRequestHeaderBytes?: number | undefined;
+  /**
+   * A request's headers must have arrived this long after its first byte, in ms (default 20 000); a client
+   * that sends them slower (slowloris) gets 408 `REQUEST_TIMEOUT` and is disconnected. Also the TLS
+   * handshake's limit.
+   */
+  headersTimeoutMs?: number | undefined;
+  /** The whole request, body included, must have arrived within this, in ms (default 120 000); else as above. At least `headersTimeoutMs`. */
+  requestTimeoutMs?: number | undefined;
+  /** A keep-alive connection with no request in progress is closed after this, in ms (default 5 000; Node adds one second). */
+  keepAliveTimeoutMs?: number | undefined;
+  /**
+   * A connection on which nothing moves for this long is closed, in ms (default 60 000; 0 = never), unless
+   * the broker is waiting to answer it: long polls and SSE streams are not idle while they wait for data.
+   */
+  idleTimeoutMs?: number | undefined;
 }
 
 /** `StartBrokerOptions.tls`: the PEM files of the broker's certificate (chain) and private key. */
@@ -112,6 +134,16 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
     shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS,
     maxBodyBytes,
     maxWaitMs,
+    maxRecordsPerRequest,
+    maxRecordKeyBytes,
+    maxRecordValueBytes,
+    maxRecordHeaders,
+    maxRecordHeaderBytes,
+    maxRequestHeaderBytes,
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs,
+    idleTimeoutMs,
     logger: givenLogger,
     log,
     slowRequestMs = DEFAULT_SLOW_REQUEST_MS,
@@ -131,6 +163,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
     ...storeOptions
   } = options;
   const logger = givenLogger ?? log;
+  const limits = socketLimits({ maxRequestHeaderBytes, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, idleTimeoutMs });
   const secure = tls === undefined ? undefined : readTls(tls);
   const store = await LogStore.open(storeOptions);
   const shutdown = new AbortController();
@@ -161,6 +194,11 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
       tickIntervalMs,
       maxBodyBytes,
       maxWaitMs,
+      maxRecordsPerRequest,
+      maxRecordKeyBytes,
+      maxRecordValueBytes,
+      maxRecordHeaders,
+      maxRecordHeaderBytes,
       logger,
       cors,
       auth,
@@ -172,7 +210,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
     });
     if (log !== undefined) store.onTopicChange((event) => logTopicChange(log, event));
     const app = buildBrokerApp(ctx);
-    server = await listen(app.fetch, port, host, secure);
+    server = await listen(app.fetch, port, host, secure, limits);
   } catch (error) {
     streams?.close();
     await streamStore?.close();
@@ -274,11 +312,16 @@ function listen(
   port: number,
   hostname: string,
   tls: { cert: Buffer; key: Buffer } | undefined,
+  limits: SocketLimits,
 ): Promise<Server> {
   return new Promise((resolve, reject) => {
+    const options = serverOptions(limits, tls);
     const server = (
-      tls === undefined ? serve({ fetch, port, hostname }) : serve({ fetch, port, hostname, createServer: createHttpsServer, serverOptions: tls })
+      tls === undefined
+        ? serve({ fetch, port, hostname, serverOptions: options })
+        : serve({ fetch, port, hostname, createServer: createHttpsServer, serverOptions: options })
     ) as Server;
+    guardSockets(server, limits);
     const onError = (error: Error) => reject(error);
     server.once("error", onError);
     server.once("listening", () => {

@@ -12,6 +12,7 @@ import { BrokerError } from "./errors.js";
 import { systemClock } from "@minikafka/group-coordinator";
 import { Access, type AclEntry, type AuthOptions } from "./access.js";
 import { Quotas, type QuotaOptions } from "./quotas.js";
+import { socketLimits } from "./socket-guard.js";
 import { corsOrigins } from "./web-guard.js";
 
 /** Output format of the broker's log lines. */
@@ -259,6 +260,105 @@ const SETTINGS: readonly Setting[] = [
     help: "longest long-poll wait; a larger waitMs is capped (default 30000)",
     schema: ms(1, 3_600_000),
   },
+  {
+    path: "limits.maxRecordsPerRequest",
+    option: "maxRecordsPerRequest",
+    flag: "max-records-per-request",
+    env: "MINIKAFKA_MAX_RECORDS_PER_REQUEST",
+    value: "N",
+    help: "records in one produce request; more → 413 RECORD_LIST_TOO_LARGE (default 10000)",
+    schema: count(100_000),
+  },
+  {
+    path: "limits.maxRecordKeyBytes",
+    option: "maxRecordKeyBytes",
+    flag: "max-record-key-bytes",
+    env: "MINIKAFKA_MAX_RECORD_KEY_BYTES",
+    value: "BYTES",
+    help: "a record's key; larger → 413 MESSAGE_TOO_LARGE (default 65536)",
+    schema: bytes(1, 2 ** 31 - 1),
+  },
+  {
+    path: "limits.maxRecordValueBytes",
+    option: "maxRecordValueBytes",
+    flag: "max-record-value-bytes",
+    env: "MINIKAFKA_MAX_RECORD_VALUE_BYTES",
+    value: "BYTES",
+    help: "a record's value; larger → 413 MESSAGE_TOO_LARGE (default 1048576)",
+    schema: bytes(1, 2 ** 31 - 1),
+  },
+  {
+    path: "limits.maxRecordHeaders",
+    option: "maxRecordHeaders",
+    flag: "max-record-headers",
+    env: "MINIKAFKA_MAX_RECORD_HEADERS",
+    value: "N",
+    help: "headers of one record; more → 413 MESSAGE_TOO_LARGE (default 64)",
+    schema: count(100_000),
+  },
+  {
+    path: "limits.maxRecordHeaderBytes",
+    option: "maxRecordHeaderBytes",
+    flag: "max-record-header-bytes",
+    env: "MINIKAFKA_MAX_RECORD_HEADER_BYTES",
+    value: "BYTES",
+    help: "one record header, name and value; larger → 413 MESSAGE_TOO_LARGE (default 65536)",
+    schema: bytes(1, 2 ** 31 - 1),
+  },
+  {
+    path: "limits.maxPartitionsPerTopic",
+    option: "maxPartitions",
+    flag: "max-partitions-per-topic",
+    env: "MINIKAFKA_MAX_PARTITIONS_PER_TOPIC",
+    value: "N",
+    help: "partitions of one topic; more → 400 INVALID_PARTITIONS (default 1000)",
+    schema: count(100_000),
+  },
+  {
+    path: "limits.maxRequestHeaderBytes",
+    option: "maxRequestHeaderBytes",
+    flag: "max-request-header-bytes",
+    env: "MINIKAFKA_MAX_REQUEST_HEADER_BYTES",
+    value: "BYTES",
+    help: "request line and headers (and so the seed's messages); more → 431 (default 16384)",
+    schema: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024 }),
+  },
+  {
+    path: "limits.headersTimeoutMs",
+    option: "headersTimeoutMs",
+    flag: "headers-timeout-ms",
+    env: "MINIKAFKA_HEADERS_TIMEOUT_MS",
+    value: "MS",
+    help: "a request's headers (and a TLS handshake) must arrive within this; else 408 and closed (default 20000)",
+    schema: ms(1, 3_600_000),
+  },
+  {
+    path: "limits.requestTimeoutMs",
+    option: "requestTimeoutMs",
+    flag: "request-timeout-ms",
+    env: "MINIKAFKA_REQUEST_TIMEOUT_MS",
+    value: "MS",
+    help: "a whole request, body included, must arrive within this (default 120000)",
+    schema: ms(1, 3_600_000),
+  },
+  {
+    path: "limits.keepAliveTimeoutMs",
+    option: "keepAliveTimeoutMs",
+    flag: "keep-alive-timeout-ms",
+    env: "MINIKAFKA_KEEP_ALIVE_TIMEOUT_MS",
+    value: "MS",
+    help: "an idle keep-alive connection is closed after this, plus Node's second (default 5000)",
+    schema: ms(1, 3_600_000),
+  },
+  {
+    path: "limits.idleTimeoutMs",
+    option: "idleTimeoutMs",
+    flag: "idle-timeout-ms",
+    env: "MINIKAFKA_IDLE_TIMEOUT_MS",
+    value: "MS",
+    help: "a connection where nothing moves is closed after this, long polls and SSE excepted; 0 = never (default 60000)",
+    schema: ms(0, 3_600_000),
+  },
   // Web pages.
   {
     path: "cors.origins",
@@ -489,6 +589,7 @@ function checkTogether(settings: Map<string, unknown>, where: (path: string) => 
   } catch (error) {
     throw new BrokerError("INVALID_REQUEST", (error as Error).message);
   }
+  guarded("", () => socketLimits({ headersTimeoutMs: get("limits.headersTimeoutMs"), requestTimeoutMs: get("limits.requestTimeoutMs") }));
   if ((settings.get("tls.certFile") === undefined) !== (settings.get("tls.keyFile") === undefined)) {
     throw new BrokerError(
       "INVALID_REQUEST",

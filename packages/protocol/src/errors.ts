@@ -28,6 +28,10 @@ export type ErrorCode =
   | "NON_EMPTY_GROUP"
   | "TOPIC_LIMIT_REACHED"
   | "REQUEST_TOO_LARGE"
+  | "RECORD_LIST_TOO_LARGE"
+  | "MESSAGE_TOO_LARGE"
+  | "REQUEST_HEADERS_TOO_LARGE"
+  | "REQUEST_TIMEOUT"
   | "UNSUPPORTED_MEDIA_TYPE"
   | "ORIGIN_NOT_ALLOWED"
   // Who is asking, and whether they may.
@@ -117,6 +121,15 @@ export const ERRORS = {
   // The broker's maxTopics / maxTotalPartitions: a conflict with what exists (deleting topics makes room).
   TOPIC_LIMIT_REACHED: { status: 409 },
   REQUEST_TOO_LARGE: { status: 413 },
+  // More records in one produce request than the broker's maxRecordsPerRequest (send fewer at a time).
+  RECORD_LIST_TOO_LARGE: { status: 413, kafka: 18 },
+  // A record's key, value or header over the broker's limit, or too many headers (Kafka: message.max.bytes).
+  MESSAGE_TOO_LARGE: { status: 413, kafka: 10 },
+  // The request line and headers exceed the broker's maxRequestHeaderBytes; the connection is closed.
+  REQUEST_HEADERS_TOO_LARGE: { status: 431 },
+  // The headers (or the whole request) did not arrive within the broker's timeout (a stalled or slowloris
+  // client); the connection is closed. Not the client's own REQUEST_TIMED_OUT (no answer came).
+  REQUEST_TIMEOUT: { status: 408 },
   UNSUPPORTED_MEDIA_TYPE: { status: 415 },
   ORIGIN_NOT_ALLOWED: { status: 403 },
   // No valid `Authorization: Bearer <token>` (answered with `WWW-Authenticate: Bearer`); Kafka's SASL code.

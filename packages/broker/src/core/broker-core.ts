@@ -6,6 +6,7 @@ import { CompatConsumers } from "./compat-consumers.js";
 import { FetchService } from "./fetch-service.js";
 import { GroupService } from "./group-service.js";
 import { ProduceService } from "./produce-service.js";
+import { DEFAULT_RECORD_LIMITS, type RecordLimits } from "./record-limits.js";
 import { ProducerIdService } from "./producer-id-service.js";
 import type { BrokerStore } from "./storage.js";
 import { TopicService } from "./topic-service.js";
@@ -33,6 +34,16 @@ export interface BrokerCoreOptions {
   tickIntervalMs?: number | undefined;
   /** Longest long-poll wait in ms (default 30 000). */
   maxWaitMs?: number | undefined;
+  /** Records in one produce request (default 10 000); more → 413 `RECORD_LIST_TOO_LARGE`. */
+  maxRecordsPerRequest?: number | undefined;
+  /** Bytes of a record's key as stored (default 65 536); larger → 413 `MESSAGE_TOO_LARGE`. */
+  maxRecordKeyBytes?: number | undefined;
+  /** Bytes of a record's value as stored (default 1 048 576); larger → 413 `MESSAGE_TOO_LARGE`. */
+  maxRecordValueBytes?: number | undefined;
+  /** Headers of one record (default 64); more → 413 `MESSAGE_TOO_LARGE`. */
+  maxRecordHeaders?: number | undefined;
+  /** Bytes of one record header, name and value together (default 65 536); larger → 413 `MESSAGE_TOO_LARGE`. */
+  maxRecordHeaderBytes?: number | undefined;
   /** Aborted when the broker shuts down: long polls return at once. */
   signal?: AbortSignal | undefined;
   /** Where unexpected errors are logged (default `console`). */
@@ -121,12 +132,19 @@ export function createBrokerCore(options: BrokerCoreOptions): BrokerCore {
       else logger.error(`minikafka broker: cannot update consumer groups after a change of topic ${event.topic}`, error);
     }
   });
+  const limits: RecordLimits = {
+    maxRecordsPerRequest: positiveInteger("maxRecordsPerRequest", options.maxRecordsPerRequest, DEFAULT_RECORD_LIMITS.maxRecordsPerRequest),
+    maxKeyBytes: positiveInteger("maxRecordKeyBytes", options.maxRecordKeyBytes, DEFAULT_RECORD_LIMITS.maxKeyBytes),
+    maxValueBytes: positiveInteger("maxRecordValueBytes", options.maxRecordValueBytes, DEFAULT_RECORD_LIMITS.maxValueBytes),
+    maxHeadersPerRecord: positiveInteger("maxRecordHeaders", options.maxRecordHeaders, DEFAULT_RECORD_LIMITS.maxHeadersPerRecord),
+    maxHeaderBytes: positiveInteger("maxRecordHeaderBytes", options.maxRecordHeaderBytes, DEFAULT_RECORD_LIMITS.maxHeaderBytes),
+  };
   const groups = new GroupService({ coordinator, store, topics, clock, tickIntervalMs, maxWaitMs, shutdown });
   return {
     store,
     coordinator,
     topics,
-    produce: new ProduceService({ store, topics, partitioner: createDefaultPartitioner(), keylessCompat: createRoundRobinPartitioner() }),
+    produce: new ProduceService({ store, topics, partitioner: createDefaultPartitioner(), keylessCompat: createRoundRobinPartitioner(), limits }),
     producers: new ProducerIdService({ store }),
     fetch: new FetchService({ store, maxWaitMs, shutdown }),
     groups,

@@ -3,6 +3,7 @@ import { partitionForKey, type Partitioner } from "@minikafka/partitioner";
 import { base64Bytes, utf8Bytes, type Encoding } from "../encoding.js";
 import { BrokerError, miniKafkaErrorCode } from "../errors.js";
 import type { BrokerStore } from "./storage.js";
+import { checkRecord, checkRecordCount, DEFAULT_RECORD_LIMITS, type RecordLimits } from "./record-limits.js";
 import type { TopicService } from "./topic-service.js";
 
 /**
@@ -59,14 +60,19 @@ export interface ProduceServiceDeps {
   readonly partitioner: Partitioner;
   /** Places the seed API's keyless records (round-robin, as the seed does). */
   readonly keylessCompat: Partitioner;
+  /** How many records a call may carry and how large each may be (default {@link DEFAULT_RECORD_LIMITS}). */
+  readonly limits?: RecordLimits | undefined;
 }
 
 /** Producing records, transport-neutral: placement, one batch per partition, offsets in request order. */
 export class ProduceService {
   readonly #deps: ProduceServiceDeps;
 
+  readonly #limits: RecordLimits;
+
   constructor(deps: ProduceServiceDeps) {
     this.#deps = deps;
+    this.#limits = deps.limits ?? DEFAULT_RECORD_LIMITS;
   }
 
   /**
@@ -85,12 +91,15 @@ export class ProduceService {
    *   (with a producer also `OUT_OF_ORDER_SEQUENCE_NUMBER`, `INVALID_PRODUCER_EPOCH`,
    *   `UNKNOWN_PRODUCER_ID`, the message naming the partition); PartitionerError for an explicit partition
    *   out of range; BrokerError `INVALID_RECORD` for bad base64, `INVALID_REQUEST` for producer fields that
-   *   do not match the records.
+   *   do not match the records, `RECORD_LIST_TOO_LARGE` / `MESSAGE_TOO_LARGE` over the {@link RecordLimits}
+   *   (nothing appended).
    */
   async produce(topic: string, records: readonly ProduceInput[], encoding: Encoding = "utf8", producer?: ProduceProducer): Promise<ProduceOffsets> {
     const partitionCount = this.#deps.topics.requirePartitionCount(topic);
     const { partitioner } = this.#deps;
+    const limits = this.#limits;
     const n = records.length;
+    checkRecordCount(limits, n);
     const partitionOf = new Int32Array(n);
     const indexInBatch = new Int32Array(n);
     const batches = new Map<number, RecordInput[]>();
@@ -111,6 +120,8 @@ export class ProduceService {
       if (r.headers !== undefined) {
         input.headers = binary ? decodeHeaders(r.headers, i) : r.headers;
       }
+      // Sizes of what is stored (decoded base64), before anything of the call is appended.
+      checkRecord(limits, i, key, value, input.headers);
       let batch = batches.get(partition);
       if (batch === undefined) {
         batch = [];
@@ -172,8 +183,10 @@ export class ProduceService {
   /**
    * The seed API's produce: one text record; a topic that does not exist is created with one partition;
    * an empty key means no key (round-robin), any other is placed by Kafka's murmur2.
+   * @throws BrokerError `MESSAGE_TOO_LARGE` for a key or value over the {@link RecordLimits}.
    */
   async produceCompat(topic: string, key: string, value: string): Promise<{ partition: number; offset: number }> {
+    checkRecord(this.#limits, 0, key === "" ? null : key, value, undefined);
     const partitionCount = await this.#deps.topics.ensure(topic, 1);
     const partition = key === "" ? this.#deps.keylessCompat({ topic, key: null, partitionCount }) : partitionForKey(key, partitionCount);
     const { baseOffset } = await this.#deps.store.append(topic, partition, [{ key: key === "" ? null : key, value }]);
