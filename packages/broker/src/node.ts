@@ -212,7 +212,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
     const app = buildBrokerApp(ctx);
     server = await listen(app.fetch, port, host, secure, limits);
   } catch (error) {
-    streams?.close();
+    await streams?.close();
     await streamStore?.close();
     await store.close();
     throw error;
@@ -269,7 +269,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
       await stopped;
       clearTimeout(force);
       await ctx.coordinator.close();
-      streams?.close();
+      await streams?.close();
       await streamStore?.close();
       await store.close();
       removeSignalHandlers();

@@ -9,22 +9,34 @@ afterEach(async () => {
   for (const x of open.splice(0).reverse()) await x.close();
 });
 
-async function service(dataDir: string, clock?: { now(): number }) {
+async function service(dataDir: string, clock?: { now(): number }, wrap?: (store: LogStore) => LogStore, checkpointIntervalMs?: number) {
   const store = await LogStore.open({ dataDir, fsync: "always" });
-  const streams = await StreamService.open({ store, clock, longPollTimeoutMs: 200, logger: { error() {} } });
+  const streams = await StreamService.open({
+    store: wrap === undefined ? store : wrap(store),
+    clock,
+    longPollTimeoutMs: 200,
+    checkpointIntervalMs,
+    logger: { error() {} },
+  });
   open.push(store, streams);
   return {
     store,
     streams,
     async stop() {
-      streams.close();
+      await streams.close();
       await store.close();
       open.splice(open.indexOf(store), 2);
+    },
+    /** kill -9 of the stream layer: the store closes, the service writes nothing more. */
+    async crash() {
+      await store.close();
+      open.splice(open.indexOf(store), 1);
     },
   };
 }
 
 const bytes = (s: string) => new TextEncoder().encode(s);
+const empty = () => new Uint8Array(0);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 const code = (p: Promise<unknown>) =>
   p.then(
@@ -46,7 +58,7 @@ describe("StreamService", () => {
     await s.stop();
 
     s = await service(dir);
-    expect(s.store.listTopics()).toHaveLength(3);
+    expect(s.store.listTopics().filter((t) => t.startsWith("s-"))).toHaveLength(3);
     expect(await code(s.streams.append("a/b ü", { contentType: "text/plain", body: bytes("w"), close: false }))).toBe("STREAM_GONE");
     const fork = await s.streams.read("fork", {});
     expect(text(fork.body)).toBe("xyz");
@@ -75,7 +87,7 @@ describe("StreamService", () => {
 
     // The fork's deletion takes the soft-deleted source's data with it.
     await s.streams.delete("fork");
-    await until(() => (s.store.listTopics().length === 2 ? true : undefined));
+    await until(() => (s.store.listTopics().filter((t) => t.startsWith("s-")).length === 2 ? true : undefined));
   });
 
   it("deletes a stream whose creation a crash interrupted (a topic without its metadata record)", async () => {
@@ -84,7 +96,7 @@ describe("StreamService", () => {
     await store.createTopic("s-0123-x", { partitions: 1 });
     await store.close();
     const s = await service(dir);
-    expect(s.store.listTopics()).toEqual([]);
+    expect(s.store.listTopics().filter((t) => t.startsWith("s-"))).toEqual([]);
     expect(s.streams.size).toBe(0);
   });
 
@@ -106,7 +118,89 @@ describe("StreamService", () => {
     expect(s.streams.head("ttl").closed).toBe(false);
     now += 3_000;
     expect(await s.streams.sweepExpired()).toBe(1);
-    await until(() => (s.store.listTopics().length === 0 ? true : undefined));
+    await until(() => (s.store.listTopics().filter((t) => t.startsWith("s-")).length === 0 ? true : undefined));
+  });
+
+  it("persists TTL access times across a restart: a stream neither expires early nor lives on past its TTL", async () => {
+    const dir = tempDir();
+    let now = 1_000_000;
+    const clock = { now: () => now };
+    const empty = new Uint8Array(0);
+    let s = await service(dir, clock);
+    await s.streams.create("ttl", { contentType: "text/plain", ttlSeconds: 10, closed: false, body: empty });
+    now += 8_000;
+    await s.streams.read("ttl", {}); // renews: expires at 1 018 000
+    await s.stop();
+    now += 9_000; // 17 s after creation, 9 s after the read
+    s = await service(dir, clock);
+    expect(s.streams.head("ttl").ttlSeconds).toBe(10);
+    await s.stop();
+    now = 1_018_000; // 10 s after the last read, across a restart
+    s = await service(dir, clock);
+    expect(() => s.streams.head("ttl")).toThrow(expect.objectContaining({ code: "NOT_FOUND" }));
+    await s.stop();
+
+    // A crash loses the accesses since the last checkpoint: counted from its time + the interval, never early.
+    s = await service(dir, clock);
+    await s.streams.create("crash", { contentType: "text/plain", ttlSeconds: 10, closed: false, body: empty });
+    await s.streams.checkpoint();
+    const checkpointed = now;
+    now += 600;
+    await s.streams.read("crash", {}); // not checkpointed
+    await s.crash();
+    now = checkpointed + 600 + 9_999;
+    s = await service(dir, clock);
+    expect(s.streams.head("crash").ttlSeconds).toBe(10);
+    await s.stop();
+    now = checkpointed + 1_000 + 10_000;
+    s = await service(dir, clock);
+    expect(() => s.streams.head("crash")).toThrow(expect.objectContaining({ code: "NOT_FOUND" }));
+  });
+
+  it("opens from checkpoints: no stream record is read after a clean stop, only what was appended since after a crash", async () => {
+    const dir = tempDir();
+    const reads: Array<[string, number]> = [];
+    const counting = (store: LogStore) => {
+      const wrapped = Object.create(store) as LogStore;
+      wrapped.read = (topic, partition, offset, options) => {
+        reads.push([topic, offset]);
+        return store.read(topic, partition, offset, options);
+      };
+      return wrapped;
+    };
+    let s = await service(dir, undefined, undefined, 3_600_000);
+    const p = { id: "w", epoch: 0, seq: 0 };
+    for (const name of ["a", "b", "c"]) {
+      await s.streams.create(name, { contentType: "text/plain", closed: false, body: bytes("0") });
+      for (let i = 1; i < 100; i++) await s.streams.append(name, { contentType: "text/plain", body: bytes(String(i % 10)), close: false });
+    }
+    await s.streams.append("b", { contentType: "text/plain", body: bytes("p"), close: false, producer: p, streamSeq: "x1" });
+    await s.streams.append("c", { contentType: "text/plain", body: empty(), close: true });
+    await s.stop();
+
+    s = await service(dir, undefined, counting, 3_600_000);
+    expect(reads.filter(([t]) => t.startsWith("s-"))).toEqual([]);
+    expect(s.streams.head("c").closed).toBe(true);
+    expect(text((await s.streams.read("b", {})).body)).toBe("0123456789".repeat(10) + "p");
+    // Producer state and Stream-Seq came back from the checkpoint.
+    expect(await s.streams.append("b", { contentType: "text/plain", body: bytes("p"), close: false, producer: p })).toMatchObject({
+      duplicate: true,
+    });
+    expect(await code(s.streams.append("b", { contentType: "text/plain", body: bytes("q"), close: false, streamSeq: "x0" }))).toBe(
+      "STREAM_SEQUENCE_CONFLICT",
+    );
+    await s.streams.append("a", { contentType: "text/plain", body: bytes("new"), close: false, producer: { ...p, seq: 0 } });
+    await s.crash(); // no checkpoint of that append
+
+    reads.length = 0;
+    s = await service(dir, undefined, counting, 3_600_000);
+    const streamReads = reads.filter(([t]) => t.startsWith("s-"));
+    // Only stream "a" is replayed, from past its checkpoint (meta at 0, data at 1..100): the new record.
+    expect(streamReads.map(([, o]) => o)).toEqual([101]);
+    expect(text((await s.streams.read("a", {})).body)).toBe("0123456789".repeat(10) + "new");
+    expect(await s.streams.append("a", { contentType: "text/plain", body: bytes("new"), close: false, producer: p })).toMatchObject({
+      duplicate: true,
+    });
   });
 
   it("an SSE reader waiting at the tail is released as soon as it goes away", async () => {

@@ -43,7 +43,7 @@ import {
 } from "./stream-format.js";
 
 /** What the stream service needs of its store: `LogStore` fits (a store of its own, see the file comment). */
-export type StreamLogStore = Pick<LogStore, "createTopic" | "deleteTopic" | "listTopics" | "append" | "read" | "waitForData">;
+export type StreamLogStore = Pick<LogStore, "createTopic" | "deleteTopic" | "listTopics" | "describeTopic" | "append" | "read" | "waitForData">;
 
 /** Options of {@link StreamService.open}. */
 export interface StreamServiceOptions {
@@ -59,6 +59,13 @@ export interface StreamServiceOptions {
   maxReadBytes?: number | undefined;
   /** Expired streams are deleted by a sweep this often, in ms (default 60 000; they are refused at once anyway). */
   sweepIntervalMs?: number | undefined;
+  /**
+   * Streams whose state or last access changed are checkpointed this often, in ms (default 1 000): open
+   * then replays only what each stream appended since its checkpoint, and TTLs count from the persisted
+   * last access. After a crash, up to this much of the newest accesses may be unknown; TTLs are then
+   * counted from the checkpoint time plus this interval, so no stream expires early.
+   */
+  checkpointIntervalMs?: number | undefined;
   /** Aborted when the broker shuts down: live reads end at once. */
   shutdown?: AbortSignal | undefined;
   logger?: BrokerLogger | undefined;
@@ -168,6 +175,22 @@ interface StreamMeta {
   fork?: { path: string; topic: string; offset: number; subOffset: number } | undefined;
 }
 
+/** A stream's state as of partition offset `at` (its durable log end then), in the checkpoint log. */
+interface CheckpointEntry {
+  t: string;
+  at: number;
+  meta: StreamMeta;
+  tail: number;
+  closed: boolean;
+  closedBy?: StreamProducer | undefined;
+  seq?: string | undefined;
+  p: Array<[string, number, number, number]>;
+  np: number;
+  sd: boolean;
+  /** Last access (ms), for the TTL. */
+  la: number;
+}
+
 interface StreamState {
   readonly topic: string;
   readonly meta: StreamMeta;
@@ -191,6 +214,8 @@ interface StreamState {
   removed: boolean;
   refCount: number;
   lastAccess: number;
+  /** Appends issued and not yet settled (a checkpoint waits for none). */
+  inflight: number;
   /** Settles when every append issued so far has settled. */
   settled: Promise<unknown>;
   /** An append failed: the decided state may be ahead of the log; reload before the next append. */
@@ -209,6 +234,11 @@ const RETAINED_BATCHES = 5;
 /** Producers never expire on streams (persistent-store rule of PROTOCOL.md §5.2.1): ~100 years. */
 const PRODUCER_RETENTION_MS = 100 * 365 * 24 * 3600 * 1000;
 const SCAN_BYTES = 4 * 1024 * 1024;
+/** The checkpoint log: topic `c-<generation>` of the streams' store (stream topics start with `s-`). */
+const CHECKPOINT_PREFIX = "c-";
+const checkpointTopicName = (generation: number) => `${CHECKPOINT_PREFIX}${String(generation).padStart(12, "0")}`;
+/** The checkpoint log is rewritten (compacted) past this many records plus two per stream. */
+const COMPACT_AFTER = 10_000;
 const utf8 = new TextDecoder();
 const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
@@ -235,6 +265,18 @@ export class StreamService {
   readonly #pathLocks = new Map<string, Promise<unknown>>();
   #generation = 0;
   #sweeper: ReturnType<typeof setInterval> | undefined;
+  /** Streams whose state or last access changed since their last checkpoint. */
+  readonly #dirty = new Set<StreamState>();
+  /** The newest checkpoint entry written of each stream topic (what a compaction rewrites). */
+  readonly #entries = new Map<string, CheckpointEntry>();
+  readonly #checkpointMs: number;
+  #checkpointTopic: string | undefined;
+  #checkpointGeneration = 0;
+  /** Records in the current checkpoint log (compacted into a new generation past a bound). */
+  #checkpointRecords = 0;
+  #checkpointer: ReturnType<typeof setInterval> | undefined;
+  #checkpointing: Promise<void> = Promise.resolve();
+  #closed = false;
 
   private constructor(options: StreamServiceOptions) {
     this.#store = options.store;
@@ -247,6 +289,7 @@ export class StreamService {
     const sweep = options.sweepIntervalMs ?? 60_000;
     this.#sweeper = setInterval(() => void this.sweepExpired(), sweep);
     this.#sweeper.unref?.();
+    this.#checkpointMs = options.checkpointIntervalMs ?? 1_000;
   }
 
   /**
@@ -260,16 +303,104 @@ export class StreamService {
     try {
       await service.#loadAll();
     } catch (error) {
-      service.close();
+      await service.close();
       throw error;
     }
+    service.#checkpointer = setInterval(() => void service.checkpoint(), service.#checkpointMs);
+    service.#checkpointer.unref?.();
     return service;
   }
 
-  /** Stops the expiry sweep. The store is the caller's. */
-  close(): void {
+  /**
+   * Stops the expiry sweep and the checkpoint timer, and writes a last (clean) checkpoint of every
+   * changed stream, so the next open replays nothing and knows every last access. Call it before closing
+   * the store, which is the caller's. A failed final checkpoint is logged: the next open replays more.
+   */
+  async close(): Promise<void> {
     if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
-    this.#sweeper = undefined;
+    if (this.#checkpointer !== undefined) clearInterval(this.#checkpointer);
+    this.#sweeper = this.#checkpointer = undefined;
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#checkpointTopic === undefined) return; // never loaded: nothing to checkpoint
+    await this.#checkpointing;
+    await this.#writeCheckpoint(true).catch((error: unknown) => this.#logger.error("minikafka broker: the final stream checkpoint failed", error));
+  }
+
+  /**
+   * Writes the state of every stream that changed (data, closure, producers, last access) since its last
+   * checkpoint and has no append in flight, as one batch of the checkpoint log. Runs on a timer
+   * (`checkpointIntervalMs`); exposed for tests.
+   */
+  checkpoint(): Promise<void> {
+    if (this.#closed || this.#checkpointTopic === undefined) return this.#checkpointing;
+    this.#checkpointing = this.#checkpointing
+      .then(() => this.#writeCheckpoint(false))
+      .catch((error: unknown) => this.#logger.error("minikafka broker: a stream checkpoint failed", error));
+    return this.#checkpointing;
+  }
+
+  async #writeCheckpoint(clean: boolean): Promise<void> {
+    const now = this.#clock.now();
+    const entries: CheckpointEntry[] = [];
+    for (const s of [...this.#dirty]) {
+      if (s.removed) {
+        this.#dirty.delete(s);
+        this.#entries.delete(s.topic);
+        continue;
+      }
+      const p = this.#store.describeTopic(s.topic).partitions[0]!;
+      // Only a quiet stream's state is exactly what its durable log says: otherwise, next round.
+      if (s.inflight > 0 || s.broken || p.highWatermark !== p.logEndOffset) continue;
+      this.#dirty.delete(s);
+      entries.push(this.#entry(s, p.highWatermark));
+    }
+    if (entries.length === 0 && !clean) return;
+    if (this.#checkpointRecords + entries.length > COMPACT_AFTER + 2 * this.#byTopic.size) {
+      for (const e of entries) this.#entries.set(e.t, e);
+      await this.#compactCheckpoints(now, clean);
+      return;
+    }
+    const records: RecordInput[] = entries.map((e) => ({ value: JSON.stringify(e) }));
+    records.push({ value: JSON.stringify({ w: now, clean }), headers: { [KIND]: "mark" } });
+    await this.#store.append(this.#checkpointTopic!, 0, records);
+    this.#checkpointRecords += records.length;
+    for (const e of entries) this.#entries.set(e.t, e);
+  }
+
+  /** A new generation of the checkpoint log holding the newest entry of every stream, in one batch; then the old one goes. */
+  async #compactCheckpoints(now: number, clean: boolean): Promise<void> {
+    const old = this.#checkpointTopic!;
+    const next = checkpointTopicName(++this.#checkpointGeneration);
+    await this.#store.createTopic(next, { partitions: 1 });
+    const live = [...this.#entries.values()].filter((e) => this.#byTopic.has(e.t));
+    const records: RecordInput[] = live.map((e) => ({ value: JSON.stringify(e) }));
+    records.push({ value: JSON.stringify({ w: now, clean }), headers: { [KIND]: "mark" } });
+    await this.#store.append(next, 0, records);
+    this.#checkpointTopic = next;
+    this.#checkpointRecords = records.length;
+    await this.#store.deleteTopic(old);
+  }
+
+  #entry(s: StreamState, at: number): CheckpointEntry {
+    return {
+      t: s.topic,
+      at,
+      meta: s.meta,
+      tail: s.tail,
+      closed: s.closed,
+      closedBy: s.closedBy,
+      seq: s.lastStreamSeq,
+      p: [...s.producers].map(([id, p]) => [id, p.epoch, p.lastSeq, p.pid]),
+      np: s.nextPid,
+      sd: s.softDeleted,
+      la: s.lastAccess,
+    };
+  }
+
+  #touch(s: StreamState): void {
+    s.lastAccess = this.#clock.now();
+    this.#dirty.add(s);
   }
 
   /** Number of streams clients can see (for tests and metrics). */
@@ -380,6 +511,7 @@ export class StreamService {
     if (source !== undefined) source.refCount++;
     this.#byTopic.set(topic, state);
     this.#byPath.set(path, state);
+    this.#dirty.add(state);
     return { created: true, info: this.#info(state) };
   }
 
@@ -513,8 +645,9 @@ export class StreamService {
       if (value === null) headers[KIND] = "close";
       else headers[CLOSE] = "1";
     }
-    s.lastAccess = this.#clock.now();
+    this.#touch(s);
     const record: RecordInput = { value, headers };
+    s.inflight++;
     const appended = this.#store.append(
       s.topic,
       0,
@@ -525,12 +658,14 @@ export class StreamService {
     let result;
     try {
       result = await appended;
+      if (value !== null) s.tail = Math.max(s.tail, result.baseOffset + s.base + 1);
+      if (close) s.closed = true;
     } catch (error) {
       s.broken = true;
       throw error;
+    } finally {
+      s.inflight--;
     }
-    if (value !== null) s.tail = Math.max(s.tail, result.baseOffset + s.base + 1);
-    if (close) s.closed = true;
     return {
       nextOffset: offsetToken(s.tail),
       closed: s.closing,
@@ -580,7 +715,13 @@ export class StreamService {
       const s = this.#live(path);
       if (s.refCount > 0) {
         s.softDeleted = true;
-        await this.#store.append(s.topic, 0, [{ value: null, headers: { [KIND]: "delete" } }]);
+        s.inflight++;
+        this.#dirty.add(s);
+        try {
+          await this.#store.append(s.topic, 0, [{ value: null, headers: { [KIND]: "delete" } }]);
+        } finally {
+          s.inflight--;
+        }
         return;
       }
       await this.#remove(s);
@@ -629,7 +770,7 @@ export class StreamService {
    */
   async read(path: string, options: StreamReadOptions): Promise<StreamReadResult> {
     const s = this.#live(path);
-    s.lastAccess = this.#clock.now();
+    this.#touch(s);
     const live = options.live === "long-poll";
     if (live && options.offset === undefined) throw new StreamError("INVALID_REQUEST", "a long-poll read needs an offset");
     const parsed = parseOffset(options.offset ?? "-1");
@@ -678,7 +819,7 @@ export class StreamService {
         };
       }
       this.#live(path);
-      s.lastAccess = this.#clock.now();
+      this.#touch(s);
     }
   }
 
@@ -711,7 +852,7 @@ export class StreamService {
     const signal = options.signal;
     while (!signal?.aborted && !this.#shutdown.aborted) {
       if (s.removed || s.softDeleted) return;
-      s.lastAccess = this.#clock.now();
+      this.#touch(s);
       const r = await this.#readData(s, from, this.#maxReadBytes);
       if (r.groups.length > 0) {
         const payload = base64 ? Buffer.concat(r.groups).toString("base64") : utf8.decode(this.#format(s, r.groups));
@@ -881,15 +1022,34 @@ export class StreamService {
       removed: false,
       refCount: 0,
       lastAccess: this.#clock.now(),
+      inflight: 0,
       settled: Promise.resolve(),
       broken: false,
     };
   }
 
   async #loadAll(): Promise<void> {
+    const { entries, lastWrite, clean } = await this.#loadCheckpoints();
+    // After a crash, accesses of the last checkpoint interval may be unknown: count TTLs from the latest
+    // moment they could have happened (never early; at most one interval late).
+    const accessFloor = clean || lastWrite === undefined ? -Infinity : Math.min(this.#clock.now(), lastWrite + this.#checkpointMs);
     for (const topic of this.#store.listTopics()) {
       if (!topic.startsWith(TOPIC_PREFIX)) continue;
-      const state = await this.#load(topic);
+      const entry = entries.get(topic);
+      const end = this.#store.describeTopic(topic).partitions[0]!.highWatermark;
+      let state: StreamState | undefined;
+      if (entry !== undefined && end >= entry.at) {
+        // The checkpoint's prefix of the log is intact: replay only what came after it.
+        state = this.#restore(entry, accessFloor);
+        if (end > entry.at) {
+          await this.#load(topic, state, entry.at);
+          this.#dirty.add(state);
+        }
+        this.#entries.set(topic, entry);
+      } else {
+        state = await this.#load(topic);
+        if (state !== undefined) this.#dirty.add(state);
+      }
       if (state === undefined) {
         await this.#store.deleteTopic(topic); // a create that a crash interrupted: never acknowledged
         continue;
@@ -911,10 +1071,73 @@ export class StreamService {
     }
   }
 
-  /** Rebuilds one stream's state from its records; `undefined` when it has no metadata record. */
-  async #load(topic: string): Promise<StreamState | undefined> {
-    let state: StreamState | undefined;
+  /**
+   * Reads the checkpoint log (the newest generation holding a batch; empty or older ones, left by a crash
+   * during a compaction, are deleted): the newest entry of each stream topic, when the last batch was
+   * written, and whether it was the clean one of a close. Creates the log when there is none.
+   */
+  async #loadCheckpoints(): Promise<{ entries: Map<string, CheckpointEntry>; lastWrite: number | undefined; clean: boolean }> {
+    const entries = new Map<string, CheckpointEntry>();
+    let lastWrite: number | undefined;
+    let clean = false;
+    const generations = this.#store
+      .listTopics()
+      .filter((t) => t.startsWith(CHECKPOINT_PREFIX))
+      .sort()
+      .reverse();
+    let chosen: string | undefined;
+    for (const topic of generations) {
+      if (chosen === undefined && this.#store.describeTopic(topic).partitions[0]!.highWatermark > 0) chosen = topic;
+      else await this.#store.deleteTopic(topic);
+    }
+    if (chosen === undefined) {
+      this.#checkpointGeneration = generations.length === 0 ? 0 : Number(generations[0]!.slice(CHECKPOINT_PREFIX.length)) + 1;
+      chosen = checkpointTopicName(this.#checkpointGeneration);
+      await this.#store.createTopic(chosen, { partitions: 1 });
+    } else this.#checkpointGeneration = Number(chosen.slice(CHECKPOINT_PREFIX.length));
     let offset = 0;
+    for (;;) {
+      const result = await this.#store.read(chosen, 0, offset, { maxBytes: SCAN_BYTES, maxRecords: 100_000 });
+      for (const r of result.records) {
+        this.#checkpointRecords++;
+        if (r.value === null) continue;
+        const value = JSON.parse(utf8.decode(r.value)) as CheckpointEntry | { w: number; clean: boolean };
+        if (r.headers[KIND] !== undefined) {
+          const mark = value as { w: number; clean: boolean };
+          lastWrite = mark.w;
+          clean = mark.clean;
+        } else {
+          entries.set((value as CheckpointEntry).t, value as CheckpointEntry);
+          clean = false;
+        }
+      }
+      if (result.records.length === 0 || result.nextOffset >= result.highWatermark) break;
+      offset = result.nextOffset;
+    }
+    this.#checkpointTopic = chosen;
+    return { entries, lastWrite, clean };
+  }
+
+  #restore(e: CheckpointEntry, accessFloor: number): StreamState {
+    const s = this.#newState(e.t, e.meta, e.meta.expiresAt === undefined ? undefined : Date.parse(e.meta.expiresAt));
+    s.tail = e.tail;
+    s.closed = s.closing = e.closed;
+    s.closedBy = e.closedBy;
+    s.lastStreamSeq = e.seq;
+    for (const [id, epoch, lastSeq, pid] of e.p) s.producers.set(id, { epoch, lastSeq, pid });
+    s.nextPid = e.np;
+    s.softDeleted = e.sd;
+    s.lastAccess = Math.max(e.la, accessFloor);
+    return s;
+  }
+
+  /**
+   * Rebuilds one stream's state from its records (`undefined` when it has no metadata record), or — given
+   * a checkpointed `state` — replays onto it the records from partition offset `from` on.
+   */
+  async #load(topic: string, restored?: StreamState, from = 0): Promise<StreamState | undefined> {
+    let state: StreamState | undefined = restored;
+    let offset = from;
     for (;;) {
       const result = await this.#store.read(topic, 0, offset, { maxBytes: SCAN_BYTES, maxRecords: 100_000 });
       for (const r of result.records) {
