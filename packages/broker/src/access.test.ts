@@ -22,6 +22,20 @@ describe("Access", () => {
     expect(() => access.authenticate("Bearer wrong-token")).toThrow(expect.not.objectContaining({ message: expect.stringContaining("wrong-token") }));
   });
 
+  it("remembers verified header values only: unknown tokens are checked every time, a new configuration forgets", () => {
+    const access = new Access(auth, undefined);
+    const alice = access.authenticate("Bearer s3cret");
+    expect(access.authenticate("Bearer s3cret")).toBe(alice); // the same principal object, from the map
+    for (let i = 0; i < 3; i++)
+      expect(() => access.authenticate("Bearer s3cret2")).toThrow(expect.objectContaining({ code: "AUTHENTICATION_FAILED" }));
+    // Many spellings of a valid header (bounded map, cleared when full) keep authenticating correctly.
+    for (let i = 0; i < 2100; i++) expect(access.authenticate(`Bearer ${" ".repeat(i % 50)}s3cret${" ".repeat(Math.floor(i / 50))}`)).toBe(alice);
+    expect(() => access.authenticate("Bearer r00tx")).toThrow(expect.objectContaining({ code: "AUTHENTICATION_FAILED" }));
+    // A changed configuration is a new Access: alice's token, remembered by the old one, is refused.
+    const without = new Access({ principals: [auth.principals[1]!] }, undefined);
+    expect(() => without.authenticate("Bearer s3cret")).toThrow(expect.objectContaining({ code: "AUTHENTICATION_FAILED" }));
+  });
+
   it("is disabled without auth", () => {
     expect(new Access(undefined, undefined).enabled).toBe(false);
   });

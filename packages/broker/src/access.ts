@@ -81,6 +81,10 @@ const FAILED: Readonly<Record<AclResource, BrokerErrorCode>> = {
   stream: "STREAM_AUTHORIZATION_FAILED",
 };
 const CACHE_LIMIT = 4096;
+/** Authorization header values already verified (see {@link Access.authenticate}); cleared when full. */
+const VERIFIED_LIMIT = 1024;
+const RESOURCE_INDEX: Readonly<Record<AclResource, number>> = { topic: 0, group: 1, cluster: 2, stream: 3 };
+const OPERATION_INDEX: Readonly<Record<Operation, number>> = { read: 0, write: 1, create: 2, delete: 3, alter: 4, describe: 5 };
 /** The name of the one cluster resource. */
 export const CLUSTER = "kafka-cluster";
 /** RFC 6750's `b64token`, after `Bearer` and spaces. */
@@ -102,6 +106,13 @@ export class Access {
   /** Whether `auth` is configured. */
   readonly enabled: boolean;
   readonly #principals: readonly { readonly digest: Buffer; readonly principal: Principal }[];
+  /**
+   * `Authorization` header values that {@link Access.authenticate} has verified, to their principal. Only
+   * successes enter, so unknown tokens cannot grow it (and variants of a known one are bounded by
+   * {@link VERIFIED_LIMIT}). It lives and dies with this object, which is built from the configuration:
+   * a changed `auth` is a new `Access` with an empty map, so a removed token is never let in from here.
+   */
+  readonly #verified = new Map<string, Principal>();
 
   /**
    * @throws BrokerError `INVALID_REQUEST` naming the option for invalid `auth` or `acls` (also: `acls`
@@ -150,18 +161,32 @@ export class Access {
   }
 
   /**
-   * The principal whose token `authorization` carries. Every configured digest is compared (in constant
-   * time), whichever matches.
+   * The principal whose token `authorization` carries. A header value seen before is a map lookup; a new
+   * one has its token's SHA-256 compared, in constant time, with every configured digest, whichever
+   * matches, and is remembered when one does.
+   *
+   * Why the lookup leaks nothing the constant-time comparison protects: that comparison keeps response
+   * times from telling how much of a guessed token's digest matches a configured one. The map holds only
+   * header values that carried a valid token. Looking up a guess costs the guess's own hash (its length,
+   * nothing of the stored keys); V8 compares it with a stored key — the one step whose time depends on
+   * shared leading characters — only when their string hashes collide, and those are seeded at random per
+   * process and never shown. So the one signal left is hit or miss, which is whether the token is valid:
+   * the answer's status says that anyway. A miss takes exactly the path it took before (digest, compare
+   * with every principal), so unknown tokens are not faster or slower than they were.
    * @throws BrokerError `AUTHENTICATION_FAILED` for a missing or malformed header or an unknown token.
    */
   authenticate(authorization: string | undefined): Principal {
     if (authorization === undefined) throw new BrokerError("AUTHENTICATION_FAILED", "this broker needs an authorization: bearer <token> header");
+    const known = this.#verified.get(authorization);
+    if (known !== undefined) return known;
     const match = BEARER.exec(authorization);
     if (match === null) throw new BrokerError("AUTHENTICATION_FAILED", "the authorization header must be bearer <token>");
     const digest = createHash("sha256").update(match[1]!, "utf8").digest();
     let found: Principal | undefined;
     for (const candidate of this.#principals) if (timingSafeEqual(candidate.digest, digest)) found = candidate.principal;
     if (found === undefined) throw new BrokerError("AUTHENTICATION_FAILED", "unknown bearer token");
+    if (this.#verified.size >= VERIFIED_LIMIT) this.#verified.clear();
+    this.#verified.set(authorization, found);
     return found;
   }
 
@@ -219,7 +244,7 @@ export class Access {
 }
 
 function decide(principal: Principal, resource: AclResource, name: string, operation: Operation): boolean {
-  const rules = principal.rules[RESOURCES.indexOf(resource) * OPERATIONS.length + OPERATIONS.indexOf(operation)]!;
+  const rules = principal.rules[RESOURCE_INDEX[resource] * OPERATIONS.length + OPERATION_INDEX[operation]]!;
   const cached = rules.cache.get(name);
   if (cached !== undefined) return cached;
   const denied = rules.denyAll || rules.deny.has(name) || rules.denyPrefixes.some((p) => name.startsWith(p));
