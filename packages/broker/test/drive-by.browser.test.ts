@@ -3,9 +3,9 @@
 // JSON fetch), and nothing changes on the broker; with the page's origin in `cors.origins`, its JSON fetch
 // works and its answer is readable. Needs Chromium (`.ci/run` installs Debian's `chromium`).
 import { createServer, type Server } from "node:http";
-import puppeteer, { type Browser } from "puppeteer-core";
+import type { Browser } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findChromium } from "../../console/test/helpers/chromium.js";
+import { findChromium, launchChromium } from "../../console/test/helpers/chromium.js";
 import { tempDir } from "../../../test-support/temp-dir.js";
 import { startBroker } from "../src/index.js";
 
@@ -22,7 +22,7 @@ beforeAll(async () => {
   page = createServer((_req, res) => res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>elsewhere</title>"));
   await new Promise<void>((resolve) => page.listen(0, "127.0.0.1", resolve));
   pageOrigin = `http://localhost:${(page.address() as { port: number }).port}`;
-  browser = await puppeteer.launch({ executablePath: chromium, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+  browser = await launchChromium(chromium);
 }, 60_000);
 
 afterAll(async () => {

@@ -5,9 +5,9 @@
 import { createServer, type Server } from "node:http";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import puppeteer, { type Browser } from "puppeteer-core";
+import type { Browser } from "puppeteer-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { findChromium } from "../../console/test/helpers/chromium.js";
+import { findChromium, launchChromium } from "../../console/test/helpers/chromium.js";
 import { tempDir } from "../../../test-support/temp-dir.js";
 import { startBroker, type StartBrokerResult } from "../src/index.js";
 
@@ -56,11 +56,7 @@ beforeAll(async () => {
     cors: { origins: [siteOrigin] },
     streams: { longPollTimeoutMs: 2_000 },
   });
-  browser = await puppeteer.launch({
-    executablePath: chromium,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", `--host-resolver-rules=MAP ${SITE} 127.0.0.1`],
-  });
+  browser = await launchChromium(chromium, SITE);
 }, 60_000);
 
 afterAll(async () => {

@@ -4,10 +4,10 @@
 // sources and served by the same server. Needs Chromium (`.ci/run` installs Debian's `chromium`).
 import { request as httpRequest, createServer, type Server } from "node:http";
 import { fileURLToPath } from "node:url";
-import puppeteer, { type Browser } from "puppeteer-core";
+import type { Browser } from "puppeteer-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startBroker, type StartBrokerResult } from "@minikafka/broker";
-import { findChromium } from "../../console/test/helpers/chromium.js";
+import { findChromium, launchChromium } from "../../console/test/helpers/chromium.js";
 import { tempDir } from "../../../test-support/temp-dir.js";
 import { createClient } from "../src/index.js";
 import { bundleForBrowser } from "./helpers/browser-bundle.js";
@@ -58,11 +58,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => site.listen(0, "127.0.0.1", resolve));
   siteOrigin = `http://${SITE}:${(site.address() as { port: number }).port}`;
-  browser = await puppeteer.launch({
-    executablePath: chromium,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", `--host-resolver-rules=MAP ${SITE} 127.0.0.1`],
-  });
+  browser = await launchChromium(chromium, SITE);
 }, 60_000);
 
 afterAll(async () => {

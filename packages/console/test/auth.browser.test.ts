@@ -4,10 +4,10 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import puppeteer, { type Browser } from "puppeteer-core";
+import type { Browser } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, type StartBrokerResult } from "../../broker/src/index.js";
-import { findChromium } from "./helpers/chromium.js";
+import { findChromium, launchChromium } from "./helpers/chromium.js";
 
 const chromium = findChromium();
 if (chromium === undefined && process.env.CI) throw new Error("CI needs Chromium for the console's browser tests (apt-get install chromium)");
@@ -34,7 +34,7 @@ beforeAll(async () => {
       },
       acls: [{ principal: "viewer", resource: "topic", name: "public.", pattern: "prefixed", operations: ["describe"], permission: "allow" }],
     }),
-    puppeteer.launch({ executablePath: chromium, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] }),
+    launchChromium(chromium),
   ]);
   for (const name of ["public.news", "secret.payroll"]) {
     const res = await fetch(`${broker.url}/v1/topics`, {

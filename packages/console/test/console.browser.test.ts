@@ -7,11 +7,11 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import type { Browser, Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, type StartBrokerResult } from "../../broker/src/index.js";
 import { createClient } from "../../client/src/index.js";
-import { findChromium } from "./helpers/chromium.js";
+import { findChromium, launchChromium } from "./helpers/chromium.js";
 
 const chromium = findChromium();
 if (chromium === undefined && process.env.CI) throw new Error("CI needs Chromium for the console's browser tests (apt-get install chromium)");
@@ -64,7 +64,7 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   [broker, browser] = await Promise.all([
     startBroker({ dataDir, port: 0, fsync: "never", logger: { error() {} } }),
-    puppeteer.launch({ executablePath: chromium, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] }),
+    launchChromium(chromium),
   ]);
   page = await browser.newPage();
   await page.setViewport({ width: 1280, height: 800 });

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import puppeteer, { type Browser } from "puppeteer-core";
 
 const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
 
@@ -17,4 +18,15 @@ export function chromiumPath(): string {
   const found = findChromium();
   if (found === undefined) throw new Error("no Chromium found: `apt-get install -y chromium`, or set CHROMIUM_PATH");
   return found;
+}
+
+/**
+ * Headless Chromium as every browser test here runs it (no sandbox or GPU, no /dev/shm). With `siteHost`,
+ * that host name resolves to 127.0.0.1 inside this browser only, so a page can be served from an origin other
+ * than the broker's.
+ */
+export function launchChromium(executablePath: string | undefined, siteHost?: string): Promise<Browser> {
+  const args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"];
+  if (siteHost !== undefined) args.push(`--host-resolver-rules=MAP ${siteHost} 127.0.0.1`);
+  return puppeteer.launch({ executablePath, headless: true, args });
 }
