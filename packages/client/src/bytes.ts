@@ -1,22 +1,17 @@
 // Bytes on the wire. The broker carries keys, values and header values as JSON strings: UTF-8 text, or
 // standard padded base64 when a request says `"encoding": "base64"`. Nothing is imported: the client runs
 // wherever `fetch` does. Base64 uses the engine's native codec when it has one (the standard
-// `Uint8Array.fromBase64` family, or a global `Buffer` in Node and Bun, feature-detected) and portable
-// table-driven loops otherwise.
+// `Uint8Array.fromBase64` family, or a global `Buffer` in Node and Bun, feature-detected) and the
+// universal `atob`/`btoa` otherwise.
 //
 // Decoding many small values: a Uint8Array with its own ArrayBuffer costs about 1 µs to allocate, more
 // than decoding 100 bytes. So a fetch's values are decoded into one buffer (a Base64Batch) and handed out
 // as views of it.
 
-const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const ENCODE = new Uint8Array(64);
-const DECODE = new Uint8Array(128).fill(255);
-for (let i = 0; i < 64; i++) {
-  ENCODE[i] = ALPHABET.charCodeAt(i);
-  DECODE[ALPHABET.charCodeAt(i)] = i;
-}
 const PAD = 61; // "="
 const CHUNK = 8192; // characters per String.fromCharCode call: well under any engine's argument limit
+/** The first character that makes a base64 string invalid: outside the alphabet, or "=" before the end. */
+const INVALID = /[^A-Za-z0-9+/=]|=(?!=?$)/;
 
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
@@ -43,28 +38,9 @@ export function base64Encode(bytes: Uint8Array): string {
 
 /** The portable encoder behind {@link base64Encode} (exported for its tests). */
 export function base64EncodeJs(bytes: Uint8Array): string {
-  const n = bytes.length;
-  const out = new Uint8Array(Math.ceil(n / 3) * 4);
-  let o = 0;
-  let i = 0;
-  for (; i + 2 < n; i += 3) {
-    const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out[o++] = ENCODE[v >> 18]!;
-    out[o++] = ENCODE[(v >> 12) & 63]!;
-    out[o++] = ENCODE[(v >> 6) & 63]!;
-    out[o++] = ENCODE[v & 63]!;
-  }
-  if (i < n) {
-    const two = i + 1 < n;
-    const v = (bytes[i]! << 16) | (two ? bytes[i + 1]! << 8 : 0);
-    out[o++] = ENCODE[v >> 18]!;
-    out[o++] = ENCODE[(v >> 12) & 63]!;
-    out[o++] = two ? ENCODE[(v >> 6) & 63]! : PAD;
-    out[o++] = PAD;
-  }
-  let text = "";
-  for (let k = 0; k < out.length; k += CHUNK) text += String.fromCharCode.apply(null, out.subarray(k, k + CHUNK) as unknown as number[]);
-  return text;
+  let binary = "";
+  for (let k = 0; k < bytes.length; k += CHUNK) binary += String.fromCharCode.apply(null, bytes.subarray(k, k + CHUNK) as unknown as number[]);
+  return btoa(binary);
 }
 
 /**
@@ -125,51 +101,12 @@ export function base64DecodeJs(text: string): Uint8Array {
   return out;
 }
 
-/** Decodes `text` (of decoded size `length`) into `out` at `offset`; validity is checked once, at the end. */
+/** Decodes `text` (of decoded size `length`) into `out` at `offset`. */
 function decodeInto(text: string, length: number, out: Uint8Array, offset: number): void {
-  const n = text.length;
-  if (n === 0) return;
-  const padding = (n / 4) * 3 - length;
-  const full = padding === 0 ? n : n - 4;
-  let chars = 0;
-  let sextets = 0;
-  let o = offset;
-  for (let i = 0; i < full; i += 4) {
-    const c0 = text.charCodeAt(i);
-    const c1 = text.charCodeAt(i + 1);
-    const c2 = text.charCodeAt(i + 2);
-    const c3 = text.charCodeAt(i + 3);
-    chars |= c0 | c1 | c2 | c3;
-    const a = DECODE[c0 & 127]!;
-    const b = DECODE[c1 & 127]!;
-    const c = DECODE[c2 & 127]!;
-    const d = DECODE[c3 & 127]!;
-    sextets |= a | b | c | d;
-    out[o++] = (a << 2) | (b >> 4);
-    out[o++] = ((b & 15) << 4) | (c >> 2);
-    out[o++] = ((c & 3) << 6) | d;
-  }
-  if (padding > 0) {
-    const c0 = text.charCodeAt(full);
-    const c1 = text.charCodeAt(full + 1);
-    const c2 = padding === 1 ? text.charCodeAt(full + 2) : 65; // "A": decodes to 0
-    chars |= c0 | c1 | c2;
-    const a = DECODE[c0 & 127]!;
-    const b = DECODE[c1 & 127]!;
-    const c = DECODE[c2 & 127]!;
-    sextets |= a | b | c;
-    out[o++] = (a << 2) | (b >> 4);
-    if (padding === 1) out[o++] = ((b & 15) << 4) | (c >> 2);
-  }
-  if (chars > 127 || sextets > 63) throw new TypeError(`invalid base64: unexpected character at ${firstInvalid(text, n - padding)}`);
-}
-
-function firstInvalid(text: string, end: number): number {
-  for (let i = 0; i < end; i++) {
-    const code = text.charCodeAt(i);
-    if (code > 127 || DECODE[code]! > 63) return i;
-  }
-  return end;
+  const invalid = text.search(INVALID);
+  if (invalid >= 0) throw new TypeError(`invalid base64: unexpected character at ${invalid}`);
+  const binary = atob(text);
+  for (let i = 0; i < length; i++) out[offset + i] = binary.charCodeAt(i);
 }
 
 interface NativeBase64 {

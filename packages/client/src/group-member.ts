@@ -87,7 +87,7 @@ export class GroupMember {
 
   /** Stops listing `partitions` (call after committing them) and heartbeats at once to hand them over. */
   release(partitions: readonly TopicPartition[]): Promise<void> {
-    const done = this.#chain.then(() => {
+    return this.#serially(async () => {
       for (const { topic, partition } of partitions) {
         const key = partitionKey(topic, partition);
         this.#owned.delete(key);
@@ -95,8 +95,6 @@ export class GroupMember {
       }
       this.#nudge.abort();
     });
-    this.#chain = done.catch(() => {});
-    return done;
   }
 
   /**
@@ -105,7 +103,7 @@ export class GroupMember {
    * @throws ClientError from the broker (e.g. `UNKNOWN_MEMBER_ID` once evicted, `UNASSIGNED_PARTITION`).
    */
   commit(offsets: readonly TopicPartitionOffset[]): Promise<TopicPartitionOffset[]> {
-    const run = async (): Promise<TopicPartitionOffset[]> => {
+    return this.#serially(async () => {
       const owned = offsets.filter((o) => this.#owned.has(partitionKey(o.topic, o.partition)));
       for (let attempt = 1; owned.length > 0; attempt++) {
         const memberId = this.#memberId;
@@ -126,8 +124,12 @@ export class GroupMember {
         }
       }
       return [];
-    };
-    const done = this.#chain.then(run);
+    });
+  }
+
+  /** Runs `task` after every task queued before it (commits and releases never overlap). */
+  #serially<T>(task: () => Promise<T>): Promise<T> {
+    const done = this.#chain.then(task);
     this.#chain = done.catch(() => {});
     return done;
   }
@@ -177,7 +179,7 @@ export class GroupMember {
           await this.#join();
         } catch (error) {
           if (this.#stopped) break;
-          if (isClientError(error) && !error.retriable && error.status !== undefined && error.status < 500) {
+          if (isFatal(error)) {
             this.#stopped = true;
             this.#listener.fatal(error);
             break;
@@ -223,7 +225,7 @@ export class GroupMember {
     } catch (error) {
       if (this.#stopped) return;
       if (isClientError(error) && isLostCode(error.code)) return this.#lose(error);
-      if (isClientError(error) && !error.retriable && error.status !== undefined && error.status < 500) {
+      if (isFatal(error)) {
         // FENCED_INSTANCE_ID (another process took our instance id), or a request the broker refuses.
         this.#stopped = true;
         this.#listener.fatal(error);
@@ -288,4 +290,9 @@ export class GroupMember {
     this.#heartbeatWaiters = [];
     for (const wake of waiters) wake();
   }
+}
+
+/** A refusal that trying again cannot fix (a 4xx other than the retriable ones): the member stops. */
+function isFatal(error: unknown): boolean {
+  return isClientError(error) && !error.retriable && error.status !== undefined && error.status < 500;
 }

@@ -73,6 +73,9 @@ interface QueuedMessage {
   readonly index: number;
   readonly bytes: number;
   readonly binary: boolean;
+  /** Where the partitioner put it, and its key as it goes on the wire: set when its batch is sent. */
+  partition: number;
+  key: string | null | undefined;
 }
 
 interface TopicQueue {
@@ -238,7 +241,7 @@ export class Producer {
       const message = messages[i]!;
       const size = measure(message, i, topic);
       const bytes = Math.abs(size);
-      queued[i] = { message, send, index: i, bytes, binary: size < 0 };
+      queued[i] = { message, send, index: i, bytes, binary: size < 0, partition: -1, key: undefined };
       total += bytes;
     }
     const tracked = promise.finally(() => this.#pending.delete(tracked));
@@ -329,32 +332,31 @@ export class Producer {
 
   /** Partitions and sends one batch; settles the sends it completes. */
   async #sendBatch(topic: string, batch: QueuedMessage[], refreshed = false): Promise<void> {
-    const live = batch.some((m) => m.send.settled) ? batch.filter((m) => !m.send.settled) : batch;
-    if (live.length === 0) return;
     const partitionCount = await this.#metadata.partitionCount(topic);
-    const partitions = new Int32Array(live.length);
     // Keys as they go on the wire (base64 when the batch carries bytes), made while their bytes are at hand.
-    const binary = live.some((m) => m.binary);
-    const keys: Array<string | null | undefined> = new Array(live.length);
+    const binary = batch.some((m) => m.binary);
     let outOfRange: unknown;
-    for (let i = 0; i < live.length; i++) {
-      const { message, send } = live[i]!;
+    for (const m of batch) {
+      const { message, send } = m;
+      if (send.settled) continue;
       const key =
         message.key === undefined || message.key === null ? null : typeof message.key === "string" ? this.#keyBytes(message.key) : message.key;
-      keys[i] = key === null ? (message.key as null | undefined) : binary ? base64Encode(key) : (message.key as string);
+      m.key = key === null ? (message.key as null | undefined) : binary ? base64Encode(key) : (message.key as string);
+      m.partition = -1;
       try {
-        partitions[i] = this.#partitioner({ topic, key, partitionCount, partition: message.partition });
+        m.partition = this.#partitioner({ topic, key, partitionCount, partition: message.partition });
       } catch (error) {
         if (isPartitionerError(error) && error.code === "UNKNOWN_TOPIC_OR_PARTITION") outOfRange = error;
         else
           send.reject(
             new ClientError(
               "INVALID_RECORD",
-              `cannot partition message ${live[i]!.index} for topic ${topic}: ${String((error as Error)?.message ?? error)}`,
-              { cause: error },
+              `cannot partition message ${m.index} for topic ${topic}: ${String((error as Error)?.message ?? error)}`,
+              {
+                cause: error,
+              },
             ),
           );
-        partitions[i] = -1;
       }
     }
     if (outOfRange !== undefined) {
@@ -363,50 +365,29 @@ export class Producer {
         this.#metadata.invalidate(topic);
         return this.#sendBatch(topic, batch, true);
       }
-      for (let i = 0; i < live.length; i++) {
-        if (partitions[i] === -1)
-          live[i]!.send.reject(new ClientError("UNKNOWN_TOPIC_OR_PARTITION", (outOfRange as Error).message, { cause: outOfRange }));
-      }
+      for (const m of batch)
+        if (m.partition === -1) m.send.reject(new ClientError("UNKNOWN_TOPIC_OR_PARTITION", (outOfRange as Error).message, { cause: outOfRange }));
     }
-    if (live.every((m) => !m.send.settled)) return this.#produce(topic, live, Array.from(partitions), keys, binary, refreshed);
-    // Some sends failed above: leave their messages out.
-    const sendable: number[] = [];
-    for (let i = 0; i < live.length; i++) if (!live[i]!.send.settled) sendable.push(i);
-    if (sendable.length === 0) return;
-    await this.#produce(
-      topic,
-      sendable.map((i) => live[i]!),
-      sendable.map((i) => partitions[i]!),
-      sendable.map((i) => keys[i]),
-      binary,
-      refreshed,
-    );
+    // Messages of sends that failed (above, or earlier) are left out.
+    const live = batch.some((m) => m.send.settled) ? batch.filter((m) => !m.send.settled) : batch;
+    if (live.length > 0) await this.#produce(topic, live, binary, refreshed);
   }
 
   /**
    * Sends one request. Idempotent: with fresh sequences, or with `fixed` ones (the same batch again, split
    * by partition); `reset` is set once the batch was sent again after `UNKNOWN_PRODUCER_ID`.
    */
-  async #produce(
-    topic: string,
-    batch: QueuedMessage[],
-    partitions: number[],
-    keys: Array<string | null | undefined>,
-    binary: boolean,
-    refreshed: boolean,
-    fixed?: ProducerFields,
-    reset = false,
-  ): Promise<void> {
+  async #produce(topic: string, batch: QueuedMessage[], binary: boolean, refreshed: boolean, fixed?: ProducerFields, reset = false): Promise<void> {
     const session = this.#session;
     let fields = fixed;
     if (session !== undefined && fields === undefined) {
       await session.ready();
       if (session.fenced !== undefined) throw session.fenced;
       const counts = new Map<number, number>();
-      for (const p of partitions) counts.set(p, (counts.get(p) ?? 0) + 1);
+      for (const { partition } of batch) counts.set(partition, (counts.get(partition) ?? 0) + 1);
       fields = session.take(topic, counts);
     }
-    const body = encodeBatch(batch, partitions, keys, binary);
+    const body = encodeBatch(batch, binary);
     if (fields !== undefined) Object.assign(body, fields);
     let result: WireProduceResult;
     try {
@@ -425,11 +406,11 @@ export class Producer {
         const producerError = error.code === "UNKNOWN_PRODUCER_ID" || error.code === "OUT_OF_ORDER_SEQUENCE_NUMBER";
         // One partition refused; the others may be stored. Each partition's batch alone, with the same
         // numbers: stored ones answer as duplicates (their offsets), the refused one fails by itself.
-        if (producerError && fields.sequences.length > 1) return this.#producePerPartition(topic, batch, partitions, keys, binary, refreshed, fields);
+        if (producerError && fields.sequences.length > 1) return this.#producePerPartition(topic, batch, binary, refreshed, fields);
         session.abandon(fields);
         // The partition has no state for the producer (expired after being idle, or the topic was
         // re-created): this batch is not stored there, so it goes again as the first of the new epoch.
-        if (error.code === "UNKNOWN_PRODUCER_ID" && !reset) return this.#produce(topic, batch, partitions, keys, binary, refreshed, undefined, true);
+        if (error.code === "UNKNOWN_PRODUCER_ID" && !reset) return this.#produce(topic, batch, binary, refreshed, undefined, true);
       }
       // Both are refused before anything is appended, so sending again cannot duplicate.
       if (isClientError(error, "UNKNOWN_TOPIC_OR_PARTITION") && !refreshed) {
@@ -438,8 +419,8 @@ export class Producer {
       }
       if (isClientError(error, "REQUEST_TOO_LARGE") && batch.length > 1) {
         const half = batch.length >> 1;
-        await this.#produce(topic, batch.slice(0, half), partitions.slice(0, half), keys.slice(0, half), binary, refreshed);
-        await this.#produce(topic, batch.slice(half), partitions.slice(half), keys.slice(half), binary, refreshed);
+        await this.#produce(topic, batch.slice(0, half), binary, refreshed);
+        await this.#produce(topic, batch.slice(half), binary, refreshed);
         return;
       }
       throw error;
@@ -460,32 +441,15 @@ export class Producer {
   }
 
   /** The batch of a request again, one request per partition with the same producer fields; fails with the first error. */
-  async #producePerPartition(
-    topic: string,
-    batch: QueuedMessage[],
-    partitions: number[],
-    keys: Array<string | null | undefined>,
-    binary: boolean,
-    refreshed: boolean,
-    fields: ProducerFields,
-  ): Promise<void> {
+  async #producePerPartition(topic: string, batch: QueuedMessage[], binary: boolean, refreshed: boolean, fields: ProducerFields): Promise<void> {
     let failure: { error: unknown } | undefined;
     for (const { partition, sequence } of fields.sequences) {
-      const picked: number[] = [];
-      for (let i = 0; i < partitions.length; i++) if (partitions[i] === partition) picked.push(i);
+      const picked = batch.filter((m) => m.partition === partition);
       try {
-        await this.#produce(
-          topic,
-          picked.map((i) => batch[i]!),
-          picked.map((i) => partitions[i]!),
-          picked.map((i) => keys[i]),
-          binary,
-          refreshed,
-          { producerId: fields.producerId, producerEpoch: fields.producerEpoch, sequences: [{ partition, sequence }] },
-        );
+        await this.#produce(topic, picked, binary, refreshed, { ...fields, sequences: [{ partition, sequence }] });
       } catch (error) {
         failure ??= { error };
-        for (const i of picked) batch[i]!.send.reject(error);
+        for (const m of picked) m.send.reject(error);
       }
     }
     if (failure !== undefined) throw failure.error;
@@ -494,14 +458,13 @@ export class Producer {
 
 /**
  * The request body for a batch: UTF-8 text when every field is a string, else base64 throughout
- * (`keys` are already in the batch's encoding).
+ * (the messages' wire keys are already in the batch's encoding).
  */
-function encodeBatch(batch: QueuedMessage[], partitions: number[], keys: Array<string | null | undefined>, binary: boolean): WireProduceBody {
+function encodeBatch(batch: QueuedMessage[], binary: boolean): WireProduceBody {
   const records: WireProduceRecord[] = new Array(batch.length);
   for (let i = 0; i < batch.length; i++) {
-    const { message } = batch[i]!;
-    const record: WireProduceRecord = { value: binary ? toBase64(message.value) : (message.value as string | null), partition: partitions[i]! };
-    const key = keys[i];
+    const { message, partition, key } = batch[i]!;
+    const record: WireProduceRecord = { value: binary ? toBase64(message.value) : (message.value as string | null), partition };
     if (key !== undefined) record.key = key;
     if (message.headers !== undefined) {
       const headers: Record<string, string | null> = {};
