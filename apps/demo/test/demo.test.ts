@@ -1,9 +1,8 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { startBroker } from "@minikafka/broker";
 import { afterEach, describe, expect, it } from "vitest";
 import { runSeedScenario } from "../src/seed-scenario.js";
@@ -64,14 +63,12 @@ describe("pnpm start", () => {
     stream.on("data", (chunk: string) => into.push(chunk));
   };
 
-  it("serves on the given port, reports URL, data dir and fsync policy, and shuts down cleanly on SIGTERM", async () => {
+  it("runs as plain node, serves on the given port, reports URL, data dir and fsync policy, and shuts down cleanly on SIGTERM", async () => {
     const dataDir = join(tempDir(), "data");
-    const require = createRequire(import.meta.url);
-    const tsx = pathToFileURL(require.resolve("tsx/esm")).href;
-    const start = fileURLToPath(new URL("../src/start.ts", import.meta.url));
-    const child = spawn(process.execPath, ["--import", tsx, "--conditions=@minikafka/source", start, "--port", "0", "--data-dir", dataDir], {
-      stdio: "pipe",
-    });
+    // What `pnpm start` runs: built JavaScript under plain node, no TypeScript loader (bundled from the
+    // sources first when they changed).
+    const start = fileURLToPath(new URL("../scripts/start.mjs", import.meta.url));
+    const child = spawn(process.execPath, [start, "--port", "0", "--data-dir", dataDir], { stdio: "pipe" });
     let output = "";
     const url = await new Promise<string>((resolve, reject) => {
       child.stdout.on("data", (chunk) => {

@@ -1,7 +1,6 @@
 // Builds the console's files from ui/ with esbuild: one minified ES module (Preact, the UI and
 // @minikafka/client bundled in), one CSS file, both content-hashed, and the index.html naming them.
 // Used by `pnpm build` (scripts/build-assets.ts writes the files to dist/assets/) and by the source entry.
-import { build } from "esbuild";
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import { INDEX_FILE } from "./assets.js";
@@ -14,6 +13,8 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
  * @throws Error when esbuild reports an error.
  */
 export async function buildConsoleFiles(): Promise<Map<string, Uint8Array>> {
+  // Loaded on first use: a broker started from the sources pays for esbuild only once the console is opened.
+  const { build } = await import("esbuild");
   const result = await build({
     entryPoints: [here("../ui/main.tsx")],
     bundle: true,
