@@ -16,6 +16,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+import { HttpConnection } from "./http-connection.js";
 import { fmt, freePort, json, pause, post, seedWorkload, startBenchBroker, stop, wrk, benchChild, firstMatch } from "./support.js";
 
 const SECONDS = Number(process.env.PEERS_BENCH_SECONDS ?? 5);
@@ -305,27 +306,30 @@ async function v1PollCommit(url: string): Promise<number> {
     }
   }
   let acked = 0;
+  // One raw keep-alive connection per member (see support.ts's seedWorkload).
+  const connections = await Promise.all(members.map(() => HttpConnection.open(url)));
   const started = performance.now();
   await Promise.all(
-    members.map(async (m) => {
+    members.map(async (m, i) => {
+      const conn = connections[i]!;
       const partition = m.assignment[0]!.partitions[0]!;
       let position = 0;
       for (;;) {
-        const fetched = await json<{ records: Array<{ offset: number }> }>(
-          await fetch(`${url}/v1/groups/${group}/members/${m.memberId}/records?maxRecords=1&positions=${topic}:${partition}:${position}`),
+        const fetched = await conn.json<{ records: Array<{ offset: number }> }>(
+          "GET",
+          `/v1/groups/${group}/members/${m.memberId}/records?maxRecords=1&positions=${topic}:${partition}:${position}`,
         );
         const record = fetched.records[0];
         if (record === undefined) break;
         position = record.offset + 1;
-        await json(
-          await post(`${url}/v1/groups/${group}/offsets`, {
-            memberId: m.memberId,
-            memberEpoch: m.memberEpoch,
-            offsets: [{ topic, partition, offset: position }],
-          }),
-        );
+        await conn.json("POST", `/v1/groups/${group}/offsets`, {
+          memberId: m.memberId,
+          memberEpoch: m.memberEpoch,
+          offsets: [{ topic, partition, offset: position }],
+        });
         acked++;
       }
+      conn.close();
     }),
   );
   if (acked !== MESSAGES) throw new Error(`/v1: acked ${acked} of ${MESSAGES}`);

@@ -5,6 +5,7 @@ import { LogSegment, corruptError, parseSegmentFileName } from "./log-segment.js
 import { ProducerSnapshots } from "./producer-snapshots.js";
 import { ProducerStateManager, validateProducerSequence, type ProducerBatchMetadata } from "./producer-state.js";
 import { checkBatch, decodeRecords, encodeBatch } from "./record-batch.js";
+import { RecentBatches } from "./recent-batches.js";
 import { resolveSettings, type LogSettings } from "./settings.js";
 import type {
   AppendOptions,
@@ -68,6 +69,8 @@ const DEFAULT_MAX_RECORDS = 500;
 const DEFAULT_MAX_BYTES = 1 << 20;
 /** First read of a fetch: small, so that polls for a few records allocate little. */
 const FIRST_READ_CHUNK = 16 * 1024;
+/** The last batch a read stopped inside, per segment: 8 MiB in all, batches of 4 KiB and more. */
+const recentBatches = new RecentBatches<LogSegment>(8 * 1024 * 1024, 4096);
 /** Later reads grow geometrically up to the byte budget, so large fetches need few syscalls. */
 const MAX_READ_CHUNK = 8 * 1024 * 1024;
 
@@ -521,13 +524,15 @@ export class PartitionLog implements AsyncDisposable {
     let chunkSize =
       Math.min(Math.max(FIRST_READ_CHUNK, Math.ceil(recordBudget * bytesPerRecord * 1.1)), byteBudget, MAX_READ_CHUNK) +
       this.settings.indexIntervalBytes;
-    let filePos = indexed;
-    let buf = await segment.read(filePos, Math.min(end - filePos, chunkSize));
+    // The batch a previous read stopped inside (already checked, checksum included), or a read of the file.
+    const recent = recentBatches.get(segment, fromOffset);
+    let filePos = recent?.position ?? indexed;
+    let buf = recent?.bytes ?? (await segment.read(filePos, Math.min(end - filePos, chunkSize)));
     let i = 0;
     let bytes = 0;
     let next = fromOffset;
     // The base offset the next batch must have.
-    let expected = indexedBase;
+    let expected = recent?.baseOffset ?? indexedBase;
     const damage = (position: number, reason: string): SegmentReadResult | BadIndex => {
       // Invalid bytes where the index points may be the index's fault: the caller rebuilds it and retries.
       if (position === indexed && position < end) return { badIndex: reason, position, offset: expected };
@@ -535,7 +540,7 @@ export class PartitionLog implements AsyncDisposable {
       return { bytes, nextOffset: next, damaged: true };
     };
     while (filePos + i < end && recordBudget > 0) {
-      const check = checkBatch(buf, i, buf.length - i);
+      const check = checkBatch(buf, i, buf.length - i, buf !== recent?.bytes);
       if ("incomplete" in check) {
         if (filePos + i + check.needed > end) {
           return damage(filePos + i, `batch of ${check.needed} bytes extends past the end of the segment (${end - filePos - i} bytes left)`);
@@ -569,6 +574,8 @@ export class PartitionLog implements AsyncDisposable {
         recordBudget -= added;
         bytes += check.size;
         next = out[out.length - 1]!.offset + 1;
+        // Stopped inside the batch: the next read (the same consumer's next fetch) starts in it again.
+        if (next <= check.lastOffset) recentBatches.put(segment, filePos + i, check.baseOffset, check.lastOffset, buf, i, check.size);
         if (bytes >= byteBudget) break;
       }
       i += check.size;
