@@ -6,11 +6,21 @@
 //   consume <url> <topic> <n>     3 group members consuming <n> records in batches, committing each batch
 //                                 in the background while fetching the next from their own position
 //   poll-ack <url> <topic> <sec>  the seed consumer: poll, then ack each message, for <sec> seconds
+//   serve-ds-reference <dataDir>  the Durable Streams reference server (@durable-streams/server) with its
+//                                 file-backed store in <dataDir>, on a free port; prints its URL
+//   fill-stream <dataDir> <path> <n> <bytes>
+//                                 appends <n> messages of <bytes> bytes to Durable Stream <path> (created as
+//                                 application/octet-stream) of a broker data directory through StreamService
+//                                 itself (no HTTP, fsync "never", flushed at close): a fast fill for read benches
+//   sse-readers <url> <n> <sec>   <n> SSE readers of one stream (text/plain messages "<seq>,<sent ms>,…;"),
+//                                 for <sec> seconds; prints the messages each received and the latencies
 import { createHash } from "node:crypto";
 import * as http from "node:http";
+import { join } from "node:path";
+import { LogStore } from "@minikafka/log-store";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
-import { startBroker, type AclEntry, type AuthOptions } from "../src/index.js";
+import { StreamService, startBroker, type AclEntry, type AuthOptions } from "../src/index.js";
 
 const [role, ...args] = process.argv.slice(2);
 
@@ -166,6 +176,79 @@ if (role === "serve-broker") {
     }
   }
   process.stdout.write(`${JSON.stringify({ messages, seconds: (performance.now() - started) / 1000 })}\n`);
+} else if (role === "serve-ds-reference") {
+  const { DurableStreamTestServer } = await import("@durable-streams/server");
+  const server = new DurableStreamTestServer({ dataDir: args[0]!, port: 0, host: "127.0.0.1", longPollTimeout: 30_000 });
+  listening(await server.start());
+  process.on("SIGTERM", () => void server.stop().then(() => process.exit(0)));
+} else if (role === "fill-stream") {
+  const [dataDir, path, n, size] = [args[0]!, args[1]!, Number(args[2]), Number(args[3])];
+  const store = await LogStore.open({ dataDir: join(dataDir, "__streams"), fsync: "never" });
+  const streams = await StreamService.open({ store });
+  await streams.create(path, { contentType: "application/octet-stream", closed: false, body: new Uint8Array(0) });
+  const message = Buffer.alloc(size, 0x6d);
+  // Many appends in flight: each is one batch of one record, as over HTTP.
+  const inFlight = new Set<Promise<unknown>>();
+  for (let i = 0; i < n; i++) {
+    const p = streams.append(path, { contentType: "application/octet-stream", body: message, close: false }).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    if (inFlight.size >= 2000) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  await streams.close();
+  await store.close();
+  process.stdout.write(`${JSON.stringify({ appended: n })}\n`);
+} else if (role === "sse-readers") {
+  const [url, n, seconds] = [args[0]!, Number(args[1]), Number(args[2])];
+  const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+  const latencies: number[] = [];
+  const received: number[] = Array(n).fill(0);
+  let connected = 0;
+  let failed = 0;
+  const requests: http.ClientRequest[] = [];
+  // Each data payload is a run of messages "<seq>,<sent ms>,<padding>;"; the time is when the chunk arrived.
+  const DATA = "event: data\ndata:";
+  await new Promise<void>((resolve) => {
+    for (let i = 0; i < n; i++) {
+      const req = http.get(url, { agent }, (res) => {
+        if (res.statusCode !== 200) failed++;
+        if (++connected === n) resolve();
+        res.setEncoding("utf8");
+        let pending = "";
+        res.on("data", (chunk: string) => {
+          const now = performance.timeOrigin + performance.now();
+          pending += chunk;
+          let at: number;
+          while ((at = pending.indexOf("\n\n")) >= 0) {
+            const event = pending.slice(0, at);
+            pending = pending.slice(at + 2);
+            if (!event.startsWith(DATA)) continue;
+            for (const m of event.slice(DATA.length).split(";")) {
+              if (m.length === 0) continue;
+              const comma = m.indexOf(",");
+              const sent = Number(m.slice(comma + 1, m.indexOf(",", comma + 1)));
+              received[i]!++;
+              latencies.push(now - sent);
+            }
+          }
+        });
+        res.on("error", () => failed++);
+      });
+      req.on("error", () => {
+        failed++;
+        if (++connected === n) resolve();
+      });
+      requests.push(req);
+    }
+  });
+  process.stdout.write("connected\n");
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  for (const req of requests) req.destroy();
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+  process.stdout.write(
+    `${JSON.stringify({ readers: n, failed, received: received.reduce((a, b) => a + b, 0), minPerReader: Math.min(...received), p50: q(0.5), p99: q(0.99), max: latencies[latencies.length - 1] ?? NaN })}\n`,
+  );
 } else {
   throw new Error(`unknown role ${role}`);
 }

@@ -1,6 +1,7 @@
 import type { ReadResult } from "@minikafka/log-store";
 import { waitForAny } from "./long-poll.js";
-import { liveFetch, type LiveFetchOptions } from "./topic-live.js";
+import type { LiveTailSource } from "./live-tail.js";
+import { topicTailSource, type TopicLiveLimits, type TopicRoundEncoder } from "./topic-live.js";
 import type { ReadStore } from "./storage.js";
 
 /** What {@link FetchService} needs. */
@@ -45,12 +46,16 @@ export class FetchService {
     return store.read(topic, partition, offset, limits);
   }
 
+  /** Longest single wait for new records, in ms: a live read's keep-alive interval. */
+  get maxWaitMs(): number {
+    return this.#deps.maxWaitMs;
+  }
+
   /**
-   * A live read from `offset` (the topics' SSE feed): every read, then waits at the high watermark and
-   * reads again, until `options.signal` aborts, the broker shuts down or `maxDurationMs` passes.
-   * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`, `OFFSET_OUT_OF_RANGE` (from the first read)
+   * The partition as a source of a shared live tail (the topics' SSE feed): reads within `limits`, each
+   * round encoded by `encode`, waits for appends.
    */
-  live(topic: string, partition: number, offset: number, options: LiveFetchOptions = {}): AsyncGenerator<ReadResult> {
-    return liveFetch(this.#deps, topic, partition, offset, options);
+  liveSource<P>(topic: string, partition: number, limits: TopicLiveLimits, encode: TopicRoundEncoder<P>): LiveTailSource<P> {
+    return topicTailSource(this.#deps.store, topic, partition, limits, encode);
   }
 }

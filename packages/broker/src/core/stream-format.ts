@@ -153,14 +153,24 @@ function splitTopLevel(group: string): string[] {
 const CURSOR_EPOCH_MS = Date.UTC(2024, 9, 9);
 const CURSOR_INTERVAL_MS = 20_000;
 
+/** The cursor interval number at time `now` (ms): what a live answer's `Stream-Cursor` is at least. */
+export function cursorInterval(now: number): number {
+  return Math.floor((now - CURSOR_EPOCH_MS) / CURSOR_INTERVAL_MS);
+}
+
+/** A client's `cursor` parameter as a number (`NaN` when absent or not a cursor). */
+export function parseCursor(cursor: string | undefined): number {
+  return cursor !== undefined && /^\d{1,15}$/.test(cursor) ? Number(cursor) : NaN;
+}
+
 /**
  * The `Stream-Cursor` of a live answer at time `now` (ms): the current interval number, or — when the
  * client's cursor is not behind it — the client's plus 1 to 3600 s of jitter, so cursors never go back
  * and CDN cache keys keep changing (PROTOCOL.md §10.1).
  */
 export function responseCursor(clientCursor: string | undefined, now: number, random: () => number = Math.random): string {
-  const current = Math.floor((now - CURSOR_EPOCH_MS) / CURSOR_INTERVAL_MS);
-  const client = clientCursor !== undefined && /^\d{1,15}$/.test(clientCursor) ? Number(clientCursor) : NaN;
+  const current = cursorInterval(now);
+  const client = parseCursor(clientCursor);
   if (Number.isNaN(client) || client < current) return String(current);
   const jitterSeconds = 1 + Math.floor(random() * 3600);
   return String(client + Math.max(1, Math.ceil((jitterSeconds * 1000) / CURSOR_INTERVAL_MS)));

@@ -2,7 +2,8 @@ import { LogStore } from "@minikafka/log-store";
 import { afterEach, describe, expect, it } from "vitest";
 import { tempDir } from "../../../../test-support/temp-dir.js";
 import { until } from "../../test/helpers/wait.js";
-import { StreamService } from "./stream-service.js";
+import type { LiveReader } from "./live-tail.js";
+import { StreamService, type StreamSseProfile } from "./stream-service.js";
 
 const open: Array<{ close(): unknown }> = [];
 afterEach(async () => {
@@ -217,14 +218,43 @@ describe("StreamService", () => {
     await streams.create("s", { contentType: "text/plain", closed: false, body: bytes("hi") });
     const stop = new AbortController();
     const events = streams.sse("s", { offset: "-1", signal: stop.signal });
-    expect((await events.next()).value).toBe("event: data\ndata:hi\n\n");
+    // One round: the data event and its control event, in one piece.
     expect((await events.next()).value).toMatch(
-      /^event: control\ndata:\{"streamNextOffset":"0000000000000000_0000000000000001","streamCursor":"\d+","upToDate":true\}/,
+      /^event: data\ndata:hi\n\nevent: control\ndata:\{"streamNextOffset":"0000000000000000_0000000000000001","streamCursor":"\d+","upToDate":true\}\n\n$/,
     );
     const pending = events.next();
     await until(() => (waiting === 1 ? true : undefined));
     stop.abort();
     expect((await pending).done).toBe(true);
     expect(waiting).toBe(0);
+  });
+
+  it("hands every SSE reader at the tail the very same bytes of a round (one read, one encoding)", async () => {
+    const store = await LogStore.open({ dataDir: tempDir(), fsync: "never" });
+    const streams = await StreamService.open({ store, longPollTimeoutMs: 30_000 });
+    open.push(store, streams);
+    await streams.create("s", { contentType: "application/json", closed: false, body: bytes("[1]") });
+    const readers = Array.from({ length: 10 }, () => {
+      const sent: Uint8Array[] = [];
+      const reader: LiveReader<StreamSseProfile> = {
+        profile: { cursor: NaN },
+        ended: false,
+        send: (b) => sent.push(b) > 0,
+        end() {},
+        onEnded: undefined,
+      };
+      return { sent, reader };
+    });
+    for (const r of readers) (await streams.openSse("s", { offset: "now" })).serve(r.reader);
+    await until(() => (streams.sseReaders === 10 ? true : undefined));
+    await streams.append("s", { contentType: "application/json", body: bytes("[2,3]"), close: false });
+    await until(() => (readers.every((r) => r.sent.length === 2) ? true : undefined));
+    for (const r of readers) expect(r.sent[1]).toBe(readers[0]!.sent[1]); // the same object, not a copy
+    expect(text(readers[0]!.sent[1]!)).toMatch(/^event: data\ndata:\[2,3\]\n\nevent: control\n/);
+    await streams.append("s", { contentType: "application/json", body: bytes("4"), close: true });
+    await until(() => (readers.every((r) => r.sent.length === 3) ? true : undefined));
+    for (const r of readers) expect(r.sent[2]).toBe(readers[0]!.sent[2]);
+    expect(text(readers[0]!.sent[2]!)).toMatch(/data:\[4\][\s\S]*"streamClosed":true/);
+    await until(() => (streams.sseReaders === 0 ? true : undefined)); // a closed stream ends its readers
   });
 });

@@ -28,14 +28,17 @@ import { createHash } from "node:crypto";
 import type { LogStore, RecordInput, StoredRecord } from "@minikafka/log-store";
 import { BrokerError } from "../errors.js";
 import type { BrokerLogger } from "./broker-core.js";
+import { LiveTails, type LiveReader, type LiveTailSource } from "./live-tail.js";
 import { StreamError } from "./stream-errors.js";
 import {
+  cursorInterval,
   isJsonType,
   isTextType,
   isValidContentType,
   jsonGroupMessages,
   mediaType,
   offsetToken,
+  parseCursor,
   parseOffset,
   responseCursor,
   splitJsonMessages,
@@ -158,6 +161,25 @@ export interface StreamReadResult {
   cacheable: boolean;
 }
 
+/** How a stream's SSE reader gets its bytes: readers with equal profiles share each round's bytes. */
+export interface StreamSseProfile {
+  /** The client's `cursor` parameter as a number (`NaN` when none): control events never go below it. */
+  readonly cursor: number;
+}
+
+/** An SSE read, validated and with its first round read: {@link StreamService.openSse}. */
+export interface StreamSse {
+  /** Data events are base64 (anything but `text/*` and JSON): answer `Stream-SSE-Data-Encoding: base64`. */
+  readonly base64: boolean;
+  /** The reader's profile (give it to the {@link LiveReader} that `serve` feeds). */
+  readonly profile: StreamSseProfile;
+  /**
+   * Sends the first round to `reader`, then its catch-up and the stream's shared tail, until the stream
+   * closes or goes, the broker shuts down, or `reader` ends. Call once.
+   */
+  serve(reader: LiveReader<StreamSseProfile>): void;
+}
+
 interface ProducerState {
   epoch: number;
   lastSeq: number;
@@ -277,6 +299,8 @@ export class StreamService {
   #checkpointer: ReturnType<typeof setInterval> | undefined;
   #checkpointing: Promise<void> = Promise.resolve();
   #closed = false;
+  /** The shared tails of streams with SSE readers (one per stream). */
+  readonly #sseTails: LiveTails<StreamSseProfile>;
 
   private constructor(options: StreamServiceOptions) {
     this.#store = options.store;
@@ -290,6 +314,11 @@ export class StreamService {
     this.#sweeper = setInterval(() => void this.sweepExpired(), sweep);
     this.#sweeper.unref?.();
     this.#checkpointMs = options.checkpointIntervalMs ?? 1_000;
+    this.#sseTails = new LiveTails({
+      shutdown: this.#shutdown,
+      keepAliveMs: this.#longPollMs,
+      onError: (error) => this.#logger.error("minikafka broker: a stream's SSE read failed", error),
+    });
   }
 
   /**
@@ -312,7 +341,7 @@ export class StreamService {
   }
 
   /**
-   * Stops the expiry sweep and the checkpoint timer, and writes a last (clean) checkpoint of every
+   * Ends every SSE reader, stops the expiry sweep and the checkpoint timer, and writes a last (clean) checkpoint of every
    * changed stream, so the next open replays nothing and knows every last access. Call it before closing
    * the store, which is the caller's. A failed final checkpoint is logged: the next open replays more.
    */
@@ -320,6 +349,7 @@ export class StreamService {
     if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
     if (this.#checkpointer !== undefined) clearInterval(this.#checkpointer);
     this.#sweeper = this.#checkpointer = undefined;
+    this.#sseTails.stopAll();
     if (this.#closed) return;
     this.#closed = true;
     if (this.#checkpointTopic === undefined) return; // never loaded: nothing to checkpoint
@@ -833,47 +863,154 @@ export class StreamService {
   }
 
   /**
-   * `GET …&live=sse`: the SSE events (framed text: `data` events, each followed by a `control` event with
-   * `streamNextOffset`, `streamCursor`, `upToDate`, `streamClosed`) from `offset` on, waiting for appends
-   * at the tail; ends after the closing control event of a closed stream, after about `sseMaxMs`, on
-   * shutdown, or when `signal` aborts (the client went away), releasing its wait at once.
+   * `GET …&live=sse`: validates the read and reads its first round (so a bad offset is still an error
+   * answer), and returns how to serve it. Events are framed text: a `data` event when there is data, then
+   * a `control` event with `streamNextOffset`, `streamCursor`, `upToDate` (or `streamClosed`); after the
+   * catch-up, readers at the tail share one {@link LiveTails} tail per stream (one read and one encoding per
+   * round for all of them). The reader ends after the closing control event of a closed stream, on
+   * shutdown, when the stream goes, or when it ends itself (client gone, too slow, its time is up).
+   * @throws StreamError `NOT_FOUND`, `STREAM_GONE`, `INVALID_REQUEST` (no or malformed offset)
+   */
+  async openSse(path: string, options: { offset?: string | undefined; cursor?: string | undefined }): Promise<StreamSse> {
+    const s = this.#live(path);
+    if (options.offset === undefined) throw new StreamError("INVALID_REQUEST", "an sse read needs an offset");
+    const parsed = parseOffset(options.offset);
+    const from = parsed === "now" ? s.tail : parsed === "start" ? 1 : parsed;
+    const source = this.#sseSource(s);
+    const first = await source.read(from);
+    if (first === undefined) throw new StreamError("NOT_FOUND", `stream ${path} does not exist`);
+    const profile: StreamSseProfile = { cursor: parseCursor(options.cursor) };
+    return {
+      base64: !isTextType(s.meta.contentType),
+      profile,
+      serve: (reader) => {
+        if (!reader.send(first.bytes(reader.profile))) return;
+        if (first.final) reader.end();
+        else void this.#sseTails.serve(s.topic, source, reader, first.next);
+      },
+    };
+  }
+
+  /** How long an SSE answer lasts, in ms (`sseMaxMs`). */
+  get sseMaxMs(): number {
+    return this.#sseMaxMs;
+  }
+
+  /** SSE readers following a stream's shared tail now (for tests and metrics). */
+  get sseReaders(): number {
+    return this.#sseTails.readers;
+  }
+
+  /**
+   * `GET …&live=sse` as a generator of framed text (each round's events, as {@link StreamService.openSse}
+   * serves them), until the stream closes, `options.signal` aborts or the answer's time is up. For
+   * callers without a transport; the HTTP route serves {@link StreamService.openSse} into a bounded
+   * channel instead.
    * @throws StreamError `NOT_FOUND`, `STREAM_GONE`, `INVALID_REQUEST` before the first event
    */
   async *sse(
     path: string,
     options: { offset?: string | undefined; cursor?: string | undefined; signal?: AbortSignal | undefined },
   ): AsyncGenerator<string> {
-    const s = this.#live(path);
-    if (options.offset === undefined) throw new StreamError("INVALID_REQUEST", "an sse read needs an offset");
-    const parsed = parseOffset(options.offset);
-    let from = parsed === "now" ? s.tail : parsed === "start" ? 1 : parsed;
-    const base64 = !isTextType(s.meta.contentType);
-    const end = this.#clock.now() + this.#sseMaxMs;
-    const signal = options.signal;
-    while (!signal?.aborted && !this.#shutdown.aborted) {
-      if (s.removed || s.softDeleted) return;
-      this.#touch(s);
-      const r = await this.#readData(s, from, this.#maxReadBytes);
-      if (r.groups.length > 0) {
-        const payload = base64 ? Buffer.concat(r.groups).toString("base64") : utf8.decode(this.#format(s, r.groups));
-        yield sseEvent("data", payload);
+    const sse = await this.openSse(path, options);
+    const queue: Uint8Array[] = [];
+    let wake: (() => void) | undefined;
+    let ended = false;
+    const reader: LiveReader<StreamSseProfile> = {
+      profile: sse.profile,
+      get ended() {
+        return ended;
+      },
+      send(bytes) {
+        if (ended) return false;
+        queue.push(bytes);
+        wake?.();
+        return true;
+      },
+      end() {
+        ended = true;
+        wake?.();
+      },
+      onEnded: undefined,
+    };
+    const stop = () => {
+      if (ended) return;
+      ended = true;
+      reader.onEnded?.();
+      wake?.();
+    };
+    const timer = setTimeout(stop, this.#sseMaxMs);
+    timer.unref?.();
+    options.signal?.addEventListener("abort", stop, { once: true });
+    if (options.signal?.aborted) stop();
+    try {
+      sse.serve(reader);
+      for (;;) {
+        while (queue.length > 0) yield utf8.decode(queue.shift());
+        if (ended) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
       }
-      from = r.next;
-      const upToDate = from >= s.tail;
-      const closed = s.closed && upToDate;
-      const control: Record<string, string | boolean> = { streamNextOffset: offsetToken(from) };
-      if (closed) control.streamClosed = true;
-      else {
-        control.streamCursor = responseCursor(options.cursor, this.#clock.now());
-        if (upToDate) control.upToDate = true;
-      }
-      yield sseEvent("control", JSON.stringify(control));
-      if (closed) return;
-      if (!upToDate) continue;
-      const remaining = end - this.#clock.now();
-      if (remaining <= 0) return;
-      await this.#wait(s, from, Math.min(remaining, this.#longPollMs), signal);
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", stop);
+      stop();
     }
+  }
+
+  /** The SSE source of stream `s`: reads of its data, each round encoded once per reader cursor. */
+  #sseSource(s: StreamState): LiveTailSource<StreamSseProfile> {
+    const base64 = !isTextType(s.meta.contentType);
+    return {
+      read: async (from, cap) => {
+        if (s.removed || s.softDeleted) return undefined;
+        this.#touch(s);
+        const r = await this.#readData(s, from, this.#maxReadBytes, cap);
+        if (s.removed || s.softDeleted) return undefined;
+        const next = r.next;
+        const upToDate = next >= s.tail;
+        const closed = (s.closed || r.closes) && upToDate;
+        const now = this.#clock.now();
+        let data: Buffer | undefined;
+        if (r.groups.length > 0) {
+          const payload = base64 ? Buffer.concat(r.groups).toString("base64") : utf8.decode(this.#format(s, r.groups));
+          data = Buffer.from(sseEvent("data", payload));
+        }
+        const frames = new Map<number, Uint8Array>();
+        const frame = (cursor: string | undefined): Uint8Array => {
+          const control: Record<string, string | boolean> = { streamNextOffset: offsetToken(next) };
+          if (closed) control.streamClosed = true;
+          else {
+            control.streamCursor = responseCursor(cursor, now);
+            if (upToDate) control.upToDate = true;
+          }
+          const event = Buffer.from(sseEvent("control", JSON.stringify(control)));
+          return data === undefined ? event : Buffer.concat([data, event]);
+        };
+        const current = cursorInterval(now);
+        return {
+          next,
+          empty: r.groups.length === 0,
+          final: closed,
+          bytes: (profile) => {
+            // Readers whose cursor is behind the current interval all get the interval: one frame for all.
+            const key = profile.cursor >= current ? profile.cursor : -1;
+            let bytes = frames.get(key);
+            if (bytes === undefined) frames.set(key, (bytes = frame(key < 0 ? undefined : String(key))));
+            return bytes;
+          },
+        };
+      },
+      wait: async (from, timeoutMs, signal) => {
+        if (signal.aborted) return false;
+        try {
+          return await this.#store.waitForData(s.topic, 0, Math.max(from - s.base, 1), { timeoutMs, signal });
+        } catch {
+          // Aborted, or the stream was deleted meanwhile: the tail reads again and sees.
+          return !signal.aborted;
+        }
+      },
+    };
   }
 
   // ------------------------------------------------------------------------------------------ internals
@@ -931,9 +1068,10 @@ export class StreamService {
    * source below the fork offset, then its own log. `next` is one past the last data record returned (or
    * `from`, clamped to the tail, when none).
    */
-  async #readData(s: StreamState, from: number, maxBytes: number, cap = Infinity): Promise<{ groups: Uint8Array[]; next: number }> {
+  async #readData(s: StreamState, from: number, maxBytes: number, cap = Infinity): Promise<{ groups: Uint8Array[]; next: number; closes: boolean }> {
     const groups: Uint8Array[] = [];
     let next = from;
+    let closes = false;
     let budget = maxBytes;
     const fork = s.meta.fork;
     if (fork !== undefined && next < fork.offset) {
@@ -944,7 +1082,7 @@ export class StreamService {
         budget -= g.length;
       }
       next = inherited.next;
-      if (next < fork.offset) return { groups, next };
+      if (next < fork.offset) return { groups, next, closes };
     }
     let local = Math.max(next - s.base, 1);
     while (budget > 0 && next < cap) {
@@ -952,9 +1090,13 @@ export class StreamService {
       if (result.records.length === 0) break;
       for (const r of result.records) {
         const offset = r.offset + s.base;
-        if (offset >= cap) return { groups, next };
-        if (r.value === null || r.headers[KIND] !== undefined) continue;
-        if (groups.length > 0 && r.value.length > budget) return { groups, next };
+        if (offset >= cap) return { groups, next, closes };
+        if (r.value === null || r.headers[KIND] !== undefined) {
+          if (r.headers[KIND] !== undefined && utf8.decode(r.headers[KIND]) === "close") closes = true;
+          continue;
+        }
+        if (groups.length > 0 && r.value.length > budget) return { groups, next, closes };
+        if (r.headers[CLOSE] !== undefined) closes = true;
         groups.push(r.value);
         budget -= r.value.length;
         next = offset + 1;
@@ -962,7 +1104,7 @@ export class StreamService {
       local = result.nextOffset;
     }
     if (groups.length === 0 && next > s.tail && fork === undefined) next = s.tail;
-    return { groups, next };
+    return { groups, next, closes };
   }
 
   /** Waits until the stream's own log has a record past stream offset `from`, or the time passes; `true` if woken. */

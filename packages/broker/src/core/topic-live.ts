@@ -1,53 +1,59 @@
-import type { ReadResult } from "@minikafka/log-store";
-import { waitForAny } from "./long-poll.js";
+import { isLogStoreError, type ReadResult } from "@minikafka/log-store";
+import type { LiveTailSource, TailRound } from "./live-tail.js";
 import type { ReadStore } from "./storage.js";
 
-/** What {@link liveFetch} needs. */
-export interface LiveFetchDeps {
-  readonly store: ReadStore;
-  /** Longest single wait for new records, in ms (the broker's `maxWaitMs`). */
-  readonly maxWaitMs: number;
-  /** Aborted when the broker shuts down: the live read ends. */
-  readonly shutdown: AbortSignal;
-}
-
-/** Limits of one live read. */
-export interface LiveFetchOptions {
+/** Limits of each read of a live topic read. */
+export interface TopicLiveLimits {
   maxRecords?: number | undefined;
   maxBytes?: number | undefined;
-  /** The reader went away: stop at once (its wait is released). */
-  signal?: AbortSignal | undefined;
-  /** End after about this long, in ms (default 60 000), so readers reconnect from their last offset. */
-  maxDurationMs?: number | undefined;
 }
 
 /**
- * A live read of one partition from `offset` (a topic's SSE feed): yields every read, then — at the high
- * watermark — waits for appends (no disk polling: the store wakes waiters) and yields again; a read that
- * found nothing (the wait timed out) is yielded too, as a keep-alive. The first read runs before the first
- * yield, so a bad offset or topic throws before any event.
- * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`, `OFFSET_OUT_OF_RANGE`, `CORRUPT_RECORD`
+ * The bytes of one round (one read of the partition) for readers of each profile: called once per round;
+ * the function it returns is called once per reader and should memoize per profile.
  */
-export async function* liveFetch(
-  deps: LiveFetchDeps,
+export type TopicRoundEncoder<P> = (read: ReadResult) => (profile: P) => Uint8Array;
+
+/** The default `maxRecords` of a store read (log-store's). */
+const STORE_MAX_RECORDS = 500;
+
+/**
+ * A partition as a {@link LiveTailSource} (a topic's SSE feed): reads within `limits` (below `cap` when
+ * given), waits for appends without disk polling (the store wakes waiters). A topic or offset that is gone
+ * (deleted, retention) ends the readers.
+ */
+export function topicTailSource<P>(
+  store: ReadStore,
   topic: string,
   partition: number,
-  offset: number,
-  options: LiveFetchOptions = {},
-): AsyncGenerator<ReadResult> {
-  const { store, maxWaitMs, shutdown } = deps;
-  const limits = { maxRecords: options.maxRecords, maxBytes: options.maxBytes };
-  const end = Date.now() + (options.maxDurationMs ?? 60_000);
-  let next = offset;
-  for (;;) {
-    const result = await store.read(topic, partition, next, limits);
-    yield result;
-    next = result.nextOffset;
-    if (options.signal?.aborted || shutdown.aborted) return;
-    if (next < result.highWatermark) continue;
-    const remaining = end - Date.now();
-    if (remaining <= 0) return;
-    await waitForAny(store, [{ topic, partition, offset: next }], Math.min(remaining, maxWaitMs), [options.signal, shutdown]);
-    if (options.signal?.aborted || shutdown.aborted) return;
-  }
+  limits: TopicLiveLimits,
+  encode: TopicRoundEncoder<P>,
+): LiveTailSource<P> {
+  return {
+    async read(from, cap) {
+      let result: ReadResult;
+      try {
+        const maxRecords = cap === undefined ? limits.maxRecords : Math.max(1, Math.min(limits.maxRecords ?? STORE_MAX_RECORDS, cap - from));
+        result = await store.read(topic, partition, from, { maxRecords, maxBytes: limits.maxBytes });
+      } catch (error) {
+        if (isLogStoreError(error) && (error.code === "UNKNOWN_TOPIC_OR_PARTITION" || error.code === "OFFSET_OUT_OF_RANGE")) return undefined;
+        throw error;
+      }
+      return topicRound(result, encode);
+    },
+    async wait(from, timeoutMs, signal) {
+      if (signal.aborted) return false;
+      try {
+        return await store.waitForData(topic, partition, from, { timeoutMs, signal });
+      } catch {
+        // Aborted, or the topic was deleted meanwhile: the tail reads again and sees.
+        return !signal.aborted;
+      }
+    },
+  };
+}
+
+/** One read as a tail round. */
+export function topicRound<P>(result: ReadResult, encode: TopicRoundEncoder<P>): TailRound<P> {
+  return { next: result.nextOffset, empty: result.records.length === 0, final: false, bytes: encode(result) };
 }

@@ -1,49 +1,144 @@
 import type { Context } from "hono";
+import type { LiveReader } from "../core/live-tail.js";
 
-const encoder = new TextEncoder();
+/** Bytes an SSE client may leave untaken (queued in the answer) before it is dropped: 1 MiB by default. */
+export const DEFAULT_SSE_BACKLOG_BYTES = 1024 * 1024;
 
-/**
- * A `text/event-stream` answer from already-framed SSE events. `first` is the generator's first step, taken
- * by the caller before answering (so errors before the first event are still ordinary error answers).
- * When the client goes away, the body is cancelled: `onCancel` runs (abort the generator's waits with it)
- * and the generator is finished, releasing whatever it holds.
- */
-export function sseResponse(
-  c: Context,
-  first: IteratorResult<string>,
-  events: AsyncGenerator<string>,
-  headers: Record<string, string>,
-  onCancel?: () => void,
-): Response {
-  let pending: IteratorResult<string> | undefined = first;
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const step = pending ?? (await events.next());
-        pending = undefined;
-        if (step.done) controller.close();
-        else controller.enqueue(encoder.encode(step.value));
-      } catch (error) {
-        controller.error(error);
-      }
-    },
-    async cancel() {
-      onCancel?.();
-      await events.return(undefined);
-    },
-  });
-  // c.newResponse keeps what middleware set before (CORS headers of a listed origin).
-  return c.newResponse(body, 200, { ...headers, "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+/** Options of an {@link SseChannel}. */
+export interface SseChannelOptions {
+  /** Bytes queued for the client (not yet taken by its socket) past which it is dropped. */
+  maxBacklogBytes: number;
+  /** The answer ends after this long, in ms (clients reconnect from their last offset). */
+  maxDurationMs: number;
+  /** Called once when the channel ends, however it ends (release its quota slot). */
+  onClose: () => void;
+  /**
+   * Closes the client's connection at once (Node: destroys the socket). A dropped reader's connection is
+   * closed with it, so the client sees a broken answer, not a clean end; without it, the body fails.
+   */
+  destroyConnection?: (() => void) | undefined;
 }
 
 /**
- * `events`, calling `release` once it ends however it ends (done, failed, or returned early when the client
- * goes away). Start it at once (`next()`): a generator never started runs no `finally`.
+ * One SSE answer's body as a {@link LiveReader}: the bytes of each round are queued in a `ReadableStream`
+ * (the same `Uint8Array` for every reader of a round: queueing copies nothing), which the server drains as
+ * the socket takes them. A client that leaves more than `maxBacklogBytes` untaken is dropped (its answer
+ * fails, the connection is closed), so a slow reader costs a bounded amount of memory. The answer ends
+ * after `maxDurationMs`, when the client goes away (`cancel`), or when the log ends.
  */
-export async function* releasing<T>(events: AsyncGenerator<T>, release: () => void): AsyncGenerator<T> {
-  try {
-    yield* events;
-  } finally {
-    release();
+export class SseChannel<P> implements LiveReader<P> {
+  readonly body: ReadableStream<Uint8Array>;
+  onEnded: (() => void) | undefined;
+  #ended = false;
+  #controller!: ReadableStreamDefaultController<Uint8Array>;
+  readonly #options: SseChannelOptions;
+  readonly #timer: ReturnType<typeof setTimeout>;
+
+  constructor(
+    readonly profile: P,
+    options: SseChannelOptions,
+  ) {
+    this.#options = options;
+    this.body = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.#controller = controller;
+        },
+        cancel: () => this.#finish(),
+      },
+      // Counted in bytes; nothing is wanted ahead (desiredSize = -bytes queued).
+      { highWaterMark: 0, size: (chunk) => chunk.byteLength },
+    );
+    this.#timer = setTimeout(() => this.end(), options.maxDurationMs);
+    this.#timer.unref?.();
   }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Bytes queued and not yet taken by the client. */
+  get backlog(): number {
+    return this.#ended ? 0 : -(this.#controller.desiredSize ?? 0);
+  }
+
+  send(bytes: Uint8Array): boolean {
+    if (this.#ended) return false;
+    if (this.backlog + bytes.byteLength > this.#options.maxBacklogBytes) {
+      this.drop();
+      return false;
+    }
+    this.#controller.enqueue(bytes);
+    return true;
+  }
+
+  end(): void {
+    if (this.#ended) return;
+    this.#close();
+    this.#finish();
+  }
+
+  /** Ends the answer as failed (the client's connection is closed) and frees what it had queued. */
+  drop(): void {
+    if (this.#ended) return;
+    const destroy = this.#options.destroyConnection;
+    if (destroy === undefined) this.#controller.error(new Error("the SSE client took too long to read: dropped"));
+    else {
+      destroy();
+      this.#close();
+    }
+    this.#finish();
+  }
+
+  /** The client went away (its request's signal aborted): nothing more is sent. */
+  cancel(): void {
+    if (this.#ended) return;
+    this.#close();
+    this.#finish();
+  }
+
+  #close(): void {
+    try {
+      this.#controller.close();
+    } catch {
+      // Already cancelled by the server (the socket closed first): nothing to close.
+    }
+  }
+
+  #finish(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    clearTimeout(this.#timer);
+    const onEnded = this.onEnded;
+    this.onEnded = undefined;
+    onEnded?.();
+    this.#options.onClose();
+  }
+}
+
+/**
+ * A `text/event-stream` answer with the channel's body; the channel is cancelled when the client goes
+ * away. Middleware headers set before (CORS of a listed origin) are kept.
+ */
+export function sseResponse<P>(c: Context, channel: SseChannel<P>, headers: Record<string, string>): Response {
+  const signal = c.req.raw.signal;
+  if (signal.aborted) channel.cancel();
+  else signal.addEventListener("abort", () => channel.cancel(), { once: true });
+  return c.newResponse(channel.body, 200, {
+    ...headers,
+    "content-type": "text/event-stream",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+  });
+}
+
+/** The part of Node's `http.ServerResponse` a drop needs; @hono/node-server passes it as `c.env.outgoing`. */
+interface Outgoing {
+  destroy(): unknown;
+}
+
+/** How to close the client's connection at once, where the runtime gives access to it (Node). */
+export function sseConnectionCloser(c: Context): (() => void) | undefined {
+  const outgoing = (c.env as { outgoing?: Outgoing } | undefined)?.outgoing;
+  return typeof outgoing?.destroy === "function" ? () => outgoing.destroy() : undefined;
 }

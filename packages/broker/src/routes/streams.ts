@@ -6,7 +6,7 @@ import { parseProducerNumber, parseStrictUint } from "../core/stream-format.js";
 import type { Access } from "../access.js";
 import type { Quotas } from "../quotas.js";
 import type { StreamInfo, StreamProducer, StreamService } from "../core/stream-service.js";
-import { releasing, sseResponse } from "./sse.js";
+import { DEFAULT_SSE_BACKLOG_BYTES, SseChannel, sseConnectionCloser, sseResponse } from "./sse.js";
 
 /** Where stream paths start: `/v1/stream/<path>`, `<path>` any UTF-8 (slashes included). */
 export const STREAM_PREFIX = "/v1/stream/";
@@ -168,24 +168,26 @@ function read(streams: StreamService, quotas: Quotas) {
     const live = url.searchParams.get("live") ?? undefined;
     const cursor = url.searchParams.get("cursor") ?? undefined;
     if (live === "sse") {
-      const { base64 } = streams.sseEncoding(path);
-      const stop = new AbortController();
-      c.req.raw.signal.addEventListener("abort", () => stop.abort(), { once: true });
       // A slot of the principal's SSE streams until this one ends (429 when it holds them all).
       const release = quotas.holdSseStream(c);
-      let events: AsyncGenerator<string>;
-      let first: IteratorResult<string>;
+      let sse: Awaited<ReturnType<StreamService["openSse"]>>;
       try {
-        events = releasing(streams.sse(path, { offset, cursor, signal: stop.signal }), release);
-        // The first step runs before the answer starts, so a bad offset is still a 400.
-        first = await events.next();
+        // The first round is read before the answer starts, so a bad offset is still a 400.
+        sse = await streams.openSse(path, { offset, cursor });
       } catch (error) {
         release();
         throw error;
       }
+      const channel = new SseChannel(sse.profile, {
+        maxBacklogBytes: DEFAULT_SSE_BACKLOG_BYTES,
+        maxDurationMs: streams.sseMaxMs,
+        onClose: release,
+        destroyConnection: sseConnectionCloser(c),
+      });
+      sse.serve(channel);
       const headers: Record<string, string> = { ...SECURITY_HEADERS };
-      if (base64) headers["stream-sse-data-encoding"] = "base64";
-      return sseResponse(c, first, events, headers, () => stop.abort());
+      if (sse.base64) headers["stream-sse-data-encoding"] = "base64";
+      return sseResponse(c, channel, headers);
     }
     if (live !== undefined && live !== "long-poll")
       throw new BrokerError("INVALID_REQUEST", `live must be long-poll or sse, got ${JSON.stringify(live)}`);

@@ -1,11 +1,77 @@
 import { Hono } from "hono";
 import { PartitionParams } from "@minikafka/protocol";
 import type { BrokerContext } from "../context.js";
-import { responseCursor, sseEvent } from "../core/stream-format.js";
+import type { ReadResult } from "@minikafka/log-store";
+import { LiveTails, type LiveReader } from "../core/live-tail.js";
+import { topicRound } from "../core/topic-live.js";
+import { cursorInterval, parseCursor, responseCursor, sseEvent } from "../core/stream-format.js";
 import { JsonBytes, estimateRecordsJson, writeRecordsJson } from "../encoding.js";
 import { BrokerError } from "../errors.js";
 import { parseWith } from "../validate.js";
-import { sseResponse } from "./sse.js";
+import { DEFAULT_SSE_BACKLOG_BYTES, SseChannel, sseConnectionCloser, sseResponse } from "./sse.js";
+
+/** A topic SSE answer ends after about this long (clients reconnect from their last `streamNextOffset`). */
+const LIVE_MAX_MS = 60_000;
+
+/** How a topic SSE reader gets its bytes: readers with equal profiles share each round's bytes. */
+interface TopicSseProfile {
+  readonly encoding: "utf8" | "base64";
+  /** The client's cursor (`NaN` when none). */
+  readonly cursor: number;
+}
+
+/** One round's events (a `data` event with the records when there are any, then `control`), once per profile. */
+function encode(r: ReadResult): (profile: TopicSseProfile) => Uint8Array {
+  const upToDate = r.nextOffset >= r.highWatermark;
+  const now = Date.now();
+  const current = cursorInterval(now);
+  const data = new Map<string, Buffer>();
+  const frames = new Map<string, Uint8Array>();
+  return (profile) => {
+    const cursor = profile.cursor >= current ? profile.cursor : -1;
+    const key = `${profile.encoding}:${cursor}`;
+    let bytes = frames.get(key);
+    if (bytes !== undefined) return bytes;
+    let dataEvent = data.get(profile.encoding);
+    if (dataEvent === undefined && r.records.length > 0) {
+      const body = new JsonBytes(estimateRecordsJson(r.records, 0) + 2).ascii("[");
+      writeRecordsJson(body, r.records, profile.encoding);
+      dataEvent = Buffer.from(sseEvent("data", utf8.decode(body.ascii("]").bytes())));
+      data.set(profile.encoding, dataEvent);
+    }
+    const control: Record<string, string | boolean> = {
+      streamNextOffset: String(r.nextOffset),
+      streamCursor: responseCursor(cursor < 0 ? undefined : String(cursor), now),
+    };
+    if (upToDate) control.upToDate = true;
+    const controlEvent = Buffer.from(sseEvent("control", JSON.stringify(control)));
+    bytes = dataEvent === undefined ? controlEvent : Buffer.concat([dataEvent, controlEvent]);
+    frames.set(key, bytes);
+    return bytes;
+  };
+}
+
+/** `reader`, counting the bytes it is sent in the broker's bytes-out metric. */
+function countingBytes(reader: SseChannel<TopicSseProfile>, ctx: BrokerContext): LiveReader<TopicSseProfile> {
+  return {
+    profile: reader.profile,
+    get ended() {
+      return reader.ended;
+    },
+    send(bytes) {
+      if (!reader.send(bytes)) return false;
+      ctx.metrics.recordBytesOut += bytes.byteLength;
+      return true;
+    },
+    end: () => reader.end(),
+    get onEnded() {
+      return reader.onEnded;
+    },
+    set onEnded(listener) {
+      reader.onEnded = listener;
+    },
+  };
+}
 
 const utf8 = new TextDecoder();
 
@@ -26,6 +92,11 @@ function intParam(name: string, value: string | undefined, min: number, max: num
  * requests of that route go on to the ordinary fetch.
  */
 export function topicSseRoutes(ctx: BrokerContext): Hono {
+  const tails = new LiveTails<TopicSseProfile>({
+    shutdown: ctx.core.shutdown,
+    keepAliveMs: ctx.core.fetch.maxWaitMs,
+    onError: (error) => ctx.logger.error("minikafka broker: a topic's SSE read failed", error),
+  });
   return new Hono().get("/v1/topics/:topic/partitions/:partition/records", async (c, next) => {
     if (c.req.query("live") !== "sse") return next();
     const { topic, partition } = parseWith(PartitionParams, { topic: c.req.param("topic"), partition: Number(c.req.param("partition")) }, "path");
@@ -37,39 +108,25 @@ export function topicSseRoutes(ctx: BrokerContext): Hono {
       throw new BrokerError("INVALID_REQUEST", `encoding must be utf8 or base64, got ${JSON.stringify(encoding)}`);
     const maxRecords = intParam("maxRecords", c.req.query("maxRecords"), 1, 100_000);
     const maxBytes = intParam("maxBytes", c.req.query("maxBytes"), 1, 64 * 1024 * 1024);
-    const cursor = c.req.query("cursor");
+    const profile: TopicSseProfile = { encoding, cursor: parseCursor(c.req.query("cursor")) };
+    const limits = { maxRecords, maxBytes };
+    // The first read before the answer starts: an unknown topic or a bad offset is still an error answer.
+    const first = await ctx.core.fetch.fetch(topic, partition, offset, limits);
     // One slot of the principal's SSE streams until this one ends (429 when it holds them all).
     const release = ctx.quotas.holdSseStream(c);
-    const stop = new AbortController();
-    c.req.raw.signal.addEventListener("abort", () => stop.abort(), { once: true });
-    const reads = ctx.core.fetch.live(topic, partition, offset, {
-      maxRecords,
-      maxBytes,
-      signal: stop.signal,
+    const channel = new SseChannel(profile, {
+      maxBacklogBytes: DEFAULT_SSE_BACKLOG_BYTES,
+      maxDurationMs: LIVE_MAX_MS,
+      onClose: release,
+      destroyConnection: sseConnectionCloser(c),
     });
-    async function* events(): AsyncGenerator<string> {
-      try {
-        for await (const r of reads) {
-          if (r.records.length > 0) {
-            const body = new JsonBytes(estimateRecordsJson(r.records, 0) + 2).ascii("[");
-            ctx.metrics.recordBytesOut += writeRecordsJson(body, r.records, encoding as "utf8" | "base64").bytes;
-            yield sseEvent("data", utf8.decode(body.ascii("]").bytes()));
-          }
-          const upToDate = r.nextOffset >= r.highWatermark;
-          const control: Record<string, string | boolean> = {
-            streamNextOffset: String(r.nextOffset),
-            streamCursor: responseCursor(cursor, Date.now()),
-          };
-          if (upToDate) control.upToDate = true;
-          yield sseEvent("control", JSON.stringify(control));
-        }
-      } finally {
-        release();
-        await reads.return(undefined);
-      }
+    const reader = countingBytes(channel, ctx);
+    const round = topicRound(first, encode);
+    if (reader.send(round.bytes(profile))) {
+      // One shared tail per partition and read limits; readers of either encoding share its reads.
+      const key = `${topic}\u0000${partition}\u0000${maxRecords ?? ""}\u0000${maxBytes ?? ""}`;
+      void tails.serve(key, ctx.core.fetch.liveSource(topic, partition, limits, encode), reader, round.next);
     }
-    const gen = events();
-    const first = await gen.next(); // the first read: an unknown topic or a bad offset is still an error answer
-    return sseResponse(c, first, gen, { "x-content-type-options": "nosniff" }, () => stop.abort());
+    return sseResponse(c, channel, { "x-content-type-options": "nosniff" });
   });
 }

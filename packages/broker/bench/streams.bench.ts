@@ -1,0 +1,264 @@
+// Durable Streams benchmark: the broker's /v1/stream routes against the protocol's reference server
+// (@durable-streams/server, DurableStreamTestServer with its file-backed store), both on this machine in
+// child processes, driven by the same load generator in this process, in one run:
+//   A. appends of 100-byte messages (application/octet-stream), 1 writer and 32 concurrent writers, one
+//      stream; every append is answered once durable by both servers (see the README for what each fsyncs)
+//   B. a catch-up read of a stream of 1M such messages: from offset -1, following Stream-Next-Offset until
+//      Stream-Up-To-Date, byte-exact (both servers fill the stream through their own storage: the broker
+//      by StreamService appends, the reference by its own segment framing, which its start-up recovery
+//      adopts as its own — appending 1M messages over HTTP to the reference would take most of an hour)
+//   C. SSE fan-out (the broker alone, absolute targets): 1,000 SSE readers of one stream in two reader
+//      processes while 1,000 appends/s arrive: p99 append-to-delivery, the broker's peak RSS, deliveries
+//
+//   pnpm --filter @minikafka/broker bench:streams
+//   # STREAMS_BENCH_SECONDS (A, per case, default 5), STREAMS_BENCH_MESSAGES (B, default 1000000),
+//   # STREAMS_BENCH_FANOUT_READERS (C, default 1000), STREAMS_BENCH_FANOUT_RATE (C, appends/s, default 1000),
+//   # STREAMS_BENCH_FANOUT_SECONDS (C, default 10), STREAMS_BENCH_ONLY (A, B or C: one part)
+import type { ChildProcess } from "node:child_process";
+import { appendFileSync, closeSync, fdatasyncSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import * as http from "node:http";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { benchChild, firstMatch, fmt, pause, startBenchBroker, stop } from "./support.js";
+
+const SECONDS = Number(process.env.STREAMS_BENCH_SECONDS ?? 5);
+const MESSAGES = Number(process.env.STREAMS_BENCH_MESSAGES ?? 1_000_000);
+const READERS = Number(process.env.STREAMS_BENCH_FANOUT_READERS ?? 1000);
+const RATE = Number(process.env.STREAMS_BENCH_FANOUT_RATE ?? 1000);
+const FANOUT_SECONDS = Number(process.env.STREAMS_BENCH_FANOUT_SECONDS ?? 10);
+const ONLY = process.env.STREAMS_BENCH_ONLY;
+const MESSAGE_BYTES = 100;
+
+const children: ChildProcess[] = [];
+const work = mkdtempSync(join(tmpdir(), "minikafka-streams-bench-"));
+const load = () =>
+  `load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`;
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+/** One HTTP request with keep-alive; resolves with status, headers and (when `sink` is not given) the body. */
+function request(
+  url: string,
+  method: string,
+  headers: Record<string, string> = {},
+  body?: Uint8Array,
+  sink?: (chunk: Buffer) => void,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (d: Buffer) => (sink ? sink(d) : chunks.push(d)));
+      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+async function startReference(dataDir: string): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = benchChild(children, ["serve-ds-reference", dataDir]);
+  const match = await firstMatch(proc, /listening (\S+)\n/);
+  return { url: match[1]!, proc };
+}
+
+async function createStream(url: string): Promise<void> {
+  const r = await request(url, "PUT", { "content-type": "application/octet-stream" });
+  if (r.status !== 201 && r.status !== 200) throw new Error(`PUT ${url}: ${r.status} ${r.body}`);
+}
+
+/** `writers` loops appending 100-byte messages for `seconds`; appends per second (all answered 2xx). */
+async function appends(url: string, writers: number, seconds: number): Promise<number> {
+  const message = Buffer.alloc(MESSAGE_BYTES, 0x61);
+  const headers = { "content-type": "application/octet-stream", "content-length": String(MESSAGE_BYTES) };
+  let done = 0;
+  const started = performance.now();
+  const end = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: writers }, async () => {
+      while (performance.now() < end) {
+        const r = await request(url, "POST", headers, message);
+        if (r.status !== 204 && r.status !== 200) throw new Error(`POST ${url}: ${r.status} ${r.body}`);
+        done++;
+      }
+    }),
+  );
+  return done / ((performance.now() - started) / 1000);
+}
+
+/** Reads the stream from -1 until up to date; ms taken, and the bytes and answers it took. */
+async function catchUp(url: string): Promise<{ ms: number; bytes: number; answers: number }> {
+  let offset = "-1";
+  let bytes = 0;
+  let answers = 0;
+  const started = performance.now();
+  for (;;) {
+    const r = await request(`${url}?offset=${offset}`, "GET", {}, undefined, (chunk) => (bytes += chunk.length));
+    if (r.status !== 200) throw new Error(`GET ${url}: ${r.status}`);
+    answers++;
+    offset = String(r.headers["stream-next-offset"]);
+    if (r.headers["stream-up-to-date"] === "true") break;
+  }
+  return { ms: performance.now() - started, bytes, answers };
+}
+
+/** The best of `n` catch-up reads (each checked byte-exact). */
+async function bestCatchUp(url: string, n: number): Promise<{ ms: number; answers: number }> {
+  let best: { ms: number; answers: number } | undefined;
+  for (let i = 0; i < n; i++) {
+    const r = await catchUp(url);
+    if (r.bytes !== MESSAGES * MESSAGE_BYTES) throw new Error(`${url}: read ${r.bytes} bytes, expected ${MESSAGES * MESSAGE_BYTES}`);
+    if (best === undefined || r.ms < best.ms) best = r;
+  }
+  return best!;
+}
+
+/** Appends `MESSAGES` frames to the reference server's only segment file, as its store frames an append. */
+function fillReferenceSegment(dataDir: string): void {
+  const dir = join(dataDir, "streams");
+  const [file] = readdirSync(dir).filter((f) => f.endsWith(".log"));
+  if (file === undefined) throw new Error(`no segment file in ${dir}`);
+  const frame = Buffer.alloc(4 + MESSAGE_BYTES + 1, 0x6d);
+  frame.writeUInt32BE(MESSAGE_BYTES, 0);
+  frame[frame.length - 1] = 0x0a;
+  const perChunk = 10_000;
+  const chunk = Buffer.concat(Array.from({ length: perChunk }, () => frame));
+  const path = join(dir, file);
+  for (let i = 0; i < MESSAGES; i += perChunk)
+    appendFileSync(path, i + perChunk <= MESSAGES ? chunk : chunk.subarray(0, (MESSAGES - i) * frame.length));
+  const fd = openSync(path, "r+");
+  fdatasyncSync(fd);
+  closeSync(fd);
+}
+
+/** Peak RSS (MiB) of `pid` while `during` runs, sampled every 100 ms. */
+async function peakRss<T>(pid: number, during: Promise<T>): Promise<{ result: T; peakMiB: number }> {
+  let peak = 0;
+  let running = true;
+  const sampling = (async () => {
+    while (running) {
+      const status = readFileSync(`/proc/${pid}/status`, "utf8");
+      peak = Math.max(peak, Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
+      await pause(100);
+    }
+  })();
+  try {
+    const result = await during;
+    return { result, peakMiB: peak };
+  } finally {
+    running = false;
+    await sampling;
+  }
+}
+
+interface ReaderReport {
+  readers: number;
+  failed: number;
+  received: number;
+  minPerReader: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** Part C: READERS SSE readers (two processes) while RATE appends/s arrive for FANOUT_SECONDS. */
+async function fanOut(brokerUrl: string, brokerPid: number): Promise<void> {
+  const stream = `${brokerUrl}/v1/stream/bench/fanout`;
+  const r = await request(stream, "PUT", { "content-type": "text/plain" });
+  if (r.status !== 201) throw new Error(`PUT ${stream}: ${r.status}`);
+  const groups = [Math.ceil(READERS / 2), Math.floor(READERS / 2)].filter((n) => n > 0);
+  const readerProcs = groups.map((n) =>
+    benchChild(children, ["sse-readers", `${stream}?offset=now&live=sse`, String(n), String(FANOUT_SECONDS + 3)]),
+  );
+  await Promise.all(readerProcs.map((p) => firstMatch(p, /connected\n/)));
+  const reports = readerProcs.map((p) => firstMatch(p, /(\{"readers".*\})\n/));
+  const total = RATE * FANOUT_SECONDS;
+  const headers = { "content-type": "text/plain" };
+  const appending = (async () => {
+    const started = performance.now();
+    const inFlight = new Set<Promise<unknown>>();
+    for (let seq = 0; seq < total; seq++) {
+      const due = started + (seq * 1000) / RATE;
+      const wait = due - performance.now();
+      if (wait > 1) await pause(wait);
+      const sent = performance.timeOrigin + performance.now();
+      const body = Buffer.from(`${seq},${sent.toFixed(3)},`.padEnd(MESSAGE_BYTES - 1, "x") + ";");
+      const p = request(stream, "POST", headers, body).then((res) => {
+        if (res.status !== 204) throw new Error(`POST ${stream}: ${res.status} ${res.body}`);
+      });
+      const tracked = p.finally(() => inFlight.delete(tracked));
+      inFlight.add(tracked);
+      if (inFlight.size >= 64) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+    return (performance.now() - started) / 1000;
+  })();
+  const { result: seconds, peakMiB } = await peakRss(brokerPid, appending);
+  const { peakMiB: drainPeak } = await peakRss(brokerPid, Promise.all(reports));
+  const parsed = (await Promise.all(reports)).map((m) => JSON.parse(m[1]!) as ReaderReport);
+  const received = parsed.reduce((a, p) => a + p.received, 0);
+  const failed = parsed.reduce((a, p) => a + p.failed, 0);
+  const p99 = Math.max(...parsed.map((p) => p.p99));
+  const p50 = Math.max(...parsed.map((p) => p.p50));
+  const minPerReader = Math.min(...parsed.map((p) => p.minPerReader));
+  console.log(
+    `C. SSE fan-out, ${fmt(READERS)} readers, ${fmt(total)} appends in ${seconds.toFixed(1)} s (${fmt(total / seconds)}/s): ` +
+      `p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (worst reader process), broker peak RSS ${Math.max(peakMiB, drainPeak).toFixed(0)} MiB, ` +
+      `delivered ${fmt(received)} of ${fmt(total * READERS)} (fewest to one reader: ${fmt(minPerReader)}), failed connections ${failed}  [${load()}]`,
+  );
+}
+
+try {
+  console.log(`minikafka Durable Streams vs @durable-streams/server 0.3.7 (file-backed store), ${new Date().toISOString()}`);
+  if (ONLY === undefined || ONLY === "A") {
+    const ours = await startBenchBroker(children, join(work, "a-broker"), "always");
+    const ref = await startReference(join(work, "a-reference"));
+    const targets = { reference: `${ref.url}/bench/appends`, broker: `${ours.url}/v1/stream/bench/appends` };
+    for (const url of Object.values(targets)) await createStream(url);
+    for (const writers of [1, 32]) {
+      // Alternating short warm-ups, then the measured runs in the same order for both.
+      for (const url of Object.values(targets)) await appends(url, writers, 1);
+      const reference = await appends(targets.reference, writers, SECONDS);
+      const broker = await appends(targets.broker, writers, SECONDS);
+      console.log(
+        `A. appends, ${writers} writer${writers > 1 ? "s" : ""}: broker ${fmt(broker)}/s, reference ${fmt(reference)}/s, ratio ${(broker / reference).toFixed(1)}×  [${load()}]`,
+      );
+    }
+    await stop(ours.proc);
+    await stop(ref.proc);
+  }
+  if (ONLY === undefined || ONLY === "B") {
+    const brokerDir = join(work, "b-broker");
+    const fill = benchChild(children, ["fill-stream", brokerDir, "bench/catch-up", String(MESSAGES), String(MESSAGE_BYTES)]);
+    await firstMatch(fill, /"appended"/);
+    const refDir = join(work, "b-reference");
+    let ref = await startReference(refDir);
+    await createStream(`${ref.url}/bench/catch-up`);
+    await stop(ref.proc);
+    fillReferenceSegment(refDir);
+    ref = await startReference(refDir);
+    const ours = await startBenchBroker(children, brokerDir, "always");
+    const targets = { reference: `${ref.url}/bench/catch-up`, broker: `${ours.url}/v1/stream/bench/catch-up` };
+    await catchUp(targets.reference); // warm-up (page cache, JIT) for both
+    await catchUp(targets.broker);
+    const reference = await bestCatchUp(targets.reference, 3);
+    const broker = await bestCatchUp(targets.broker, 3);
+    const rate = (ms: number) => `${fmt(MESSAGES / (ms / 1000))} msg/s`;
+    console.log(
+      `B. catch-up read of ${fmt(MESSAGES)} messages (best of 3): broker ${broker.ms.toFixed(0)} ms (${rate(broker.ms)}, ${broker.answers} answers), ` +
+        `reference ${reference.ms.toFixed(0)} ms (${rate(reference.ms)}, ${reference.answers} answer${reference.answers > 1 ? "s" : ""}), ratio ${(reference.ms / broker.ms).toFixed(1)}×  [${load()}]`,
+    );
+    await stop(ours.proc);
+    await stop(ref.proc);
+  }
+  if (ONLY === undefined || ONLY === "C") {
+    const ours = await startBenchBroker(children, join(work, "c-broker"), "always");
+    await fanOut(ours.url, ours.proc.pid!);
+    await stop(ours.proc);
+  }
+} finally {
+  agent.destroy();
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  rmSync(work, { recursive: true, force: true });
+}
