@@ -93,6 +93,17 @@ export class ProducerSession {
   }
 
   /**
+   * A request sent to `topic` with `fields` was refused before anything was stored (413: too many records,
+   * a body or a record too large): its sequences are unused, and the next request to those partitions takes
+   * them again, in the same epoch. Relies on the one request per topic in flight (nothing has taken
+   * sequences of `topic` since); a no-op when the session has moved to another epoch meanwhile.
+   */
+  unuse(topic: string, fields: ProducerFields): void {
+    if (fields.producerId !== this.#producerId || fields.producerEpoch !== this.#epoch) return;
+    for (const { partition, sequence } of fields.sequences) this.#sequences.set(`${topic} ${partition}`, sequence);
+  }
+
+  /**
    * A request sent with `fields` was fenced (`INVALID_PRODUCER_EPOCH`). Returns true when that means this
    * producer is fenced for good (the request used the current epoch: someone else writes with a newer one),
    * false for a late request of an epoch the session itself left.

@@ -251,12 +251,12 @@ describe("Producer", () => {
     const results = await producer.send({ topic: "a", messages: Array.from({ length: 10 }, (_, i) => ({ value: String(i) })) });
     expect(results.map((r) => r.offset)).toEqual(Array.from({ length: 10 }, (_, i) => i));
     expect(broker.produced.flatMap((p) => p.body.records.map((r) => r.value))).toEqual(Array.from({ length: 10 }, (_, i) => String(i)));
-    // Each refused request moves to a new epoch, whose sequences start at 0 again.
-    expect(broker.produced.map((p) => [p.producer!.producerEpoch, p.producer!.sequences![0]!.sequence])).toEqual([
-      [2, 0],
-      [2, 2],
-      [3, 0],
-      [3, 2],
+    // A refused request stored nothing: its halves reuse its sequences, in the same epoch (10 → 5 + 5 → 2 + 3 each).
+    expect(broker.produced.map((p) => [p.producer!.producerEpoch, p.producer!.sequences![0]!.sequence, p.body.records.length])).toEqual([
+      [0, 0, 2],
+      [0, 2, 3],
+      [0, 5, 2],
+      [0, 7, 3],
     ]);
   });
 

@@ -20,7 +20,10 @@ export interface ProducerOptions {
   maxBatchRecords?: number | undefined;
   /**
    * About the most JSON bytes in one produce request (default 1 MiB; the broker refuses bodies over its
-   * `maxBodyBytes`, 8 MiB by default). A batch the broker still finds too large is split and sent again.
+   * `maxBodyBytes`, 8 MiB by default). A batch the broker still refuses as too large (413: more records
+   * than its `maxRecordsPerRequest`, a body over `maxBodyBytes`, a record over its key/value/header
+   * limits) is split in halves and sent again, in order, until only a record the broker refuses by itself
+   * is left; that record's send fails with the broker's code.
    */
   maxBatchBytes?: number | undefined;
   /**
@@ -163,8 +166,10 @@ export class Producer {
    * @throws ClientError `INVALID_RECORD` for a malformed message, `UNKNOWN_TOPIC_OR_PARTITION` when the
    *   topic does not exist or an explicit partition is out of range, `CLIENT_DISCONNECTED` after
    *   `disconnect()`, `INVALID_PRODUCER_EPOCH` once the producer is fenced, `OUT_OF_ORDER_SEQUENCE_NUMBER`
-   *   when the broker lost messages it had acknowledged, or the broker's error. A send whose messages went
-   *   out in several requests (more than `maxBatchRecords`) may fail after some of them were stored.
+   *   when the broker lost messages it had acknowledged, `MESSAGE_TOO_LARGE` / `REQUEST_TOO_LARGE` for a
+   *   message the broker refuses even alone (the other sends of its batch go on), or the broker's error. A
+   *   send whose messages went out in several requests (more than `maxBatchRecords`, or a batch split after
+   *   a 413) may fail after some of them were stored; none of its messages after the failure is sent.
    */
   send(record: ProducerRecord): Promise<RecordMetadata[]> {
     try {
@@ -397,6 +402,12 @@ export class Producer {
         retry: fields === undefined ? "broker-retriable" : "idempotent",
       });
     } catch (error) {
+      // 413 (RECORD_LIST_TOO_LARGE, REQUEST_TOO_LARGE, MESSAGE_TOO_LARGE, or a proxy's body limit): refused
+      // before anything was stored, so the numbers are unused, and the parts take them again.
+      if (isClientError(error) && error.status === 413 && fixed === undefined) {
+        if (session !== undefined && fields !== undefined) session.unuse(topic, fields);
+        return this.#produceTooLarge(topic, batch, binary, refreshed, error);
+      }
       if (session !== undefined && fields !== undefined && isClientError(error)) {
         if (error.code === "INVALID_PRODUCER_EPOCH") {
           // The current epoch fenced: the producer stops (this check fails every later batch and send).
@@ -417,12 +428,6 @@ export class Producer {
         this.#metadata.invalidate(topic);
         return this.#sendBatch(topic, batch, true);
       }
-      if (isClientError(error, "REQUEST_TOO_LARGE") && batch.length > 1) {
-        const half = batch.length >> 1;
-        await this.#produce(topic, batch.slice(0, half), binary, refreshed);
-        await this.#produce(topic, batch.slice(half), binary, refreshed);
-        return;
-      }
       throw error;
     }
     const offsets = result.offsets;
@@ -437,6 +442,29 @@ export class Producer {
       if (send.settled) continue;
       send.results[index] = offsets[i]!;
       if (--send.remaining === 0) send.resolve(send.results);
+    }
+  }
+
+  /**
+   * A request the broker refused as too large (413 `RECORD_LIST_TOO_LARGE`, `REQUEST_TOO_LARGE` or
+   * `MESSAGE_TOO_LARGE`; nothing stored): several records are split in halves, sent one after the other
+   * (the first half first, so per-partition order holds), each with fresh sequences of the same epoch; a
+   * half refused again is split again. A single record refused fails its own send with the broker's code
+   * (naming the message) and the other sends go on; the rest of that send's messages are not sent.
+   */
+  async #produceTooLarge(topic: string, batch: QueuedMessage[], binary: boolean, refreshed: boolean, error: ClientError): Promise<void> {
+    if (batch.length === 1) {
+      const { send, index } = batch[0]!;
+      send.reject(
+        new ClientError(error.code, `message ${index} for topic ${topic} refused: ${error.message}`, { status: error.status, cause: error }),
+      );
+      return;
+    }
+    const half = batch.length >> 1;
+    for (const part of [batch.slice(0, half), batch.slice(half)]) {
+      // Leave out the messages of sends that failed meanwhile (a record of theirs was refused).
+      const live = part.filter((m) => !m.send.settled);
+      if (live.length > 0) await this.#produce(topic, live, binary, refreshed);
     }
   }
 
