@@ -15,6 +15,8 @@ export interface MetricsSnapshot {
   lag: ReadonlyArray<LagSample>;
   /** Bytes of every partition's log segments (the sum of the topic descriptions' `sizeBytes`). */
   logSizeBytes: number;
+  /** Long polls waiting and SSE streams open now (all principals; each principal's are bounded by `quotas`). */
+  holds: Readonly<{ longPoll: number; sse: number }>;
 }
 
 /**
@@ -73,6 +75,10 @@ export class BrokerMetrics {
       metric("minikafka_connections", "gauge", "Open client connections (TCP).");
       out.push(`minikafka_connections ${this.connections}`);
     }
+    metric("minikafka_long_polls_waiting", "gauge", "Long polls waiting for records (fetches, member fetches, stream long-polls).");
+    out.push(`minikafka_long_polls_waiting ${snapshot.holds.longPoll}`);
+    metric("minikafka_sse_streams_open", "gauge", "SSE streams open (topic and Durable Streams live=sse reads).");
+    out.push(`minikafka_sse_streams_open ${snapshot.holds.sse}`);
     metric("minikafka_log_size_bytes", "gauge", "Bytes of log segments on disk, all partitions of all topics.");
     out.push(`minikafka_log_size_bytes ${snapshot.logSizeBytes}`);
     const { store } = snapshot;

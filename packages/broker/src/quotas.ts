@@ -84,6 +84,8 @@ export class Quotas {
   readonly #access: Access;
   readonly #clock: Clock;
   readonly #state = new Map<string, PrincipalQuota>();
+  /** Slots held now by all principals together, by kind. */
+  readonly #open: Record<HoldKind, number> = { longPoll: 0, sse: 0 };
   /** Whether any byte rate is configured (admit and charge are no-ops otherwise). */
   readonly enabled: boolean;
 
@@ -172,6 +174,11 @@ export class Quotas {
     return { ...this.#quota(c).held };
   }
 
+  /** Long polls waiting and SSE streams open now, all principals together (`/metrics`). */
+  totals(): Readonly<Record<HoldKind, number>> {
+    return { ...this.#open };
+  }
+
   #hold(c: Context, kind: HoldKind): () => void {
     const quota = this.#quota(c);
     const max = kind === "longPoll" ? (quota.limits.maxLongPolls ?? DEFAULT_MAX_LONG_POLLS) : (quota.limits.maxSseStreams ?? DEFAULT_MAX_SSE_STREAMS);
@@ -184,11 +191,13 @@ export class Quotas {
       );
     }
     quota.held[kind]++;
+    this.#open[kind]++;
     let released = false;
     return () => {
       if (released) return;
       released = true;
       quota.held[kind]--;
+      this.#open[kind]--;
     };
   }
 }

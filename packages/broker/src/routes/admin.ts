@@ -18,7 +18,7 @@ export function adminRoutes(ctx: BrokerContext): Hono {
       const { groups, lag } = await core.groups.lag();
       let logSizeBytes = 0;
       for (const topic of core.topics.list()) for (const p of topic.partitions) logSizeBytes += p.sizeBytes;
-      const text = ctx.metrics.render({ store: core.store.metrics, groups, lag, logSizeBytes });
+      const text = ctx.metrics.render({ store: core.store.metrics, groups, lag, logSizeBytes, holds: ctx.quotas.totals() });
       return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
     })
     .get("/openapi.json", (c) => {
