@@ -45,6 +45,8 @@ export class LogSegment {
   maxTimestamp: number | undefined;
   private bytesSinceIndexEntry = 0;
   private readonly fs: FileSystem;
+  /** Set when {@link LogSegment.open} took the segment's end from a clean shutdown's record instead of a scan. */
+  trustedUsed = false;
 
   private constructor(
     private readonly handles: HandleCache,
@@ -87,6 +89,9 @@ export class LogSegment {
    *   corrupt tail — an invalid batch after which nothing valid follows — is cut off, as a crash can leave
    *   it. An invalid batch *followed by valid data* is damage to data that was already durable: open
    *   fails with `CORRUPT_RECORD`. The index is always rebuilt from the scan.
+   * - `active: true` with `trusted` (what a clean shutdown recorded): when the file still has exactly the
+   *   recorded size and its index file is plausible, nothing is scanned: the segment ends at
+   *   `trusted.nextOffset` (`trustedUsed` is set). Otherwise as without it.
    * - `active: false`: the segment was fsynced when it was rolled. Its index is loaded and validated, and
    *   rebuilt from a full scan (checksums included) if missing or implausible; reads verify every batch.
    */
@@ -94,7 +99,12 @@ export class LogSegment {
     handles: HandleCache,
     dir: string,
     baseOffset: number,
-    options: { active: boolean; indexIntervalBytes: number; nextOffset?: number },
+    options: {
+      active: boolean;
+      indexIntervalBytes: number;
+      nextOffset?: number;
+      trusted?: { size: number; nextOffset: number; maxTimestamp: number | undefined };
+    },
   ): Promise<LogSegment> {
     const logPath = join(dir, segmentFileName(baseOffset, ".log"));
     const indexPath = join(dir, segmentFileName(baseOffset, ".index"));
@@ -102,6 +112,18 @@ export class LogSegment {
     const file = handles.file(logPath, options.active ? "r+" : "r");
     try {
       const size = file.use((fd) => fs.fileSize(fd));
+      const trusted = options.trusted;
+      if (options.active && trusted !== undefined && trusted.size === size) {
+        const index = OffsetIndex.load(handles, indexPath, size, true);
+        if (index !== undefined) {
+          const segment = new LogSegment(handles, dir, baseOffset, file, size, index, options.indexIntervalBytes);
+          segment.nextOffset = trusted.nextOffset;
+          segment.maxTimestamp = trusted.maxTimestamp;
+          segment.bytesSinceIndexEntry = size - index.lastPosition;
+          segment.trustedUsed = true;
+          return segment;
+        }
+      }
       if (options.active) {
         const bytes = await file.useAsync((fd) => readWhole(fs, fd, size));
         const scan = scanSegment(bytes, baseOffset, options.indexIntervalBytes, true);

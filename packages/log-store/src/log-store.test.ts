@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../../../test-support/temp-dir.js";
@@ -149,7 +149,8 @@ describe("LogStore topics", () => {
     await store.createTopic("kept", { partitions: 2 });
     await store.close();
     // What a crash could leave: a staging dir (create), a renamed-away topic (delete), a temp metadata
-    // file, and partition directories beyond topic.json's count (grow).
+    // file, and partition directories beyond topic.json's count (grow); and no clean-shutdown marker.
+    rmSync(join(dataDir, "__clean-shutdown.json"));
     mkdirSync(join(dataDir, "~staging~0001", "0"), { recursive: true });
     writeFileSync(join(dataDir, "~staging~0001", "topic.json"), "{}");
     mkdirSync(join(dataDir, "~deleted~0002", "0"), { recursive: true });

@@ -7,7 +7,9 @@ import { nodeFileSystem, type FileSystem } from "./file-system.js";
 import { errnoCode, fsyncDir, isTempFile } from "./fs-utils.js";
 import { HandleCache, isFdExhaustion } from "./handle-cache.js";
 import { isTopicName, validateGroupId, validateTopicName } from "./names.js";
-import { PartitionLog } from "./partition-log.js";
+import { CLEAN_SHUTDOWN_FILE, readCleanShutdown, writeCleanShutdown, type CleanTopic } from "./clean-shutdown.js";
+import { PartitionLog, type RecoveryPoint } from "./partition-log.js";
+import { PartitionSlot } from "./partition-slot.js";
 import { ProducerIdManager, type InitProducerIdResult } from "./producer-ids.js";
 import { nowOf, resolveSettings, validateLogConfig } from "./settings.js";
 import { TopicEvents, type TopicChangeListener } from "./topic-events.js";
@@ -79,7 +81,8 @@ interface CreateRequest {
 interface TopicState {
   metadata: TopicMetadata;
   dir: string;
-  logs: PartitionLog[];
+  /** Partition `i` is `logs[i]`. */
+  logs: PartitionSlot[];
 }
 
 const OFFSETS_DIR = "__offsets";
@@ -355,7 +358,7 @@ export class LogStore implements AsyncDisposable {
       for (const m of made) await this.openLogs(m.state, 0);
       return made.map((m) => m.state);
     } catch (error) {
-      for (const m of made) await Promise.all(m.state.logs.map((log) => log.close().catch(() => undefined)));
+      for (const m of made) await Promise.all(m.state.logs.map((slot) => slot.close().catch(() => undefined)));
       let renamedAny = false;
       for (const m of made) {
         try {
@@ -435,7 +438,7 @@ export class LogStore implements AsyncDisposable {
         await this.openLogs(grown, current);
         await writeTopicMetadata(this.fs, state.dir, metadata);
       } catch (error) {
-        await Promise.all(grown.logs.map((log) => log.close().catch(() => undefined)));
+        await Promise.all(grown.logs.map((slot) => slot.close().catch(() => undefined)));
         // The new metadata may have been renamed into place before a later step (the directory fsync)
         // failed: put the old one back before removing the directories it would name.
         await writeTopicMetadata(this.fs, state.dir, state.metadata).catch(() => undefined);
@@ -466,7 +469,7 @@ export class LogStore implements AsyncDisposable {
       const state = this.topic(name);
       this.topics.delete(name);
       const gone = new LogStoreError("UNKNOWN_TOPIC_OR_PARTITION", `topic ${JSON.stringify(name)} was deleted`);
-      for (const log of state.logs) log.abandon(gone);
+      for (const slot of state.logs) slot.abandon(gone);
       this.topicEvents.emit({ type: "deleted", topic: name, partitions: 0 });
       const trash = join(this.dataDir, `~deleted~${randomBytes(8).toString("hex")}`);
       try {
@@ -507,7 +510,7 @@ export class LogStore implements AsyncDisposable {
    */
   append(topic: string, partition: number, records: readonly RecordInput[], options?: AppendOptions): Promise<AppendResult> {
     try {
-      return this.log(topic, partition).append(records, options);
+      return this.log(topic, partition).run((log) => log.append(records, options));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -519,7 +522,7 @@ export class LogStore implements AsyncDisposable {
    */
   read(topic: string, partition: number, offset: number, options?: ReadOptions): Promise<ReadResult> {
     try {
-      return this.log(topic, partition).read(offset, options);
+      return this.log(topic, partition).run((log) => log.read(offset, options));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -532,7 +535,7 @@ export class LogStore implements AsyncDisposable {
    */
   waitForData(topic: string, partition: number, offset: number, options: WaitOptions): Promise<boolean> {
     try {
-      return this.log(topic, partition).waitForData(offset, options);
+      return this.log(topic, partition).run((log) => log.waitForData(offset, options));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -607,7 +610,7 @@ export class LogStore implements AsyncDisposable {
   async enforceRetention(): Promise<number> {
     this.assertOpen();
     let deleted = 0;
-    for (const state of this.topics.values()) for (const log of state.logs) deleted += await log.enforceRetention();
+    for (const state of this.topics.values()) for (const slot of state.logs) deleted += await slot.enforceRetention();
     return deleted;
   }
 
@@ -624,7 +627,9 @@ export class LogStore implements AsyncDisposable {
       await this.admin.catch(() => undefined);
       await this.producerIds?.settled();
       await this.offsets?.close();
-      await this.closeLogs();
+      const clean = await this.closeLogs();
+      // Last, once every log is flushed and closed: the next open may trust what it says (see load()).
+      await writeCleanShutdown(this.fs, this.dataDir, clean).catch(() => undefined);
       this.lock.release();
     })();
     return this.closing;
@@ -635,16 +640,39 @@ export class LogStore implements AsyncDisposable {
     return this.close();
   }
 
+  /**
+   * Loads the topics. After a clean shutdown (its marker is there, valid, and names exactly the topic
+   * directories present) the marker is the whole work: no topic.json is read and no partition is opened
+   * until used. The marker is removed, durably, before anything else: from then on a crash leaves no
+   * marker, and the next open recovers every topic as below. Otherwise (a crash, an older version, a
+   * marker that does not match) each topic directory is checked and each partition recovered.
+   */
   private async load(): Promise<void> {
     const fs = this.fs;
-    for (const name of fs.readdirSync(this.dataDir)) {
+    const names = fs.readdirSync(this.dataDir);
+    let clean: Map<string, CleanTopic> | undefined;
+    if (names.includes(CLEAN_SHUTDOWN_FILE)) {
+      const topics = readCleanShutdown(fs, this.dataDir);
+      fs.removeSync(join(this.dataDir, CLEAN_SHUTDOWN_FILE));
+      await fsyncDir(fs, this.dataDir);
+      if (topics !== undefined && matchesListing(topics, names)) clean = new Map(topics.map((t) => [t.metadata.name, t]));
+    }
+    for (const name of names) {
       const path = join(this.dataDir, name);
       if (name.startsWith("~")) {
         // Leftovers of a createTopic / deleteTopic / atomic write that a crash interrupted.
         fs.removeSync(path);
         continue;
       }
-      if (name === OFFSETS_DIR || name === QUARANTINE_DIR || !fs.isDirectory(path)) continue;
+      if (clean !== undefined) {
+        const entry = clean.get(name);
+        if (entry === undefined) continue;
+        const state: TopicState = { metadata: entry.metadata, dir: path, logs: [] };
+        this.topics.set(name, state);
+        await this.openLogs(state, 0, entry.points);
+        continue;
+      }
+      if (name === OFFSETS_DIR || name === QUARANTINE_DIR || name === CLEAN_SHUTDOWN_FILE || !fs.isDirectory(path)) continue;
       const metadata = await this.checkTopicDir(name, path);
       if (metadata === undefined) continue;
       const state: TopicState = { metadata, dir: path, logs: [] };
@@ -742,8 +770,9 @@ export class LogStore implements AsyncDisposable {
   /**
    * Opens partitions `from`… of the topic into `state.logs` (of which `state.logs[i - from]` is
    * partition `i`), pushing each as soon as it is open: on failure, `state.logs` holds those to close.
+   * A partition with a point (`points[p]`, from a clean shutdown) is not opened now but on first use.
    */
-  private async openLogs(state: TopicState, from: number): Promise<void> {
+  private async openLogs(state: TopicState, from: number, points?: ReadonlyArray<RecoveryPoint | null>): Promise<void> {
     const settings = resolveSettings(
       { ...this.defaults, ...state.metadata.config },
       this.durability,
@@ -752,16 +781,24 @@ export class LogStore implements AsyncDisposable {
       this.handles,
     );
     for (let p = from; p < state.metadata.partitions; p++) {
-      state.logs.push(
-        await PartitionLog.openDir(join(state.dir, String(p)), settings, undefined, `topic ${JSON.stringify(state.metadata.name)} partition ${p}`),
-      );
+      const dir = join(state.dir, String(p));
+      const label = `topic ${JSON.stringify(state.metadata.name)} partition ${p}`;
+      const open = (point: RecoveryPoint | undefined) => PartitionLog.openDir(dir, settings, undefined, label, point);
+      const point = points?.[p] ?? undefined;
+      state.logs.push(point !== undefined ? new PartitionSlot(open, point) : new PartitionSlot(open, undefined, await open(undefined)));
     }
   }
 
-  private async closeLogs(): Promise<void> {
-    const logs = [...this.topics.values()].flatMap((state) => state.logs);
+  /** Closes every log; resolves with what a clean-shutdown marker may record of each topic. */
+  private async closeLogs(): Promise<CleanTopic[]> {
+    const states = [...this.topics.values()];
     this.topics.clear();
-    await Promise.all(logs.map((log) => log.close()));
+    return Promise.all(
+      states.map(async ({ metadata, logs }) => ({
+        metadata,
+        points: (await Promise.all(logs.map((slot) => slot.close().catch(() => undefined)))).map((point) => point ?? null),
+      })),
+    );
   }
 
   /**
@@ -803,7 +840,7 @@ export class LogStore implements AsyncDisposable {
     return state;
   }
 
-  private log(topic: string, partition: number): PartitionLog {
+  private log(topic: string, partition: number): PartitionSlot {
     const state = this.topic(topic);
     const log = Number.isInteger(partition) ? state.logs[partition] : undefined;
     if (!log) {
@@ -814,6 +851,17 @@ export class LogStore implements AsyncDisposable {
     }
     return log;
   }
+}
+
+/**
+ * Whether a clean-shutdown marker's topics are exactly the topic directories `names` holds (anything
+ * added or removed by hand since makes the open recover every topic instead of trusting the marker).
+ */
+function matchesListing(topics: readonly CleanTopic[], names: readonly string[]): boolean {
+  const listed = new Set(names);
+  for (const { metadata, points } of topics) if (!listed.has(metadata.name) || points.length !== metadata.partitions) return false;
+  const marked = new Set(topics.map((t) => t.metadata.name));
+  return names.every((name) => marked.has(name) || !isTopicName(name));
 }
 
 /** Waits for every promise, then throws the first rejection (nothing is still running when it throws). */

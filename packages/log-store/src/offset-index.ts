@@ -39,8 +39,9 @@ export class OffsetIndex {
   /**
    * Loads and validates the index file of a segment of `logSize` bytes. Returns `undefined` when the file
    * is missing or not a plausible index (wrong size, not strictly increasing, pointing past the log).
+   * `writable`: keep appending to the file (the active segment of a log a clean shutdown left).
    */
-  static load(handles: HandleCache, path: string, logSize: number): OffsetIndex | undefined {
+  static load(handles: HandleCache, path: string, logSize: number, writable = false): OffsetIndex | undefined {
     let bytes: Buffer;
     try {
       bytes = handles.fs.readFileSync(path);
@@ -62,7 +63,13 @@ export class OffsetIndex {
       prevPos = pos;
     }
     index.length = count;
+    if (writable) index.file = handles.file(path, "a"); // opened on the first append
     return index;
+  }
+
+  /** Byte position of the last entry (0 when there is none). */
+  get lastPosition(): number {
+    return this.length === 0 ? 0 : this.positions[this.length - 1]!;
   }
 
   /** Writes `entries` as the new index file (atomically) and returns the index, open for appends when `writable`. */

@@ -27,6 +27,23 @@ export interface PartitionLogOptions extends LogConfig, DurabilityOptions {
   dir: string;
 }
 
+/**
+ * @internal Where a partition stood at a clean close (everything written was durable): what the store's
+ * clean-shutdown marker records per partition, so that the next open need not scan or even open it.
+ */
+export interface RecoveryPoint {
+  logStartOffset: number;
+  logEndOffset: number;
+  /** Bytes of all segment files together. */
+  sizeBytes: number;
+  segmentCount: number;
+  /** The last segment's base offset and byte size (checked against the file before it is trusted). */
+  activeBaseOffset: number;
+  activeSize: number;
+  /** The last segment's largest timestamp, when known. */
+  activeMaxTimestamp: number | undefined;
+}
+
 interface SyncWaiter {
   offset: number;
   resolve: () => void;
@@ -415,6 +432,27 @@ export class PartitionLog implements AsyncDisposable {
     for (const waiter of [...this.dataWaiters]) waiter.finish(false);
     for (const segment of this.segments) segment.close();
     this.lock?.release();
+  }
+
+  /**
+   * @internal Where the log stands, if everything written is durable and the log has not failed (after
+   * {@link PartitionLog.close}: what the next open may trust); `undefined` otherwise.
+   */
+  recoveryPoint(): RecoveryPoint | undefined {
+    if (this.failure || this.rolling !== undefined || this.synced !== this.nextOffset) return undefined;
+    const active = this.active;
+    if (active.nextOffset !== this.nextOffset) return undefined;
+    let sizeBytes = 0;
+    for (const segment of this.segments) sizeBytes += segment.size;
+    return {
+      logStartOffset: this.logStartOffset,
+      logEndOffset: this.nextOffset,
+      sizeBytes,
+      segmentCount: this.segments.length,
+      activeBaseOffset: active.baseOffset,
+      activeSize: active.size,
+      activeMaxTimestamp: active.maxTimestamp,
+    };
   }
 
   /** Same as {@link PartitionLog.close}. */
@@ -806,9 +844,11 @@ export class PartitionLog implements AsyncDisposable {
 
   /**
    * @internal Opens the log in an existing directory (the caller holds the lock, if any). `label` names
-   * the log in corruption errors.
+   * the log in corruption errors. With `point` (what a clean shutdown recorded), the last segment is not
+   * scanned when the directory still holds exactly the segments it names and the last one has the recorded
+   * size; anything else recovers as after a crash.
    */
-  static async openDir(dir: string, settings: LogSettings, lock?: DirectoryLock, label?: string): Promise<PartitionLog> {
+  static async openDir(dir: string, settings: LogSettings, lock?: DirectoryLock, label?: string, point?: RecoveryPoint): Promise<PartitionLog> {
     const fs = settings.fs;
     const bases: number[] = [];
     for (const name of fs.readdirSync(dir)) {
@@ -817,6 +857,13 @@ export class PartitionLog implements AsyncDisposable {
       else if (isTempFile(name)) fs.removeSync(`${dir}/${name}`);
     }
     bases.sort((a, b) => a - b);
+    const trusted =
+      point !== undefined &&
+      bases.length === point.segmentCount &&
+      bases[0] === point.logStartOffset &&
+      bases[bases.length - 1] === point.activeBaseOffset
+        ? { size: point.activeSize, nextOffset: point.logEndOffset, maxTimestamp: point.activeMaxTimestamp }
+        : undefined;
     const segments: LogSegment[] = [];
     let producers: ProducerStateManager;
     let snapshots: ProducerSnapshots;
@@ -830,12 +877,14 @@ export class PartitionLog implements AsyncDisposable {
           active,
           indexIntervalBytes: settings.indexIntervalBytes,
           nextOffset: bases[i + 1],
+          trusted: active ? trusted : undefined,
         });
         if (!active) segment.seal();
         segments.push(segment);
       }
       // What survived the crash may sit only in the page cache; make it durable before calling it durable.
-      if (settings.fsync !== "never") segments[segments.length - 1]!.datasyncSync();
+      // (A clean shutdown's last segment was fsynced by that close.)
+      if (settings.fsync !== "never" && !segments[segments.length - 1]!.trustedUsed) segments[segments.length - 1]!.datasyncSync();
       producers = new ProducerStateManager(settings.producerIdExpirationMs, settings.now);
       snapshots = new ProducerSnapshots(fs, dir, settings.fsync !== "never");
       await snapshots.load(producers, segments, settings.now());

@@ -40,8 +40,14 @@ const OPTIONS = { segmentBytes: 1024, indexIntervalBytes: 128, retentionCheckInt
  */
 const optionsFor = (dataDir: string, seed: number) => ({ dataDir, ...OPTIONS, ...(seed % 2 === 1 ? { maxOpenFiles: 4 } : {}) });
 
-async function workload(store: LogStore, rand: () => number): Promise<Model> {
-  const model: Model = { topics: [], groups: new Map(), violations: [] };
+/** The store a workload runs on; `reopen` closes it cleanly and opens it again (a restart). */
+interface Session {
+  store: LogStore;
+  reopen(): Promise<void>;
+}
+
+/** Runs the workload, recording in `model` what was asked and what was acknowledged. */
+async function workload(session: Session, rand: () => number, model: Model): Promise<Model> {
   const pick = <T>(items: readonly T[]): T | undefined => items[Math.floor(rand() * items.length)];
   const live = () => model.topics.filter((t) => t.createAcked && !t.deleteAttempted);
 
@@ -57,7 +63,7 @@ async function workload(store: LogStore, rand: () => number): Promise<Model> {
       acked: [],
     };
     model.topics.push(topic);
-    await store.createTopic(topic.name, { partitions });
+    await session.store.createTopic(topic.name, { partitions });
     topic.createAcked = true;
     topic.countAcked = 0;
     for (let p = 0; p < partitions; p++) topic.attempted.push([]), topic.acked.push(0);
@@ -70,7 +76,7 @@ async function workload(store: LogStore, rand: () => number): Promise<Model> {
     const first = attempted.length;
     for (let i = 0; i < count; i++) values.push(`${topic.name}/${partition}/${first + i}/${"x".repeat(Math.floor(rand() * 160))}`);
     attempted.push(...values);
-    const { baseOffset, lastOffset } = await store.append(
+    const { baseOffset, lastOffset } = await session.store.append(
       topic.name,
       partition,
       values.map((value) => ({ value })),
@@ -95,7 +101,7 @@ async function workload(store: LogStore, rand: () => number): Promise<Model> {
     // Only distinct states, so the recovered state says which request it came from.
     if (previous && previous.size === state.size && [...state].every(([k, v]) => previous.get(k) === v)) return;
     const index = g.requests.push(state) - 1;
-    await store.commitOffsets(groupId, offsets);
+    await session.store.commitOffsets(groupId, offsets);
     g.acked = Math.max(g.acked, index);
   };
 
@@ -103,7 +109,7 @@ async function workload(store: LogStore, rand: () => number): Promise<Model> {
     const g = group(groupId);
     if (g.requests.length === 0 || g.requests.at(-1)!.size === 0) return;
     const index = g.requests.push(new Map()) - 1;
-    await store.deleteGroup(groupId);
+    await session.store.deleteGroup(groupId);
     g.acked = Math.max(g.acked, index);
   };
 
@@ -113,6 +119,16 @@ async function workload(store: LogStore, rand: () => number): Promise<Model> {
     return model;
   }
   for (let step = 0; step < 24; step++) {
+    // A clean restart halfway: the second half runs on partitions opened lazily from the clean-shutdown
+    // marker, so the power also fails while the marker is written, read and removed, and after it.
+    if (step === 12) {
+      try {
+        await session.reopen();
+      } catch {
+        return model; // the power failed while closing or opening
+      }
+    }
+    const store = session.store;
     const burst: Array<Promise<unknown>> = [];
     const size = 1 + Math.floor(rand() * 4);
     for (let i = 0; i < size; i++) {
@@ -197,6 +213,18 @@ async function check(store: LogStore, model: Model): Promise<string[]> {
   return problems;
 }
 
+/** A {@link Session} over `store`, reopened with `open`. */
+function session(store: LogStore, open: () => Promise<LogStore>): Session {
+  const s: Session = {
+    store,
+    async reopen() {
+      await s.store.close();
+      s.store = await open();
+    },
+  };
+  return s;
+}
+
 /** Rewrite the offsets log often, so that power also fails in the middle of compactions. */
 const INTERNAL = { compactOffsetsAfter: 6 };
 
@@ -214,9 +242,11 @@ export async function runCase(dataDir: string, seed: number, crashPoints = 1): P
     return fs;
   };
   const counting = fresh();
-  const first = await LogStore.openWith(optionsFor(dataDir, seed), counting, INTERNAL);
-  const model = await workload(first, random(seed));
-  await first.close();
+  const first = session(await LogStore.openWith(optionsFor(dataDir, seed), counting, INTERNAL), () =>
+    LogStore.openWith(optionsFor(dataDir, seed), counting, INTERNAL),
+  );
+  const model = await workload(first, random(seed), { topics: [], groups: new Map(), violations: [] });
+  await first.store.close();
   if (model.violations.length > 0) throw new Error(`seed ${seed} without a crash:\n${model.violations.join("\n")}`);
   const total = counting.ops;
   const pick = random(seed ^ 0x9e3779b9);
@@ -231,16 +261,16 @@ async function crashAndCheck(dataDir: string, seed: number, fs: CrashFs, crashAt
   fs.crashAt = crashAt;
   const describe = () =>
     `seed ${seed}: power lost at operation ${crashAt} of ${total} (replay: CRASH_SEED=${seed}); last operations:\n  ${fs.trace.join("\n  ")}`;
-  let store: LogStore | undefined;
-  let model: Model = { topics: [], groups: new Map(), violations: [] };
+  let running: Session | undefined;
+  const model: Model = { topics: [], groups: new Map(), violations: [] };
   try {
-    store = await LogStore.openWith(optionsFor(dataDir, seed), fs, INTERNAL);
-    model = await workload(store, random(seed));
+    running = session(await LogStore.openWith(optionsFor(dataDir, seed), fs, INTERNAL), () => LogStore.openWith(optionsFor(dataDir, seed), fs, INTERNAL));
+    await workload(running, random(seed), model);
   } catch {
     // The power failed while opening: nothing was acknowledged.
   }
   // The machine is off: closing only releases the directory lock (every file operation fails).
-  await store?.close();
+  await running?.store.close();
   if (!fs.poweredOff) throw new Error(`${describe()}\nthe power never failed: the workload did not repeat itself`);
 
   const disk = fs.afterPowerLoss(random(seed * 31 + crashAt));
