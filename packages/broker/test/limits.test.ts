@@ -2,7 +2,7 @@
 // record's key, value and headers (through the app), and on a real socket the request head's size, the
 // header and request timeouts against a slowloris client, and the idle timeout, which must leave long
 // polls and SSE streams alone while they wait. Timeouts are set short through the options so that each
-// case takes well under two seconds.
+// case takes well under two seconds. Many slowloris and silent clients at once must all be closed too.
 import { connect, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { startBroker, type StartBrokerOptions, type StartBrokerResult } from "../src/index.js";
@@ -121,6 +121,32 @@ describe("socket limits", () => {
       expect(rawAnswer(c.received())).toEqual({ status: "HTTP/1.1 408 Request Timeout", code: "REQUEST_TIMEOUT" });
       const silent = await raw(broker.port);
       expect(await silent.closed).toBeLessThan(1500);
+    });
+  });
+
+  it("many slowloris and silent clients cannot hold the broker's sockets: all are closed by the timeouts, the broker keeps serving", async () => {
+    await withBroker({ headersTimeoutMs: 300, requestTimeoutMs: 600, idleTimeoutMs: 400 }, async (broker) => {
+      const metric = async () => Number(/^minikafka_connections (\d+)$/m.exec(await (await fetch(`${broker.url}/metrics`)).text())?.[1]);
+      const clients = await Promise.all(Array.from({ length: 40 }, () => raw(broker.port)));
+      // Half trickle header lines forever, half send nothing at all.
+      const drips = clients.slice(0, 20).map((c, i) => {
+        c.socket.write(`GET /healthz HTTP/1.1\r\nHost: x\r\n`);
+        return setInterval(() => c.socket.destroyed || c.socket.write(`x-drip-${i}: a\r\n`), 50);
+      });
+      try {
+        // Every one of them is connected (the metric counts its own request too)...
+        expect(await metric()).toBeGreaterThanOrEqual(41);
+        // ...and closed by the broker, none much later than the timeouts allow (with room for a loaded CI machine).
+        const closedAfter = await Promise.all(clients.map((c) => c.closed));
+        for (const after of closedAfter) expect(after).toBeLessThan(3000);
+        expect(Math.min(...closedAfter.slice(0, 20))).toBeGreaterThanOrEqual(300);
+        for (const c of clients.slice(0, 20)) expect(rawAnswer(c.received()).code).toBe("REQUEST_TIMEOUT");
+      } finally {
+        for (const d of drips) clearInterval(d);
+      }
+      // Nothing of them is left: the only connection is this metrics request's.
+      expect(await metric()).toBe(1);
+      expect((await fetch(`${broker.url}/healthz`)).status).toBe(200);
     });
   });
 
