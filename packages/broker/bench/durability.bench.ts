@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { fmt, freePort, json, pause, post, rawFsyncRate, seedWorkload, startBenchBroker, stop } from "./support.js";
+import { BUILT_BROKER, fmt, freePort, json, pause, post, rawFsyncRate, seedWorkload, startBenchBroker, startBuiltBroker, stop } from "./support.js";
 
 const MESSAGES = Number(process.env.SEED_BENCH_MESSAGES ?? 3000);
 const SECONDS = Number(process.env.DURABILITY_BENCH_SECONDS ?? 5);
@@ -159,39 +159,18 @@ async function benchRestart(): Promise<void> {
   await stop(warm.proc);
   // The production start: the built broker command under plain node (what `pnpm start` and the published
   // `minikafka-broker` run), page cache dropped again, spawn → /readyz 200.
-  const production = existsSync(brokerBin) ? await startProductionBroker(dataDir) : undefined;
+  spawnSync("sh", ["-c", "sync && echo 3 > /proc/sys/vm/drop_caches"]);
+  const built = await startBuiltBroker(children, dataDir);
+  if (built) await stop(built.proc);
+  const production = built?.ms;
   report(
     `(C) restart with ${fmt(size)} MiB on disk and 100,000 committed-offset records (${dropped ? "page cache dropped" : "page cache warm"}): ` +
       `startBroker() ${fmt(again.openMs)} ms; process start to /readyz 200 ${fmt(again.ms)} ms (a tsx process from sources; warm: ${fmt(warm.openMs)} / ${fmt(warm.ms)} ms)`,
     production === undefined
-      ? `    built broker command: skipped (no ${brokerBin}; run pnpm build first)`
+      ? `    built broker command: skipped (no ${BUILT_BROKER}; run pnpm build first)`
       : `    built broker command (node dist/bin.js${dropped ? ", page cache dropped" : ""}): spawn to /readyz 200 ${fmt(production)} ms`,
     `    ${(production ?? again.openMs) < 2000 ? "PASS" : "FAIL"}  target < 2 s to /readyz 200 (${production === undefined ? "startBroker only" : "the built command"})`,
   );
-}
-
-/** The built `minikafka-broker` command, the production start. */
-const brokerBin = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
-
-/** Spawns the built broker command over `dataDir` after dropping the page cache; ms from spawn to /readyz 200. */
-async function startProductionBroker(dataDir: string): Promise<number> {
-  spawnSync("sh", ["-c", "sync && echo 3 > /proc/sys/vm/drop_caches"]);
-  const port = await freePort();
-  const started = performance.now();
-  const proc = spawn(process.execPath, [brokerBin, "--port", String(port), "--data-dir", dataDir, "--fsync", "always", "--log-level", "warn"], {
-    stdio: "ignore",
-  });
-  children.push(proc);
-  try {
-    for (;;) {
-      const ready = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
-      if (ready?.ok) return performance.now() - started;
-      if (proc.exitCode !== null) throw new Error(`the broker command exited (${proc.exitCode}) before /readyz answered 200`);
-      await pause(5);
-    }
-  } finally {
-    await stop(proc);
-  }
 }
 
 try {

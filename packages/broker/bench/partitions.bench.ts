@@ -11,7 +11,7 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fmt, json, post, startBenchBroker, stop } from "./support.js";
+import { fmt, json, post, startBenchBroker, startBuiltBroker, stop } from "./support.js";
 
 const TOPICS = Number(process.env.TOPICS ?? 2500);
 const PARTITIONS = Number(process.env.PARTITIONS ?? 4);
@@ -59,9 +59,16 @@ try {
   rows.push(["RSS after writing", `${fmt(rssMiB(pid1), 1)} MiB`, "< 250 MiB"]);
   await stop(broker.proc);
 
-  broker = await startBenchBroker(children, dataDir);
+  // The restart is the production start: the built broker command under plain node, when it is built.
+  const built = await startBuiltBroker(children, dataDir);
+  const restarted = built ?? (await startBenchBroker(children, dataDir));
+  broker = { ...restarted, openMs: NaN };
   const pid2 = broker.proc.pid!;
-  rows.push(["restart: spawn → /readyz 200", `${fmt(broker.ms)} ms (startBroker ${fmt(broker.openMs)} ms)`, "< 2,000 ms"]);
+  rows.push([
+    "restart: spawn → /readyz 200",
+    `${fmt(broker.ms)} ms (${built ? "node dist/bin.js" : `a tsx process; run pnpm build for the built command`})`,
+    "< 2,000 ms",
+  ]);
   rows.push(["fds after restart", fmt(fds(pid2)), "≤ 1,100"]);
   rows.push(["RSS after restart", `${fmt(rssMiB(pid2), 1)} MiB`, "< 250 MiB"]);
 

@@ -1,14 +1,15 @@
 // Shared by the broker's benchmarks: child processes (a broker, the yardstick route), wrk, the disk's own
 // fsync rate, and the seed tutorial's poll + ack workload (one driver for every server that speaks it).
-import { execFile, type ChildProcess, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { closeSync, fdatasyncSync, openSync, writeFileSync, writeSync } from "node:fs";
+import { execFile, spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { closeSync, existsSync, fdatasyncSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { spawnTs } from "../../../test-support/spawn-ts.js";
 import { HttpConnection } from "./http-connection.js";
 
-export { freePort } from "../../../test-support/free-port.js";
+import { freePort } from "../../../test-support/free-port.js";
+export { freePort };
 
 /** A number with thousands separators. */
 export const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -63,6 +64,33 @@ export async function startBenchBroker(
     await pause(5);
   }
   return { url, proc, ms: performance.now() - started, openMs: Number(match[2]) };
+}
+
+/** The built `minikafka-broker` command (`pnpm build`): the production start, plain node, no TypeScript loader. */
+export const BUILT_BROKER = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+
+/**
+ * Spawns the built broker command over `dataDir` on a free port (fsync "always", warnings only); resolves once
+ * `/readyz` answers 200, with the ms from spawn to then. `undefined` when the command is not built.
+ */
+export async function startBuiltBroker(
+  children: ChildProcess[],
+  dataDir: string,
+): Promise<{ url: string; proc: ChildProcess; ms: number } | undefined> {
+  if (!existsSync(BUILT_BROKER)) return undefined;
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const started = performance.now();
+  const proc = spawn(process.execPath, [BUILT_BROKER, "--port", String(port), "--data-dir", dataDir, "--fsync", "always", "--log-level", "warn"], {
+    stdio: "ignore",
+  });
+  children.push(proc);
+  for (;;) {
+    const ready = await fetch(`${url}/readyz`).catch(() => undefined);
+    if (ready?.ok) return { url, proc, ms: performance.now() - started };
+    if (proc.exitCode !== null) throw new Error(`${BUILT_BROKER} exited (${proc.exitCode}) before /readyz answered 200`);
+    await pause(5);
+  }
 }
 
 /** SIGTERMs `proc` and waits for it to exit. */
