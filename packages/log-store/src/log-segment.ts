@@ -7,6 +7,8 @@ import type { FileHandle, HandleCache } from "./handle-cache.js";
 import { OffsetIndex } from "./offset-index.js";
 import { BATCH_HEADER_SIZE, checkBatch, type BatchHeader } from "./record-batch.js";
 
+const EMPTY = Buffer.alloc(0);
+
 /** `00000000000000000042` for base offset 42: names sort in offset order. */
 export const segmentFileName = (baseOffset: number, suffix: ".log" | ".index"): string => String(baseOffset).padStart(20, "0") + suffix;
 
@@ -43,10 +45,15 @@ export class LogSegment {
   nextOffset: number;
   /** Largest record timestamp in the segment; `undefined` until known (computed lazily for old segments). */
   maxTimestamp: number | undefined;
+  /** Bytes of the `.log` file itself; the rest of `size` is the in-memory tail (journal mode). */
+  fileSize: number;
   private bytesSinceIndexEntry = 0;
   private readonly fs: FileSystem;
   /** Set when {@link LogSegment.open} took the segment's end from a clean shutdown's record instead of a scan. */
   trustedUsed = false;
+  /** Batches appended but not written to the file yet: bytes `[fileSize, size)` (see {@link appendToTail}). */
+  private tail: Buffer = EMPTY;
+  private tailLength = 0;
 
   private constructor(
     private readonly handles: HandleCache,
@@ -58,6 +65,7 @@ export class LogSegment {
     private readonly indexIntervalBytes: number,
   ) {
     this.size = size;
+    this.fileSize = size;
     this.nextOffset = baseOffset;
     this.fs = handles.fs;
   }
@@ -194,9 +202,81 @@ export class LogSegment {
       this.file.unpin();
     }
     this.size += batch.length;
+    this.fileSize = this.size;
     this.bytesSinceIndexEntry += batch.length;
     this.nextOffset = header.lastOffset + 1;
     if (this.maxTimestamp !== undefined && header.maxTimestamp > this.maxTimestamp) this.maxTimestamp = header.maxTimestamp;
+  }
+
+  /**
+   * Appends one encoded batch to the in-memory tail (journal mode: the journal makes it durable, the file
+   * gets it later with {@link writeTail}). Reads see it at once. Only the index may touch a file.
+   */
+  appendToTail(batch: Uint8Array, header: { lastOffset: number; maxTimestamp: number }): void {
+    if (this.bytesSinceIndexEntry >= this.indexIntervalBytes && this.size > 0) {
+      this.index.append(this.nextOffset - this.baseOffset, this.size);
+      this.bytesSinceIndexEntry = 0;
+    }
+    const n = batch.length;
+    if (this.tailLength + n > this.tail.length) {
+      const grown = Buffer.allocUnsafe(Math.max(4096, this.tail.length * 2, this.tailLength + n));
+      this.tail.copy(grown, 0, 0, this.tailLength);
+      this.tail = grown;
+    }
+    this.tail.set(batch, this.tailLength);
+    this.tailLength += n;
+    this.size += n;
+    this.bytesSinceIndexEntry += n;
+    this.nextOffset = header.lastOffset + 1;
+    if (this.maxTimestamp !== undefined && header.maxTimestamp > this.maxTimestamp) this.maxTimestamp = header.maxTimestamp;
+  }
+
+  /**
+   * Writes the tail's bytes below position `upTo` to the file in one write and drops them from memory.
+   * Returns the number of bytes written. On a failure the file is cut back and the tail kept.
+   */
+  writeTail(upTo: number): number {
+    const n = Math.min(upTo, this.size) - this.fileSize;
+    if (n <= 0) return 0;
+    const fd = this.file.pinSync();
+    try {
+      writeFully(this.fs, fd, this.tail.subarray(0, n), this.fileSize);
+    } catch (error) {
+      try {
+        this.fs.ftruncateSync(fd, this.fileSize);
+      } catch {
+        // The next write starts at fileSize again and overwrites whatever is there.
+      }
+      throw error;
+    } finally {
+      this.file.unpin();
+    }
+    this.fileSize += n;
+    this.tail.copyWithin(0, n, this.tailLength);
+    this.tailLength -= n;
+    if (this.tailLength === 0 && this.tail.length > 1 << 20) this.tail = EMPTY;
+    return n;
+  }
+
+  /**
+   * Takes back the tail from `position` on (its batches were not made durable): the segment then ends at
+   * `position` / `nextOffset`. Returns the bytes dropped. Positions below {@link fileSize} are not touched.
+   */
+  truncateTail(position: number, nextOffset: number): number {
+    const dropped = this.size - position;
+    if (dropped <= 0) return 0;
+    this.tailLength = position - this.fileSize;
+    this.size = position;
+    this.nextOffset = nextOffset;
+    this.index.truncateToPosition(position);
+    this.bytesSinceIndexEntry = position - this.index.lastPosition;
+    return dropped;
+  }
+
+  /** Makes a sealed segment the active one again (a roll was taken back). */
+  unseal(): void {
+    this.index.reopenForAppend(this.handles);
+    this.isActiveIndex = true;
   }
 
   /**
@@ -220,7 +300,16 @@ export class LogSegment {
 
   /** Reads up to `length` bytes at `position` into a new buffer (shorter at the end of the file). */
   read(position: number, length: number): Promise<Buffer> {
-    return this.file.useAsync((fd) => readWhole(this.fs, fd, length, position));
+    const fileSize = this.fileSize;
+    const end = Math.min(position + length, this.size);
+    if (end <= fileSize) return this.file.useAsync((fd) => readWhole(this.fs, fd, length, position));
+    // Part (or all) of it is in the tail: copied now, since a write-back moves the tail meanwhile.
+    const from = Math.max(position, fileSize);
+    const tailPart = Buffer.from(this.tail.subarray(from - fileSize, end - fileSize));
+    if (position >= fileSize) return Promise.resolve(tailPart);
+    return this.file
+      .useAsync((fd) => readWhole(this.fs, fd, fileSize - position, position))
+      .then((head) => (head.length === fileSize - position ? Buffer.concat([head, tailPart]) : head));
   }
 
   /**

@@ -1,11 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
+import { Buffer } from "node:buffer";
 import { CommittedOffsets } from "./committed-offsets.js";
 import { DirectoryLock } from "./directory-lock.js";
 import { LogStoreError } from "./errors.js";
 import { nodeFileSystem, type FileSystem } from "./file-system.js";
 import { errnoCode, fsyncDir, isTempFile } from "./fs-utils.js";
 import { HandleCache, isFdExhaustion } from "./handle-cache.js";
+import { Journal, type JournalOptions } from "./journal.js";
 import { isTopicName, validateGroupId, validateTopicName } from "./names.js";
 import { CLEAN_SHUTDOWN_FILE, readCleanShutdown, writeCleanShutdown, type CleanTopic } from "./clean-shutdown.js";
 import { PartitionLog, type RecoveryPoint } from "./partition-log.js";
@@ -49,6 +51,13 @@ export interface LogStoreOptions extends LogConfig, DurabilityOptions {
    * to make room, so idle partitions hold no descriptor once the limit is reached.
    */
   maxOpenFiles?: number | undefined;
+  /**
+   * With `fsync: "always"`: write every append through one store-wide journal (one write and one
+   * fdatasync per group-commit round, whatever the number of partitions; segment files written in the
+   * background, rebuilt from the journal after a crash). Default `false`: each partition fsyncs its own
+   * segment. See the README's durability design for when it pays.
+   */
+  journal?: boolean | undefined;
 }
 
 /** Options for {@link LogStore.createTopic}. */
@@ -86,6 +95,8 @@ interface TopicState {
 }
 
 const OFFSETS_DIR = "__offsets";
+/** The store-wide journal of `fsync: "always"` (journal.ts). */
+const JOURNAL_DIR = "__journal";
 const DEFAULT_MAX_PARTITIONS = 1000;
 const DEFAULT_MAX_TOPICS = 10_000;
 const DEFAULT_MAX_TOTAL_PARTITIONS = 20_000;
@@ -124,6 +135,8 @@ export class LogStore implements AsyncDisposable {
   /** The {@link createTopics} calls that the next admin round creates together (none queued behind it yet). */
   private createBatch: CreateRequest[] | undefined;
   private readonly quarantinedPaths: string[] = [];
+  /** The journal every append goes through under `fsync: "always"` (one fsync per round for all partitions). */
+  private journal: Journal | undefined;
 
   private constructor(
     private readonly dataDir: string,
@@ -154,7 +167,11 @@ export class LogStore implements AsyncDisposable {
    * @internal {@link LogStore.open} on another file system (tests: simulated power loss, full disks), with
    * knobs tests need (`compactOffsetsAfter`: rewrite the offsets log past this many records).
    */
-  static async openWith(options: LogStoreOptions, fs: FileSystem, internal: { compactOffsetsAfter?: number } = {}): Promise<LogStore> {
+  static async openWith(
+    options: LogStoreOptions,
+    fs: FileSystem,
+    internal: { compactOffsetsAfter?: number; journal?: JournalOptions } = {},
+  ): Promise<LogStore> {
     if (typeof options !== "object" || options === null || typeof options.dataDir !== "string" || options.dataDir === "") {
       throw new LogStoreError("INVALID_REQUEST", "dataDir must be a non-empty path");
     }
@@ -183,6 +200,8 @@ export class LogStore implements AsyncDisposable {
     const lock = DirectoryLock.acquire(options.dataDir);
     const store = new LogStore(options.dataDir, defaults, durability, maxPartitions, limits, lock, handles);
     store.compactOffsetsAfter = internal.compactOffsetsAfter;
+    if (options.journal === true && (durability.fsync ?? "always") === "always")
+      store.journal = new Journal(handles.fs, join(options.dataDir, JOURNAL_DIR), store.metricsCounters, internal.journal);
     try {
       await store.load();
     } catch (error) {
@@ -475,6 +494,9 @@ export class LogStore implements AsyncDisposable {
       try {
         this.fs.renameSync(state.dir, trash);
         await fsyncDir(this.fs, this.dataDir);
+        // Its entries in the journal must be gone before a topic of the same name can be created (they
+        // would be replayed into it): a checkpoint deletes the journal files written so far.
+        await this.journal?.checkpoint();
       } catch (error) {
         throw wrapIo(error, `cannot delete topic ${JSON.stringify(name)}`);
       }
@@ -628,8 +650,11 @@ export class LogStore implements AsyncDisposable {
       await this.producerIds?.settled();
       await this.offsets?.close();
       const clean = await this.closeLogs();
+      // The journal deletes its files once every log is written back and closed; while any is left, the
+      // next open must replay it, so no marker is written.
+      const journalEmpty = (await this.journal?.close()) ?? true;
       // Last, once every log is flushed and closed: the next open may trust what it says (see load()).
-      await writeCleanShutdown(this.fs, this.dataDir, clean).catch(() => undefined);
+      if (journalEmpty) await writeCleanShutdown(this.fs, this.dataDir, clean).catch(() => undefined);
       this.lock.release();
     })();
     return this.closing;
@@ -655,7 +680,10 @@ export class LogStore implements AsyncDisposable {
       const topics = readCleanShutdown(fs, this.dataDir);
       fs.removeSync(join(this.dataDir, CLEAN_SHUTDOWN_FILE));
       await fsyncDir(fs, this.dataDir);
-      if (topics !== undefined && matchesListing(topics, names)) clean = new Map(topics.map((t) => [t.metadata.name, t]));
+      // Journal files left over mean the last run did not finish its close: they must be replayed, which
+      // needs every partition open, so the marker is not trusted then.
+      const journalLeft = Journal.hasFiles(fs, join(this.dataDir, JOURNAL_DIR));
+      if (topics !== undefined && !journalLeft && matchesListing(topics, names)) clean = new Map(topics.map((t) => [t.metadata.name, t]));
     }
     for (const name of names) {
       const path = join(this.dataDir, name);
@@ -672,12 +700,28 @@ export class LogStore implements AsyncDisposable {
         await this.openLogs(state, 0, entry.points);
         continue;
       }
-      if (name === OFFSETS_DIR || name === QUARANTINE_DIR || name === CLEAN_SHUTDOWN_FILE || !fs.isDirectory(path)) continue;
+      if (name === OFFSETS_DIR || name === QUARANTINE_DIR || name === CLEAN_SHUTDOWN_FILE || name === JOURNAL_DIR || !fs.isDirectory(path)) continue;
       const metadata = await this.checkTopicDir(name, path);
       if (metadata === undefined) continue;
       const state: TopicState = { metadata, dir: path, logs: [] };
       this.topics.set(metadata.name, state);
       await this.openLogs(state, 0);
+    }
+    // A journal left by a crash is replayed even when this run does not use one (`journal: false` now):
+    // its rounds were acknowledged. Without a trusted marker every partition is open here.
+    const journalDir = join(this.dataDir, JOURNAL_DIR);
+    if (clean === undefined && Journal.hasFiles(fs, journalDir)) {
+      const journal = this.journal ?? new Journal(fs, journalDir, this.metricsCounters);
+      const logs = new Map<string, PartitionLog>();
+      for (const state of this.topics.values())
+        for (const slot of state.logs) if (slot.opened !== undefined) logs.set(slot.opened.journalKey.toString("utf8"), slot.opened);
+      await journal.recover(logs);
+    }
+    if (this.journal !== undefined) {
+      if (!fs.isDirectory(this.journal.dir)) {
+        fs.mkdirSync(this.journal.dir);
+        await fsyncDir(fs, this.dataDir);
+      }
     }
     this.offsets = await CommittedOffsets.open({
       fs,
@@ -780,10 +824,16 @@ export class LogStore implements AsyncDisposable {
       this.handles.base,
       this.handles,
     );
+    settings.journal = this.journal;
     for (let p = from; p < state.metadata.partitions; p++) {
       const dir = join(state.dir, String(p));
       const label = `topic ${JSON.stringify(state.metadata.name)} partition ${p}`;
-      const open = (point: RecoveryPoint | undefined) => PartitionLog.openDir(dir, settings, undefined, label, point);
+      const journalKey = Buffer.from(`${state.metadata.name}/${p}`);
+      const open = async (point: RecoveryPoint | undefined) => {
+        const log = await PartitionLog.openDir(dir, settings, undefined, label, point);
+        log.journalKey = journalKey;
+        return log;
+      };
       const point = points?.[p] ?? undefined;
       state.logs.push(point !== undefined ? new PartitionSlot(open, point) : new PartitionSlot(open, undefined, await open(undefined)));
     }

@@ -132,6 +132,18 @@ export class OffsetIndex {
     }
   }
 
+  /** Drops the entries at byte `position` or later (see {@link truncate}). */
+  truncateToPosition(position: number): void {
+    let keep = this.length;
+    while (keep > 0 && this.positions[keep - 1]! >= position) keep--;
+    this.truncate(keep);
+  }
+
+  /** Opens the file for appends again after {@link close} (a sealed segment that becomes active again). */
+  reopenForAppend(handles: HandleCache): void {
+    if (this.file === null) this.file = handles.file(this.path, "a");
+  }
+
   /** The entry with the greatest relative offset ≤ `relOffset`, or `[0, 0]` when there is none. */
   lookup(relOffset: number): readonly [relOffset: number, position: number] {
     let lo = 0;

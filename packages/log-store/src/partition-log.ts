@@ -1,10 +1,14 @@
 import { LogStoreError, isLogStoreError } from "./errors.js";
 import { DirectoryLock } from "./directory-lock.js";
 import { errnoCode, fsyncDir, isTempFile } from "./fs-utils.js";
-import { LogSegment, corruptError, parseSegmentFileName } from "./log-segment.js";
+import { join } from "node:path";
+import { Buffer } from "node:buffer";
+import type { FileSystem } from "./file-system.js";
+import { LogSegment, corruptError, parseSegmentFileName, segmentFileName } from "./log-segment.js";
 import { ProducerSnapshots } from "./producer-snapshots.js";
 import { ProducerStateManager, validateProducerSequence, type ProducerBatchMetadata } from "./producer-state.js";
-import { checkBatch, decodeRecords, encodeBatch } from "./record-batch.js";
+import type { JournalLog } from "./journal.js";
+import { batchProducer, checkBatch, decodeRecords, encodeBatch } from "./record-batch.js";
 import { RecentBatches } from "./recent-batches.js";
 import { resolveSettings, type LogSettings } from "./settings.js";
 import type {
@@ -75,6 +79,13 @@ interface SegmentReadResult {
   damaged?: true;
 }
 
+/** A point of the log: offset, and the segment and byte position where it begins. */
+interface DurablePoint {
+  offset: number;
+  segment: LogSegment;
+  position: number;
+}
+
 interface DataWaiter {
   offset: number;
   finish: (result: boolean | Error) => void;
@@ -113,7 +124,18 @@ function positiveInt(name: string, value: number | undefined, fallback: number):
  * {@link PartitionLog.waitForData} only see offsets below the high watermark: what the fsync policy has
  * made durable.
  */
-export class PartitionLog implements AsyncDisposable {
+export class PartitionLog implements AsyncDisposable, JournalLog {
+  /** @internal Names this log in the store's journal (`<topic>/<partition>`). */
+  journalKey: Buffer = Buffer.alloc(0);
+  /** @internal The journal's bookkeeping. */
+  journalRound: unknown = undefined;
+  /**
+   * Journal mode: where the last durable round left the log (everything before is in the journal or the
+   * segment files), and where the round being written will leave it.
+   */
+  private durable!: DurablePoint;
+  private roundPoint: DurablePoint | undefined;
+  private writingBack: Promise<void> | undefined;
   private nextOffset: number;
   /** One past the last offset readers may see (what the policy counts as durable). */
   private hw: number;
@@ -246,6 +268,7 @@ export class PartitionLog implements AsyncDisposable {
 
   private async appendBatch(records: readonly RecordInput[], producer: ProducerSequence | undefined): Promise<AppendResult> {
     this.assertWritable();
+    if (this.settings.journal !== undefined) return this.appendJournaled(records, producer);
     const baseOffset = this.nextOffset;
     // Scratch encoding is safe: the batch is written synchronously below and not referenced afterwards.
     const batch = encodeBatch(
@@ -319,11 +342,182 @@ export class PartitionLog implements AsyncDisposable {
   }
 
   /**
+   * Journal mode (a store's `fsync: "always"`): the batch goes to the in-memory tail of the active
+   * segment and into the store's journal round; it is acknowledged (and readable) once that round is
+   * durable. Everything up to the journal copy is synchronous, so offsets follow call order. Segment files
+   * are written later, in the background ({@link writeBack}).
+   */
+  private appendJournaled(records: readonly RecordInput[], producer: ProducerSequence | undefined): Promise<AppendResult> {
+    const journal = this.settings.journal!;
+    const baseOffset = this.nextOffset;
+    const batch = encodeBatch(
+      records,
+      baseOffset,
+      this.settings.now(),
+      true,
+      producer && { producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: producer.sequence },
+    );
+    const lastOffset = baseOffset + batch.recordCount - 1;
+    const header = { lastOffset, maxTimestamp: batch.maxTimestamp };
+    let durable: Promise<void>;
+    try {
+      const segment = this.rollIfFull(baseOffset, batch.buffer.length);
+      segment.appendToTail(batch.buffer, header);
+      durable = journal.add(this, batch.buffer);
+    } catch (error) {
+      if (isTooManyOpenFiles(error)) throw error;
+      throw this.fail(error);
+    }
+    this.nextOffset = lastOffset + 1;
+    if (producer !== undefined) this.recorded = this.producers.record(producer, baseOffset, lastOffset, true);
+    const metrics = this.settings.metrics;
+    metrics.appendedRecords += batch.recordCount;
+    metrics.appendedBytes += batch.buffer.length;
+    return durable.then(() => ({ baseOffset, lastOffset }));
+  }
+
+  /**
+   * Journal mode: the active segment, after rolling to a new one (in memory; its files are created now,
+   * written by {@link writeBack}) when `bytes` more would not fit.
+   */
+  private rollIfFull(baseOffset: number, bytes: number): LogSegment {
+    const segment = this.active;
+    if (segment.size === 0 || segment.size + bytes <= this.settings.segmentBytes) return segment;
+    this.snapshots.take(this.producers, baseOffset);
+    const next = this.createSegment(baseOffset);
+    segment.seal();
+    return this.addSegment(next);
+  }
+
+  /** @internal Journal: a round with this log's appends so far is being written. */
+  journalRoundStart(): void {
+    this.roundPoint = { offset: this.nextOffset, segment: this.active, position: this.active.size };
+  }
+
+  /** @internal Journal: that round is durable; its records become readable. */
+  journalRoundDone(): void {
+    const point = this.roundPoint;
+    if (point === undefined || this.closed) return;
+    this.roundPoint = undefined;
+    this.durable = point;
+    this.synced = point.offset;
+    this.producers.forgetUndo(point.offset);
+    this.advance(point.offset);
+  }
+
+  /** @internal Journal: that round failed; `givenBack`: nothing of it is stored, take it back. */
+  journalRoundFailed(error: LogStoreError, givenBack: boolean): void {
+    this.roundPoint = undefined;
+    if (this.closed) return;
+    if (!givenBack) {
+      this.fail(error);
+      return;
+    }
+    // Everything past the last durable round was in the failed one (rounds are written one at a time, and
+    // the write is synchronous): the log ends where that round left it, and the offsets are reused.
+    const d = this.durable;
+    const journal = this.settings.journal!;
+    try {
+      while (this.active !== d.segment) {
+        const dropped = this.segments.pop()!;
+        journal.released(dropped.size - dropped.fileSize);
+        this.dirtySegments.delete(dropped);
+        dropped.delete();
+        if (this.active === d.segment) d.segment.unseal();
+      }
+      journal.released(d.segment.truncateTail(d.position, d.offset));
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
+    const settings = this.settings.metrics;
+    settings.appendedRecords -= this.nextOffset - d.offset;
+    this.nextOffset = d.offset;
+    this.producers.rollback(d.offset);
+  }
+
+  /**
+   * @internal Journal: writes the durable part of the in-memory tails to the segment files, in offset order;
+   * a segment that is complete (not the active one) is fdatasynced before the next one gets a byte, so that
+   * after a crash only the last segment with data can be short (recovery cuts it and the journal refills
+   * it). With `sync`, the written segments (and the directory, after a roll) are fdatasynced too: the
+   * journal may then forget them. One write-back at a time per log.
+   */
+  async writeBack(sync: boolean): Promise<void> {
+    while (this.writingBack !== undefined) await this.writingBack.catch(() => undefined);
+    if (this.closed) return;
+    const run = this.runWriteBack(sync);
+    this.writingBack = run;
+    try {
+      await run;
+    } finally {
+      this.writingBack = undefined;
+    }
+  }
+
+  private async runWriteBack(sync: boolean): Promise<void> {
+    const journal = this.settings.journal;
+    for (let i = 0; i < this.segments.length; i++) {
+      const d = this.durable;
+      const segment = this.segments[i]!;
+      if (segment.baseOffset > d.segment.baseOffset) break;
+      const written = segment.writeTail(segment === d.segment ? d.position : segment.size);
+      journal?.released(written);
+      if (written > 0) this.dirtySegments.add(segment);
+      if (segment !== d.segment && this.dirtySegments.has(segment)) {
+        await segment.datasync();
+        this.dirtySegments.delete(segment);
+        if (this.closed) return;
+      }
+    }
+    if (!sync) return;
+    const segments = [...this.dirtySegments];
+    this.dirtySegments.clear();
+    const dir = this.dirDirty;
+    this.dirDirty = false;
+    try {
+      await Promise.all(segments.map((segment) => segment.datasync()));
+      if (dir) await fsyncDir(this.settings.fs, this.dir);
+    } catch (error) {
+      for (const segment of segments) this.dirtySegments.add(segment);
+      this.dirDirty ||= dir;
+      throw error;
+    }
+  }
+
+  /** @internal Journal recovery: appends a batch found in the journal unless the segments hold it already. */
+  replayBatch(buf: Buffer, pos: number, size: number, where: string): void {
+    const check = checkBatch(buf, pos, size, true);
+    if (!("baseOffset" in check) || check.size !== size)
+      throw new LogStoreError("CORRUPT_RECORD", `${this.label ?? this.dir}: ${where}: invalid batch in the journal (${"corrupt" in check ? check.corrupt : "wrong length"})`);
+    if (check.lastOffset < this.nextOffset) return;
+    if (check.baseOffset !== this.nextOffset)
+      throw new LogStoreError(
+        "CORRUPT_RECORD",
+        `${this.label ?? this.dir}: ${where}: the journal continues at offset ${check.baseOffset}, but the log ends at ${this.nextOffset}`,
+      );
+    const segment = this.rollIfFull(check.baseOffset, size);
+    segment.appendToTail(buf.subarray(pos, pos + size), check);
+    const producer = batchProducer(buf, pos);
+    if (producer !== undefined)
+      this.producers.replay(producer.producerId, producer.producerEpoch, producer.baseSequence, check.baseOffset, check.lastOffset, this.settings.now());
+    this.nextOffset = check.lastOffset + 1;
+    this.hw = this.synced = this.nextOffset;
+    this.durable = { offset: this.nextOffset, segment: this.active, position: this.active.size };
+  }
+
+  /**
    * Forces everything written so far to disk (under any policy) and makes it readable.
    * @throws LogStoreError `KAFKA_STORAGE_ERROR` when the fsync fails.
    */
   async flush(): Promise<void> {
     if (this.failure) throw this.failure;
+    const journal = this.settings.journal;
+    if (journal !== undefined) {
+      await journal.flushed(this);
+      await this.writeBack(true);
+      return;
+    }
     await this.syncThrough(this.nextOffset);
   }
 
@@ -416,9 +610,11 @@ export class PartitionLog implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.closed) return;
     await this.rolling?.done; // its fsync is using the old segment's descriptor
+    let flushed = false;
     if (!this.failure) {
       try {
         await this.flush();
+        flushed = true;
       } catch {
         // The failure is recorded; closing must still release everything.
       }
@@ -426,6 +622,8 @@ export class PartitionLog implements AsyncDisposable {
     // Everything is durable now: a snapshot at the log end lets the next open skip the scan.
     if (!this.failure && this.snapshots.latestOffset !== this.nextOffset) this.snapshots.take(this.producers, this.nextOffset);
     await this.snapshots.settled();
+    // Written back and synced: the journal no longer needs what it holds of this log.
+    if (flushed) this.settings.journal?.forget(this);
     this.closed = true;
     clearTimeout(this.intervalTimer);
     await this.retentionRunning?.catch(() => 0);
@@ -443,7 +641,11 @@ export class PartitionLog implements AsyncDisposable {
     const active = this.active;
     if (active.nextOffset !== this.nextOffset) return undefined;
     let sizeBytes = 0;
-    for (const segment of this.segments) sizeBytes += segment.size;
+    for (const segment of this.segments) {
+      // Journal mode: a tail still in memory is only in the journal; the point must describe the files.
+      if (segment.fileSize !== segment.size) return undefined;
+      sizeBytes += segment.size;
+    }
     return {
       logStartOffset: this.logStartOffset,
       logEndOffset: this.nextOffset,
@@ -864,6 +1066,15 @@ export class PartitionLog implements AsyncDisposable {
       bases[bases.length - 1] === point.activeBaseOffset
         ? { size: point.activeSize, nextOffset: point.logEndOffset, maxTimestamp: point.activeMaxTimestamp }
         : undefined;
+    // Without a point to trust, empty segment files after the last one with data (a roll whose new segment
+    // never got a byte) are removed. With the journal, the segment before it may then be short (its tail was
+    // still in memory), so it must be recovered as the active one; without, it is whole and this changes
+    // nothing. A trusted point was recorded after every tail was written back: its files are kept as listed.
+    while (trusted === undefined && bases.length > 1 && isEmptyFile(fs, join(dir, segmentFileName(bases[bases.length - 1]!, ".log")))) {
+      const base = bases.pop()!;
+      fs.removeSync(join(dir, segmentFileName(base, ".log")));
+      fs.removeSync(join(dir, segmentFileName(base, ".index")));
+    }
     const segments: LogSegment[] = [];
     let producers: ProducerStateManager;
     let snapshots: ProducerSnapshots;
@@ -893,10 +1104,20 @@ export class PartitionLog implements AsyncDisposable {
       throw withLabel(error, label);
     }
     const log = new PartitionLog(dir, settings, segments, lock, label);
+    log.durable = { offset: log.nextOffset, segment: log.active, position: log.active.size };
     log.dirDirty = bases.length === 0;
     log.producers = producers;
     log.snapshots = snapshots;
     return log;
+  }
+}
+
+function isEmptyFile(fs: FileSystem, path: string): boolean {
+  const fd = fs.openSync(path, "r");
+  try {
+    return fs.fileSize(fd) === 0;
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

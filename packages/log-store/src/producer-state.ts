@@ -203,6 +203,15 @@ export class ProducerStateManager {
     this.dirty = true;
   }
 
+  /** Forgets the undo records of batches below `offset` (they are durable: nothing takes them back). */
+  forgetUndo(offset: number): void {
+    const undo = this.undo;
+    if (undo.length === 0 || undo[0]!.baseOffset >= offset) return;
+    let keep = 0;
+    while (keep < undo.length && undo[keep]!.baseOffset < offset) keep++;
+    undo.splice(0, keep);
+  }
+
   /** Takes back every undoable batch at `offset` or later (their offsets were given back), newest first. */
   rollback(offset: number): void {
     while (this.undo.length > 0 && this.undo.at(-1)!.baseOffset >= offset) {

@@ -1,6 +1,7 @@
 import { LogStoreError } from "./errors.js";
 import { nodeFileSystem, type FileSystem } from "./file-system.js";
 import { HandleCache } from "./handle-cache.js";
+import type { Journal } from "./journal.js";
 import type { DurabilityOptions, FsyncPolicy, LogConfig, LogStoreMetrics } from "./types.js";
 
 /** Fully resolved settings of one partition log. */
@@ -18,6 +19,8 @@ export interface LogSettings {
   fs: FileSystem;
   /** The bounded pool of open segment and index descriptors (one per store, shared by its logs). */
   handles: HandleCache;
+  /** The store's journal (`fsync: "always"` in a {@link LogStore}); unset: each log fsyncs its own segments. */
+  journal?: Journal | undefined;
 }
 
 /** Default segment size: 64 MiB (smaller than Kafka's 1 GiB: an embedded log wants finer retention). */

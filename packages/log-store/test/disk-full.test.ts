@@ -88,28 +88,39 @@ describe("a full disk (simulated)", () => {
     await again.close();
   });
 
-  it("cuts a batch that was written only in part back to the last batch boundary", async () => {
-    const { fs, store, OPTIONS } = await simulated();
-    await store.createTopic("t", { partitions: 1 });
-    await store.append("t", 0, [record(0)]);
-    const sizeBefore = store.describeTopic("t").partitions[0]!.sizeBytes;
-    // Room for about half of the next batch: the write is short, then fails with ENOSPC.
-    fs.capacity = fs.used + 150;
-    expect((await errorOf(store.append("t", 0, [record(1)]))).code).toBe("DISK_FULL");
-    expect(fs.trace.some((op) => op.startsWith("ENOSPC"))).toBe(true);
-    expect(fs.trace.some((op) => /^write .*\.log @\d+ \+150$/.test(op))).toBe(true);
-    expect(fs.trace.some((op) => op.startsWith(`ftruncate `) && op.endsWith(` ${sizeBefore}`))).toBe(true);
-    expect(store.describeTopic("t").partitions[0]).toMatchObject({ logEndOffset: 1, sizeBytes: sizeBefore });
-    fs.capacity = undefined;
-    expect((await store.append("t", 0, [record(2)])).baseOffset).toBe(1);
-    await store.close();
-    const again = await LogStore.openWith(OPTIONS, fs.afterPowerLoss());
-    expect(await values(again, "t", 0)).toEqual([record(0).value, record(2).value]);
-    await again.close();
-  });
+  // With the journal, the journal file is what an append writes (segment files follow in the background);
+  // without, it is the segment file.
+  for (const [journal, file] of [
+    [true, "journal"],
+    [false, "log"],
+  ] as const) {
+    it(`cuts a batch that was written only in part back to the last batch boundary (the ${file} file)`, async () => {
+      const { fs, store, OPTIONS } = await simulated({ journal });
+      const options = { ...OPTIONS, journal };
+      await store.createTopic("t", { partitions: 1 });
+      await store.append("t", 0, [record(0)]);
+      const sizeBefore = store.describeTopic("t").partitions[0]!.sizeBytes;
+      // Room for about half of the next batch: the write is short, then fails with ENOSPC.
+      fs.capacity = fs.used + 150;
+      expect((await errorOf(store.append("t", 0, [record(1)]))).code).toBe("DISK_FULL");
+      expect(fs.trace.some((op) => op.startsWith("ENOSPC"))).toBe(true);
+      const shortWrite = fs.trace.find((op) => new RegExp(`^write .*\\.${file} @\\d+ \\+150$`).test(op));
+      expect(shortWrite).toBeDefined();
+      const at = /@(\d+)/.exec(shortWrite!)![1];
+      expect(fs.trace.some((op) => op.startsWith(`ftruncate `) && op.includes(`.${file} `) && op.endsWith(` ${at}`))).toBe(true);
+      expect(store.describeTopic("t").partitions[0]).toMatchObject({ logEndOffset: 1, sizeBytes: sizeBefore });
+      fs.capacity = undefined;
+      expect((await store.append("t", 0, [record(2)])).baseOffset).toBe(1);
+      await store.close();
+      const again = await LogStore.openWith(options, fs.afterPowerLoss());
+      expect(await values(again, "t", 0)).toEqual([record(0).value, record(2).value]);
+      await again.close();
+    });
+  }
 
   it("gives back the offsets of batches queued behind a segment roll when the new segment has no space", async () => {
     const { fs, store, dataDir, OPTIONS } = await simulated({ segmentBytes: 1024 });
+    const options = { ...OPTIONS, segmentBytes: 1024 };
     await store.createTopic("t", { partitions: 1 });
     await store.append("t", 0, [record(0)]);
     await store.append("t", 0, [record(1)]); // two batches of ~370 bytes: the next one rolls the segment
@@ -124,8 +135,42 @@ describe("a full disk (simulated)", () => {
     const expected = [0, 1, 2, 5].map((i) => record(i).value);
     expect(await values(store, "t", 0)).toEqual(expected);
     await store.close();
-    const again = await LogStore.openWith(OPTIONS, fs.afterPowerLoss());
+    const again = await LogStore.openWith(options, fs.afterPowerLoss());
     expect(await values(again, "t", 0)).toEqual(expected);
+    await again.close();
+  });
+
+  it("refuses a journal round that does not fit whole, taking back its offsets and the segment roll it made", async () => {
+    const { fs, store, dataDir, OPTIONS } = await simulated({ segmentBytes: 1024, journal: true });
+    const options = { ...OPTIONS, segmentBytes: 1024, journal: true };
+    await store.createTopic("t", { partitions: 2 });
+    await store.append("t", 0, [record(0)]);
+    await store.append("t", 0, [record(1)]); // two batches of ~370 bytes: the next one rolls the segment
+    await store.append("t", 1, [record(100)]);
+    fs.capacity = fs.used + 400; // room for one batch, not for a round of four
+    const results = await Promise.allSettled([
+      ...[2, 3, 4].map((i) => store.append("t", 0, [record(i)])),
+      store.append("t", 1, [record(101)]),
+    ]);
+    expect(results.map((r) => (r.status === "fulfilled" ? r.value.baseOffset : (r.reason as LogStoreError).code))).toEqual([
+      "DISK_FULL",
+      "DISK_FULL",
+      "DISK_FULL",
+      "DISK_FULL",
+    ]);
+    // The roll is taken back with the batches: the segment it created is gone.
+    expect(fs.readdirSync(join(dataDir, "t", "0")).filter((name) => name.endsWith(".log"))).toEqual(["00000000000000000000.log"]);
+    expect(store.describeTopic("t").partitions.map((p) => p.logEndOffset)).toEqual([2, 1]);
+    expect(await values(store, "t", 0)).toEqual([0, 1].map((i) => record(i).value));
+    fs.capacity = undefined;
+    expect((await store.append("t", 0, [record(5)])).baseOffset).toBe(2);
+    expect((await store.append("t", 1, [record(102)])).baseOffset).toBe(1);
+    const expected = [0, 1, 5].map((i) => record(i).value);
+    expect(await values(store, "t", 0)).toEqual(expected);
+    await store.close();
+    const again = await LogStore.openWith(options, fs.afterPowerLoss());
+    expect(await values(again, "t", 0)).toEqual(expected);
+    expect(await values(again, "t", 1)).toEqual([record(100).value, record(102).value]);
     await again.close();
   });
 

@@ -38,7 +38,15 @@ const OPTIONS = { segmentBytes: 1024, indexIntervalBytes: 128, retentionCheckInt
  * Odd seeds run with the smallest descriptor pool: segment and index files are closed and reopened all the
  * time, so fsyncs go through descriptors other than the ones that wrote.
  */
-const optionsFor = (dataDir: string, seed: number) => ({ dataDir, ...OPTIONS, ...(seed % 2 === 1 ? { maxOpenFiles: 4 } : {}) });
+const optionsFor = (dataDir: string, seed: number) => ({
+  dataDir,
+  ...OPTIONS,
+  ...(seed % 2 === 1 ? { maxOpenFiles: 4 } : {}),
+  // Every fourth seed (2, 6, 10, ...) writes through the store-wide journal (see INTERNAL for its small sizes).
+  ...(seed % 4 === 2 ? { journal: true } : {}),
+});
+/** Journal seeds also write to a topic of this many partitions, so that a round spans many of them. */
+const journalPartitions = (seed: number) => (seed % 4 === 2 ? 50 + (seed % 7) * 25 : 0);
 
 /** The store a workload runs on; `reopen` closes it cleanly and opens it again (a restart). */
 interface Session {
@@ -47,7 +55,7 @@ interface Session {
 }
 
 /** Runs the workload, recording in `model` what was asked and what was acknowledged. */
-async function workload(session: Session, rand: () => number, model: Model): Promise<Model> {
+async function workload(session: Session, rand: () => number, model: Model, seed: number): Promise<Model> {
   const pick = <T>(items: readonly T[]): T | undefined => items[Math.floor(rand() * items.length)];
   const live = () => model.topics.filter((t) => t.createAcked && !t.deleteAttempted);
 
@@ -118,6 +126,14 @@ async function workload(session: Session, rand: () => number, model: Model): Pro
   } catch {
     return model;
   }
+  const wide = journalPartitions(seed);
+  if (wide > 0) {
+    try {
+      await createTopic(wide);
+    } catch {
+      return model;
+    }
+  }
   for (let step = 0; step < 24; step++) {
     // A clean restart halfway: the second half runs on partitions opened lazily from the clean-shutdown
     // marker, so the power also fails while the marker is written, read and removed, and after it.
@@ -136,7 +152,10 @@ async function workload(session: Session, rand: () => number, model: Model): Pro
       const topics = live();
       if (r < 0.55) {
         const topic = pick(topics.filter((t) => t.countAcked >= 0));
-        if (topic) burst.push(append(topic, Math.floor(rand() * topic.counts[topic.countAcked]!)));
+        if (topic && topic.counts[0]! >= 50) {
+          // One append to each of a few dozen partitions of the wide topic, in one round.
+          for (let k = 0; k < 30; k++) burst.push(append(topic, Math.floor(rand() * topic.counts[topic.countAcked]!)));
+        } else if (topic) burst.push(append(topic, Math.floor(rand() * topic.counts[topic.countAcked]!)));
       } else if (r < 0.72) burst.push(commit(pick(["g1", "g2"])!));
       else if (r < 0.76) burst.push(deleteGroup(pick(["g1", "g2"])!));
       else if (r < 0.84) {
@@ -226,7 +245,7 @@ function session(store: LogStore, open: () => Promise<LogStore>): Session {
 }
 
 /** Rewrite the offsets log often, so that power also fails in the middle of compactions. */
-const INTERNAL = { compactOffsetsAfter: 6 };
+const INTERNAL = { compactOffsetsAfter: 6, journal: { journalBytes: 8192, writeBackBytes: 2048 } };
 
 /**
  * Runs one seed: counts the workload's file operations, then reruns it `crashPoints` times with the power
@@ -245,7 +264,7 @@ export async function runCase(dataDir: string, seed: number, crashPoints = 1): P
   const first = session(await LogStore.openWith(optionsFor(dataDir, seed), counting, INTERNAL), () =>
     LogStore.openWith(optionsFor(dataDir, seed), counting, INTERNAL),
   );
-  const model = await workload(first, random(seed), { topics: [], groups: new Map(), violations: [] });
+  const model = await workload(first, random(seed), { topics: [], groups: new Map(), violations: [] }, seed);
   await first.store.close();
   if (model.violations.length > 0) throw new Error(`seed ${seed} without a crash:\n${model.violations.join("\n")}`);
   const total = counting.ops;
@@ -265,7 +284,7 @@ async function crashAndCheck(dataDir: string, seed: number, fs: CrashFs, crashAt
   const model: Model = { topics: [], groups: new Map(), violations: [] };
   try {
     running = session(await LogStore.openWith(optionsFor(dataDir, seed), fs, INTERNAL), () => LogStore.openWith(optionsFor(dataDir, seed), fs, INTERNAL));
-    await workload(running, random(seed), model);
+    await workload(running, random(seed), model, seed);
   } catch {
     // The power failed while opening: nothing was acknowledged.
   }
