@@ -14,10 +14,20 @@ import { join } from "node:path";
 import * as published from "@minikafka/log-store";
 import type { RecordInput } from "@minikafka/log-store";
 
-// BASELINE=<path to another checkout's packages/log-store/src/index.ts>: measures that implementation too,
-// interleaved with this one, so that before/after figures come from the same run (same load).
+// This checkout with the store-wide journal off (the default) and on, interleaved in one run (same load).
+// JOURNAL=0 or JOURNAL=1 measures only one of them. BASELINE=<path to another checkout's
+// packages/log-store/src/index.ts>: measures that implementation too (journal off), interleaved.
 const baseline = process.env.BASELINE ? ((await import(process.env.BASELINE)) as typeof published) : undefined;
-const implementations: Array<[string, typeof published]> = [["this", published], ...(baseline ? [["baseline", baseline] as [string, typeof published]] : [])];
+interface Variant {
+  name: string;
+  impl: typeof published;
+  journal: boolean;
+}
+const implementations: Variant[] = [
+  ...(process.env.JOURNAL !== "1" ? [{ name: "journal off", impl: published, journal: false }] : []),
+  ...(process.env.JOURNAL !== "0" ? [{ name: "journal on", impl: published, journal: true }] : []),
+  ...(baseline ? [{ name: `baseline (${process.env.BASELINE})`, impl: baseline, journal: false }] : []),
+];
 
 const COUNTS = (process.env.PARTITIONS ?? "1,10,100,1000").split(",").map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -38,10 +48,9 @@ interface Result {
   consumeRecordsPerSecond: number;
 }
 
-async function measure(impl: typeof published, partitions: number): Promise<Result> {
+async function measure({ impl, journal }: Variant, partitions: number): Promise<Result> {
   const dataDir = join(root, `s${seq++}`);
-  // JOURNAL=0 measures this checkout without its store-wide journal.
-  const store = await impl.LogStore.open({ dataDir, fsync: "always", retentionCheckIntervalMs: 0, journal: process.env.JOURNAL !== "0" });
+  const store = await impl.LogStore.open({ dataDir, fsync: "always", retentionCheckIntervalMs: 0, journal });
   try {
     await store.createTopic("bench", { partitions });
     const values = randomBytes(RECORDS_PER_REQUEST * VALUE_BYTES);
@@ -99,10 +108,10 @@ const best = new Map<string, Result>();
 try {
   for (let round = 0; round < ROUNDS; round++) {
     for (const n of round % 2 === 0 ? COUNTS : [...COUNTS].reverse()) {
-      for (const [name, impl] of round % 2 === 0 ? implementations : [...implementations].reverse()) {
-        const r = await measure(impl, n);
-        const known = best.get(`${name}/${n}`);
-        if (!known || r.recordsPerSecond > known.recordsPerSecond) best.set(`${name}/${n}`, r);
+      for (const variant of round % 2 === 0 ? implementations : [...implementations].reverse()) {
+        const r = await measure(variant, n);
+        const known = best.get(`${variant.name}/${n}`);
+        if (!known || r.recordsPerSecond > known.recordsPerSecond) best.set(`${variant.name}/${n}`, r);
       }
     }
   }
@@ -112,8 +121,8 @@ try {
 console.log(
   `\n${RECORDS_PER_REQUEST}-record requests round-robin over N partitions, fsync "always", ${CONCURRENCY} in flight, best of ${ROUNDS} × ${SECONDS} s (Node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(" ")})`,
 );
-for (const [name] of implementations) {
-  console.log(`\n${name === "this" ? "this checkout" : `baseline (${process.env.BASELINE})`}`);
+for (const { name } of implementations) {
+  console.log(`\n${name}`);
   console.log("partitions  records/s    p50 ms  fsyncs/request  consume records/s");
   for (const n of COUNTS) {
     const r = best.get(`${name}/${n}`)!;
@@ -127,4 +136,10 @@ for (const [name] of implementations) {
     const ratio = thousand.recordsPerSecond / ten.recordsPerSecond;
     console.log(`1000 : 10 partitions = ${ratio.toFixed(2)}× (target ≥ ${TARGET}×) ${ratio >= TARGET ? "met" : "MISSED"}`);
   }
+}
+const off = implementations.find((v) => v.name === "journal off");
+const on = implementations.find((v) => v.name === "journal on");
+if (off && on) {
+  console.log("\njournal on : off, records/s");
+  for (const n of COUNTS) console.log(`${String(n).padStart(10)}  ${(best.get(`${on.name}/${n}`)!.recordsPerSecond / best.get(`${off.name}/${n}`)!.recordsPerSecond).toFixed(2)}×`);
 }

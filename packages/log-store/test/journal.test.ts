@@ -37,7 +37,7 @@ async function expectAll(store: LogStore, partitions: number, rounds: number): P
     for (let offset = 0; offset < rounds; ) {
       const { records } = await store.read("t", p, offset);
       if (records.length === 0) break;
-      values.push(...records.map((r) => text(r.value).split("/").slice(0, 2).join("/")));
+      values.push(...records.map((r) => text(r.value)!.split("/").slice(0, 2).join("/")));
       offset += records.length;
     }
     expect(values).toEqual(Array.from({ length: rounds }, (_, r) => `${p}/${r}`));
