@@ -214,7 +214,7 @@ export class LogSegment {
    */
   appendToTail(batch: Uint8Array, header: { lastOffset: number; maxTimestamp: number }): void {
     if (this.bytesSinceIndexEntry >= this.indexIntervalBytes && this.size > 0) {
-      this.index.append(this.nextOffset - this.baseOffset, this.size);
+      this.index.appendDeferred(this.nextOffset - this.baseOffset, this.size); // written by writeTail
       this.bytesSinceIndexEntry = 0;
     }
     const n = batch.length;
@@ -252,6 +252,12 @@ export class LogSegment {
       this.file.unpin();
     }
     this.fileSize += n;
+    try {
+      // One write for the index entries of what was just written (appendToTail kept them in memory).
+      this.index.writePending(this.fileSize);
+    } catch {
+      // A cache: the entries stay in memory and are written with the next piece.
+    }
     this.tail.copyWithin(0, n, this.tailLength);
     this.tailLength -= n;
     if (this.tailLength === 0 && this.tail.length > 1 << 20) this.tail = EMPTY;

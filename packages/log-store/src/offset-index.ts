@@ -15,6 +15,8 @@ export class OffsetIndex {
   private positions: Uint32Array;
   /** Number of entries. */
   length = 0;
+  /** Entries in the file: `[written, length)` are in memory only ({@link appendDeferred}). */
+  private written = 0;
   /** The file, open for appends (active segments only); a handle of the store's cache. */
   private file: FileHandle | null = null;
   private readonly fs: FileSystem;
@@ -62,7 +64,7 @@ export class OffsetIndex {
       prevRel = rel;
       prevPos = pos;
     }
-    index.length = count;
+    index.length = index.written = count;
     if (writable) index.file = handles.file(path, "a"); // opened on the first append
     return index;
   }
@@ -87,15 +89,18 @@ export class OffsetIndex {
       index.relOffsets[i] = rel;
       index.positions[i] = pos;
     });
-    index.length = entries.length;
+    index.length = index.written = entries.length;
     // Not fsynced: the index is rebuildable, so a torn index file only costs a rebuild on the next open.
     writeFileAtomicSync(handles.fs, path, bytes, false);
     if (writable) index.file = handles.file(path, "a"); // opened on the first append
     return index;
   }
 
-  /** Adds an entry (must be greater than the last in both fields). */
-  append(relOffset: number, position: number): void {
+  /**
+   * Adds an entry (must be greater than the last in both fields) and writes it, with any added by
+   * {@link appendDeferred} before, to the file if open; `deferred`: in memory only (see there).
+   */
+  append(relOffset: number, position: number, deferred = false): void {
     if (this.length === this.relOffsets.length) {
       const grow = (a: Uint32Array) => {
         const b = new Uint32Array(a.length * 2);
@@ -108,12 +113,44 @@ export class OffsetIndex {
     this.relOffsets[this.length] = relOffset;
     this.positions[this.length] = position;
     this.length++;
-    if (this.file !== null) {
-      const entry = Buffer.allocUnsafe(ENTRY_SIZE);
-      entry.writeUInt32BE(relOffset, 0);
-      entry.writeUInt32BE(position, 4);
-      this.file.use((fd) => writeFully(this.fs, fd, entry, null));
+    if (!deferred) this.writePending();
+  }
+
+  /**
+   * Adds an entry in memory only; {@link writePending} writes it (journal mode: the batch it points at is
+   * not in the `.log` file yet, and entries are written together, once per write-back, not once each).
+   */
+  appendDeferred(relOffset: number, position: number): void {
+    this.append(relOffset, position, true);
+  }
+
+  /**
+   * Writes the entries added in memory (those before byte `belowPosition` of the log) in one write, if the
+   * file is open. On a failure the file is cut back to the entries written before and the error thrown.
+   */
+  writePending(belowPosition = Infinity): void {
+    let end = this.written;
+    while (end < this.length && this.positions[end]! < belowPosition) end++;
+    if (end === this.written || this.file === null) return;
+    const from = this.written;
+    const bytes = Buffer.allocUnsafe((end - from) * ENTRY_SIZE);
+    for (let i = from; i < end; i++) {
+      bytes.writeUInt32BE(this.relOffsets[i]!, (i - from) * ENTRY_SIZE);
+      bytes.writeUInt32BE(this.positions[i]!, (i - from) * ENTRY_SIZE + 4);
     }
+    this.file.use((fd) => {
+      try {
+        writeFully(this.fs, fd, bytes, null);
+      } catch (error) {
+        try {
+          this.fs.ftruncateSync(fd, from * ENTRY_SIZE);
+        } catch {
+          // A stray partial entry makes the file implausible: it is rebuilt at the next open.
+        }
+        throw error;
+      }
+    });
+    this.written = end;
   }
 
   /**
@@ -123,6 +160,8 @@ export class OffsetIndex {
   truncate(length: number): void {
     if (length >= this.length) return;
     this.length = length;
+    if (length >= this.written) return; // the dropped entries were in memory only
+    this.written = length;
     if (this.file !== null) {
       try {
         this.file.use((fd) => this.fs.ftruncateSync(fd, length * ENTRY_SIZE));
@@ -159,9 +198,18 @@ export class OffsetIndex {
     return found < 0 ? [0, 0] : [this.relOffsets[found]!, this.positions[found]!];
   }
 
-  /** Stops appending to the file (the in-memory entries stay usable). */
+  /**
+   * Stops appending to the file (the in-memory entries stay usable). Entries still in memory are written
+   * first; one pointing past the end of a `.log` file a crash left short makes the file implausible, and
+   * it is rebuilt at the next open.
+   */
   close(): void {
     if (this.file !== null) {
+      try {
+        this.writePending();
+      } catch {
+        // A cache: rebuilt at the next open if it does not match the log.
+      }
       this.file.close();
       this.file = null;
     }
