@@ -15,6 +15,11 @@ export interface FileSystem {
   closeSync(fd: number): void;
   /** Writes up to `length` bytes of `buf` from `offset` at file `position` (`null`: at the current position / append). */
   writeSync(fd: number, buf: Uint8Array, offset: number, length: number, position: number | null): number;
+  /**
+   * Positional write off the main thread; resolves with the number of bytes written. Optional: without it
+   * {@link writeFullyAsync} falls back to `writeSync`.
+   */
+  write?(fd: number, buf: Uint8Array, offset: number, length: number, position: number): Promise<number>;
   /** Positional read; resolves with the number of bytes read (0 at the end of the file). */
   read(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number>;
   /** Size in bytes of the open file. */
@@ -49,6 +54,8 @@ export const nodeFileSystem: FileSystem = {
   openSync: (path, flags) => fs.openSync(path, flags),
   closeSync: (fd) => fs.closeSync(fd),
   writeSync: (fd, buf, offset, length, position) => fs.writeSync(fd, buf, offset, length, position),
+  write: (fd, buf, offset, length, position) =>
+    new Promise((resolve, reject) => fs.write(fd, buf, offset, length, position, (error, written) => (error ? reject(error) : resolve(written)))),
   read: (fd, buf, offset, length, position) =>
     new Promise((resolve, reject) => fs.read(fd, buf, offset, length, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead)))),
   fileSize: (fd) => fs.fstatSync(fd).size,

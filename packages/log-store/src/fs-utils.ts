@@ -11,6 +11,16 @@ export function writeFully(fs: FileSystem, fd: number, buf: Uint8Array, position
   }
 }
 
+/**
+ * Writes all of `buf` at `position` with {@link FileSystem.write} (the thread pool, so the event loop keeps
+ * running while the kernel copies and throttles), or `writeSync` when the file system has no `write`.
+ */
+export async function writeFullyAsync(fs: FileSystem, fd: number, buf: Uint8Array, position: number): Promise<void> {
+  if (fs.write === undefined) return writeFully(fs, fd, buf, position);
+  let done = 0;
+  while (done < buf.length) done += await fs.write(fd, buf, done, buf.length - done, position + done);
+}
+
 /** fsyncs a directory so that entries created, renamed or removed in it are durable. */
 export async function fsyncDir(fs: FileSystem, path: string): Promise<void> {
   const fd = fs.openSync(path, "r");

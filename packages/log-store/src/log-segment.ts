@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { Buffer } from "node:buffer";
 import { LogStoreError } from "./errors.js";
 import type { FileSystem } from "./file-system.js";
-import { writeFully } from "./fs-utils.js";
+import { writeFully, writeFullyAsync } from "./fs-utils.js";
 import type { FileHandle, HandleCache } from "./handle-cache.js";
 import { OffsetIndex } from "./offset-index.js";
 import { BATCH_HEADER_SIZE, checkBatch, type BatchHeader } from "./record-batch.js";
@@ -232,18 +232,24 @@ export class LogSegment {
   }
 
   /**
-   * Writes the tail's bytes below position `upTo` to the file in one write and drops them from memory.
-   * Returns the number of bytes written. On a failure the file is cut back and the tail kept.
+   * Writes the tail's bytes below position `upTo` to the file in one write (off the event loop, see
+   * {@link writeFullyAsync}) and drops them from memory. Resolves with the number of bytes written. Until
+   * then reads are served from the tail; appends may continue (they only add after it). One at a time per
+   * segment. On a failure the file is cut back and the tail kept.
    */
-  writeTail(upTo: number): number {
-    const n = Math.min(upTo, this.size) - this.fileSize;
+  async writeTail(upTo: number): Promise<number> {
+    const from = this.fileSize;
+    const n = Math.min(upTo, this.size) - from;
     if (n <= 0) return 0;
+    // A view of the tail's first n bytes: appends only write after them, and a tail grown meanwhile is a
+    // new buffer (this one stays as it is).
+    const bytes = this.tail.subarray(0, n);
     const fd = this.file.pinSync();
     try {
-      writeFully(this.fs, fd, this.tail.subarray(0, n), this.fileSize);
+      await writeFullyAsync(this.fs, fd, bytes, from);
     } catch (error) {
       try {
-        this.fs.ftruncateSync(fd, this.fileSize);
+        this.fs.ftruncateSync(fd, from);
       } catch {
         // The next write starts at fileSize again and overwrites whatever is there.
       }

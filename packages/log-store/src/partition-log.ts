@@ -457,11 +457,12 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
 
   private async runWriteBack(sync: boolean): Promise<void> {
     const journal = this.settings.journal;
-    for (let i = 0; i < this.segments.length; i++) {
+    // A copy: retention may delete old segments while a write is in flight (those are skipped).
+    for (const segment of [...this.segments]) {
       const d = this.durable;
-      const segment = this.segments[i]!;
       if (segment.baseOffset > d.segment.baseOffset) break;
-      const written = segment.writeTail(segment === d.segment ? d.position : segment.size);
+      if (!this.segments.includes(segment)) continue;
+      const written = await segment.writeTail(segment === d.segment ? d.position : segment.size);
       journal?.released(written);
       if (written > 0) this.dirtySegments.add(segment);
       if (segment !== d.segment && this.dirtySegments.has(segment)) {

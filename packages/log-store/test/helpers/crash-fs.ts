@@ -179,6 +179,11 @@ export class CrashFs implements FileSystem {
     if (!this.fds.delete(fd)) throw sysError("EBADF", `bad file descriptor ${fd}`);
   }
 
+  /** {@link writeSync} on a later turn of the event loop (the bytes are read then, as the kernel would). */
+  write(fd: number, buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+    return this.later(() => this.writeSync(fd, buf, offset, length, position));
+  }
+
   writeSync(fd: number, buf: Uint8Array, offset: number, length: number, position: number | null): number {
     const open = this.open(fd);
     const node = this.fileOf(open);
