@@ -341,6 +341,7 @@ function evictingFileSystem(base: FileSystem, evict: () => number): FileSystem {
     openSync: retry((path, flags) => base.openSync(path, flags)),
     closeSync: (fd) => base.closeSync(fd),
     writeSync: (fd, buf, offset, length, position) => base.writeSync(fd, buf, offset, length, position),
+    ...(base.write !== undefined ? { write: base.write.bind(base) } : {}),
     read: (fd, buf, offset, length, position) => base.read(fd, buf, offset, length, position),
     fileSize: (fd) => base.fileSize(fd),
     ftruncateSync: (fd, length) => base.ftruncateSync(fd, length),
