@@ -73,6 +73,11 @@ describe("parseServeCommand", () => {
       maxTopics: 5,
       maxTotalPartitions: 40,
     });
+    // The store-wide journal: a boolean from a flag, the environment or the file.
+    expect(serve(["--journal", "true"]).start).toMatchObject({ journal: true });
+    expect(serve([], { MINIKAFKA_JOURNAL: "false" }).start).toMatchObject({ journal: false });
+    expect(serve(["--config", "/etc/mk.json"], {}, file({ journal: true })).start).toMatchObject({ journal: true });
+    expect(serve([]).start).not.toHaveProperty("journal");
     expect(serve([], { MINIKAFKA_CORS_ORIGINS: "https://a.example, http://localhost:5173" }).start).toMatchObject({
       cors: { origins: ["https://a.example", "http://localhost:5173"] },
     });
@@ -93,6 +98,18 @@ describe("parseServeCommand", () => {
     fails(["--fsync", "sometimes"], {}, '--fsync must be one of always, interval, never, got "sometimes"');
     fails([], { MINIKAFKA_LOG_LEVEL: "trace" }, 'MINIKAFKA_LOG_LEVEL must be one of error, warn, info, debug, got "trace"');
     fails(["--data-dir", ""], {}, '--data-dir must be a non-empty string, got ""');
+    fails(["--journal", "yes"], {}, '--journal must be true or false, got "yes"');
+    fails(
+      ["--journal", "true", "--fsync", "interval"],
+      {},
+      'journal needs fsync "always" (it replaces the per-partition fsyncs of that mode), got fsync "interval"',
+    );
+    fails(
+      ["--config", "/etc/mk.json"],
+      {},
+      'config file /etc/mk.json: journal needs fsync "always" (it replaces the per-partition fsyncs of that mode), got fsync "never"',
+      file({ journal: true, fsync: "never" }),
+    );
     fails(["--cors-origins", "a.example"], {}, '--cors-origins: "a.example" is not an origin like "https://app.example.com"');
     fails(
       ["--headers-timeout-ms", "200000"],
@@ -315,6 +332,7 @@ describe("serveHelp", () => {
       ["--data-dir DIR", "DATA_DIR", "dataDir"],
       ["--fsync always|interval|never", "MINIKAFKA_FSYNC", "fsync"],
       ["--fsync-interval-ms MS", "MINIKAFKA_FSYNC_INTERVAL_MS", "fsyncIntervalMs"],
+      ["--journal true|false", "MINIKAFKA_JOURNAL", "journal"],
       ["--max-open-files N", "MINIKAFKA_MAX_OPEN_FILES", "maxOpenFiles"],
       ["--max-topics N", "MINIKAFKA_MAX_TOPICS", "maxTopics"],
       ["--max-total-partitions N", "MINIKAFKA_MAX_TOTAL_PARTITIONS", "maxTotalPartitions"],

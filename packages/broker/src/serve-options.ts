@@ -137,6 +137,14 @@ const SETTINGS: readonly Setting[] = [
     schema: ms(1, 3_600_000),
   },
   {
+    path: "journal",
+    flag: "journal",
+    env: "MINIKAFKA_JOURNAL",
+    value: "true|false",
+    help: "with --fsync always: one store-wide journal, one fsync per round for all partitions (default false)",
+    schema: Type.Boolean(),
+  },
+  {
     path: "maxOpenFiles",
     flag: "max-open-files",
     env: "MINIKAFKA_MAX_OPEN_FILES",
@@ -590,6 +598,12 @@ function checkTogether(settings: Map<string, unknown>, where: (path: string) => 
     throw new BrokerError("INVALID_REQUEST", (error as Error).message);
   }
   guarded("", () => socketLimits({ headersTimeoutMs: get("limits.headersTimeoutMs"), requestTimeoutMs: get("limits.requestTimeoutMs") }));
+  if (settings.get("journal") === true && (settings.get("fsync") ?? "always") !== "always") {
+    throw new BrokerError(
+      "INVALID_REQUEST",
+      `${where("journal")}journal needs fsync "always" (it replaces the per-partition fsyncs of that mode), got fsync ${JSON.stringify(settings.get("fsync"))}`,
+    );
+  }
   if ((settings.get("tls.certFile") === undefined) !== (settings.get("tls.keyFile") === undefined)) {
     throw new BrokerError(
       "INVALID_REQUEST",
@@ -619,6 +633,8 @@ function fromText(s: Setting, text: string, name: string): unknown {
   let value: unknown = text;
   if (schema.type === "integer") {
     value = /^-?\d+$/.test(text) ? Number(text) : text;
+  } else if (schema.type === "boolean") {
+    value = text === "true" ? true : text === "false" ? false : text;
   } else if (schema.type === "array") {
     value = text
       .split(",")
