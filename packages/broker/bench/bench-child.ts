@@ -12,10 +12,14 @@
 //                                 appends <n> messages of <bytes> bytes to Durable Stream <path> (created as
 //                                 application/octet-stream) of a broker data directory through StreamService
 //                                 itself (no HTTP, fsync "never", flushed at close): a fast fill for read benches
-//   sse-readers <url> <n> <sec>   <n> SSE readers of one stream (text/plain messages "<seq>,<sent ms>,…;"),
-//                                 for <sec> seconds; prints the messages each received and the latencies
+//   sse-readers <url> <n> <expected> <sec>
+//                                 <n> SSE readers of one stream (text/plain messages "<seq>,<sent ms>,…;") until
+//                                 each has <expected> messages, at most <sec> seconds; prints the messages each
+//                                 received (checked in order), the latency percentiles and failed connections
 import { createHash } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import * as http from "node:http";
+import { Session } from "node:inspector";
 import { join } from "node:path";
 import { LogStore } from "@minikafka/log-store";
 import { serve } from "@hono/node-server";
@@ -65,10 +69,25 @@ function benchAuth(): { auth?: AuthOptions; acls?: AclEntry[] } {
   return { auth: { principals: names.map((name) => ({ name, tokenSha256: sha256(`${name}-token`) })) }, acls };
 }
 
+/** With BROKER_BENCH_CPU_PROFILE=<file>: a CPU profile of this process until it exits, written to <file> (.cpuprofile). */
+function profileUntilExit(file: string): void {
+  const session = new Session();
+  session.connect();
+  session.post("Profiler.enable");
+  session.post("Profiler.start");
+  // The in-thread session answers synchronously, so the profile is written even from the exit event.
+  process.on("exit", () =>
+    session.post("Profiler.stop", (error, result) => {
+      if (error === null) writeFileSync(file, JSON.stringify(result.profile));
+    }),
+  );
+}
+
 const post = (url: string, body: unknown) =>
   fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
 if (role === "serve-broker") {
+  if (process.env.BROKER_BENCH_CPU_PROFILE) profileUntilExit(process.env.BROKER_BENCH_CPU_PROFILE);
   const fsync = (process.env.BROKER_BENCH_FSYNC ?? "always") as "always" | "interval" | "never";
   const opening = performance.now();
   const broker = await startBroker({ host: "127.0.0.1", port: 0, dataDir: args[0]!, fsync, handleSignals: true, ...benchAuth() });
@@ -199,14 +218,24 @@ if (role === "serve-broker") {
   await store.close();
   process.stdout.write(`${JSON.stringify({ appended: n })}\n`);
 } else if (role === "sse-readers") {
-  const [url, n, seconds] = [args[0]!, Number(args[1]), Number(args[2])];
+  // <n> readers of <url> until each has received <expected> messages (or <seconds> have passed): every
+  // message "<seq>,<sent ms>,<padding>;" checked (each seq once per reader, every reader in the same
+  // order, compared by a hash of the order), its latency (arrival of its chunk minus its sent time) in a histogram of 0.1 ms buckets.
+  const [url, n, expected, seconds] = [args[0]!, Number(args[1]), Number(args[2]), Number(args[3])];
   const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
-  const latencies: number[] = [];
+  const BUCKETS = 600_000; // 0.1 ms each: up to 60 s
+  const histogram = new Uint32Array(BUCKETS + 1);
   const received: number[] = Array(n).fill(0);
   let connected = 0;
   let failed = 0;
+  let doubled = 0;
+  let events = 0;
+  const seen = new Uint8Array(n * expected);
+  const order = new Int32Array(n); // a hash of the order each reader received the messages in
+  let complete = 0;
+  let finish: () => void = () => {};
+  const finished = new Promise<void>((resolve) => (finish = resolve));
   const requests: http.ClientRequest[] = [];
-  // Each data payload is a run of messages "<seq>,<sent ms>,<padding>;"; the time is when the chunk arrived.
   const DATA = "event: data\ndata:";
   await new Promise<void>((resolve) => {
     for (let i = 0; i < n; i++) {
@@ -217,20 +246,35 @@ if (role === "serve-broker") {
         let pending = "";
         res.on("data", (chunk: string) => {
           const now = performance.timeOrigin + performance.now();
-          pending += chunk;
-          let at: number;
-          while ((at = pending.indexOf("\n\n")) >= 0) {
-            const event = pending.slice(0, at);
-            pending = pending.slice(at + 2);
-            if (!event.startsWith(DATA)) continue;
-            for (const m of event.slice(DATA.length).split(";")) {
-              if (m.length === 0) continue;
-              const comma = m.indexOf(",");
-              const sent = Number(m.slice(comma + 1, m.indexOf(",", comma + 1)));
-              received[i]!++;
-              latencies.push(now - sent);
+          pending = pending.length === 0 ? chunk : pending + chunk;
+          let from = 0;
+          for (let at = pending.indexOf("\n\n", from); at >= 0; at = pending.indexOf("\n\n", from)) {
+            if (pending.startsWith(DATA, from)) {
+              // The payload: messages "<seq>,<sent>,…;" back to back.
+              events++;
+              let m = from + DATA.length;
+              while (m < at) {
+                const c1 = pending.indexOf(",", m);
+                const c2 = pending.indexOf(",", c1 + 1);
+                const end = pending.indexOf(";", c2 + 1);
+                if (c1 < 0 || c2 < 0 || end < 0 || end > at) break;
+                const seq = Number(pending.slice(m, c1));
+                // Concurrent appends land in any order, but once each, and in the same order for every reader.
+                if (!(seq >= 0 && seq < expected) || seen[i * expected + seq] === 1) doubled++;
+                else {
+                  seen[i * expected + seq] = 1;
+                  received[i]!++;
+                  order[i] = (Math.imul(order[i]!, 31) + seq) | 0;
+                }
+                const latency = now - Number(pending.slice(c1 + 1, c2));
+                histogram[Math.min(BUCKETS, Math.max(0, Math.round(latency * 10)))]!++;
+                m = end + 1;
+              }
             }
+            from = at + 2;
           }
+          pending = from === pending.length ? "" : pending.slice(from);
+          if (received[i] === expected && ++complete === n) finish();
         });
         res.on("error", () => failed++);
       });
@@ -242,12 +286,20 @@ if (role === "serve-broker") {
     }
   });
   process.stdout.write("connected\n");
-  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const deadline = setTimeout(finish, seconds * 1000);
+  await finished;
+  clearTimeout(deadline);
   for (const req of requests) req.destroy();
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+  let count = 0;
+  for (const c of histogram) count += c;
+  const q = (p: number) => {
+    const rank = Math.ceil(p * count);
+    let seen = 0;
+    for (let b = 0; b <= BUCKETS; b++) if ((seen += histogram[b]!) >= rank) return b / 10;
+    return NaN;
+  };
   process.stdout.write(
-    `${JSON.stringify({ readers: n, failed, received: received.reduce((a, b) => a + b, 0), minPerReader: Math.min(...received), p50: q(0.5), p99: q(0.99), max: latencies[latencies.length - 1] ?? NaN })}\n`,
+    `${JSON.stringify({ readers: n, failed, doubled, events, orders: [...new Set(order)], received: received.reduce((a, b) => a + b, 0), minPerReader: Math.min(...received), p50: q(0.5), p99: q(0.99), max: q(1) })}\n`,
   );
 } else {
   throw new Error(`unknown role ${role}`);

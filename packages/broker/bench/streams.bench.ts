@@ -4,18 +4,19 @@
 //   A. appends of 100-byte messages (application/octet-stream), 1 writer and 32 concurrent writers, one
 //      stream; every append is answered once durable by both servers (see the README for what each fsyncs)
 //   B. a catch-up read of a stream of 1M such messages: from offset -1, following Stream-Next-Offset until
-//      Stream-Up-To-Date, byte-exact (both servers fill the stream through their own storage: the broker
-//      by StreamService appends, the reference by its own segment framing, which its start-up recovery
-//      adopts as its own — appending 1M messages over HTTP to the reference would take most of an hour)
+//      Stream-Up-To-Date, byte-exact; both filled through their HTTP API with appends of 1,000 messages
+//      (the reference cannot serve 1M one-message appends: see part B below); the broker also with 1M
+//      one-message appends (through StreamService)
 //   C. SSE fan-out (the broker alone, absolute targets): 1,000 SSE readers of one stream in two reader
 //      processes while 1,000 appends/s arrive: p99 append-to-delivery, the broker's peak RSS, deliveries
+//      (every reader checks it got every message once, all in the same order)
 //
 //   pnpm --filter @minikafka/broker bench:streams
 //   # STREAMS_BENCH_SECONDS (A, per case, default 5), STREAMS_BENCH_MESSAGES (B, default 1000000),
 //   # STREAMS_BENCH_FANOUT_READERS (C, default 1000), STREAMS_BENCH_FANOUT_RATE (C, appends/s, default 1000),
 //   # STREAMS_BENCH_FANOUT_SECONDS (C, default 10), STREAMS_BENCH_ONLY (A, B or C: one part)
 import type { ChildProcess } from "node:child_process";
-import { appendFileSync, closeSync, fdatasyncSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as http from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,6 +29,9 @@ const RATE = Number(process.env.STREAMS_BENCH_FANOUT_RATE ?? 1000);
 const FANOUT_SECONDS = Number(process.env.STREAMS_BENCH_FANOUT_SECONDS ?? 10);
 const ONLY = process.env.STREAMS_BENCH_ONLY;
 const MESSAGE_BYTES = 100;
+/** Part B's fill: messages per append, and appends in flight. */
+const BATCH = 1000;
+const FILL_IN_FLIGHT = 4;
 
 const children: ChildProcess[] = [];
 const work = mkdtempSync(join(tmpdir(), "minikafka-streams-bench-"));
@@ -114,22 +118,27 @@ async function bestCatchUp(url: string, n: number): Promise<{ ms: number; answer
   return best!;
 }
 
-/** Appends `MESSAGES` frames to the reference server's only segment file, as its store frames an append. */
-function fillReferenceSegment(dataDir: string): void {
-  const dir = join(dataDir, "streams");
-  const [file] = readdirSync(dir).filter((f) => f.endsWith(".log"));
-  if (file === undefined) throw new Error(`no segment file in ${dir}`);
-  const frame = Buffer.alloc(4 + MESSAGE_BYTES + 1, 0x6d);
-  frame.writeUInt32BE(MESSAGE_BYTES, 0);
-  frame[frame.length - 1] = 0x0a;
-  const perChunk = 10_000;
-  const chunk = Buffer.concat(Array.from({ length: perChunk }, () => frame));
-  const path = join(dir, file);
-  for (let i = 0; i < MESSAGES; i += perChunk)
-    appendFileSync(path, i + perChunk <= MESSAGES ? chunk : chunk.subarray(0, (MESSAGES - i) * frame.length));
-  const fd = openSync(path, "r+");
-  fdatasyncSync(fd);
-  closeSync(fd);
+/**
+ * Fills stream `url` with MESSAGES 100-byte messages through its HTTP API: appends of BATCH messages each
+ * (one 100 KB body), FILL_IN_FLIGHT at a time, each answered once durable. Seconds taken.
+ */
+async function fillOverHttp(url: string): Promise<number> {
+  const message = Buffer.alloc(MESSAGE_BYTES, 0x6d);
+  const batches = Math.ceil(MESSAGES / BATCH);
+  let nextBatch = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: FILL_IN_FLIGHT }, async () => {
+      while (nextBatch < batches) {
+        const i = nextBatch++;
+        const n = Math.min(BATCH, MESSAGES - i * BATCH);
+        const body = Buffer.concat(Array.from({ length: n }, () => message));
+        const r = await request(url, "POST", { "content-type": "application/octet-stream", "content-length": String(body.length) }, body);
+        if (r.status !== 204 && r.status !== 200) throw new Error(`POST ${url}: ${r.status} ${r.body}`);
+      }
+    }),
+  );
+  return (performance.now() - started) / 1000;
 }
 
 /** Peak RSS (MiB) of `pid` while `during` runs, sampled every 100 ms. */
@@ -155,6 +164,9 @@ async function peakRss<T>(pid: number, during: Promise<T>): Promise<{ result: T;
 interface ReaderReport {
   readers: number;
   failed: number;
+  doubled: number;
+  events: number;
+  orders: number[];
   received: number;
   minPerReader: number;
   p50: number;
@@ -162,18 +174,23 @@ interface ReaderReport {
   max: number;
 }
 
-/** Part C: READERS SSE readers (two processes) while RATE appends/s arrive for FANOUT_SECONDS. */
+/**
+ * Part C: READERS SSE readers (two processes) while RATE appends/s arrive for FANOUT_SECONDS; the readers
+ * stop once each has every message (or 30 s after the last append). Appends are paced by the clock (a
+ * late one is sent at once, up to 64 in flight); each message carries its sequence number and the time it
+ * was sent, so latency is from the POST leaving this process (before its fsync) to its SSE chunk arriving.
+ */
 async function fanOut(brokerUrl: string, brokerPid: number): Promise<void> {
   const stream = `${brokerUrl}/v1/stream/bench/fanout`;
   const r = await request(stream, "PUT", { "content-type": "text/plain" });
   if (r.status !== 201) throw new Error(`PUT ${stream}: ${r.status}`);
+  const total = RATE * FANOUT_SECONDS;
   const groups = [Math.ceil(READERS / 2), Math.floor(READERS / 2)].filter((n) => n > 0);
   const readerProcs = groups.map((n) =>
-    benchChild(children, ["sse-readers", `${stream}?offset=now&live=sse`, String(n), String(FANOUT_SECONDS + 3)]),
+    benchChild(children, ["sse-readers", `${stream}?offset=now&live=sse`, String(n), String(total), String(FANOUT_SECONDS + 30)]),
   );
   await Promise.all(readerProcs.map((p) => firstMatch(p, /connected\n/)));
   const reports = readerProcs.map((p) => firstMatch(p, /(\{"readers".*\})\n/));
-  const total = RATE * FANOUT_SECONDS;
   const headers = { "content-type": "text/plain" };
   const appending = (async () => {
     const started = performance.now();
@@ -199,13 +216,24 @@ async function fanOut(brokerUrl: string, brokerPid: number): Promise<void> {
   const parsed = (await Promise.all(reports)).map((m) => JSON.parse(m[1]!) as ReaderReport);
   const received = parsed.reduce((a, p) => a + p.received, 0);
   const failed = parsed.reduce((a, p) => a + p.failed, 0);
+  const doubled = parsed.reduce((a, p) => a + p.doubled, 0);
+  const events = parsed.reduce((a, p) => a + p.events, 0);
+  const orders = new Set(parsed.flatMap((p) => p.orders)).size;
   const p99 = Math.max(...parsed.map((p) => p.p99));
   const p50 = Math.max(...parsed.map((p) => p.p50));
+  const max = Math.max(...parsed.map((p) => p.max));
   const minPerReader = Math.min(...parsed.map((p) => p.minPerReader));
+  const rss = Math.max(peakMiB, drainPeak);
+  const rate = total / seconds;
+  const verdict = (ok: boolean) => (ok ? "pass" : "FAIL");
   console.log(
-    `C. SSE fan-out, ${fmt(READERS)} readers, ${fmt(total)} appends in ${seconds.toFixed(1)} s (${fmt(total / seconds)}/s): ` +
-      `p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (worst reader process), broker peak RSS ${Math.max(peakMiB, drainPeak).toFixed(0)} MiB, ` +
-      `delivered ${fmt(received)} of ${fmt(total * READERS)} (fewest to one reader: ${fmt(minPerReader)}), failed connections ${failed}  [${load()}]`,
+    `C. SSE fan-out, ${fmt(READERS)} readers, ${fmt(total)} appends in ${seconds.toFixed(1)} s (${fmt(rate)}/s): ` +
+      `p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms (worst reader process), broker peak RSS ${rss.toFixed(0)} MiB, ${fmt(events / READERS)} data events per reader, ` +
+      `delivered ${fmt(received)} of ${fmt(total * READERS)} (fewest to one reader: ${fmt(minPerReader)}), doubled ${doubled}, orders seen ${orders}, failed connections ${failed}  [${load()}]`,
+  );
+  console.log(
+    `   targets: ${fmt(RATE)} appends/s ${verdict(rate >= RATE * 0.98)}, p99 < 50 ms ${verdict(p99 < 50)}, RSS < 300 MB ${verdict(rss * 1.048576 < 300)}, ` +
+      `none dropped ${verdict(received === total * READERS && doubled === 0 && orders === 1 && failed === 0)}`,
   );
 }
 
@@ -229,27 +257,44 @@ try {
     await stop(ref.proc);
   }
   if (ONLY === undefined || ONLY === "B") {
-    const brokerDir = join(work, "b-broker");
-    const fill = benchChild(children, ["fill-stream", brokerDir, "bench/catch-up", String(MESSAGES), String(MESSAGE_BYTES)]);
-    await firstMatch(fill, /"appended"/);
-    const refDir = join(work, "b-reference");
-    let ref = await startReference(refDir);
-    await createStream(`${ref.url}/bench/catch-up`);
-    await stop(ref.proc);
-    fillReferenceSegment(refDir);
-    ref = await startReference(refDir);
-    const ours = await startBenchBroker(children, brokerDir, "always");
+    // Both filled the same way, through their own HTTP API: 1,000-message appends. The reference cannot
+    // serve a stream of 1M one-message appends at all: its read() gathers a segment's frames with
+    // messages.push(...frames), past ~120k frames a RangeError (Maximum call stack size exceeded, 500).
+    // The broker is also read with 1M one-message appends (filled through StreamService: 1M HTTP appends
+    // would take minutes), its worst case: 1M records to read instead of 1,000.
+    const ours = await startBenchBroker(children, join(work, "b-broker"), "always");
+    const ref = await startReference(join(work, "b-reference"));
     const targets = { reference: `${ref.url}/bench/catch-up`, broker: `${ours.url}/v1/stream/bench/catch-up` };
-    await catchUp(targets.reference); // warm-up (page cache, JIT) for both
-    await catchUp(targets.broker);
-    const reference = await bestCatchUp(targets.reference, 3);
-    const broker = await bestCatchUp(targets.broker, 3);
-    const rate = (ms: number) => `${fmt(MESSAGES / (ms / 1000))} msg/s`;
-    console.log(
-      `B. catch-up read of ${fmt(MESSAGES)} messages (best of 3): broker ${broker.ms.toFixed(0)} ms (${rate(broker.ms)}, ${broker.answers} answers), ` +
-        `reference ${reference.ms.toFixed(0)} ms (${rate(reference.ms)}, ${reference.answers} answer${reference.answers > 1 ? "s" : ""}), ratio ${(reference.ms / broker.ms).toFixed(1)}×  [${load()}]`,
-    );
+    const fill: Record<string, number> = {};
+    for (const [name, url] of Object.entries(targets)) {
+      await createStream(url);
+      fill[name] = await fillOverHttp(url);
+    }
     await stop(ours.proc);
+    const single = join(work, "b-broker");
+    const filling = benchChild(children, ["fill-stream", single, "bench/catch-up-single", String(MESSAGES), String(MESSAGE_BYTES)]);
+    await firstMatch(filling, /"appended"/);
+    const again = await startBenchBroker(children, single, "always");
+    const brokerUrl = `${again.url}/v1/stream/bench/catch-up`;
+    const singleUrl = `${again.url}/v1/stream/bench/catch-up-single`;
+    await catchUp(targets.reference); // warm-up (page cache, JIT) for each
+    await catchUp(brokerUrl);
+    await catchUp(singleUrl);
+    const reference = await bestCatchUp(targets.reference, 3);
+    const broker = await bestCatchUp(brokerUrl, 3);
+    const brokerSingle = await bestCatchUp(singleUrl, 3);
+    const rate = (ms: number) => `${fmt(MESSAGES / (ms / 1000))} msg/s`;
+    const answers = (n: number) => `${fmt(n)} answer${n > 1 ? "s" : ""}`;
+    console.log(
+      `B. catch-up read of ${fmt(MESSAGES)} messages of ${MESSAGE_BYTES} B (best of 3), both filled over HTTP with ${fmt(MESSAGES / BATCH)} appends of ${fmt(BATCH)} ` +
+        `(fill: broker ${fill.broker!.toFixed(1)} s, reference ${fill.reference!.toFixed(1)} s): broker ${broker.ms.toFixed(0)} ms (${rate(broker.ms)}, ${answers(broker.answers)}), ` +
+        `reference ${reference.ms.toFixed(0)} ms (${rate(reference.ms)}, ${answers(reference.answers)}), ratio ${(reference.ms / broker.ms).toFixed(1)}× ${reference.ms / broker.ms >= 3 ? "pass" : "FAIL"} (target ≥ 3×)  [${load()}]`,
+    );
+    console.log(
+      `   broker, the same ${fmt(MESSAGES)} messages as ${fmt(MESSAGES)} one-message appends: ${brokerSingle.ms.toFixed(0)} ms (${rate(brokerSingle.ms)}, ${answers(brokerSingle.answers)}), ` +
+        `${(reference.ms / brokerSingle.ms).toFixed(1)}× the reference's 1,000-message fill (the reference cannot serve 1M one-message appends: 500, RangeError in its read)  [${load()}]`,
+    );
+    await stop(again.proc);
     await stop(ref.proc);
   }
   if (ONLY === undefined || ONLY === "C") {
