@@ -141,6 +141,12 @@ async function fillOverHttp(url: string): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
+/** User + system CPU seconds of process `pid` so far. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
 /** Peak RSS (MiB) of `pid` while `during` runs, sampled every 100 ms. */
 async function peakRss<T>(pid: number, during: Promise<T>): Promise<{ result: T; peakMiB: number }> {
   let peak = 0;
@@ -166,6 +172,7 @@ interface ReaderReport {
   failed: number;
   doubled: number;
   events: number;
+  cpuSeconds: number;
   orders: number[];
   received: number;
   minPerReader: number;
@@ -192,6 +199,8 @@ async function fanOut(brokerUrl: string, brokerPid: number): Promise<void> {
   await Promise.all(readerProcs.map((p) => firstMatch(p, /connected\n/)));
   const reports = readerProcs.map((p) => firstMatch(p, /(\{"readers".*\})\n/));
   const headers = { "content-type": "text/plain" };
+  const brokerCpuBefore = cpuSeconds(brokerPid);
+  const acks: number[] = []; // ms from sending each append to its answer
   const appending = (async () => {
     const started = performance.now();
     const inFlight = new Set<Promise<unknown>>();
@@ -203,6 +212,7 @@ async function fanOut(brokerUrl: string, brokerPid: number): Promise<void> {
       const body = Buffer.from(`${seq},${sent.toFixed(3)},`.padEnd(MESSAGE_BYTES - 1, "x") + ";");
       const p = request(stream, "POST", headers, body).then((res) => {
         if (res.status !== 204) throw new Error(`POST ${stream}: ${res.status} ${res.body}`);
+        acks.push(performance.timeOrigin + performance.now() - sent);
       });
       const tracked = p.finally(() => inFlight.delete(tracked));
       inFlight.add(tracked);
@@ -218,17 +228,21 @@ async function fanOut(brokerUrl: string, brokerPid: number): Promise<void> {
   const failed = parsed.reduce((a, p) => a + p.failed, 0);
   const doubled = parsed.reduce((a, p) => a + p.doubled, 0);
   const events = parsed.reduce((a, p) => a + p.events, 0);
+  const readerCpu = parsed.reduce((a, p) => a + p.cpuSeconds, 0);
+  const brokerCpu = cpuSeconds(brokerPid) - brokerCpuBefore;
   const orders = new Set(parsed.flatMap((p) => p.orders)).size;
   const p99 = Math.max(...parsed.map((p) => p.p99));
   const p50 = Math.max(...parsed.map((p) => p.p50));
   const max = Math.max(...parsed.map((p) => p.max));
   const minPerReader = Math.min(...parsed.map((p) => p.minPerReader));
   const rss = Math.max(peakMiB, drainPeak);
+  acks.sort((a, b) => a - b);
+  const ack = (p: number) => acks[Math.min(acks.length - 1, Math.floor(p * acks.length))]!.toFixed(1);
   const rate = total / seconds;
   const verdict = (ok: boolean) => (ok ? "pass" : "FAIL");
   console.log(
-    `C. SSE fan-out, ${fmt(READERS)} readers, ${fmt(total)} appends in ${seconds.toFixed(1)} s (${fmt(rate)}/s): ` +
-      `p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms (worst reader process), broker peak RSS ${rss.toFixed(0)} MiB, ${fmt(events / READERS)} data events per reader, ` +
+    `C. SSE fan-out, ${fmt(READERS)} readers, ${fmt(total)} appends in ${seconds.toFixed(1)} s (${fmt(rate)}/s; answered in p50 ${ack(0.5)} ms, p99 ${ack(0.99)} ms): ` +
+      `p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms (worst reader process), broker peak RSS ${rss.toFixed(0)} MiB, ${fmt(events / READERS)} data events per reader, CPU: broker ${brokerCpu.toFixed(1)} s, readers ${readerCpu.toFixed(1)} s, ` +
       `delivered ${fmt(received)} of ${fmt(total * READERS)} (fewest to one reader: ${fmt(minPerReader)}), doubled ${doubled}, orders seen ${orders}, failed connections ${failed}  [${load()}]`,
   );
   console.log(
