@@ -27,6 +27,7 @@ const LOG_STORE: Record<LogStoreErrorCode, true> = {
   OUT_OF_ORDER_SEQUENCE_NUMBER: true,
   INVALID_PRODUCER_EPOCH: true,
   UNKNOWN_PRODUCER_ID: true,
+  FENCED_LEADER_EPOCH: true,
 };
 const PARTITIONER: Record<PartitionerErrorCode, true> = {
   UNKNOWN_TOPIC_OR_PARTITION: true,

@@ -29,6 +29,8 @@ const MARKER = Symbol.for("minikafka.error");
  *   seen from that producer: the producer is fenced.
  * - `UNKNOWN_PRODUCER_ID` (Kafka 59): an idempotent append by a producer the partition has no state for
  *   (never seen, or expired), whose sequence does not start at 0.
+ * - `FENCED_LEADER_EPOCH` (Kafka 74): an append stamped with a lower leader epoch than the partition's latest
+ *   (a deposed leader, or a follower that did not truncate before following a new leader); nothing is stored.
  */
 export type LogStoreErrorCode =
   | "INVALID_TOPIC_NAME"
@@ -48,7 +50,8 @@ export type LogStoreErrorCode =
   | "STORE_CLOSED"
   | "OUT_OF_ORDER_SEQUENCE_NUMBER"
   | "INVALID_PRODUCER_EPOCH"
-  | "UNKNOWN_PRODUCER_ID";
+  | "UNKNOWN_PRODUCER_ID"
+  | "FENCED_LEADER_EPOCH";
 
 /** What a partition knows about a producer, attached to the producer errors (for the reply to the producer). */
 export interface ProducerErrorDetails {

@@ -2,6 +2,7 @@ export { LogStore, type LogStoreOptions, type CreateTopicOptions, type NewTopic 
 export type { TopicChangeEvent, TopicChangeListener } from "./topic-events.js";
 export { PartitionLog, type PartitionLogOptions } from "./partition-log.js";
 export type { InitProducerIdResult } from "./producer-ids.js";
+export type { EpochEndOffset } from "./leader-epoch-cache.js";
 export { LogStoreError, isLogStoreError, type LogStoreErrorCode, type ProducerErrorDetails } from "./errors.js";
 export { MAX_TOPIC_NAME_LENGTH, validateTopicName } from "./names.js";
 export type {

@@ -4,6 +4,7 @@ import { LogStoreError } from "./errors.js";
 import type { FileSystem } from "./file-system.js";
 import { writeFully, writeFullyAsync } from "./fs-utils.js";
 import type { FileHandle, HandleCache } from "./handle-cache.js";
+import type { EpochLookup } from "./leader-epoch-cache.js";
 import { OffsetIndex } from "./offset-index.js";
 import { BATCH_HEADER_SIZE, checkBatch, type BatchHeader } from "./record-batch.js";
 
@@ -63,6 +64,8 @@ export class LogSegment {
     size: number,
     public index: OffsetIndex,
     private readonly indexIntervalBytes: number,
+    /** The partition's leader epochs, which every batch's epoch is checked against (none: epoch 0). */
+    private readonly epochs: EpochLookup | undefined,
   ) {
     this.size = size;
     this.fileSize = size;
@@ -76,7 +79,7 @@ export class LogSegment {
   }
 
   /** Creates a new, empty segment (its files must not exist yet). */
-  static create(handles: HandleCache, dir: string, baseOffset: number, indexIntervalBytes: number): LogSegment {
+  static create(handles: HandleCache, dir: string, baseOffset: number, indexIntervalBytes: number, epochs?: EpochLookup): LogSegment {
     const file = handles.file(join(dir, segmentFileName(baseOffset, ".log")), "r+", "wx+");
     let index: OffsetIndex;
     try {
@@ -85,7 +88,7 @@ export class LogSegment {
       file.close();
       throw error;
     }
-    const segment = new LogSegment(handles, dir, baseOffset, file, 0, index, indexIntervalBytes);
+    const segment = new LogSegment(handles, dir, baseOffset, file, 0, index, indexIntervalBytes, epochs);
     segment.maxTimestamp = -1;
     return segment;
   }
@@ -112,8 +115,11 @@ export class LogSegment {
       indexIntervalBytes: number;
       nextOffset?: number;
       trusted?: { size: number; nextOffset: number; maxTimestamp: number | undefined };
+      /** The partition's leader epochs (see {@link checkBatch}); none: every batch must carry epoch 0. */
+      epochs?: EpochLookup;
     },
   ): Promise<LogSegment> {
+    const epochs = options.epochs;
     const logPath = join(dir, segmentFileName(baseOffset, ".log"));
     const indexPath = join(dir, segmentFileName(baseOffset, ".index"));
     const fs = handles.fs;
@@ -124,7 +130,7 @@ export class LogSegment {
       if (options.active && trusted !== undefined && trusted.size === size) {
         const index = OffsetIndex.load(handles, indexPath, size, true);
         if (index !== undefined) {
-          const segment = new LogSegment(handles, dir, baseOffset, file, size, index, options.indexIntervalBytes);
+          const segment = new LogSegment(handles, dir, baseOffset, file, size, index, options.indexIntervalBytes, epochs);
           segment.nextOffset = trusted.nextOffset;
           segment.maxTimestamp = trusted.maxTimestamp;
           segment.bytesSinceIndexEntry = size - index.lastPosition;
@@ -134,9 +140,9 @@ export class LogSegment {
       }
       if (options.active) {
         const bytes = await file.useAsync((fd) => readWhole(fs, fd, size));
-        const scan = scanSegment(bytes, baseOffset, options.indexIntervalBytes, true);
+        const scan = scanSegment(bytes, baseOffset, options.indexIntervalBytes, true, epochs);
         if (scan.stop) {
-          const later = findValidBatchAfter(bytes, scan.stop.position + 1, scan.nextOffset);
+          const later = findValidBatchAfter(bytes, scan.stop.position + 1, scan.nextOffset, epochs);
           if (later !== undefined) {
             throw corruptError(
               logPath,
@@ -152,7 +158,7 @@ export class LogSegment {
           });
         }
         const index = OffsetIndex.rebuild(handles, indexPath, scan.indexEntries, true);
-        const segment = new LogSegment(handles, dir, baseOffset, file, scan.validSize, index, options.indexIntervalBytes);
+        const segment = new LogSegment(handles, dir, baseOffset, file, scan.validSize, index, options.indexIntervalBytes, epochs);
         segment.nextOffset = scan.nextOffset;
         segment.maxTimestamp = scan.maxTimestamp;
         segment.bytesSinceIndexEntry = scan.validSize - (scan.indexEntries.at(-1)?.[1] ?? 0);
@@ -162,11 +168,11 @@ export class LogSegment {
       if (!index) {
         // With checksums: a damaged length would otherwise make the scan fail at some later, innocent byte.
         const bytes = await file.useAsync((fd) => readWhole(fs, fd, size));
-        const scan = scanSegment(bytes, baseOffset, options.indexIntervalBytes, true);
+        const scan = scanSegment(bytes, baseOffset, options.indexIntervalBytes, true, epochs);
         checkScan(scan, logPath, options.nextOffset);
         index = OffsetIndex.rebuild(handles, indexPath, scan.indexEntries, false);
       }
-      const segment = new LogSegment(handles, dir, baseOffset, file, size, index, options.indexIntervalBytes);
+      const segment = new LogSegment(handles, dir, baseOffset, file, size, index, options.indexIntervalBytes, epochs);
       segment.nextOffset = options.nextOffset ?? baseOffset;
       return segment;
     } catch (error) {
@@ -353,7 +359,7 @@ export class LogSegment {
   async rebuildIndex(): Promise<void> {
     const size = this.size;
     const nextOffset = this.nextOffset;
-    const scan = scanSegment(await this.read(0, size), this.baseOffset, this.indexIntervalBytes, true);
+    const scan = scanSegment(await this.read(0, size), this.baseOffset, this.indexIntervalBytes, true, this.epochs);
     try {
       checkScan(scan, this.logPath, nextOffset);
     } catch (error) {
@@ -371,7 +377,7 @@ export class LogSegment {
   /** Computes `maxTimestamp` from the batch headers when it is not known yet. */
   async loadMaxTimestamp(): Promise<number> {
     if (this.maxTimestamp === undefined) {
-      const scan = scanSegment(await this.read(0, this.size), this.baseOffset, this.indexIntervalBytes, false);
+      const scan = scanSegment(await this.read(0, this.size), this.baseOffset, this.indexIntervalBytes, false, this.epochs);
       this.maxTimestamp = scan.maxTimestamp;
     }
     return this.maxTimestamp;
@@ -438,12 +444,12 @@ async function readWhole(fs: FileSystem, fd: number, size: number, position = 0)
  * Walks the batches of a segment image from the start, checking lengths, offset continuity and (with
  * `verifyCrc`) checksums, and computes the sparse index the append path would have written.
  */
-function scanSegment(bytes: Buffer, baseOffset: number, indexIntervalBytes: number, verifyCrc: boolean): ScanResult {
+function scanSegment(bytes: Buffer, baseOffset: number, indexIntervalBytes: number, verifyCrc: boolean, epochs: EpochLookup | undefined): ScanResult {
   const result: ScanResult = { validSize: 0, nextOffset: baseOffset, maxTimestamp: -1, indexEntries: [] };
   let pos = 0;
   let sinceEntry = 0;
   while (pos < bytes.length) {
-    const check = checkBatch(bytes, pos, bytes.length - pos, verifyCrc);
+    const check = checkBatch(bytes, pos, bytes.length - pos, verifyCrc, epochs);
     if ("incomplete" in check) {
       result.stop = { position: pos, reason: `incomplete batch: ${bytes.length - pos} of ${check.needed} bytes present` };
       break;
@@ -473,10 +479,10 @@ function scanSegment(bytes: Buffer, baseOffset: number, indexIntervalBytes: numb
  * Looks for any valid batch (checksum and all) at or after byte `from` whose base offset is at least
  * `minOffset`. Finding one means the invalid bytes before it are not a torn tail.
  */
-function findValidBatchAfter(bytes: Buffer, from: number, minOffset: number): number | undefined {
+function findValidBatchAfter(bytes: Buffer, from: number, minOffset: number, epochs: EpochLookup | undefined): number | undefined {
   for (let pos = from; pos + BATCH_HEADER_SIZE <= bytes.length; pos++) {
     if (bytes[pos + 16] !== 2) continue; // magic: cheap filter before anything else
-    const check = checkBatch(bytes, pos, bytes.length - pos, true);
+    const check = checkBatch(bytes, pos, bytes.length - pos, true, epochs);
     if ("baseOffset" in check && check.baseOffset >= minOffset) return pos;
   }
   return undefined;

@@ -8,6 +8,7 @@ import { nodeFileSystem, type FileSystem } from "./file-system.js";
 import { errnoCode, fsyncDir, isTempFile } from "./fs-utils.js";
 import { HandleCache, isFdExhaustion } from "./handle-cache.js";
 import { Journal, type JournalOptions } from "./journal.js";
+import type { EpochEndOffset } from "./leader-epoch-cache.js";
 import { isTopicName, validateGroupId, validateTopicName } from "./names.js";
 import { CLEAN_SHUTDOWN_FILE, readCleanShutdown, writeCleanShutdown, type CleanTopic } from "./clean-shutdown.js";
 import { PartitionLog, type RecoveryPoint } from "./partition-log.js";
@@ -558,6 +559,19 @@ export class LogStore implements AsyncDisposable {
   waitForData(topic: string, partition: number, offset: number, options: WaitOptions): Promise<boolean> {
     try {
       return this.log(topic, partition).run((log) => log.waitForData(offset, options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Where leader `epoch`'s history ends in one partition (Kafka's OffsetForLeaderEpoch; see
+   * {@link PartitionLog.endOffsetForEpoch}): `{ leaderEpoch, endOffset }`, or -1 / -1 when unknown.
+   * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`, `STORE_CLOSED`
+   */
+  endOffsetForEpoch(topic: string, partition: number, epoch: number): Promise<EpochEndOffset> {
+    try {
+      return this.log(topic, partition).run(async (log) => log.endOffsetForEpoch(epoch));
     } catch (error) {
       return Promise.reject(error);
     }

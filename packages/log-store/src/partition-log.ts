@@ -8,6 +8,7 @@ import { LogSegment, corruptError, parseSegmentFileName, segmentFileName } from 
 import { ProducerSnapshots } from "./producer-snapshots.js";
 import { ProducerStateManager, validateProducerSequence, type ProducerBatchMetadata } from "./producer-state.js";
 import type { JournalLog } from "./journal.js";
+import { LeaderEpochCache, MAX_LEADER_EPOCH, type EpochEndOffset } from "./leader-epoch-cache.js";
 import { batchProducer, checkBatch, decodeRecords, encodeBatch } from "./record-batch.js";
 import { RecentBatches } from "./recent-batches.js";
 import { resolveSettings, type LogSettings } from "./settings.js";
@@ -161,6 +162,8 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
   /** Idempotent producers' state (producer-state.ts) and its snapshot files; set by openDir. */
   private producers!: ProducerStateManager;
   private snapshots!: ProducerSnapshots;
+  /** The partition's leader epochs and their `leader-epoch-checkpoint` file; set by openDir. */
+  private epochs!: LeaderEpochCache;
   /** The batch an idempotent append just recorded, handed from appendBatch to append. */
   private recorded: ProducerBatchMetadata | undefined;
 
@@ -240,17 +243,19 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
    */
   append(records: readonly RecordInput[], options?: AppendOptions): Promise<AppendResult> {
     const producer = options?.producer;
-    if (producer === undefined) return this.appendBatch(records, undefined);
+    const leaderEpoch = options?.leaderEpoch;
+    if (producer === undefined) return this.appendBatch(records, undefined, leaderEpoch);
     // Decided and recorded synchronously (check → encode → write → record), so appends of one producer are
     // decided in call order: this log assigns offsets without yielding.
     let duplicate: ProducerBatchMetadata | undefined;
     try {
       this.assertWritable();
       const p = validateProducerSequence(producer);
-      if (!Array.isArray(records) || records.length === 0) return this.appendBatch(records, undefined); // INVALID_RECORD
+      if (!Array.isArray(records) || records.length === 0) return this.appendBatch(records, undefined, leaderEpoch); // INVALID_RECORD
+      this.epochFor(leaderEpoch); // a fenced leader answers nothing, not even a duplicate
       duplicate = this.producers.check(p, records.length);
       if (duplicate === undefined) {
-        const promise = this.appendBatch(records, p);
+        const promise = this.appendBatch(records, p, leaderEpoch);
         const recorded = this.recorded;
         this.recorded = undefined;
         if (recorded !== undefined) recorded.ack = promise;
@@ -266,20 +271,103 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     return ack === undefined ? Promise.resolve(result) : ack.then(() => result);
   }
 
-  private async appendBatch(records: readonly RecordInput[], producer: ProducerSequence | undefined): Promise<AppendResult> {
+  /**
+   * The leader epoch of the partition's latest batches: the one appends are stamped with by default, and
+   * below which they are refused. -1 when the log knows no epoch (after a truncation to its start).
+   */
+  get latestEpoch(): number {
+    return this.epochs.latestEpoch(this.nextOffset);
+  }
+
+  /**
+   * Where the history of leader `epoch` ends in this log (Kafka's OffsetForLeaderEpoch, answered by a
+   * leader to a follower that starts following it): for the latest epoch, the log end; for an older one,
+   * the largest epoch at or below it that this log has and the start offset of the first epoch above it;
+   * `{ leaderEpoch: -1, endOffset: -1 }` (UNDEFINED) for an epoch below the first one this log knows,
+   * above its latest, or negative. The follower truncates its log to `endOffset` if it has more.
+   * @throws LogStoreError `STORE_CLOSED`
+   */
+  endOffsetForEpoch(epoch: number): EpochEndOffset {
+    this.assertOpen();
+    return this.epochs.endOffsetFor(epoch, this.nextOffset);
+  }
+
+  /**
+   * The epoch an append is stamped with.
+   * @throws LogStoreError `FENCED_LEADER_EPOCH` below the latest epoch, `INVALID_REQUEST` for a non-epoch
+   */
+  private epochFor(requested: number | undefined): number {
+    const latest = this.epochs.latestEpoch(this.nextOffset);
+    if (requested === undefined) return Math.max(0, latest);
+    if (!Number.isSafeInteger(requested) || requested < 0 || requested > MAX_LEADER_EPOCH)
+      throw new LogStoreError("INVALID_REQUEST", `leaderEpoch must be an integer from 0 to ${MAX_LEADER_EPOCH}, got ${String(requested)}`);
+    if (requested < latest) throw fencedEpoch(this.label ?? this.dir, requested, latest);
+    return requested;
+  }
+
+  /**
+   * Before the first batch of a new epoch is written at `offset`: records the epoch's start durably in the
+   * leader-epoch checkpoint (so that the file is never behind the batches on disk).
+   */
+  private startEpoch(epoch: number, offset: number): void {
+    try {
+      this.epochs.beforeAppend(epoch, offset);
+    } catch (error) {
+      if (errnoCode(error) === "ENOSPC") throw diskFull(this.dir, error);
+      if (isTooManyOpenFiles(error) || errnoCode(error) === "EMFILE" || errnoCode(error) === "ENFILE")
+        throw new LogStoreError(
+          "TOO_MANY_OPEN_FILES",
+          `log ${this.dir}: no file descriptor to write the leader epoch checkpoint; nothing was stored`,
+          {
+            cause: error,
+          },
+        );
+      throw this.fail(error);
+    }
+  }
+
+  private async appendBatch(
+    records: readonly RecordInput[],
+    producer: ProducerSequence | undefined,
+    leaderEpoch: number | undefined,
+  ): Promise<AppendResult> {
     this.assertWritable();
-    if (this.settings.journal !== undefined) return this.appendJournaled(records, producer);
+    const epoch = this.epochFor(leaderEpoch);
     const baseOffset = this.nextOffset;
-    // Scratch encoding is safe: the batch is written synchronously below and not referenced afterwards.
+    // Scratch encoding is safe: the batch is written (or copied) synchronously below and not referenced afterwards.
     const batch = encodeBatch(
       records,
       baseOffset,
       this.settings.now(),
       true,
       producer && { producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: producer.sequence },
+      epoch,
     );
     const lastOffset = baseOffset + batch.recordCount - 1;
-    const header = { lastOffset, maxTimestamp: batch.maxTimestamp };
+    await this.writeBatch(batch.buffer, lastOffset, batch.maxTimestamp, batch.recordCount, producer, epoch);
+    return { baseOffset, lastOffset };
+  }
+
+  /**
+   * Stores one encoded batch that starts at the log end: synchronously up to the write (or the queueing
+   * behind a roll, or the journal's copy), recording its producer (in `recorded`) and starting its epoch
+   * first if it is a new one. Returns the promise of its acknowledgement under the fsync policy. The
+   * buffer may be reused once this returns.
+   * @throws LogStoreError (synchronously) when nothing of the batch was stored: `DISK_FULL`,
+   *   `TOO_MANY_OPEN_FILES`, `KAFKA_STORAGE_ERROR` (the log then refuses writes until reopened)
+   */
+  private writeBatch(
+    buffer: Buffer,
+    lastOffset: number,
+    maxTimestamp: number,
+    recordCount: number,
+    producer: ProducerSequence | undefined,
+    epoch: number,
+  ): Promise<void> {
+    const baseOffset = this.nextOffset;
+    this.startEpoch(epoch, baseOffset);
+    if (this.settings.journal !== undefined) return this.writeJournaled(buffer, lastOffset, maxTimestamp, recordCount, producer);
+    const header = { lastOffset, maxTimestamp };
     // Set when the batch waits for a roll to finish before it is written.
     let queued: Promise<void> | undefined;
     let pending: PendingBatch | undefined;
@@ -287,24 +375,24 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     try {
       const segment = this.active;
       if (this.rolling !== undefined) {
-        // The scratch buffer is reused by the next encode: keep a copy until the new segment exists.
-        pending = { buffer: Buffer.from(batch.buffer), baseOffset, ...header };
+        // The buffer may be reused by the caller (the next encode): keep a copy until the new segment exists.
+        pending = { buffer: Buffer.from(buffer), baseOffset, ...header };
         this.rolling.pending.push(pending);
         queued = this.rolling.done;
-      } else if (segment.size > 0 && segment.size + batch.buffer.length > this.settings.segmentBytes) {
+      } else if (segment.size > 0 && segment.size + buffer.length > this.settings.segmentBytes) {
         this.snapshots.take(this.producers, baseOffset); // the producer state as of the new segment's start
         if (this.settings.fsync === "never") {
           const next = this.roll();
           wrote = true;
-          next.append(batch.buffer, header);
+          next.append(buffer, header);
           this.dirtySegments.add(next);
         } else {
-          pending = { buffer: Buffer.from(batch.buffer), baseOffset, ...header };
+          pending = { buffer: Buffer.from(buffer), baseOffset, ...header };
           queued = this.startRoll(segment, pending);
         }
       } else {
         wrote = true;
-        segment.append(batch.buffer, header);
+        segment.append(buffer, header);
         this.dirtySegments.add(segment);
       }
     } catch (error) {
@@ -318,27 +406,24 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     this.nextOffset = lastOffset + 1;
     if (producer !== undefined) this.recorded = this.producers.record(producer, baseOffset, lastOffset, queued !== undefined);
     const metrics = this.settings.metrics;
-    metrics.appendedRecords += batch.recordCount;
-    metrics.appendedBytes += batch.buffer.length;
+    metrics.appendedRecords += recordCount;
+    metrics.appendedBytes += buffer.length;
     switch (this.settings.fsync) {
       case "never":
         this.advance(this.nextOffset);
-        break;
+        return Promise.resolve();
       case "interval":
         this.scheduleIntervalSync();
-        if (queued !== undefined) {
-          // Acknowledged means written, in the page cache (a crash of this process loses nothing), as for
-          // every other append: a batch queued behind a roll is written once the old segment is durable.
-          await queued;
+        // Acknowledged means written, in the page cache (a crash of this process loses nothing), as for
+        // every other append: a batch queued behind a roll is written once the old segment is durable.
+        if (queued === undefined) return Promise.resolve();
+        return queued.then(() => {
           if (pending?.error) throw pending.error;
           if (this.active.nextOffset <= lastOffset) throw this.failure ?? new LogStoreError("STORE_CLOSED", `log ${this.dir} is closed`);
-        }
-        break;
+        });
       case "always":
-        await this.syncThrough(this.nextOffset);
-        break;
+        return this.syncThrough(this.nextOffset);
     }
-    return { baseOffset, lastOffset };
   }
 
   /**
@@ -347,23 +432,21 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
    * durable. Everything up to the journal copy is synchronous, so offsets follow call order. Segment files
    * are written later, in the background ({@link writeBack}).
    */
-  private appendJournaled(records: readonly RecordInput[], producer: ProducerSequence | undefined): Promise<AppendResult> {
+  private writeJournaled(
+    buffer: Buffer,
+    lastOffset: number,
+    maxTimestamp: number,
+    recordCount: number,
+    producer: ProducerSequence | undefined,
+  ): Promise<void> {
     const journal = this.settings.journal!;
     const baseOffset = this.nextOffset;
-    const batch = encodeBatch(
-      records,
-      baseOffset,
-      this.settings.now(),
-      true,
-      producer && { producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: producer.sequence },
-    );
-    const lastOffset = baseOffset + batch.recordCount - 1;
-    const header = { lastOffset, maxTimestamp: batch.maxTimestamp };
+    const header = { lastOffset, maxTimestamp };
     let durable: Promise<void>;
     try {
-      const segment = this.rollIfFull(baseOffset, batch.buffer.length);
-      segment.appendToTail(batch.buffer, header);
-      durable = journal.add(this, batch.buffer);
+      const segment = this.rollIfFull(baseOffset, buffer.length);
+      segment.appendToTail(buffer, header);
+      durable = journal.add(this, buffer);
     } catch (error) {
       if (isTooManyOpenFiles(error)) throw error;
       throw this.fail(error);
@@ -371,9 +454,9 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     this.nextOffset = lastOffset + 1;
     if (producer !== undefined) this.recorded = this.producers.record(producer, baseOffset, lastOffset, true);
     const metrics = this.settings.metrics;
-    metrics.appendedRecords += batch.recordCount;
-    metrics.appendedBytes += batch.buffer.length;
-    return durable.then(() => ({ baseOffset, lastOffset }));
+    metrics.appendedRecords += recordCount;
+    metrics.appendedBytes += buffer.length;
+    return durable;
   }
 
   /**
@@ -488,9 +571,12 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
 
   /** @internal Journal recovery: appends a batch found in the journal unless the segments hold it already. */
   replayBatch(buf: Buffer, pos: number, size: number, where: string): void {
-    const check = checkBatch(buf, pos, size, true);
+    const check = checkBatch(buf, pos, size, true, this.epochs);
     if (!("baseOffset" in check) || check.size !== size)
-      throw new LogStoreError("CORRUPT_RECORD", `${this.label ?? this.dir}: ${where}: invalid batch in the journal (${"corrupt" in check ? check.corrupt : "wrong length"})`);
+      throw new LogStoreError(
+        "CORRUPT_RECORD",
+        `${this.label ?? this.dir}: ${where}: invalid batch in the journal (${"corrupt" in check ? check.corrupt : "wrong length"})`,
+      );
     if (check.lastOffset < this.nextOffset) return;
     if (check.baseOffset !== this.nextOffset)
       throw new LogStoreError(
@@ -501,7 +587,14 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     segment.appendToTail(buf.subarray(pos, pos + size), check);
     const producer = batchProducer(buf, pos);
     if (producer !== undefined)
-      this.producers.replay(producer.producerId, producer.producerEpoch, producer.baseSequence, check.baseOffset, check.lastOffset, this.settings.now());
+      this.producers.replay(
+        producer.producerId,
+        producer.producerEpoch,
+        producer.baseSequence,
+        check.baseOffset,
+        check.lastOffset,
+        this.settings.now(),
+      );
     this.nextOffset = check.lastOffset + 1;
     this.hw = this.synced = this.nextOffset;
     this.durable = { offset: this.nextOffset, segment: this.active, position: this.active.size };
@@ -781,7 +874,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
       return { bytes, nextOffset: next, damaged: true };
     };
     while (filePos + i < end && recordBudget > 0) {
-      const check = checkBatch(buf, i, buf.length - i, buf !== recent?.bytes);
+      const check = checkBatch(buf, i, buf.length - i, buf !== recent?.bytes, this.epochs);
       if ("incomplete" in check) {
         if (filePos + i + check.needed > end) {
           return damage(filePos + i, `batch of ${check.needed} bytes extends past the end of the segment (${end - filePos - i} bytes left)`);
@@ -916,7 +1009,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
 
   /** Creates the files of a segment at `baseOffset` (not yet part of the log). */
   private createSegment(baseOffset: number): LogSegment {
-    return LogSegment.create(this.settings.handles, this.dir, baseOffset, this.settings.indexIntervalBytes);
+    return LogSegment.create(this.settings.handles, this.dir, baseOffset, this.settings.indexIntervalBytes, this.epochs);
   }
 
   /** Makes `segment` (from {@link createSegment}) the active one. */
@@ -1079,10 +1172,12 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     const segments: LogSegment[] = [];
     let producers: ProducerStateManager;
     let snapshots: ProducerSnapshots;
+    let epochs: LeaderEpochCache;
     try {
+      epochs = LeaderEpochCache.load(fs, dir);
       // A new log's first segment: its directory entry is made durable by the first sync round (dirDirty
       // below), before anything written to it is acknowledged; a crash before that loses only an empty file.
-      if (bases.length === 0) segments.push(LogSegment.create(settings.handles, dir, 0, settings.indexIntervalBytes));
+      if (bases.length === 0) segments.push(LogSegment.create(settings.handles, dir, 0, settings.indexIntervalBytes, epochs));
       for (let i = 0; i < bases.length; i++) {
         const active = i === bases.length - 1;
         const segment = await LogSegment.open(settings.handles, dir, bases[i]!, {
@@ -1090,6 +1185,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
           indexIntervalBytes: settings.indexIntervalBytes,
           nextOffset: bases[i + 1],
           trusted: active ? trusted : undefined,
+          epochs,
         });
         if (!active) segment.seal();
         segments.push(segment);
@@ -1099,7 +1195,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
       if (settings.fsync !== "never" && !segments[segments.length - 1]!.trustedUsed) segments[segments.length - 1]!.datasyncSync();
       producers = new ProducerStateManager(settings.producerIdExpirationMs, settings.now);
       snapshots = new ProducerSnapshots(fs, dir, settings.fsync !== "never");
-      await snapshots.load(producers, segments, settings.now());
+      await snapshots.load(producers, segments, settings.now(), epochs);
     } catch (error) {
       for (const segment of segments) segment.close();
       throw withLabel(error, label);
@@ -1109,6 +1205,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     log.dirDirty = bases.length === 0;
     log.producers = producers;
     log.snapshots = snapshots;
+    log.epochs = epochs;
     return log;
   }
 }
@@ -1125,6 +1222,14 @@ function isEmptyFile(fs: FileSystem, path: string): boolean {
 /** Whether `error` is the {@link LogStoreError} for an open that found no file descriptor. */
 function isTooManyOpenFiles(error: unknown): boolean {
   return isLogStoreError(error) && error.code === "TOO_MANY_OPEN_FILES";
+}
+
+/** The `FENCED_LEADER_EPOCH` error for an append stamped with `epoch` below the partition's `latest`. */
+function fencedEpoch(where: string, epoch: number, latest: number): LogStoreError {
+  return new LogStoreError(
+    "FENCED_LEADER_EPOCH",
+    `${where}: leader epoch ${epoch} is fenced: the partition's latest epoch is ${latest}; nothing was stored`,
+  );
 }
 
 function withLabel(error: unknown, label: string | undefined): unknown {

@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import type { FileSystem } from "./file-system.js";
 import { writeFileAtomic } from "./fs-utils.js";
+import type { EpochLookup } from "./leader-epoch-cache.js";
 import { corruptError, type LogSegment } from "./log-segment.js";
 import type { ProducerStateManager } from "./producer-state.js";
 import { batchProducer, checkBatch } from "./record-batch.js";
@@ -118,10 +119,10 @@ export class ProducerSnapshots {
    * is valid and not past the log end (removing those that are not: a snapshot past the end describes
    * batches a crash took back, and would be wrong once new batches reach its offset), then replays the
    * producer fields of every batch after it. Replayed producers count as seen at `now`, so a restart never
-   * expires a producer early.
+   * expires a producer early. Batches are checked against `epochs` (the partition's leader epochs).
    * @throws LogStoreError `CORRUPT_RECORD` when a batch to replay fails its checks.
    */
-  async load(state: ProducerStateManager, segments: readonly LogSegment[], now: number): Promise<ProducerStateLoad> {
+  async load(state: ProducerStateManager, segments: readonly LogSegment[], now: number, epochs?: EpochLookup): Promise<ProducerStateLoad> {
     const logStart = segments[0]!.baseOffset;
     const logEnd = segments[segments.length - 1]!.nextOffset;
     let snapshotOffset = -1;
@@ -142,14 +143,21 @@ export class ProducerSnapshots {
     const result: ProducerStateLoad = { snapshotOffset, scannedBytes: 0, scannedBatches: 0 };
     for (const segment of segments) {
       if (segment.nextOffset <= from) continue;
-      await replaySegment(segment, from, state, now, result);
+      await replaySegment(segment, from, state, now, result, epochs);
     }
     this.loaded = result;
     return result;
   }
 }
 
-async function replaySegment(segment: LogSegment, from: number, state: ProducerStateManager, now: number, result: ProducerStateLoad): Promise<void> {
+async function replaySegment(
+  segment: LogSegment,
+  from: number,
+  state: ProducerStateManager,
+  now: number,
+  result: ProducerStateLoad,
+  epochs: EpochLookup | undefined,
+): Promise<void> {
   const end = segment.size;
   let { position, baseOffset: expected } = from > segment.baseOffset ? segment.lookup(from) : { position: 0, baseOffset: segment.baseOffset };
   let want = SCAN_CHUNK;
@@ -157,7 +165,7 @@ async function replaySegment(segment: LogSegment, from: number, state: ProducerS
     const buf = await segment.read(position, Math.min(end - position, want));
     let i = 0;
     while (i < buf.length) {
-      const check = checkBatch(buf, i, buf.length - i, true);
+      const check = checkBatch(buf, i, buf.length - i, true, epochs);
       if ("incomplete" in check) {
         if (position + i + check.needed > end)
           throw corruptError(segment.logPath, position + i, expected, `batch of ${check.needed} bytes extends past the end of the segment`);

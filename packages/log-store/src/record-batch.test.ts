@@ -58,7 +58,7 @@ describe("encodeBatch", () => {
     expect(recordCount).toBe(5);
     expect(maxTimestamp).toBe(1_700_000_000_500);
     const header = checkBatch(buffer, 0, buffer.length);
-    expect(header).toEqual({ baseOffset: 100, size: buffer.length, lastOffset: 104, maxTimestamp: 1_700_000_000_500 });
+    expect(header).toEqual({ baseOffset: 100, size: buffer.length, lastOffset: 104, maxTimestamp: 1_700_000_000_500, leaderEpoch: 0 });
     const out: StoredRecord[] = [];
     expect(decodeRecords(buffer, 0, header as never, 0, 100, out)).toBe(5);
     const text = (b: Uint8Array | null) => (b === null ? null : Buffer.from(b).toString());
@@ -135,5 +135,20 @@ describe("checkBatch", () => {
     const badMagic = Buffer.from(buffer);
     badMagic[16] = 1;
     expect(checkBatch(badMagic, 0, badMagic.length)).toEqual({ corrupt: "unsupported magic byte 1" });
+  });
+
+  it("checks the leader epoch (outside the CRC) against the partition's epochs: 0 without them, any non-negative one with null", () => {
+    const stamped = encodeBatch(sample, 100, 0, false, undefined, 7).buffer;
+    expect(stamped.readInt32BE(12)).toBe(7);
+    // The epoch lies outside the checksum: the same CRC as the batch stamped 0.
+    expect(stamped.readUInt32BE(17)).toBe(buffer.readUInt32BE(17));
+    expect(checkBatch(stamped, 0, stamped.length)).toEqual({ corrupt: "partition leader epoch 7, expected 0" });
+    const epochs = { epochAt: (offset: number) => (offset >= 100 ? 7 : 3) };
+    expect(checkBatch(stamped, 0, stamped.length, true, epochs)).toMatchObject({ baseOffset: 100, leaderEpoch: 7 });
+    expect(checkBatch(buffer, 0, buffer.length, true, epochs)).toEqual({ corrupt: "partition leader epoch 0, expected 3" });
+    expect(checkBatch(stamped, 0, stamped.length, true, null)).toMatchObject({ leaderEpoch: 7 });
+    const negative = Buffer.from(stamped);
+    negative.writeInt32BE(-1, 12);
+    expect(checkBatch(negative, 0, negative.length, true, null)).toEqual({ corrupt: "partition leader epoch -1 is negative" });
   });
 });

@@ -13,6 +13,7 @@
 import { Buffer } from "node:buffer";
 import { crc32c } from "./crc32c.js";
 import { LogStoreError } from "./errors.js";
+import type { EpochLookup } from "./leader-epoch-cache.js";
 import type { RecordHeaders, RecordInput, StoredRecord } from "./types.js";
 
 /** baseOffset + batchLength: the bytes before `batchLength` starts counting. */
@@ -170,7 +171,7 @@ const SCRATCH_BATCH_LIMIT = 4 * 1024 * 1024;
 let scratchBatch = Buffer.allocUnsafeSlow(64 * 1024);
 
 /**
- * Encodes `records` as one RecordBatch v2 with offsets starting at `baseOffset`.
+ * Encodes `records` as one RecordBatch v2 with offsets starting at `baseOffset`, stamped with `leaderEpoch`.
  *
  * With `scratch`, a batch of up to 4 MiB is written into a buffer shared by all calls, valid only until the
  * next `encodeBatch`: for callers that write it out at once. A fresh buffer per batch costs a page fault
@@ -183,6 +184,7 @@ export function encodeBatch(
   now: number,
   scratch = false,
   producer?: BatchProducer,
+  leaderEpoch = 0,
 ): EncodedBatch {
   if (!Array.isArray(records)) throw new LogStoreError("INVALID_RECORD", "records must be an array");
   const count = records.length;
@@ -241,7 +243,7 @@ export function encodeBatch(
   } else buf = Buffer.allocUnsafe(total);
   writeInt64(buf, 0, baseOffset);
   buf.writeInt32BE(total - LOG_OVERHEAD, OFF_BATCH_LENGTH);
-  buf.writeInt32BE(0, OFF_LEADER_EPOCH);
+  buf.writeInt32BE(leaderEpoch, OFF_LEADER_EPOCH);
   buf[OFF_MAGIC] = 2;
   buf.writeInt16BE(0, OFF_ATTRIBUTES); // no compression, create time, not transactional
   buf.writeInt32BE(count - 1, OFF_LAST_OFFSET_DELTA);
@@ -298,28 +300,40 @@ export interface BatchHeader {
   /** `baseOffset + lastOffsetDelta`. */
   lastOffset: number;
   maxTimestamp: number;
+  /** The batch's partitionLeaderEpoch. */
+  leaderEpoch: number;
 }
 
 /**
  * Checks the batch starting at `buf[pos]` with `available` bytes present from there.
  * Returns its header, `"incomplete"` when more bytes are needed (`needed` says how many in total, when
  * known), or a reason string when the bytes cannot be a valid batch.
+ *
+ * `epochs` says which leader epoch a stored batch at each offset must carry (the partition's
+ * leader-epoch cache); without it, the batch must carry 0. `null`: any epoch from 0 up is accepted
+ * (batches arriving from a leader, checked against the cache by the caller).
  */
 export function checkBatch(
   buf: Uint8Array,
   pos: number,
   available: number,
   verifyCrc = true,
+  epochs?: EpochLookup | null,
 ): BatchHeader | { incomplete: true; needed: number } | { corrupt: string } {
   if (available < BATCH_HEADER_SIZE) return { incomplete: true, needed: BATCH_HEADER_SIZE };
   const batchLength = readInt32(buf, pos + OFF_BATCH_LENGTH);
   const size = LOG_OVERHEAD + batchLength;
   if (batchLength < BATCH_HEADER_SIZE - LOG_OVERHEAD || size > MAX_BATCH_BYTES) return { corrupt: `impossible batch length ${batchLength}` };
   if (buf[pos + OFF_MAGIC] !== 2) return { corrupt: `unsupported magic byte ${buf[pos + OFF_MAGIC]}` };
-  // Kafka leaves partitionLeaderEpoch outside the CRC (a leader rewrites it). This log has no leaders and
-  // always writes 0, so anything else is damage the checksum cannot see.
+  // Kafka leaves partitionLeaderEpoch outside the CRC (a leader rewrites it). The partition's epoch cache
+  // says which epoch each offset was written in, so anything else is damage the checksum cannot see.
   const leaderEpoch = readInt32(buf, pos + OFF_LEADER_EPOCH);
-  if (leaderEpoch !== 0) return { corrupt: `partition leader epoch ${leaderEpoch}, expected 0` };
+  if (epochs === null) {
+    if (leaderEpoch < 0) return { corrupt: `partition leader epoch ${leaderEpoch} is negative` };
+  } else {
+    const expected = epochs === undefined ? 0 : epochs.epochAt(readInt64(buf, pos));
+    if (leaderEpoch !== expected) return { corrupt: `partition leader epoch ${leaderEpoch}, expected ${expected}` };
+  }
   if (available < size) return { incomplete: true, needed: size };
   const lastOffsetDelta = readInt32(buf, pos + OFF_LAST_OFFSET_DELTA);
   const count = readInt32(buf, pos + OFF_RECORD_COUNT);
@@ -330,7 +344,7 @@ export function checkBatch(
     if (stored !== actual) return { corrupt: `checksum mismatch (stored ${stored}, computed ${actual})` };
   }
   const baseOffset = readInt64(buf, pos);
-  return { baseOffset, size, lastOffset: baseOffset + lastOffsetDelta, maxTimestamp: readInt64(buf, pos + OFF_MAX_TIMESTAMP) };
+  return { baseOffset, size, lastOffset: baseOffset + lastOffsetDelta, maxTimestamp: readInt64(buf, pos + OFF_MAX_TIMESTAMP), leaderEpoch };
 }
 
 /**

@@ -67,6 +67,13 @@ export interface AppendOptions {
    * `OUT_OF_ORDER_SEQUENCE_NUMBER`, `INVALID_PRODUCER_EPOCH` or `UNKNOWN_PRODUCER_ID`.
    */
   producer?: ProducerSequence | undefined;
+  /**
+   * The leader epoch to stamp the batch with (Kafka's partitionLeaderEpoch; a replicated partition's
+   * leader passes its epoch). Default: the partition's latest epoch (0 for a log that never had another).
+   * A new, higher epoch is recorded in the partition's `leader-epoch-checkpoint` before the batch is
+   * written; a lower one than the latest is refused with `FENCED_LEADER_EPOCH`.
+   */
+  leaderEpoch?: number | undefined;
 }
 
 /** Limits for one read. */

@@ -45,6 +45,7 @@ export type ErrorCode =
   | "OUT_OF_ORDER_SEQUENCE_NUMBER"
   | "INVALID_PRODUCER_EPOCH"
   | "UNKNOWN_PRODUCER_ID"
+  | "FENCED_LEADER_EPOCH"
   | "STREAM_ALREADY_EXISTS"
   | "STREAM_CLOSED"
   | "STREAM_SEQUENCE_CONFLICT"
@@ -152,6 +153,9 @@ export const ERRORS = {
   // The partition has no state the request presupposes (expired or never seen): a conflict with that state,
   // not a missing resource (the topic and partition exist), so 409 rather than 404.
   UNKNOWN_PRODUCER_ID: { status: 409, kafka: 59 },
+  // Replication: an append stamped with an older leader epoch than the partition's latest (a deposed leader,
+  // or a follower that did not truncate first). Not retriable as is: the sender must learn the new leader.
+  FENCED_LEADER_EPOCH: { status: 409, kafka: 74 },
   /** Durable Streams: a stream exists at the path with another configuration (or is soft-deleted). */
   STREAM_ALREADY_EXISTS: { status: 409 },
   /** Durable Streams: the stream is closed; no append is accepted any more. */
