@@ -70,20 +70,26 @@ export async function startBenchBroker(
 export const BUILT_BROKER = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
 
 /**
- * Spawns the built broker command over `dataDir` on a free port (fsync "always", warnings only); resolves once
+ * Spawns the built broker command over `dataDir` on a free port (fsync "always", warnings only, then
+ * `extraArgs`); resolves once
  * `/readyz` answers 200, with the ms from spawn to then. `undefined` when the command is not built.
  */
 export async function startBuiltBroker(
   children: ChildProcess[],
   dataDir: string,
+  extraArgs: readonly string[] = [],
 ): Promise<{ url: string; proc: ChildProcess; ms: number } | undefined> {
   if (!existsSync(BUILT_BROKER)) return undefined;
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const started = performance.now();
-  const proc = spawn(process.execPath, [BUILT_BROKER, "--port", String(port), "--data-dir", dataDir, "--fsync", "always", "--log-level", "warn"], {
-    stdio: "ignore",
-  });
+  const proc = spawn(
+    process.execPath,
+    [BUILT_BROKER, "--port", String(port), "--data-dir", dataDir, "--fsync", "always", "--log-level", "warn", ...extraArgs],
+    {
+      stdio: "ignore",
+    },
+  );
   children.push(proc);
   for (;;) {
     const ready = await fetch(`${url}/readyz`).catch(() => undefined);

@@ -16,7 +16,8 @@ import type { RecordInput } from "@minikafka/log-store";
 
 // This checkout with the store-wide journal off (the default) and on, interleaved in one run (same load).
 // JOURNAL=0 or JOURNAL=1 measures only one of them. BASELINE=<path to another checkout's
-// packages/log-store/src/index.ts>: measures that implementation too (journal off), interleaved.
+// packages/log-store/src/index.ts>: measures that implementation too (journal off; BASELINE_JOURNAL=1: on),
+// interleaved.
 const baseline = process.env.BASELINE ? ((await import(process.env.BASELINE)) as typeof published) : undefined;
 interface Variant {
   name: string;
@@ -26,7 +27,7 @@ interface Variant {
 const implementations: Variant[] = [
   ...(process.env.JOURNAL !== "1" ? [{ name: "journal off", impl: published, journal: false }] : []),
   ...(process.env.JOURNAL !== "0" ? [{ name: "journal on", impl: published, journal: true }] : []),
-  ...(baseline ? [{ name: `baseline (${process.env.BASELINE})`, impl: baseline, journal: false }] : []),
+  ...(baseline ? [{ name: `baseline (${process.env.BASELINE})`, impl: baseline, journal: process.env.BASELINE_JOURNAL === "1" }] : []),
 ];
 
 const COUNTS = (process.env.PARTITIONS ?? "1,10,100,1000").split(",").map(Number);
@@ -82,7 +83,7 @@ async function measure({ impl, journal }: Variant, partitions: number): Promise<
     const readStart = performance.now();
     let read = 0;
     for (let p = 0; p < partitions; p++) {
-      for (let offset = 0; ; ) {
+      for (let offset = 0; ;) {
         const result = await store.read("bench", p, offset, { maxRecords: 5000, maxBytes: 8 << 20 });
         read += result.records.length;
         if (result.nextOffset >= result.highWatermark) break;
@@ -119,7 +120,9 @@ try {
   fs.rmSync(root, { recursive: true, force: true });
 }
 console.log(
-  `\n${RECORDS_PER_REQUEST}-record requests round-robin over N partitions, fsync "always", ${CONCURRENCY} in flight, best of ${ROUNDS} × ${SECONDS} s (Node ${process.version}, load ${loadavg().map((l) => l.toFixed(2)).join(" ")})`,
+  `\n${RECORDS_PER_REQUEST}-record requests round-robin over N partitions, fsync "always", ${CONCURRENCY} in flight, best of ${ROUNDS} × ${SECONDS} s (Node ${process.version}, load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")})`,
 );
 for (const { name } of implementations) {
   console.log(`\n${name}`);
@@ -141,5 +144,8 @@ const off = implementations.find((v) => v.name === "journal off");
 const on = implementations.find((v) => v.name === "journal on");
 if (off && on) {
   console.log("\njournal on : off, records/s");
-  for (const n of COUNTS) console.log(`${String(n).padStart(10)}  ${(best.get(`${on.name}/${n}`)!.recordsPerSecond / best.get(`${off.name}/${n}`)!.recordsPerSecond).toFixed(2)}×`);
+  for (const n of COUNTS)
+    console.log(
+      `${String(n).padStart(10)}  ${(best.get(`${on.name}/${n}`)!.recordsPerSecond / best.get(`${off.name}/${n}`)!.recordsPerSecond).toFixed(2)}×`,
+    );
 }
