@@ -17,6 +17,24 @@ export interface SseChannelOptions {
    * closed with it, so the client sees a broken answer, not a clean end; without it, the body fails.
    */
   destroyConnection?: (() => void) | undefined;
+  /**
+   * The runtime's own response (Node: the `http.ServerResponse`), when it gives access to it: once the
+   * server has sent the answer's head and taken every queued chunk, each round is written to it directly
+   * instead of through the `ReadableStream` (one write call per reader and round instead of an enqueue, a
+   * read promise and a write: the cost of fan-out to many readers), its backlog being what the response
+   * has not yet handed to the kernel.
+   */
+  outgoing?: SseOutgoing | undefined;
+}
+
+/** The part of Node's `http.ServerResponse` an {@link SseChannel} writes rounds to directly. */
+export interface SseOutgoing {
+  readonly headersSent: boolean;
+  readonly writableLength: number;
+  readonly destroyed: boolean;
+  readonly writableEnded: boolean;
+  write(chunk: Uint8Array): boolean;
+  destroy(): unknown;
 }
 
 /**
@@ -33,6 +51,8 @@ export class SseChannel<P> implements LiveReader<P> {
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   readonly #options: SseChannelOptions;
   readonly #timer: ReturnType<typeof setTimeout>;
+  /** Rounds go straight to `options.outgoing` (from the first round after the server drained the stream). */
+  #direct = false;
 
   constructor(
     readonly profile: P,
@@ -59,16 +79,26 @@ export class SseChannel<P> implements LiveReader<P> {
 
   /** Bytes queued and not yet taken by the client. */
   get backlog(): number {
-    return this.#ended ? 0 : -(this.#controller.desiredSize ?? 0);
+    if (this.#ended) return 0;
+    return -(this.#controller.desiredSize ?? 0) + (this.#direct ? this.#options.outgoing!.writableLength : 0);
   }
 
   send(bytes: Uint8Array): boolean {
     if (this.#ended) return false;
+    const outgoing = this.#options.outgoing;
+    // Direct once the server has written the head and taken every queued chunk (so the order holds): its
+    // read of the stream stays pending until the channel closes it, and then ends the response.
+    if (!this.#direct && outgoing !== undefined && outgoing.headersSent && this.#controller.desiredSize === 0) this.#direct = true;
+    if (this.#direct && (outgoing!.destroyed || outgoing!.writableEnded)) {
+      this.cancel(); // the connection is gone: nothing more is sent
+      return false;
+    }
     if (this.backlog + bytes.byteLength > this.#options.maxBacklogBytes) {
       this.drop();
       return false;
     }
-    this.#controller.enqueue(bytes);
+    if (this.#direct) outgoing!.write(bytes);
+    else this.#controller.enqueue(bytes);
     return true;
   }
 
@@ -141,4 +171,12 @@ interface Outgoing {
 export function sseConnectionCloser(c: Context): (() => void) | undefined {
   const outgoing = (c.env as { outgoing?: Outgoing } | undefined)?.outgoing;
   return typeof outgoing?.destroy === "function" ? () => outgoing.destroy() : undefined;
+}
+
+/** The runtime's response to write SSE rounds to directly, where it gives access to it (Node: @hono/node-server's `c.env.outgoing`). */
+export function sseOutgoing(c: Context): SseOutgoing | undefined {
+  const outgoing = (c.env as { outgoing?: Partial<SseOutgoing> } | undefined)?.outgoing;
+  return typeof outgoing?.write === "function" && typeof outgoing.destroy === "function" && typeof outgoing.writableLength === "number"
+    ? (outgoing as SseOutgoing)
+    : undefined;
 }

@@ -6,7 +6,7 @@ import { parseProducerNumber, parseStrictUint } from "../core/stream-format.js";
 import type { Access } from "../access.js";
 import type { Quotas } from "../quotas.js";
 import type { StreamInfo, StreamProducer, StreamService } from "../core/stream-service.js";
-import { DEFAULT_SSE_BACKLOG_BYTES, SseChannel, sseConnectionCloser, sseResponse } from "./sse.js";
+import { DEFAULT_SSE_BACKLOG_BYTES, SseChannel, sseConnectionCloser, sseOutgoing, sseResponse } from "./sse.js";
 
 /** Where stream paths start: `/v1/stream/<path>`, `<path>` any UTF-8 (slashes included). */
 export const STREAM_PREFIX = "/v1/stream/";
@@ -183,6 +183,7 @@ function read(streams: StreamService, quotas: Quotas) {
         maxDurationMs: streams.sseMaxMs,
         onClose: release,
         destroyConnection: sseConnectionCloser(c),
+        outgoing: sseOutgoing(c),
       });
       sse.serve(channel);
       const headers: Record<string, string> = { ...SECURITY_HEADERS };
