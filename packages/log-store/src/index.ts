@@ -8,6 +8,7 @@ export { MAX_TOPIC_NAME_LENGTH, validateTopicName } from "./names.js";
 export type {
   AppendOptions,
   AppendResult,
+  BatchReadResult,
   Clock,
   DurabilityOptions,
   FsyncPolicy,

@@ -18,6 +18,7 @@ import { nowOf, resolveSettings, validateLogConfig } from "./settings.js";
 import { TopicEvents, type TopicChangeListener } from "./topic-events.js";
 import { hasTopicMetadata, readTopicMetadata, writeTopicMetadata, type TopicMetadata } from "./topic-metadata.js";
 import type {
+  BatchReadResult,
   AppendOptions,
   AppendResult,
   DurabilityOptions,
@@ -559,6 +560,19 @@ export class LogStore implements AsyncDisposable {
   waitForData(topic: string, partition: number, offset: number, options: WaitOptions): Promise<boolean> {
     try {
       return this.log(topic, partition).run((log) => log.waitForData(offset, options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Reads whole stored batches of one partition as their bytes, with their offsets and leader epochs
+   * (what a leader serves a follower; see {@link PartitionLog.readBatches}).
+   * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`, `OFFSET_OUT_OF_RANGE`, `CORRUPT_RECORD`, `INVALID_REQUEST`
+   */
+  readBatches(topic: string, partition: number, offset: number, options?: { maxBytes?: number | undefined }): Promise<BatchReadResult> {
+    try {
+      return this.log(topic, partition).run((log) => log.readBatches(offset, options));
     } catch (error) {
       return Promise.reject(error);
     }

@@ -15,6 +15,7 @@ import { resolveSettings, type LogSettings } from "./settings.js";
 import type {
   AppendOptions,
   AppendResult,
+  BatchReadResult,
   DurabilityOptions,
   LogConfig,
   PartitionDescription,
@@ -78,6 +79,14 @@ interface SegmentReadResult {
   nextOffset: number;
   /** Set when the read stopped at damage after taking some records; the next read starts there and fails. */
   damaged?: true;
+}
+
+/** One batch as {@link PartitionLog.readBatches} collects it. */
+interface StoredBatch {
+  baseOffset: number;
+  lastOffset: number;
+  leaderEpoch: number;
+  bytes: Buffer;
 }
 
 /** A point of the log: offset, and the segment and byte position where it begins. */
@@ -657,6 +666,59 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
   }
 
   /**
+   * Reads whole stored batches, from the one holding `offset` up to the high watermark: their bytes exactly
+   * as stored (RecordBatch v2, offsets and leader epochs included), back to back, with each batch's offsets
+   * and epoch. What a leader serves a follower, which appends them with {@link appendAsFollower}. The
+   * first batch may start before `offset` (Kafka's fetch does the same). At least one batch when any is
+   * readable, even over `maxBytes` (default 1 MiB); after that, whole batches within it. Every batch is
+   * checked as {@link read} checks it (checksum included) before it is handed out.
+   * @throws LogStoreError `OFFSET_OUT_OF_RANGE` when `offset` is below the log start or above the high
+   *   watermark, `CORRUPT_RECORD` when the first batch fails its checks, `INVALID_REQUEST` for a bad limit
+   */
+  async readBatches(offset: number, options: { maxBytes?: number | undefined } = {}): Promise<BatchReadResult> {
+    this.assertOpen();
+    const maxBytes = positiveInt("maxBytes", options.maxBytes, DEFAULT_MAX_BYTES);
+    if (!Number.isSafeInteger(offset)) throw new LogStoreError("OFFSET_OUT_OF_RANGE", `offset ${String(offset)} is not an integer`);
+    const hw = this.hw;
+    const start = this.logStartOffset;
+    if (offset < start || offset > hw) throw new LogStoreError("OFFSET_OUT_OF_RANGE", `offset ${offset} is outside [${start}, ${hw}]`);
+    const batches: StoredBatch[] = [];
+    let next = offset;
+    let bytes = 0;
+    while (next < hw && bytes < maxBytes) {
+      const segment = this.segmentFor(next);
+      if (!segment) {
+        if (batches.length > 0) break;
+        throw new LogStoreError("OFFSET_OUT_OF_RANGE", `offset ${next} is outside [${this.logStartOffset}, ${this.hw}]`);
+      }
+      let result: SegmentReadResult;
+      try {
+        result = await this.readSegment(segment, next, hw, Number.MAX_SAFE_INTEGER, maxBytes - bytes, [], batches);
+      } catch (error) {
+        if (batches.length > 0 && isLogStoreError(error) && error.code === "CORRUPT_RECORD") break;
+        throw this.labelled(error);
+      }
+      bytes += result.bytes;
+      if (result.nextOffset === next) break;
+      next = result.nextOffset;
+      if (result.damaged) break;
+    }
+    const out = Buffer.allocUnsafe(bytes);
+    let at = 0;
+    for (const batch of batches) {
+      out.set(batch.bytes, at);
+      at += batch.bytes.length;
+    }
+    return {
+      bytes: out,
+      batches: batches.map(({ baseOffset, lastOffset, leaderEpoch }) => ({ baseOffset, lastOffset, leaderEpoch })),
+      nextOffset: next,
+      highWatermark: hw,
+      logStartOffset: this.logStartOffset,
+    };
+  }
+
+  /**
    * Resolves `true` as soon as a record at `offset` or later is readable (immediately if one already is),
    * or `false` after `timeoutMs` or when the log closes. No disk polling: appends wake the waiters.
    * Rejects with the signal's reason if `signal` aborts.
@@ -809,11 +871,12 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     recordBudget: number,
     byteBudget: number,
     out: StoredRecord[],
+    raw?: StoredBatch[],
   ): Promise<SegmentReadResult> {
     await segment.acquire();
     try {
       for (let attempt = 0; ; attempt++) {
-        const result = await this.tryReadSegment(segment, fromOffset, hw, recordBudget, byteBudget, out);
+        const result = await this.tryReadSegment(segment, fromOffset, hw, recordBudget, byteBudget, out, raw);
         if (!("badIndex" in result)) return result;
         // The index pointed at something that is not the batch it claims: rebuild it once from the log.
         // After a rebuild (or one that failed: the scan met damage, which stays) the batch itself is bad.
@@ -845,7 +908,10 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     recordBudget: number,
     byteBudget: number,
     out: StoredRecord[],
+    raw: StoredBatch[] | undefined,
   ): Promise<SegmentReadResult | BadIndex> {
+    // Raw mode (readBatches): whole batches go to `raw` as their bytes, nothing is decoded.
+    const taken = raw ?? out;
     // Read together, so they describe the same bytes (appends change both synchronously).
     const end = segment.size;
     const endOffset = segment.nextOffset;
@@ -870,7 +936,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     const damage = (position: number, reason: string): SegmentReadResult | BadIndex => {
       // Invalid bytes where the index points may be the index's fault: the caller rebuilds it and retries.
       if (position === indexed && position < end) return { badIndex: reason, position, offset: expected };
-      if (out.length === 0) throw corruptError(segment.logPath, position, expected, reason);
+      if (taken.length === 0) throw corruptError(segment.logPath, position, expected, reason);
       return { bytes, nextOffset: next, damaged: true };
     };
     while (filePos + i < end && recordBudget > 0) {
@@ -896,7 +962,16 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
       if (check.baseOffset >= hw) break;
       if (check.lastOffset >= fromOffset) {
         // At least one record per read, even over the byte budget; after that, whole batches within it.
-        if (out.length > 0 && bytes + check.size > byteBudget) break;
+        if (taken.length > 0 && bytes + check.size > byteBudget) break;
+        if (raw !== undefined) {
+          const { baseOffset, lastOffset, leaderEpoch } = check;
+          raw.push({ baseOffset, lastOffset, leaderEpoch, bytes: buf.subarray(i, i + check.size) });
+          bytes += check.size;
+          next = lastOffset + 1;
+          i += check.size;
+          if (bytes >= byteBudget) break;
+          continue;
+        }
         const before = out.length;
         let added: number;
         try {

@@ -1,3 +1,5 @@
+import type { Buffer } from "node:buffer";
+
 /** Bytes, or a string stored as its UTF-8 bytes, or `null` (a tombstone value / no key). */
 export type RecordData = Uint8Array | string | null;
 
@@ -74,6 +76,19 @@ export interface AppendOptions {
    * written; a lower one than the latest is refused with `FENCED_LEADER_EPOCH`.
    */
   leaderEpoch?: number | undefined;
+}
+
+/** What one `readBatches` (of a `PartitionLog` or a `LogStore`) returned. */
+export interface BatchReadResult {
+  /** Whole stored batches back to back, byte for byte as on disk (Kafka RecordBatch v2). */
+  bytes: Buffer;
+  /** Each batch in `bytes`, in order: its offsets and leader epoch. */
+  batches: Array<{ baseOffset: number; lastOffset: number; leaderEpoch: number }>;
+  /** One past the last offset returned: where the next read starts. */
+  nextOffset: number;
+  /** The partition's high watermark when the read began. */
+  highWatermark: number;
+  logStartOffset: number;
 }
 
 /** Limits for one read. */
