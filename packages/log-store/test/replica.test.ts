@@ -11,17 +11,6 @@ const recs = (...values: string[]) => values.map((value) => ({ value }));
 const codeOf = (error: unknown) => (isLogStoreError(error) ? error.code : String(error));
 const FIRST = "00000000000000000000.log";
 
-/** Every value of the log, in offset order, with its offset. */
-async function contents(log: PartitionLog): Promise<Array<[number, string]>> {
-  const out: Array<[number, string]> = [];
-  for (let offset = log.logStartOffset; offset < log.highWatermark;) {
-    const { records, nextOffset } = await log.read(offset, { maxRecords: 10_000 });
-    for (const r of records) out.push([r.offset, text(r.value)!]);
-    offset = nextOffset;
-  }
-  return out;
-}
-
 /** A leader log of several segments and epochs: batches of 1–3 records, epochs 0, 2 and 5. */
 async function leaderLog(dir: string, options: { fsync?: "always" | "never" } = {}): Promise<PartitionLog> {
   const log = await PartitionLog.open({ dir, segmentBytes: 1024, indexIntervalBytes: 100, ...options });
