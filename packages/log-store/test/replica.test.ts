@@ -5,7 +5,6 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../../../test-support/temp-dir.js";
 import { isLogStoreError, LogStore, PartitionLog } from "../src/index.js";
-import { text } from "./helpers/text.js";
 
 const recs = (...values: string[]) => values.map((value) => ({ value }));
 const codeOf = (error: unknown) => (isLogStoreError(error) ? error.code : String(error));
