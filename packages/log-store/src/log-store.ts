@@ -566,6 +566,21 @@ export class LogStore implements AsyncDisposable {
   }
 
   /**
+   * Appends batches fetched from the partition's leader as they are, with the leader's offsets and epochs
+   * (see {@link PartitionLog.appendAsFollower}); resolves once durable under the fsync policy. Works with
+   * the store-wide journal too.
+   * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`, `OFFSET_OUT_OF_RANGE` (not at the log end),
+   *   `INVALID_RECORD`, `FENCED_LEADER_EPOCH` (nothing stored), `DISK_FULL`, `KAFKA_STORAGE_ERROR`, `STORE_CLOSED`
+   */
+  appendAsFollower(topic: string, partition: number, bytes: Uint8Array): Promise<AppendResult> {
+    try {
+      return this.log(topic, partition).run((log) => log.appendAsFollower(bytes));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
    * Reads whole stored batches of one partition as their bytes, with their offsets and leader epochs
    * (what a leader serves a follower; see {@link PartitionLog.readBatches}).
    * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`, `OFFSET_OUT_OF_RANGE`, `CORRUPT_RECORD`, `INVALID_REQUEST`

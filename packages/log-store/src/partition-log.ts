@@ -9,7 +9,7 @@ import { ProducerSnapshots } from "./producer-snapshots.js";
 import { ProducerStateManager, validateProducerSequence, type ProducerBatchMetadata } from "./producer-state.js";
 import type { JournalLog } from "./journal.js";
 import { LeaderEpochCache, MAX_LEADER_EPOCH, type EpochEndOffset } from "./leader-epoch-cache.js";
-import { batchProducer, checkBatch, decodeRecords, encodeBatch } from "./record-batch.js";
+import { batchProducer, checkBatch, decodeRecords, encodeBatch, type BatchHeader } from "./record-batch.js";
 import { RecentBatches } from "./recent-batches.js";
 import { resolveSettings, type LogSettings } from "./settings.js";
 import type {
@@ -278,6 +278,89 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     const { baseOffset, lastOffset, ack } = duplicate;
     const result: AppendResult = { baseOffset, lastOffset, duplicate: true };
     return ack === undefined ? Promise.resolve(result) : ack.then(() => result);
+  }
+
+  /**
+   * Appends batches fetched from the leader, as they are (Kafka's appendAsFollower): `bytes` holds whole
+   * RecordBatch v2 batches back to back, as {@link readBatches} returns them, with the offsets the leader
+   * assigned and its leader epochs. They must start at this log's end and be dense and continuous; their
+   * epochs must not go down, nor start below this log's latest epoch. They go through the same path as
+   * {@link append} (same fsync policy and group commit, segment rolls, the store's journal when it has
+   * one); each new epoch is recorded in the leader-epoch checkpoint before its first batch, and the
+   * producer fields of each batch update the partition's idempotent-producer state (so that a follower
+   * that becomes leader recognises the producers' retries). Resolves with the first and last offset once
+   * the batches are durable under the fsync policy.
+   * @throws LogStoreError `OFFSET_OUT_OF_RANGE` when the batches do not start at the log end,
+   *   `INVALID_RECORD` for bytes that are not whole, valid batches (checksum included) or that skip or
+   *   repeat offsets, `FENCED_LEADER_EPOCH` for an epoch below the latest (the follower must truncate
+   *   first), all with nothing stored; `DISK_FULL`, `TOO_MANY_OPEN_FILES`, `KAFKA_STORAGE_ERROR`,
+   *   `STORE_CLOSED` as {@link append} (then the batches before the failing one may be stored:
+   *   {@link logEndOffset} says where to fetch from again).
+   */
+  async appendAsFollower(bytes: Uint8Array): Promise<AppendResult> {
+    this.assertWritable();
+    if (!(bytes instanceof Uint8Array) || bytes.length === 0)
+      throw new LogStoreError("INVALID_RECORD", "follower append needs the bytes of at least one batch");
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    // Everything is checked before anything is written: a refused append stores nothing.
+    const batches: Array<{ pos: number; header: BatchHeader }> = [];
+    let expected = this.nextOffset;
+    let epoch = this.epochs.latestEpoch(this.nextOffset);
+    for (let pos = 0; pos < buf.length;) {
+      const check = checkBatch(buf, pos, buf.length - pos, true, null);
+      if ("incomplete" in check)
+        throw new LogStoreError(
+          "INVALID_RECORD",
+          `follower append: the batch at byte ${pos} is incomplete (${buf.length - pos} of ${check.needed} bytes)`,
+        );
+      if ("corrupt" in check) throw new LogStoreError("INVALID_RECORD", `follower append: invalid batch at byte ${pos}: ${check.corrupt}`);
+      if (check.baseOffset !== expected)
+        throw batches.length === 0
+          ? new LogStoreError(
+              "OFFSET_OUT_OF_RANGE",
+              `follower append: the batches start at offset ${check.baseOffset}, but the log ends at ${expected}`,
+            )
+          : new LogStoreError(
+              "INVALID_RECORD",
+              `follower append: the batch at byte ${pos} starts at offset ${check.baseOffset}, expected ${expected}`,
+            );
+      if (check.leaderEpoch < epoch) throw fencedEpoch(this.label ?? this.dir, check.leaderEpoch, epoch);
+      epoch = check.leaderEpoch;
+      expected = check.lastOffset + 1;
+      batches.push({ pos, header: check });
+      pos += check.size;
+    }
+    const baseOffset = this.nextOffset;
+    const acks: Array<Promise<void>> = [];
+    try {
+      for (const { pos, header } of batches) {
+        const fields = batchProducer(buf, pos);
+        const producer = fields && { producerId: fields.producerId, producerEpoch: fields.producerEpoch, sequence: fields.baseSequence };
+        const ack = this.writeBatch(
+          buf.subarray(pos, pos + header.size),
+          header.lastOffset,
+          header.maxTimestamp,
+          header.lastOffset - header.baseOffset + 1,
+          producer,
+          header.leaderEpoch,
+        );
+        acks.push(ack);
+        const recorded = this.recorded;
+        this.recorded = undefined;
+        if (recorded !== undefined) {
+          // What a producer's retry of this batch waits for, should this replica become the leader.
+          const answer = ack.then(() => ({ baseOffset: header.baseOffset, lastOffset: header.lastOffset }));
+          answer.catch(() => undefined);
+          recorded.ack = answer;
+        }
+      }
+    } catch (error) {
+      // The batches before the failing one are stored; their fate is the log's (a failure fails the log).
+      for (const ack of acks) ack.catch(() => undefined);
+      throw error;
+    }
+    await Promise.all(acks);
+    return { baseOffset, lastOffset: expected - 1 };
   }
 
   /**

@@ -5,10 +5,22 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../../../test-support/temp-dir.js";
 import { isLogStoreError, LogStore, PartitionLog } from "../src/index.js";
+import { text } from "./helpers/text.js";
 
 const recs = (...values: string[]) => values.map((value) => ({ value }));
 const codeOf = (error: unknown) => (isLogStoreError(error) ? error.code : String(error));
 const FIRST = "00000000000000000000.log";
+
+/** Every value of the log, in offset order, with its offset. */
+async function contents(log: PartitionLog): Promise<Array<[number, string]>> {
+  const out: Array<[number, string]> = [];
+  for (let offset = log.logStartOffset; offset < log.highWatermark;) {
+    const { records, nextOffset } = await log.read(offset, { maxRecords: 10_000 });
+    for (const r of records) out.push([r.offset, text(r.value)!]);
+    offset = nextOffset;
+  }
+  return out;
+}
 
 /** A leader log of several segments and epochs: batches of 1–3 records, epochs 0, 2 and 5. */
 async function leaderLog(dir: string, options: { fsync?: "always" | "never" } = {}): Promise<PartitionLog> {
@@ -98,5 +110,96 @@ describe("readBatches", () => {
     expect(after.batches).toEqual([{ baseOffset: 0, lastOffset: 1, leaderEpoch: 3 }]);
     expect(codeOf(await store.readBatches("t", 1, 0).catch((e: unknown) => e))).toBe("UNKNOWN_TOPIC_OR_PARTITION");
     await store.close();
+  });
+});
+
+describe("appendAsFollower", () => {
+  it("stores the leader's batches byte for byte with its offsets, epochs and producer state, fetch by fetch", async () => {
+    const leader = await leaderLog(tempDir());
+    await leader.append(recs("p0", "p1"), { leaderEpoch: 5, producer: { producerId: 7, producerEpoch: 0, sequence: 0 } });
+    const followerDir = tempDir();
+    const follower = await PartitionLog.open({ dir: followerDir, segmentBytes: 1500, indexIntervalBytes: 64 });
+    // Fetch by fetch, as a follower does, in pieces of a few batches.
+    while (follower.logEndOffset < leader.logEndOffset) {
+      const fetched = await leader.readBatches(follower.logEndOffset, { maxBytes: 300 });
+      const result = await follower.appendAsFollower(fetched.bytes);
+      expect(result).toEqual({ baseOffset: fetched.batches[0]!.baseOffset, lastOffset: fetched.nextOffset - 1 });
+      expect(follower.highWatermark).toBe(fetched.nextOffset); // durable under "always" once it resolves
+    }
+    expect(await contents(follower)).toEqual(await contents(leader));
+    const [ours, theirs] = await Promise.all([follower.readBatches(0, { maxBytes: 1 << 20 }), leader.readBatches(0, { maxBytes: 1 << 20 })]);
+    expect(ours.bytes.equals(theirs.bytes)).toBe(true);
+    for (const epoch of [0, 1, 2, 5, 6]) expect(follower.endOffsetForEpoch(epoch), `epoch ${epoch}`).toEqual(leader.endOffsetForEpoch(epoch));
+    expect(readFileSync(join(followerDir, "leader-epoch-checkpoint"), "utf8")).toBe("0\n3\n0 0\n2 19\n5 39\n");
+    // The follower knows the producer: as the new leader, it answers the producer's retry with the original offsets.
+    const retry = await follower.append(recs("p0", "p1"), { leaderEpoch: 6, producer: { producerId: 7, producerEpoch: 0, sequence: 0 } });
+    expect(retry).toEqual({ baseOffset: leader.logEndOffset - 2, lastOffset: leader.logEndOffset - 1, duplicate: true });
+    await follower.close();
+    // And all of it survives a reopen (the follower's own segmentation, the same offsets and epochs).
+    const reopened = await PartitionLog.open({ dir: followerDir, segmentBytes: 1500 });
+    expect((await reopened.readBatches(0, { maxBytes: 1 << 20 })).bytes.equals(theirs.bytes)).toBe(true);
+    expect(reopened.latestEpoch).toBe(5);
+    await reopened.close();
+    await leader.close();
+  });
+
+  it("refuses, storing nothing: batches not at the log end, a gap, torn or damaged bytes, an epoch below the latest", async () => {
+    const leader = await leaderLog(tempDir(), { fsync: "never" });
+    const { bytes, batches } = await leader.readBatches(0, { maxBytes: 1 << 20 });
+    const follower = await PartitionLog.open({ dir: tempDir(), fsync: "never" });
+    const positions: number[] = [];
+    for (let pos = 0; pos < bytes.length; pos += 12 + bytes.readInt32BE(pos + 8)) positions.push(pos);
+    const damagedCrc = Buffer.from(bytes);
+    damagedCrc[positions[1]! + 40]! ^= 1;
+    const negative = Buffer.from(bytes);
+    negative.writeInt32BE(-2, positions[1]! + 12);
+    const cases: Array<[string, Uint8Array, string]> = [
+      ["empty", new Uint8Array(0), "INVALID_RECORD"],
+      ["not at the log end", bytes.subarray(positions[1]!), "OFFSET_OUT_OF_RANGE"],
+      ["a gap", Buffer.concat([bytes.subarray(0, positions[1]!), bytes.subarray(positions[2]!)]), "INVALID_RECORD"],
+      ["a torn last batch", bytes.subarray(0, positions[3]! - 1), "INVALID_RECORD"],
+      ["a damaged checksum", damagedCrc, "INVALID_RECORD"],
+      ["a negative epoch", negative, "INVALID_RECORD"],
+    ];
+    for (const [what, input, code] of cases) {
+      expect(codeOf(await follower.appendAsFollower(input).catch((e: unknown) => e)), what).toBe(code);
+      expect(follower.logEndOffset, what).toBe(0);
+    }
+    // Epochs going down inside one fetch, or below what the follower has: fenced.
+    const epoch5 = positions[batches.findIndex((b) => b.leaderEpoch === 5)]!;
+    const down = Buffer.from(bytes);
+    down.writeInt32BE(1, epoch5 + 12); // epoch 5's first batch says 1, after epoch 2
+    expect(codeOf(await follower.appendAsFollower(down).catch((e: unknown) => e))).toBe("FENCED_LEADER_EPOCH");
+    expect(follower.logEndOffset).toBe(0);
+    await follower.appendAsFollower(bytes.subarray(0, epoch5));
+    expect(follower.latestEpoch).toBe(2);
+    const older = Buffer.from(bytes.subarray(epoch5));
+    older.writeInt32BE(1, 12);
+    const fenced = await follower.appendAsFollower(older).catch((e: unknown) => e);
+    expect(codeOf(fenced)).toBe("FENCED_LEADER_EPOCH");
+    expect((fenced as Error).message).toContain("leader epoch 1 is fenced: the partition's latest epoch is 2");
+    expect(follower.logEndOffset).toBe(batches.find((b) => b.leaderEpoch === 5)!.baseOffset);
+    await follower.appendAsFollower(bytes.subarray(epoch5));
+    expect(await contents(follower)).toEqual(await contents(leader));
+    await follower.close();
+    await leader.close();
+  });
+
+  it("works with the store-wide journal: the batches are acknowledged once the journal round is durable, read back, and there after a reopen", async () => {
+    const leader = await leaderLog(tempDir(), { fsync: "never" });
+    const { bytes } = await leader.readBatches(0, { maxBytes: 1 << 20 });
+    const dataDir = tempDir();
+    const store = await LogStore.open({ dataDir, journal: true, segmentBytes: 1024 });
+    await store.createTopic("t", { partitions: 1 });
+    expect(await store.appendAsFollower("t", 0, bytes)).toEqual({ baseOffset: 0, lastOffset: leader.logEndOffset - 1 });
+    const read = await store.readBatches("t", 0, 0, { maxBytes: 1 << 20 });
+    expect(read.bytes.equals(bytes)).toBe(true);
+    expect(await store.endOffsetForEpoch("t", 0, 2)).toEqual(leader.endOffsetForEpoch(2));
+    await store.close();
+    const again = await LogStore.open({ dataDir, journal: true });
+    expect((await again.readBatches("t", 0, 0, { maxBytes: 1 << 20 })).bytes.equals(bytes)).toBe(true);
+    expect(codeOf(await again.appendAsFollower("t", 0, bytes).catch((e: unknown) => e))).toBe("OFFSET_OUT_OF_RANGE");
+    await again.close();
+    await leader.close();
   });
 });
