@@ -208,8 +208,15 @@ export class Access {
 
   /** Whether the request's principal may do `operation` on the resource (always true without `auth`). */
   allows(c: Context, resource: AclResource, name: string, operation: Operation): boolean {
+    return this.enabled ? this.allowsPrincipal(c.get(PRINCIPAL_KEY as never) as Principal | undefined, resource, name, operation) : true;
+  }
+
+  /**
+   * {@link Access.allows} for a principal {@link Access.authenticate} returned, without a Hono context (the
+   * Node fast lane); `undefined` is no principal (always allowed without `auth`, never with it).
+   */
+  allowsPrincipal(principal: Principal | undefined, resource: AclResource, name: string, operation: Operation): boolean {
     if (!this.enabled) return true;
-    const principal = c.get(PRINCIPAL_KEY as never) as Principal | undefined;
     return principal !== undefined && (principal.unrestricted || decide(principal, resource, name, operation));
   }
 
@@ -219,8 +226,15 @@ export class Access {
    *   `CLUSTER_AUTHORIZATION_FAILED` (403).
    */
   check(c: Context, resource: AclResource, name: string, operation: Operation): void {
-    if (!this.allows(c, resource, name, operation)) {
-      const principal = c.get(PRINCIPAL_KEY as never) as Principal | undefined;
+    if (this.enabled) this.checkPrincipal(c.get(PRINCIPAL_KEY as never) as Principal | undefined, resource, name, operation);
+  }
+
+  /**
+   * {@link Access.check} for a principal {@link Access.authenticate} returned, without a Hono context.
+   * @throws BrokerError as {@link Access.check}.
+   */
+  checkPrincipal(principal: Principal | undefined, resource: AclResource, name: string, operation: Operation): void {
+    if (!this.allowsPrincipal(principal, resource, name, operation)) {
       const what = resource === "cluster" ? "the cluster" : `${resource} ${JSON.stringify(name)}`;
       throw new BrokerError(FAILED[resource], `principal ${JSON.stringify(principal?.name ?? "anonymous")} may not ${operation} ${what}`);
     }
@@ -229,6 +243,11 @@ export class Access {
   /** Creating topic `name`: allowed by `create` on the topic or on the cluster. @throws BrokerError `TOPIC_AUTHORIZATION_FAILED` */
   checkCreateTopic(c: Context, name: string): void {
     if (!this.allows(c, "cluster", CLUSTER, "create")) this.check(c, "topic", name, "create");
+  }
+
+  /** {@link Access.checkCreateTopic} for a principal, without a Hono context. @throws BrokerError `TOPIC_AUTHORIZATION_FAILED` */
+  checkCreateTopicPrincipal(principal: Principal | undefined, name: string): void {
+    if (!this.allowsPrincipal(principal, "cluster", CLUSTER, "create")) this.checkPrincipal(principal, "topic", name, "create");
   }
 
   /** Creating stream `path`: allowed by `create` on the stream or on the cluster. @throws BrokerError `STREAM_AUTHORIZATION_FAILED` */

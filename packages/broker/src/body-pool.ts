@@ -6,7 +6,7 @@ import type { Context } from "hono";
 import type { JsonBytes } from "./encoding.js";
 
 /** The part of Node's `http.ServerResponse` this needs; @hono/node-server passes it as `c.env.outgoing`. */
-interface Outgoing {
+export interface Outgoing {
   once(event: "finish", listener: () => void): unknown;
 }
 
@@ -44,7 +44,11 @@ export class BodyPool {
    * when that is (Node); otherwise, or if the connection closes first, the buffer is not reused.
    */
   recycleAfterResponse(c: Context, buf: Uint8Array<ArrayBuffer>): void {
-    const outgoing = (c.env as { outgoing?: Outgoing } | undefined)?.outgoing;
+    this.recycleAfterFinish((c.env as { outgoing?: Outgoing } | undefined)?.outgoing, buf);
+  }
+
+  /** {@link BodyPool.recycleAfterResponse} given Node's response itself (`undefined`: not on Node, not reused). */
+  recycleAfterFinish(outgoing: Outgoing | undefined, buf: Uint8Array<ArrayBuffer>): void {
     if (typeof outgoing?.once !== "function" || buf.length > this.maxBufferBytes) return;
     // "finish": every byte was passed to the kernel, nothing references the buffer any more. A "close"
     // without it means the write was abandoned; the buffer is then left to the garbage collector.

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { serve } from "@hono/node-server";
@@ -11,6 +11,7 @@ import { buildBrokerApp } from "./app.js";
 import { createBrokerContext, type BrokerAppOptions, type BrokerContext } from "./context.js";
 import type { StructuredLogger } from "./structured-logger.js";
 import { BrokerError } from "./errors.js";
+import { createNodeLane, type NodeLane } from "./node-lane.js";
 import { guardSockets, serverOptions, socketLimits, type SocketLimits } from "./socket-guard.js";
 
 /** Options of {@link startBroker}. */
@@ -66,6 +67,12 @@ export interface StartBrokerOptions
    * the broker is waiting to answer it: long polls and SSE streams are not idle while they wait for data.
    */
   idleTimeoutMs?: number | undefined;
+  /**
+   * Serve the per-message routes through the Node fast lane (default true); false sends every request
+   * through the Hono app. For side-by-side benchmarks and tests.
+   * @internal
+   */
+  nodeLane?: boolean | undefined;
 }
 
 /** `StartBrokerOptions.tls`: the PEM files of the broker's certificate (chain) and private key. */
@@ -160,6 +167,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
     streams: streamsOptions = {},
     tls,
     quotas,
+    nodeLane = true,
     ...storeOptions
   } = options;
   const logger = givenLogger ?? log;
@@ -210,7 +218,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
     });
     if (log !== undefined) store.onTopicChange((event) => logTopicChange(log, event));
     const app = buildBrokerApp(ctx);
-    server = await listen(app.fetch, port, host, secure, limits);
+    server = await listen(app.fetch, nodeLane ? createNodeLane(ctx) : undefined, port, host, secure, limits);
   } catch (error) {
     await streams?.close();
     await streamStore?.close();
@@ -309,6 +317,7 @@ function readTls(tls: TlsOptions): { cert: Buffer; key: Buffer } {
 
 function listen(
   fetch: (request: Request) => Response | Promise<Response>,
+  lane: NodeLane | undefined,
   port: number,
   hostname: string,
   tls: { cert: Buffer; key: Buffer } | undefined,
@@ -316,11 +325,12 @@ function listen(
 ): Promise<Server> {
   return new Promise((resolve, reject) => {
     const options = serverOptions(limits, tls);
-    const server = (
-      tls === undefined
-        ? serve({ fetch, port, hostname, serverOptions: options })
-        : serve({ fetch, port, hostname, createServer: createHttpsServer, serverOptions: options })
-    ) as Server;
+    // The lane answers the per-message routes it can serve exactly as the app would; the app, everything else.
+    const createServer = (opts: ServerOptions, app: RequestListener): Server => {
+      const listener: RequestListener = lane === undefined ? app : (req, res) => lane(req, res) || void app(req, res);
+      return tls === undefined ? createHttpServer(opts, listener) : (createHttpsServer(opts, listener) as unknown as Server);
+    };
+    const server = serve({ fetch, port, hostname, createServer: createServer as never, serverOptions: options }) as Server;
     guardSockets(server, limits);
     const onError = (error: Error) => reject(error);
     server.once("error", onError);

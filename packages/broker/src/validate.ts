@@ -42,37 +42,60 @@ const JSON_MEDIA_TYPE = /^\s*application\/json\s*(;|$)/i;
 export function jsonBody<S extends TSchema>(schema: S): MiddlewareHandler<any, string, { in: { json: Static<S> }; out: { json: Static<S> } }> {
   validatorOf(schema);
   return async (c, next) => {
-    // A page on another origin can POST text/plain (or a form) without a preflight; never JSON.
-    const type = c.req.header("content-type");
-    if (type === undefined || !JSON_MEDIA_TYPE.test(type)) {
-      throw new BrokerError(
-        "UNSUPPORTED_MEDIA_TYPE",
-        `request body must be sent as content-type application/json, got ${type === undefined ? "none" : JSON.stringify(truncate(type, 100))}`,
-      );
-    }
-    const text = await c.req.text();
-    if (text.length === 0) throw new BrokerError("INVALID_REQUEST", "request body is empty; expected a JSON object");
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      throw new BrokerError("INVALID_REQUEST", `malformed JSON in request body: ${lowerFirst(truncate((error as Error).message, 200))}`);
-    }
-    c.req.addValidatedData("json", parseWith(schema, value, "body") as object);
+    requireJsonContentType(c.req.header("content-type"));
+    c.req.addValidatedData("json", parseJsonText(schema, await c.req.text()) as object);
     await next();
   };
+}
+
+/**
+ * The first step of {@link jsonBody}, before the body is read.
+ * @throws BrokerError `UNSUPPORTED_MEDIA_TYPE` unless `type` (the `Content-Type` header) is `application/json`.
+ */
+export function requireJsonContentType(type: string | undefined): void {
+  // A page on another origin can POST text/plain (or a form) without a preflight; never JSON.
+  if (type === undefined || !JSON_MEDIA_TYPE.test(type)) {
+    throw new BrokerError(
+      "UNSUPPORTED_MEDIA_TYPE",
+      `request body must be sent as content-type application/json, got ${type === undefined ? "none" : JSON.stringify(truncate(type, 100))}`,
+    );
+  }
+}
+
+/**
+ * The rest of {@link jsonBody}: the body's text parsed and checked against `schema`.
+ * @throws BrokerError `INVALID_REQUEST` for an empty body or malformed JSON; the schema's codes (see {@link parseWith}).
+ */
+export function parseJsonText<S extends TSchema>(schema: S, text: string): Static<S> {
+  if (text.length === 0) throw new BrokerError("INVALID_REQUEST", "request body is empty; expected a JSON object");
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new BrokerError("INVALID_REQUEST", `malformed JSON in request body: ${lowerFirst(truncate((error as Error).message, 200))}`);
+  }
+  return parseWith(schema, value, "body");
+}
+
+/**
+ * What {@link query} and {@link params} check, without Hono: `raw` (decoded strings; a list for a query
+ * parameter given more than once) with integer fields converted, validated against `schema`.
+ * @throws BrokerError `INVALID_REQUEST` for a repeated parameter; the schema's codes (see {@link parseWith}).
+ */
+export function parseStrings<S extends TObject>(schema: S, raw: Record<string, string | string[]>, where: "query" | "path"): Static<S> {
+  return parseWith(schema, coerce(schema, raw), where);
 }
 
 /** Query middleware: converts integer fields from their string form, then validates. Unknown parameters are ignored. */
 export function query<S extends TObject>(schema: S) {
   validatorOf(schema);
-  return validator("query", (value) => parseWith(schema, coerce(schema, value), "query"));
+  return validator("query", (value) => parseStrings(schema, value, "query"));
 }
 
 /** Path-parameter middleware: converts integer fields from their string form, then validates. */
 export function params<S extends TObject>(schema: S) {
   validatorOf(schema);
-  return validator("param", (value) => parseWith(schema, coerce(schema, value as Record<string, string>), "path"));
+  return validator("param", (value) => parseStrings(schema, value as Record<string, string>, "path"));
 }
 
 const INTEGER = /^-?(?:0|[1-9][0-9]*)$/;

@@ -2,8 +2,8 @@ import { Hono, type Context } from "hono";
 import { CommitBody, GroupParams, HeartbeatBody, JoinBody, MemberFetchQuery, MemberParams } from "@minikafka/protocol";
 import { sendJsonBytes } from "../body-pool.js";
 import type { BrokerContext } from "../context.js";
-import { parsePositions } from "../core/committed-reader.js";
-import { JsonBytes, estimateRecordsJson, writeRecordsJson } from "../encoding.js";
+import { parsePositions, type CommittedRead } from "../core/committed-reader.js";
+import { JsonBytes, estimateRecordsJson, writeRecordsJson, type Encoding } from "../encoding.js";
 import { jsonBody, params, query } from "../validate.js";
 
 /** `/v1/groups`: join, heartbeat, leave, fetch from committed offsets, commit, list, describe with lag, delete. */
@@ -54,20 +54,8 @@ export function groupRoutes(ctx: BrokerContext): Hono {
       } finally {
         release?.();
       }
-      let estimate = 0;
-      for (const read of reads) estimate += estimateRecordsJson(read.records, 32 + read.topic.length);
-      const body = new JsonBytes(ctx.bodies.take(estimate)).ascii('{"records":[');
-      let first = true;
-      for (const { topic, partition, records } of reads) {
-        if (records.length === 0) continue;
-        // Topic names are [a-zA-Z0-9._-]: plain ASCII, no escaping needed.
-        const prefix = `"topic":"${topic}","partition":${partition},`;
-        const { bytes } = writeRecordsJson(body, records, encoding, { prefix, first });
-        ctx.metrics.recordBytesOut += bytes;
-        quotas.charge(c, "fetch", bytes);
-        first = false;
-      }
-      return sendJsonBytes(c, ctx.bodies, body.ascii("]}"));
+      const body = memberRecordsJson(ctx, reads, encoding, (bytes) => quotas.charge(c, "fetch", bytes));
+      return sendJsonBytes(c, ctx.bodies, body);
     })
     .post("/v1/groups/:group/offsets", params(GroupParams), jsonBody(CommitBody), async (c) => {
       const { group } = c.req.valid("param");
@@ -89,4 +77,30 @@ export function groupRoutes(ctx: BrokerContext): Hono {
       await groups.deleteGroup(group);
       return c.body(null, 204);
     });
+}
+
+/**
+ * The answer of a member fetch, `{"records":[…]}`, written into a buffer of `ctx.bodies`; `charge` is told
+ * the key and value bytes of each partition's records (the fetch quota). Internal (also the Node lane's).
+ */
+export function memberRecordsJson(
+  ctx: BrokerContext,
+  reads: readonly CommittedRead[],
+  encoding: Encoding,
+  charge: (bytes: number) => void,
+): JsonBytes {
+  let estimate = 0;
+  for (const read of reads) estimate += estimateRecordsJson(read.records, 32 + read.topic.length);
+  const body = new JsonBytes(ctx.bodies.take(estimate)).ascii('{"records":[');
+  let first = true;
+  for (const { topic, partition, records } of reads) {
+    if (records.length === 0) continue;
+    // Topic names are [a-zA-Z0-9._-]: plain ASCII, no escaping needed.
+    const prefix = `"topic":"${topic}","partition":${partition},`;
+    const { bytes } = writeRecordsJson(body, records, encoding, { prefix, first });
+    ctx.metrics.recordBytesOut += bytes;
+    charge(bytes);
+    first = false;
+  }
+  return body.ascii("]}");
 }

@@ -50,9 +50,9 @@ export function recordRoutes(ctx: BrokerContext): Hono {
 
 /**
  * `{"offsets":[{"partition":p,"offset":o},…]}` in request order, written without an object per record;
- * idempotent produce adds `"duplicate"` and `"duplicatePartitions"`.
+ * idempotent produce adds `"duplicate"` and `"duplicatePartitions"`. Internal (also the Node lane's).
  */
-function offsetsJson({ partitions, offsets, duplicatePartitions }: ProduceOffsets): string {
+export function offsetsJson({ partitions, offsets, duplicatePartitions }: ProduceOffsets): string {
   let out = '{"offsets":[';
   for (let i = 0; i < partitions.length; i++) out += `${i === 0 ? "" : ","}{"partition":${partitions[i]},"offset":${offsets[i]}}`;
   if (duplicatePartitions === undefined) return `${out}]}`;
