@@ -291,6 +291,16 @@ export class LogSegment {
     return dropped;
   }
 
+  /**
+   * Cuts the `.log` file to `position` (a batch boundary) and fdatasyncs it (truncation to a divergence
+   * point). Only the file: the caller reopens the segment with {@link LogSegment.open}, which rebuilds the
+   * index from what is left. The segment must have no in-memory tail.
+   */
+  async cutFile(position: number): Promise<void> {
+    this.file.use((fd) => this.fs.ftruncateSync(fd, position));
+    await this.datasync();
+  }
+
   /** Makes a sealed segment the active one again (a roll was taken back). */
   unseal(): void {
     this.index.reopenForAppend(this.handles);

@@ -581,6 +581,22 @@ export class LogStore implements AsyncDisposable {
   }
 
   /**
+   * Truncates one partition to end at `offset` (at the start of the batch holding it), removing every
+   * batch at or past it; resolves with the new log end (see {@link PartitionLog.truncateTo}: crash-safe
+   * step by step; with the journal, a journal checkpoint first). Whether committed data may be cut is the
+   * caller's concern.
+   * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`, `OFFSET_OUT_OF_RANGE` (below the log start),
+   *   `CORRUPT_RECORD`, `KAFKA_STORAGE_ERROR`, `INVALID_REQUEST` (another truncation runs), `STORE_CLOSED`
+   */
+  truncateTo(topic: string, partition: number, offset: number): Promise<number> {
+    try {
+      return this.log(topic, partition).run((log) => log.truncateTo(offset));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
    * Reads whole stored batches of one partition as their bytes, with their offsets and leader epochs
    * (what a leader serves a follower; see {@link PartitionLog.readBatches}).
    * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`, `OFFSET_OUT_OF_RANGE`, `CORRUPT_RECORD`, `INVALID_REQUEST`

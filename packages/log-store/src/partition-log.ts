@@ -9,7 +9,7 @@ import { ProducerSnapshots } from "./producer-snapshots.js";
 import { ProducerStateManager, validateProducerSequence, type ProducerBatchMetadata } from "./producer-state.js";
 import type { JournalLog } from "./journal.js";
 import { LeaderEpochCache, MAX_LEADER_EPOCH, type EpochEndOffset } from "./leader-epoch-cache.js";
-import { batchProducer, checkBatch, decodeRecords, encodeBatch, type BatchHeader } from "./record-batch.js";
+import { BATCH_HEADER_SIZE, batchOffsets, batchProducer, checkBatch, decodeRecords, encodeBatch, type BatchHeader } from "./record-batch.js";
 import { RecentBatches } from "./recent-batches.js";
 import { resolveSettings, type LogSettings } from "./settings.js";
 import type {
@@ -173,6 +173,8 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
   private snapshots!: ProducerSnapshots;
   /** The partition's leader epochs and their `leader-epoch-checkpoint` file; set by openDir. */
   private epochs!: LeaderEpochCache;
+  /** A {@link truncateTo} in progress: appends are refused and retention waits until it ends. */
+  private truncating: Promise<number> | undefined;
   /** The batch an idempotent append just recorded, handed from appendBatch to append. */
   private recorded: ProducerBatchMetadata | undefined;
 
@@ -361,6 +363,136 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     }
     await Promise.all(acks);
     return { baseOffset, lastOffset: expected - 1 };
+  }
+
+  /**
+   * Truncates the log to end at `offset` (a follower cutting the history that diverges from its new
+   * leader's, Kafka's truncateTo): every batch holding an offset at or past it is removed. The cut is at a
+   * batch boundary, the start of the batch holding `offset`, so the log may end a little before `offset`;
+   * resolves with the new log end. Nothing happens when the log ends at or before `offset`.
+   *
+   * In this order, each step durable before the next, so that a crash at any point leaves a log that opens
+   * (and that a repeated truncation finishes): everything written so far is flushed (with the store's
+   * journal: a journal checkpoint, so that no journal file still holds the batches cut off); producer-state
+   * snapshots past the cut are removed and the directory fsynced; segments wholly past the cut are deleted
+   * from the highest down and the directory fsynced; the segment holding the cut is cut there and
+   * fdatasynced; the leader-epoch checkpoint loses the epochs starting at or past the cut; that segment is
+   * reopened (its index rebuilt from what is left), the producer state rebuilt, and the cached batches of
+   * the segments touched dropped. Appends are refused (`INVALID_REQUEST`) while it runs.
+   *
+   * The log lowers its high watermark to the new end; whether offsets below the old high watermark (or
+   * consumers' committed offsets) may be cut is the caller's concern. Reads running meanwhile may return
+   * records that are being cut off.
+   * @throws LogStoreError `OFFSET_OUT_OF_RANGE` for an offset below the log start or not an integer,
+   *   `CORRUPT_RECORD` when the segment holding the cut is damaged there (nothing changed),
+   *   `KAFKA_STORAGE_ERROR` when the disk failed midway (the log refuses writes until reopened; reopening
+   *   recovers, and truncating again completes the cut), `INVALID_REQUEST` during another truncation,
+   *   `STORE_CLOSED`
+   */
+  truncateTo(offset: number): Promise<number> {
+    try {
+      this.assertWritable();
+      if (!Number.isSafeInteger(offset) || offset < this.logStartOffset)
+        throw new LogStoreError("OFFSET_OUT_OF_RANGE", `cannot truncate to offset ${String(offset)}: the log starts at ${this.logStartOffset}`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (offset >= this.nextOffset) return Promise.resolve(this.nextOffset);
+    const run = this.runTruncation(offset).finally(() => (this.truncating = undefined));
+    this.truncating = run;
+    return run;
+  }
+
+  private async runTruncation(offset: number): Promise<number> {
+    const journal = this.settings.journal;
+    await this.rolling?.done;
+    await this.flush(); // everything written is in the segment files and durable (journal: written back)
+    await this.retentionRunning?.catch(() => 0);
+    // A checkpoint rotates the journal and deletes the files holding this log's entries: replayed after a
+    // crash, they would bring the cut batches back.
+    if (journal !== undefined) await journal.checkpoint();
+    this.assertOpen();
+    // Readers see nothing at or past the cut from now on (nothing raises the high watermark meanwhile: all
+    // is durable and appends are refused).
+    if (this.hw > offset) this.hw = offset;
+    // Where the cut falls: the kept segment, the byte position and offset of the first batch to remove.
+    let keep = this.segments.indexOf(this.segmentFor(offset)!);
+    if (keep > 0 && this.segments[keep]!.baseOffset === offset) keep--; // it ends exactly at the cut
+    const kept = this.segments[keep]!;
+    const cut = await this.findCut(kept, offset);
+    try {
+      await this.snapshots.removeAfter(cut.offset);
+      const doomed = this.segments.splice(keep + 1);
+      for (const segment of doomed.reverse()) {
+        this.dirtySegments.delete(segment);
+        recentBatches.delete(segment);
+        segment.delete();
+      }
+      if (doomed.length > 0) await fsyncDir(this.settings.fs, this.dir);
+      if (cut.position < kept.size) await kept.cutFile(cut.position);
+      this.epochs.truncateFromEnd(cut.offset);
+      this.dirtySegments.delete(kept);
+      recentBatches.delete(kept);
+      kept.close();
+      const reopened = await LogSegment.open(this.settings.handles, this.dir, kept.baseOffset, {
+        active: true,
+        indexIntervalBytes: this.settings.indexIntervalBytes,
+        epochs: this.epochs,
+      });
+      this.segments[keep] = reopened;
+      if (reopened.nextOffset !== cut.offset)
+        throw new Error(`the segment at ${reopened.baseOffset} ends at offset ${reopened.nextOffset} after the cut, expected ${cut.offset}`);
+      this.nextOffset = this.synced = cut.offset;
+      this.hw = Math.min(this.hw, cut.offset);
+      this.durable = { offset: cut.offset, segment: reopened, position: reopened.size };
+      this.producers = new ProducerStateManager(this.settings.producerIdExpirationMs, this.settings.now);
+      await this.snapshots.load(this.producers, this.segments, this.settings.now(), this.epochs);
+    } catch (error) {
+      throw this.fail(error);
+    }
+    return cut.offset;
+  }
+
+  /**
+   * The byte position and offset in `segment` of the first batch holding an offset at or past `offset`,
+   * found from the index by reading batch headers only (checked as far as a header goes: length, magic,
+   * epoch, offsets following on).
+   * @throws LogStoreError `CORRUPT_RECORD` when a header on the way is invalid
+   */
+  private async findCut(segment: LogSegment, offset: number): Promise<{ position: number; offset: number }> {
+    if (offset >= segment.nextOffset) return { position: segment.size, offset: segment.nextOffset };
+    let { position, baseOffset: expected } = segment.lookup(offset);
+    await segment.acquire();
+    try {
+      while (position < segment.size && expected < segment.nextOffset) {
+        const head = await segment.read(position, BATCH_HEADER_SIZE);
+        const check = checkBatch(head, 0, head.length, false, this.epochs);
+        // Asked for the rest of the batch: its length, magic and epoch passed.
+        const header =
+          "incomplete" in check && check.needed > BATCH_HEADER_SIZE
+            ? { size: check.needed, ...batchOffsets(head, 0) }
+            : "baseOffset" in check
+              ? check
+              : undefined;
+        if (header === undefined || header.baseOffset !== expected || position + header.size > segment.size) {
+          const reason =
+            "corrupt" in check
+              ? check.corrupt
+              : header === undefined
+                ? "incomplete batch header"
+                : header.baseOffset !== expected
+                  ? `batch base offset ${header.baseOffset}, expected ${expected}`
+                  : `batch of ${header.size} bytes extends past the end of the segment`;
+          throw this.labelled(corruptError(segment.logPath, position, expected, reason));
+        }
+        if (header.lastOffset >= offset) return { position, offset: expected };
+        position += header.size;
+        expected = header.lastOffset + 1;
+      }
+    } finally {
+      segment.release();
+    }
+    return { position: segment.size, offset: segment.nextOffset };
   }
 
   /**
@@ -848,6 +980,8 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
   /** Flushes, closes the files and releases the directory lock. Pending waits resolve `false`. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.truncating?.catch(() => undefined); // it replaces segments: let it finish first
+    if (this.closed) return;
     await this.rolling?.done; // its fsync is using the old segment's descriptor
     let flushed = false;
     if (!this.failure) {
@@ -929,6 +1063,8 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
   private assertWritable(): void {
     this.assertOpen();
     if (this.failure) throw this.failure;
+    if (this.truncating !== undefined)
+      throw new LogStoreError("INVALID_REQUEST", `log ${this.label ?? this.dir} is being truncated; append once truncateTo has resolved`);
   }
 
   private segmentFor(offset: number): LogSegment | undefined {
@@ -1267,6 +1403,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
   }
 
   private async runRetention(): Promise<number> {
+    if (this.truncating !== undefined) return 0; // it changes the segment list; the next roll retries
     const { retentionBytes, retentionMs } = this.settings;
     this.producers.removeExpired();
     if (retentionBytes === undefined && retentionMs === undefined) return 0;
@@ -1283,7 +1420,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
         const maxTimestamp = await oldest.loadMaxTimestamp();
         expired = maxTimestamp < this.settings.now() - retentionMs;
       }
-      if (!expired || this.segments[0] !== oldest || this.closed) break;
+      if (!expired || this.segments[0] !== oldest || this.closed || this.truncating !== undefined) break;
       // Producer state outlives the segments it came from, through snapshots (as in Kafka). With no live
       // producer there is nothing to keep (and a snapshot that cannot be written, e.g. on a full disk, must
       // not stop retention from freeing space).

@@ -7,7 +7,7 @@
 // was appended while its roll's snapshot was being written.
 import { join } from "node:path";
 import type { FileSystem } from "./file-system.js";
-import { writeFileAtomic } from "./fs-utils.js";
+import { fsyncDir, writeFileAtomic } from "./fs-utils.js";
 import type { EpochLookup } from "./leader-epoch-cache.js";
 import { corruptError, type LogSegment } from "./log-segment.js";
 import type { ProducerStateManager } from "./producer-state.js";
@@ -103,6 +103,22 @@ export class ProducerSnapshots {
   async covers(offset: number): Promise<boolean> {
     await this.writes;
     return this.durableOffset >= offset;
+  }
+
+  /**
+   * Removes the snapshots past `offset` (the log is being truncated to end there: they describe batches
+   * that go away) and fsyncs the directory, after the writes in flight. A snapshot at `offset` itself stays
+   * (it describes the batches below it). The caller then rebuilds the producer state with {@link load}.
+   */
+  async removeAfter(offset: number): Promise<void> {
+    await this.writes;
+    let removed = false;
+    for (const at of this.list()) {
+      if (at <= offset) continue;
+      this.fs.removeSync(join(this.dir, snapshotFileName(at)));
+      removed = true;
+    }
+    if (removed) await fsyncDir(this.fs, this.dir);
   }
 
   private list(): number[] {

@@ -347,6 +347,12 @@ export function checkBatch(
   return { baseOffset, size, lastOffset: baseOffset + lastOffsetDelta, maxTimestamp: readInt64(buf, pos + OFF_MAX_TIMESTAMP), leaderEpoch };
 }
 
+/** The base and last offset in the header of the batch at `buf[pos]` (at least {@link BATCH_HEADER_SIZE} bytes). */
+export function batchOffsets(buf: Uint8Array, pos: number): { baseOffset: number; lastOffset: number } {
+  const baseOffset = readInt64(buf, pos);
+  return { baseOffset, lastOffset: baseOffset + readInt32(buf, pos + OFF_LAST_OFFSET_DELTA) };
+}
+
 /**
  * The producer fields of the batch at `buf[pos]` (checked with {@link checkBatch}, checksum included), or
  * `undefined` for a batch without a producer (producerId -1).

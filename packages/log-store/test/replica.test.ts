@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../../../test-support/temp-dir.js";
 import { isLogStoreError, LogStore, PartitionLog } from "../src/index.js";
+import { CrashFs, random } from "./helpers/crash-fs.js";
 import { text } from "./helpers/text.js";
 
 const recs = (...values: string[]) => values.map((value) => ({ value }));
@@ -201,5 +202,140 @@ describe("appendAsFollower", () => {
     expect(codeOf(await again.appendAsFollower("t", 0, bytes).catch((e: unknown) => e))).toBe("OFFSET_OUT_OF_RANGE");
     await again.close();
     await leader.close();
+  });
+});
+
+describe("truncateTo", () => {
+  const logFiles = (dir: string) =>
+    readdirSync(dir)
+      .filter((n) => n.endsWith(".log"))
+      .sort();
+  const snapshots = (dir: string) =>
+    readdirSync(dir)
+      .filter((n) => n.endsWith(".snapshot"))
+      .map((n) => Number(n.slice(0, 20)))
+      .sort((a, b) => a - b);
+
+  it("cuts at the start of the batch holding the offset: later segments, snapshots and epochs go, the rest stays and takes appends", async () => {
+    const dir = tempDir();
+    const log = await leaderLog(dir);
+    const before = await contents(log);
+    const { batches } = await log.readBatches(0, { maxBytes: 1 << 20 });
+    expect(logFiles(dir).length).toBeGreaterThan(3);
+    expect(snapshots(dir).length).toBeGreaterThan(0);
+    // Inside a batch of epoch 2 in the middle of the log.
+    const target = batches.filter((b) => b.leaderEpoch === 2 && b.lastOffset > b.baseOffset)[3]!;
+    const end = await log.truncateTo(target.baseOffset + 1);
+    expect(end).toBe(target.baseOffset);
+    expect([log.logEndOffset, log.highWatermark]).toEqual([end, end]);
+    expect(await contents(log)).toEqual(before.slice(0, end));
+    expect(logFiles(dir).every((n) => Number(n.slice(0, 20)) < end)).toBe(true);
+    expect(snapshots(dir).every((offset) => offset <= end)).toBe(true);
+    expect(readFileSync(join(dir, "leader-epoch-checkpoint"), "utf8")).toBe("0\n2\n0 0\n2 19\n");
+    expect(log.latestEpoch).toBe(2);
+    // The new leader's history (epoch 6) follows at the cut.
+    await log.append(recs("n0", "n1"), { leaderEpoch: 6 });
+    expect((await contents(log)).slice(end)).toEqual([
+      [end, "n0"],
+      [end + 1, "n1"],
+    ]);
+    expect(log.endOffsetForEpoch(2)).toEqual({ leaderEpoch: 2, endOffset: end });
+    await log.close();
+    const reopened = await PartitionLog.open({ dir, segmentBytes: 1024 });
+    expect(await contents(reopened)).toEqual([...before.slice(0, end), [end, "n0"], [end + 1, "n1"]]);
+    expect(reopened.endOffsetForEpoch(6)).toEqual({ leaderEpoch: 6, endOffset: end + 2 });
+    await reopened.close();
+  });
+
+  it("at a segment's base offset: that segment and all later ones go, the one before becomes the active one again", async () => {
+    const dir = tempDir();
+    const log = await leaderLog(dir, { fsync: "never" });
+    const before = await contents(log);
+    const bases = logFiles(dir).map((n) => Number(n.slice(0, 20)));
+    const cut = bases[2]!;
+    expect(await log.truncateTo(cut)).toBe(cut);
+    expect(logFiles(dir).map((n) => Number(n.slice(0, 20)))).toEqual(bases.slice(0, 2));
+    expect(await contents(log)).toEqual(before.slice(0, cut));
+    await log.append(recs("after"));
+    expect((await log.read(cut)).records.map((r) => [r.offset, text(r.value)])).toEqual([[cut, "after"]]);
+    await log.close();
+    const reopened = await PartitionLog.open({ dir, segmentBytes: 1024, fsync: "never" });
+    expect(await contents(reopened)).toEqual([...before.slice(0, cut), [cut, "after"]]);
+    await reopened.close();
+  });
+
+  it("to the log start: an empty log without epochs, which appends from there; past the end: nothing; below the start: OFFSET_OUT_OF_RANGE", async () => {
+    const dir = tempDir();
+    const log = await leaderLog(dir, { fsync: "never" });
+    const end = log.logEndOffset;
+    expect(await log.truncateTo(end + 5)).toBe(end);
+    expect(await log.truncateTo(end)).toBe(end);
+    expect(codeOf(await log.truncateTo(-1).catch((e: unknown) => e))).toBe("OFFSET_OUT_OF_RANGE");
+    expect(codeOf(await log.truncateTo(1.5).catch((e: unknown) => e))).toBe("OFFSET_OUT_OF_RANGE");
+    expect(await log.truncateTo(0)).toBe(0);
+    expect([log.logEndOffset, log.highWatermark, log.latestEpoch]).toEqual([0, 0, -1]);
+    expect(logFiles(dir)).toEqual([FIRST]);
+    expect(readFileSync(join(dir, "leader-epoch-checkpoint"), "utf8")).toBe("0\n0\n");
+    expect(log.endOffsetForEpoch(0)).toEqual({ leaderEpoch: -1, endOffset: -1 });
+    await log.append(recs("first"), { leaderEpoch: 1 });
+    await log.close();
+    const reopened = await PartitionLog.open({ dir, fsync: "never" });
+    expect(await contents(reopened)).toEqual([[0, "first"]]);
+    expect(reopened.endOffsetForEpoch(1)).toEqual({ leaderEpoch: 1, endOffset: 1 });
+    await reopened.close();
+  });
+
+  it("rebuilds the producer state: a producer's batch that was cut off is appended again, not answered as a duplicate", async () => {
+    const log = await PartitionLog.open({ dir: tempDir(), fsync: "never" });
+    const producer = (sequence: number) => ({ producer: { producerId: 9, producerEpoch: 0, sequence } });
+    await log.append(recs("a"), producer(0));
+    await log.append(recs("b"), producer(1));
+    expect(await log.truncateTo(1)).toBe(1);
+    expect(await log.append(recs("b"), producer(1))).toEqual({ baseOffset: 1, lastOffset: 1 });
+    expect(await log.append(recs("a"), producer(0))).toEqual({ baseOffset: 0, lastOffset: 0, duplicate: true });
+    await log.close();
+  });
+
+  it("refuses appends while it runs, then takes them; a concurrent follower append is refused too", async () => {
+    const log = await leaderLog(tempDir());
+    const running = log.truncateTo(5);
+    const refused = await log.append(recs("x")).catch((e: unknown) => e);
+    expect(codeOf(refused)).toBe("INVALID_REQUEST");
+    expect((refused as Error).message).toContain("is being truncated");
+    expect(codeOf(await log.appendAsFollower(new Uint8Array(1)).catch((e: unknown) => e))).toBe("INVALID_REQUEST");
+    expect(codeOf(await log.truncateTo(3).catch((e: unknown) => e))).toBe("INVALID_REQUEST");
+    const end = await running;
+    expect((await log.append(recs("y"))).baseOffset).toBe(end);
+    await log.close();
+  });
+
+  it("with the store-wide journal: the journal is checkpointed first, so a power loss after the truncation never brings the cut batches back", async () => {
+    const dataDir = "/data";
+    const fs = new CrashFs(random(3));
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.syncAll();
+    const options = { dataDir, journal: true, segmentBytes: 1024, now: () => 1_700_000_000_000 } as const;
+    const internal = { journal: { journalBytes: 1 << 20, writeBackBytes: 1 << 20 } };
+    const store = await LogStore.openWith(options, fs, internal);
+    await store.createTopic("t", { partitions: 1 });
+    for (let i = 0; i < 12; i++) await store.append("t", 0, recs(`old${i}`));
+    expect(await store.truncateTo("t", 0, 5)).toBe(5);
+    await store.append("t", 0, recs("new5", "new6"), { leaderEpoch: 1 });
+    // The power fails: no close, no clean-shutdown marker; the journal is replayed at open.
+    const disk = fs.afterPowerLoss(random(4));
+    await store.close().catch(() => undefined);
+    const recovered = await LogStore.openWith(options, disk, internal);
+    const { records } = await recovered.read("t", 0, 0, { maxRecords: 100 });
+    expect(records.map((r) => [r.offset, text(r.value)])).toEqual([
+      [0, "old0"],
+      [1, "old1"],
+      [2, "old2"],
+      [3, "old3"],
+      [4, "old4"],
+      [5, "new5"],
+      [6, "new6"],
+    ]);
+    expect(await recovered.endOffsetForEpoch("t", 0, 0)).toEqual({ leaderEpoch: 0, endOffset: 5 });
+    await recovered.close();
   });
 });
