@@ -12,10 +12,11 @@
 //                                 appends <n> messages of <bytes> bytes to Durable Stream <path> (created as
 //                                 application/octet-stream) of a broker data directory through StreamService
 //                                 itself (no HTTP, fsync "never", flushed at close): a fast fill for read benches
-//   sse-readers <url> <n> <expected> <sec>
+//   sse-readers <url> <n> <expected> <from> <sec>
 //                                 <n> SSE readers of one stream (text/plain messages "<seq>,<sent ms>,…;") until
 //                                 each has <expected> messages, at most <sec> seconds; prints the messages each
-//                                 received (checked in order), the latency percentiles and failed connections
+//                                 received (each once, one order), the latency percentiles of seqs ≥ <from>
+//                                 and failed connections
 import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import * as http from "node:http";
@@ -221,11 +222,11 @@ if (role === "serve-broker") {
 } else if (role === "sse-readers") {
   // <n> readers of <url> until each has received <expected> messages (or <seconds> have passed): every
   // message "<seq>,<sent ms>,<padding>;" checked (each seq once per reader, every reader in the same
-  // order, compared by a hash of the order), its latency (arrival of its chunk minus its sent time) in a
-  // histogram of 0.1 ms buckets. Each reader is a raw TCP connection with its own HTTP/1.1 response and
+  // order, compared by a hash of the order), from seq <from> on its latency (arrival of its chunk minus
+  // its sent time) in a histogram of 0.1 ms buckets. Each reader is a raw TCP connection with its own HTTP/1.1 response and
   // chunked-encoding decoder, and the events are parsed as bytes: the readers share the machine's CPU with
   // the broker, so they take as little of it as they can (node:http's client costs several times more).
-  const [url, n, expected, seconds] = [args[0]!, Number(args[1]), Number(args[2]), Number(args[3])];
+  const [url, n, expected, measuredFrom, seconds] = [args[0]!, Number(args[1]), Number(args[2]), Number(args[3]), Number(args[4])];
   const target = new URL(url);
   const BUCKETS = 600_000; // 0.1 ms each: up to 60 s
   const histogram = new Uint32Array(BUCKETS + 1);
@@ -271,7 +272,7 @@ if (role === "serve-broker") {
             received[i]!++;
             order[i] = (Math.imul(order[i]!, 31) + seq) | 0;
           }
-          histogram[Math.min(BUCKETS, Math.max(0, Math.round((now - sent) * 10)))]!++;
+          if (seq >= measuredFrom) histogram[Math.min(BUCKETS, Math.max(0, Math.round((now - sent) * 10)))]!++;
           m = end + 1;
         }
       }

@@ -55,6 +55,18 @@ export interface LiveTailsOptions {
   keepAliveMs: number;
   /** Logs a failed read (the tail's readers are then ended). */
   onError?: ((error: unknown) => void) | undefined;
+  /**
+   * Pacing of a tail with many readers: after a round whose delivery (the writes to every reader's
+   * connection) took `spent` ms, the tail pauses that long (at most `maxPauseMs`, default 25) before its
+   * next read, so that one stream's fan-out takes at most about half of the event loop and appends and
+   * other requests keep their share; the next round carries everything appended meanwhile. Rounds that
+   * took under `minSpentMs` (default 2: a few dozen readers) are not paced.
+   */
+  pacing?: { maxPauseMs?: number | undefined; minSpentMs?: number | undefined } | undefined;
+  /** Milliseconds, for pacing (default `performance.now`). */
+  now?: (() => number) | undefined;
+  /** Waits `ms` (default a timer); for tests. */
+  pause?: ((ms: number) => Promise<void>) | undefined;
 }
 
 interface Waiter {
@@ -140,18 +152,38 @@ class LiveTail<P> {
           return;
         }
         // A wake that found nothing new (a control record) sends nothing; a timeout sends a keep-alive.
-        if (!round.empty || !woke || round.final) this.#deliver(round);
+        const delivering = !round.empty || !woke || round.final;
+        const started = delivering ? this.#now() : 0;
+        if (delivering) this.#deliver(round);
         this.next = round.next;
         this.#wakeRoundWaiters();
         if (round.final) {
           this.stop(true);
           return;
         }
+        if (delivering && !round.empty) await this.#pace(started);
       }
       if (!this.stopped) this.stop(false);
     } finally {
       this.running = false;
     }
+  }
+
+  #now(): number {
+    return this.options.now ? this.options.now() : performance.now();
+  }
+
+  /** After a costly round: lets the writes go out, then pauses as long as they took (bounded). */
+  async #pace(started: number): Promise<void> {
+    const minSpent = this.options.pacing?.minSpentMs ?? 2;
+    const maxPause = this.options.pacing?.maxPauseMs ?? 25;
+    if (maxPause <= 0 || this.readers.size === 0) return;
+    // The writes of a round run after it (Node sends each response's writes on the next tick).
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const spent = this.#now() - started;
+    if (spent < minSpent || this.stopped) return;
+    const pause = this.options.pause ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    await pause(Math.min(spent, maxPause));
   }
 
   #deliver(round: TailRound<P>): void {
