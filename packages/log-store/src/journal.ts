@@ -153,7 +153,8 @@ export class Journal {
   /** Resolves once everything `log` added so far is durable (rejects if that failed). */
   flushed(log: JournalLog): Promise<void> {
     const round = log.journalRound;
-    if (round === this.open || round === this.running) return (round as Round).promise;
+    // (A log that added nothing yet has no round: `undefined` must not match an idle journal's.)
+    if (round !== undefined && (round === this.open || round === this.running)) return (round as Round).promise;
     return this.failure ? Promise.reject(this.failure) : Promise.resolve();
   }
 

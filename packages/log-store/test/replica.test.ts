@@ -336,6 +336,15 @@ describe("truncateTo", () => {
       [6, "new6"],
     ]);
     expect(await recovered.endOffsetForEpoch("t", 0, 0)).toEqual({ leaderEpoch: 0, endOffset: 5 });
+    // Truncating a partition that has not appended since the open (no journal round of its own yet).
+    expect(await recovered.truncateTo("t", 0, 6)).toBe(5); // the batch holding 6 starts at 5
+    expect((await recovered.read("t", 0, 0, { maxRecords: 100 })).records.map((r) => text(r.value))).toEqual([
+      "old0",
+      "old1",
+      "old2",
+      "old3",
+      "old4",
+    ]);
     await recovered.close();
   });
 });

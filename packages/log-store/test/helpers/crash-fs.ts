@@ -33,6 +33,12 @@ interface DirNode {
 
 type Node = FileNode | DirNode;
 
+/** What an fsync captured of a node when it was called, numbered in call order. */
+interface Captured {
+  seq: number;
+  state: Buffer | Map<string, Node>;
+}
+
 interface OpenFile {
   node: Node;
   path: string;
@@ -74,6 +80,9 @@ export class CrashFs implements FileSystem {
   capacity: number | undefined;
   /** The most recent operations, for failure messages. */
   readonly trace: string[] = [];
+  /** Numbers the states fsyncs capture, and the newest one committed per node (see commit). */
+  private captures = 0;
+  private readonly committed = new WeakMap<Node, number>();
 
   constructor(private readonly rand: () => number = random(1)) {}
 
@@ -365,11 +374,18 @@ export class CrashFs implements FileSystem {
     });
   }
 
-  private capture(node: Node): Buffer | Map<string, Node> {
-    return node.kind === "file" ? Buffer.from(node.data.subarray(0, node.size)) : new Map(node.entries);
+  private capture(node: Node): Captured {
+    return { seq: ++this.captures, state: node.kind === "file" ? Buffer.from(node.data.subarray(0, node.size)) : new Map(node.entries) };
   }
 
-  private commit(node: Node, captured: Buffer | Map<string, Node>): void {
+  /**
+   * Makes a captured state durable. Durability only moves forward: an fsync that was called before another
+   * one but completes after it (an async directory fsync overtaken by a synchronous one) does not take
+   * back what the later call made durable.
+   */
+  private commit(node: Node, { seq, state: captured }: Captured): void {
+    if ((this.committed.get(node) ?? 0) > seq) return;
+    this.committed.set(node, seq);
     if (node.kind === "file") {
       node.durable = captured as Buffer;
       // Writes made after the captured point extend it only if nothing below it changed since.

@@ -1,0 +1,287 @@
+// The workload and checker of replica-power-loss.test.ts: a partition's life as a replica on the simulated
+// disk (crash-fs.ts). Leader appends stamped with a leader epoch that goes up from time to time, follower
+// appends of batches "fetched" from a leader (encoded here with the leader's offsets and epoch), and
+// truncations to a batch boundary (a follower cutting its divergent tail), with a clean restart halfway.
+// The power fails at one operation; the disk that comes back keeps what was fsynced (and, at random, some
+// of what was not).
+//
+// After recovery: open never refuses; every record acknowledged in the current history (the one after the
+// last acknowledged truncation) below the point that truncation cut at is present, with the value it was
+// appended with; what is stored is a prefix of the history being written (or, when the power failed during a
+// truncation, of the history before it); every stored batch carries the epoch it was appended with; the
+// leader-epoch checkpoint is one of the versions written since the last acknowledged one (old or new, never a
+// mix) and answers endOffsetForEpoch as the stored batches imply; the recovered log takes appends at its end.
+import { join } from "node:path";
+import { LogStore } from "../../src/log-store.js";
+import { LEADER_EPOCH_CHECKPOINT } from "../../src/leader-epoch-cache.js";
+import { encodeBatch } from "../../src/record-batch.js";
+import { CrashFs, random } from "./crash-fs.js";
+import { text } from "./text.js";
+
+const PARTITIONS = 2;
+const NOW = 1_700_000_000_000;
+const OPTIONS = { segmentBytes: 1024, indexIntervalBytes: 128, retentionCheckIntervalMs: 0, now: () => NOW } as const;
+const INTERNAL = { journal: { journalBytes: 8192, writeBackBytes: 2048 } };
+/** Odd seeds: the smallest descriptor pool; every third seed: the store-wide journal. */
+const optionsFor = (dataDir: string, seed: number) => ({
+  dataDir,
+  ...OPTIONS,
+  ...(seed % 2 === 1 ? { maxOpenFiles: 4 } : {}),
+  ...(seed % 3 === 0 ? { journal: true } : {}),
+});
+
+interface PartitionModel {
+  /** Value and epoch per offset of the history being written (in call order), since the last acknowledged truncation. */
+  history: Array<{ value: string; epoch: number }>;
+  /** Base offsets of the batches of `history` (truncations cut at one of them). */
+  batchStarts: number[];
+  /** One past the highest acknowledged offset of `history`. */
+  acked: number;
+  /** The truncation in flight, if any: the history before it and the offset it cuts at. */
+  truncating?: { before: Array<{ value: string; epoch: number }>; acked: number; at: number };
+  /** The epoch the next appends are stamped with. */
+  epoch: number;
+  /** Checkpoint contents in the order they were written (`null`: no file yet). */
+  versions: Array<string | null>;
+  /** Index into `versions` of the last one known to be durable. */
+  durableVersion: number;
+}
+
+interface Model {
+  partitions: PartitionModel[];
+  violations: string[];
+}
+
+/** The checkpoint text for `entries` (Kafka's format). */
+const checkpointText = (entries: Array<[number, number]>): string =>
+  ["0", String(entries.length), ...entries.map(([e, s]) => `${e} ${s}`)].join("\n") + "\n";
+
+/** The epoch entries (epoch, start offset) of a history: where each run of one epoch starts. */
+function entriesOf(history: ReadonlyArray<{ epoch: number }>, starts: readonly number[]): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const start of starts) {
+    const epoch = history[start]!.epoch;
+    if (out.at(-1)?.[0] !== epoch) out.push([epoch, start]);
+  }
+  return out;
+}
+
+interface Session {
+  store: LogStore;
+  reopen(): Promise<void>;
+}
+
+async function workload(session: Session, rand: () => number, model: Model): Promise<void> {
+  await session.store.createTopic("t", { partitions: PARTITIONS });
+  for (let p = 0; p < PARTITIONS; p++)
+    model.partitions.push({ history: [], batchStarts: [], acked: 0, epoch: 0, versions: [null], durableVersion: 0 });
+
+  /** Records a checkpoint version about to be written (the entries the log will hold), unless unchanged. */
+  const version = (m: PartitionModel, entries: Array<[number, number]>): number => {
+    const content = checkpointText(entries);
+    if (m.versions.at(-1) !== content) m.versions.push(content);
+    return m.versions.length - 1;
+  };
+  /** The entries the log holds for `m.history` (with the implicit epoch 0 from offset 0 when it has no file). */
+  const currentEntries = (m: PartitionModel): Array<[number, number]> => {
+    const entries = entriesOf(m.history, m.batchStarts);
+    return m.versions.at(-1) === null && entries.length === 0 ? [[0, 0]] : entries;
+  };
+
+  const append = async (p: number, follower: boolean): Promise<void> => {
+    const m = model.partitions[p]!;
+    const count = 1 + Math.floor(rand() * 3);
+    const base = m.history.length;
+    const values = Array.from({ length: count }, (_, i) => `${p}/${base + i}/e${m.epoch}/${"x".repeat(Math.floor(rand() * 150))}`);
+    const epoch = m.epoch;
+    const before = currentEntries(m);
+    m.history.push(...values.map((value) => ({ value, epoch })));
+    m.batchStarts.push(base);
+    // A new epoch (or the first entry after a truncation to the start) rewrites the checkpoint first.
+    const needs = before.at(-1)?.[0] !== epoch;
+    const v = needs ? version(m, [...before.filter(([, s]) => s < base), [epoch, base]]) : m.versions.length - 1;
+    const records = values.map((value) => ({ value }));
+    const result = follower
+      ? await session.store.appendAsFollower("t", p, encodeBatch(records, base, NOW, false, undefined, epoch).buffer)
+      : await session.store.append("t", p, records, { leaderEpoch: epoch });
+    if (result.baseOffset !== base || result.lastOffset !== base + count - 1)
+      model.violations.push(`${p}: append got ${result.baseOffset}..${result.lastOffset}, expected ${base}..${base + count - 1}`);
+    m.acked = Math.max(m.acked, base + count);
+    m.durableVersion = Math.max(m.durableVersion, v);
+  };
+
+  const truncate = async (p: number): Promise<void> => {
+    const m = model.partitions[p]!;
+    if (m.batchStarts.length === 0) return;
+    // At a batch boundary: the start of a batch in the last few, or the log start now and then.
+    const k = rand() < 0.1 ? 0 : Math.max(0, m.batchStarts.length - 1 - Math.floor(rand() * 6));
+    const at = m.batchStarts[k]!;
+    m.truncating = { before: m.history.slice(), acked: m.acked, at };
+    const entries = entriesOf(m.history, m.batchStarts).filter(([, s]) => s < at);
+    const hadFile = m.versions.at(-1) !== null;
+    const v = hadFile || entries.length !== currentEntries(m).length ? version(m, entries) : m.versions.length - 1;
+    const end = await session.store.truncateTo("t", p, at);
+    if (end !== at) model.violations.push(`${p}: truncateTo(${at}) returned ${end}`);
+    m.history.length = at;
+    m.batchStarts.length = k;
+    m.acked = Math.min(m.acked, at);
+    m.truncating = undefined;
+    m.durableVersion = Math.max(m.durableVersion, v);
+  };
+
+  for (let step = 0; step < 30; step++) {
+    if (step === 15) await session.reopen();
+    const r = rand();
+    if (r < 0.12) {
+      // A leader change: the next appends carry a higher epoch (sometimes skipping some).
+      const p = Math.floor(rand() * PARTITIONS);
+      model.partitions[p]!.epoch += 1 + Math.floor(rand() * 2);
+    } else if (r < 0.27) {
+      // A follower following a new leader: it truncates first (alone: appends are refused meanwhile).
+      await truncate(Math.floor(rand() * PARTITIONS));
+    } else {
+      const burst: Array<Promise<void>> = [];
+      const size = 1 + Math.floor(rand() * 4);
+      for (let i = 0; i < size; i++) burst.push(append(Math.floor(rand() * PARTITIONS), rand() < 0.4));
+      const results = await Promise.allSettled(burst);
+      const failed = results.find((x) => x.status === "rejected");
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+    }
+  }
+}
+
+async function check(store: LogStore, disk: CrashFs, dataDir: string, model: Model): Promise<string[]> {
+  const problems = [...model.violations];
+  if (!store.listTopics().includes("t")) return model.partitions.length > 0 ? [...problems, "topic t is missing"] : problems;
+  for (let p = 0; p < model.partitions.length; p++) {
+    const m = model.partitions[p]!;
+    const where = `t/${p}`;
+    const { bytes, batches } = await store.readBatches("t", p, 0, { maxBytes: 1 << 30 });
+    const stored: Array<{ value: string; epoch: number }> = [];
+    for (let offset = 0; offset < store.describeTopic("t").partitions[p]!.highWatermark;) {
+      const { records, nextOffset } = await store.read("t", p, offset, { maxRecords: 10_000 });
+      for (const r of records) stored.push({ value: text(r.value)!, epoch: -1 });
+      offset = nextOffset;
+    }
+    for (const b of batches) for (let o = b.baseOffset; o <= b.lastOffset; o++) if (stored[o]) stored[o]!.epoch = b.leaderEpoch;
+    if (bytes.length === 0 && stored.length > 0) problems.push(`${where}: readBatches returned nothing for ${stored.length} records`);
+    // Which history the log may hold: the current one, or during a truncation the one before it.
+    const histories = m.truncating ? [m.truncating.before, m.history] : [m.history];
+    const must = m.truncating ? Math.min(m.truncating.acked, m.truncating.at) : m.acked;
+    const matches = histories.some((h) => stored.length <= h.length && stored.every((s, i) => s.value === h[i]!.value && s.epoch === h[i]!.epoch));
+    if (!matches) {
+      const h = histories.at(-1)!;
+      const i = stored.findIndex((s, k) => s.value !== h[k]?.value || s.epoch !== h[k]?.epoch);
+      problems.push(
+        `${where}: stored records are not a prefix of the history written: offset ${i} holds ${JSON.stringify(stored[i]).slice(0, 60)}, expected ${JSON.stringify(h[i]).slice(0, 60)}`,
+      );
+    }
+    if (stored.length < must) problems.push(`${where}: ${stored.length} records survived, ${must} were acknowledged below the truncation point`);
+    // The checkpoint: old or new, never a mix, never older than the last acknowledged version.
+    let content: string | null = null;
+    try {
+      content = disk.readFileSync(join(dataDir, "t", String(p), LEADER_EPOCH_CHECKPOINT)).toString("utf8");
+    } catch {
+      content = null;
+    }
+    const allowed = m.versions.slice(m.durableVersion);
+    if (!allowed.includes(content))
+      problems.push(`${where}: leader-epoch-checkpoint ${JSON.stringify(content)}, expected one of ${JSON.stringify(allowed)}`);
+    // endOffsetForEpoch as the stored batches imply, for every epoch up to the latest stored one.
+    const starts = batches.map((b) => b.baseOffset);
+    const entries = entriesOf(stored, starts);
+    const logEnd = stored.length;
+    const latest = entries.at(-1)?.[0] ?? -1;
+    for (let epoch = 0; epoch <= latest; epoch++) {
+      let expected = { leaderEpoch: -1, endOffset: -1 };
+      if (epoch === latest) expected = { leaderEpoch: epoch, endOffset: logEnd };
+      else if (epoch >= entries[0]![0]) {
+        const above = entries.findIndex(([e]) => e > epoch);
+        expected = { leaderEpoch: entries[above - 1]![0], endOffset: entries[above]![1] };
+      }
+      const answer = await store.endOffsetForEpoch("t", p, epoch);
+      if (answer.leaderEpoch !== expected.leaderEpoch || answer.endOffset !== expected.endOffset)
+        problems.push(`${where}: endOffsetForEpoch(${epoch}) = ${JSON.stringify(answer)}, the stored batches say ${JSON.stringify(expected)}`);
+    }
+    // Writable at its end (with an epoch above any the workload used).
+    const { baseOffset } = await store.append("t", p, [{ value: "after" }], { leaderEpoch: 1000 });
+    if (baseOffset !== logEnd) problems.push(`${where}: append after recovery got offset ${baseOffset}, expected ${logEnd}`);
+  }
+  return problems;
+}
+
+function session(store: LogStore, open: () => Promise<LogStore>): Session {
+  const s: Session = {
+    store,
+    async reopen() {
+      await s.store.close();
+      s.store = await open();
+    },
+  };
+  return s;
+}
+
+/**
+ * Runs one seed: counts the workload's file operations, then reruns it `crashPoints` times with the power
+ * failing at one operation of each of that many equal slices of the run, and checks each recovered disk.
+ */
+export async function runReplicaCase(dataDir: string, seed: number, crashPoints = 1): Promise<void> {
+  const fresh = () => {
+    const fs = new CrashFs(random(seed * 7 + 1));
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.syncAll();
+    fs.ops = 0;
+    fs.trace.length = 0;
+    return fs;
+  };
+  const counting = fresh();
+  const open = (fs: CrashFs) => () => LogStore.openWith(optionsFor(dataDir, seed), fs, INTERNAL);
+  const first = session(await open(counting)(), open(counting));
+  const model: Model = { partitions: [], violations: [] };
+  await workload(first, random(seed), model);
+  await first.store.close();
+  if (model.violations.length > 0) throw new Error(`seed ${seed} without a crash:\n${model.violations.join("\n")}`);
+  const total = counting.ops;
+  const pick = random(seed ^ 0x5bd1e995);
+  for (let k = 0; k < crashPoints; k++) {
+    const from = Math.floor((k * total) / crashPoints);
+    const to = Math.floor(((k + 1) * total) / crashPoints);
+    await crashAndCheck(dataDir, seed, fresh(), 1 + from + Math.floor(pick() * Math.max(1, to - from)), total, open);
+  }
+}
+
+async function crashAndCheck(
+  dataDir: string,
+  seed: number,
+  fs: CrashFs,
+  crashAt: number,
+  total: number,
+  open: (fs: CrashFs) => () => Promise<LogStore>,
+): Promise<void> {
+  fs.crashAt = crashAt;
+  const describe = () =>
+    `seed ${seed}: power lost at operation ${crashAt} of ${total} (replay: REPLICA_SEED=${seed}); last operations:\n  ${fs.trace.join("\n  ")}`;
+  let running: Session | undefined;
+  const model: Model = { partitions: [], violations: [] };
+  try {
+    running = session(await open(fs)(), open(fs));
+    await workload(running, random(seed), model);
+  } catch {
+    // The power failed (while opening, appending, truncating, restarting).
+  }
+  await running?.store.close();
+  if (!fs.poweredOff) throw new Error(`${describe()}\nthe power never failed: the workload did not repeat itself`);
+  const disk = fs.afterPowerLoss(random(seed * 31 + crashAt));
+  let recovered: LogStore;
+  try {
+    recovered = await open(disk)();
+  } catch (error) {
+    throw new Error(`${describe()}\nrecovery refused to open: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    const problems = await check(recovered, disk, dataDir, model);
+    if (problems.length > 0) throw new Error(`${describe()}\n${problems.join("\n")}`);
+  } finally {
+    await recovered.close();
+  }
+}
