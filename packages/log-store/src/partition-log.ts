@@ -766,13 +766,21 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     const journal = this.settings.journal;
     // A copy: retention may delete old segments while a write is in flight (those are skipped).
     for (const segment of [...this.segments]) {
-      const d = this.durable;
-      if (segment.baseOffset > d.segment.baseOffset) break;
+      if (segment.baseOffset > this.durable.segment.baseOffset) break;
       if (!this.segments.includes(segment)) continue;
-      const written = await segment.writeTail(segment === d.segment ? d.position : segment.size);
-      journal?.released(written);
-      if (written > 0) this.dirtySegments.add(segment);
-      if (segment !== d.segment && this.dirtySegments.has(segment)) {
+      // The durable point may move past this segment while its write is in flight (a journal round ends):
+      // then the rest of it is durable too and is written before the segment counts as complete, so that
+      // no later segment gets a byte while this one is short in its file.
+      let complete: boolean;
+      for (;;) {
+        const d = this.durable;
+        complete = segment !== d.segment;
+        const written = await segment.writeTail(complete ? segment.size : d.position);
+        journal?.released(written);
+        if (written > 0) this.dirtySegments.add(segment);
+        if (complete || this.durable.segment === segment || !this.segments.includes(segment)) break;
+      }
+      if (complete && this.dirtySegments.has(segment)) {
         await segment.datasync();
         this.dirtySegments.delete(segment);
         if (this.closed) return;
