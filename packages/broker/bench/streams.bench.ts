@@ -112,15 +112,18 @@ async function catchUp(url: string): Promise<{ ms: number; bytes: number; answer
   return { ms: performance.now() - started, bytes, answers };
 }
 
-/** How fast one catch-up read went: ms, and the answers it took. */
-type CatchUp = { ms: number; answers: number };
+/** How fast one catch-up read went: ms, the answers it took, the server's CPU ms (10 ms ticks) and this process's. */
+type CatchUp = { ms: number; answers: number; serverCpuMs: number; clientCpuMs: number };
 
 /** The best of `n` catch-up reads of each of `urls`, in turns (each checked for every byte's arrival). */
-async function bestCatchUps(urls: string[], n: number): Promise<CatchUp[]> {
-  const best: Array<CatchUp | undefined> = urls.map(() => undefined);
+async function bestCatchUps(targets: Array<{ url: string; pid: number }>, n: number): Promise<CatchUp[]> {
+  const best: Array<CatchUp | undefined> = targets.map(() => undefined);
   for (let i = 0; i < n; i++) {
-    for (const [j, url] of urls.entries()) {
-      const r = await catchUp(url);
+    for (const [j, { url, pid }] of targets.entries()) {
+      const [serverBefore, clientBefore] = [cpuSeconds(pid), process.cpuUsage()];
+      const read = await catchUp(url);
+      const client = process.cpuUsage(clientBefore);
+      const r = { ...read, serverCpuMs: (cpuSeconds(pid) - serverBefore) * 1000, clientCpuMs: (client.user + client.system) / 1000 };
       if (r.bytes !== MESSAGES * MESSAGE_BYTES) throw new Error(`${url}: read ${r.bytes} bytes, expected ${MESSAGES * MESSAGE_BYTES}`);
       if (best[j] === undefined || r.ms < best[j].ms) best[j] = r;
     }
@@ -334,16 +337,24 @@ try {
     await catchUp(brokerUrl);
     await catchUp(singleUrl);
     // Best of 3, the three reads interleaved (so that each sees the machine's swings).
-    const [reference, broker, brokerSingle] = (await bestCatchUps([targets.reference, brokerUrl, singleUrl], 3)) as [CatchUp, CatchUp, CatchUp];
+    const [reference, broker, brokerSingle] = (await bestCatchUps(
+      [
+        { url: targets.reference, pid: ref.proc.pid! },
+        { url: brokerUrl, pid: again.proc.pid! },
+        { url: singleUrl, pid: again.proc.pid! },
+      ],
+      3,
+    )) as [CatchUp, CatchUp, CatchUp];
     const rate = (ms: number) => `${fmt(MESSAGES / (ms / 1000))} msg/s`;
     const answers = (n: number) => `${fmt(n)} answer${n > 1 ? "s" : ""}`;
+    const cpu = (r: CatchUp) => `server CPU ${fmt(r.serverCpuMs)} ms, client ${fmt(r.clientCpuMs)} ms`;
     console.log(
       `B. catch-up read of ${fmt(MESSAGES)} messages of ${MESSAGE_BYTES} B (best of 3), both filled over HTTP with ${fmt(MESSAGES / BATCH)} appends of ${fmt(BATCH)} ` +
-        `(fill: broker ${fill.broker!.toFixed(1)} s, reference ${fill.reference!.toFixed(1)} s): broker ${broker.ms.toFixed(0)} ms (${rate(broker.ms)}, ${answers(broker.answers)}), ` +
-        `reference ${reference.ms.toFixed(0)} ms (${rate(reference.ms)}, ${answers(reference.answers)}), ratio ${(reference.ms / broker.ms).toFixed(1)}× ${reference.ms / broker.ms >= 3 ? "pass" : "FAIL"} (target ≥ 3×)  [${load()}]`,
+        `(fill: broker ${fill.broker!.toFixed(1)} s, reference ${fill.reference!.toFixed(1)} s): broker ${broker.ms.toFixed(0)} ms (${rate(broker.ms)}, ${answers(broker.answers)}, ${cpu(broker)}), ` +
+        `reference ${reference.ms.toFixed(0)} ms (${rate(reference.ms)}, ${answers(reference.answers)}, ${cpu(reference)}), ratio ${(reference.ms / broker.ms).toFixed(1)}× ${reference.ms / broker.ms >= 3 ? "pass" : "FAIL"} (target ≥ 3×)  [${load()}]`,
     );
     console.log(
-      `   broker, the same ${fmt(MESSAGES)} messages as ${fmt(MESSAGES)} one-message appends: ${brokerSingle.ms.toFixed(0)} ms (${rate(brokerSingle.ms)}, ${answers(brokerSingle.answers)}), ` +
+      `   broker, the same ${fmt(MESSAGES)} messages as ${fmt(MESSAGES)} one-message appends: ${brokerSingle.ms.toFixed(0)} ms (${rate(brokerSingle.ms)}, ${answers(brokerSingle.answers)}, ${cpu(brokerSingle)}), ` +
         `${(reference.ms / brokerSingle.ms).toFixed(1)}× the reference's 1,000-message fill (the reference cannot serve 1M one-message appends: 500, RangeError in its read)  [${load()}]`,
     );
     await stop(again.proc);
