@@ -108,3 +108,42 @@ it("does not pause after a quick round (under 2 ms)", async () => {
   expect(pauses).toEqual([]);
   stop();
 });
+
+it("ends the tail's readers and reports the error when a round cannot be encoded, instead of rejecting unhandled", async () => {
+  const errors: unknown[] = [];
+  const shutdown = new AbortController();
+  const tails = new LiveTails<null>({ shutdown: shutdown.signal, keepAliveMs: 60_000, onError: (e) => errors.push(e) });
+  let appended = false;
+  const source: LiveTailSource<null> = {
+    read: async (from) => ({
+      next: appended ? from + 1 : from,
+      empty: !appended,
+      final: false,
+      bytes: () => {
+        if (appended) throw new Error("cannot encode");
+        return new Uint8Array(0);
+      },
+    }),
+    wait: () => new Promise((resolve) => setImmediate(() => resolve(appended))),
+  };
+  const r = reader();
+  let ended = false;
+  r.end = () => void (ended = true);
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => unhandled.push(e);
+  process.on("unhandledRejection", onUnhandled);
+  try {
+    void tails.serve("s", source, r, 0);
+    await settle();
+    appended = true;
+    for (let i = 0; i < 5 && !ended; i++) await settle();
+    expect(ended).toBe(true);
+    expect(errors.map((e) => (e as Error).message)).toEqual(["cannot encode"]);
+    expect(tails.tails).toBe(0);
+    await settle();
+    expect(unhandled).toEqual([]);
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+    shutdown.abort();
+  }
+});

@@ -164,6 +164,11 @@ class LiveTail<P> {
         if (delivering && !round.empty) await this.#pace(started);
       }
       if (!this.stopped) this.stop(false);
+    } catch (error) {
+      // A broken round (its encoding threw) or clock: logged, and the tail's readers ended (they reconnect
+      // from their last offset) instead of an unhandled rejection that would take the process down.
+      this.options.onError?.(error);
+      this.stop(true);
     } finally {
       this.running = false;
     }
