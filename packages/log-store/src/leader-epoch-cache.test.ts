@@ -257,6 +257,7 @@ describe("leader epochs on a PartitionLog", () => {
     await store.createTopic("t", { partitions: 2 });
     await store.append("t", 1, recs("a", "b"));
     await store.append("t", 1, recs("c"), { leaderEpoch: 1 });
+    expect([await store.latestEpoch("t", 0), await store.latestEpoch("t", 1)]).toEqual([0, 1]);
     expect(await store.endOffsetForEpoch("t", 1, 0)).toEqual({ leaderEpoch: 0, endOffset: 2 });
     expect(await store.endOffsetForEpoch("t", 1, 1)).toEqual({ leaderEpoch: 1, endOffset: 3 });
     expect(await store.endOffsetForEpoch("t", 0, 1)).toEqual({ leaderEpoch: -1, endOffset: -1 });

@@ -610,6 +610,20 @@ export class LogStore implements AsyncDisposable {
   }
 
   /**
+   * The leader epoch of one partition's latest batches (what a follower sends its new leader to learn where
+   * its history diverges, and what appends are stamped with by default): 0 for a log that never had another,
+   * -1 after a truncation to its start.
+   * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`, `STORE_CLOSED`
+   */
+  latestEpoch(topic: string, partition: number): Promise<number> {
+    try {
+      return this.log(topic, partition).run(async (log) => log.latestEpoch);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
    * Where leader `epoch`'s history ends in one partition (Kafka's OffsetForLeaderEpoch; see
    * {@link PartitionLog.endOffsetForEpoch}): `{ leaderEpoch, endOffset }`, or -1 / -1 when unknown.
    * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`, `STORE_CLOSED`
