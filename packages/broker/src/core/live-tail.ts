@@ -178,14 +178,15 @@ class LiveTail<P> {
     return this.options.now ? this.options.now() : performance.now();
   }
 
-  /** After a costly round: lets the writes go out, then pauses as long as they took (bounded). */
+  /** After a costly round: measures it with its writes, then pauses as long as it took (bounded). */
   async #pace(started: number): Promise<void> {
     const minSpent = this.options.pacing?.minSpentMs ?? 2;
     const maxPause = this.options.pacing?.maxPauseMs ?? 25;
     if (maxPause <= 0 || this.readers.size === 0) return;
-    // The writes of a round run after it (Node sends each response's writes on the next tick).
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    const spent = this.#now() - started;
+    // Node sends each response's writes on the next tick, queued during the round: a tick queued after
+    // them sees them done (and nothing else the event loop had to do meanwhile, so a tail with few readers
+    // on a busy broker is not paced for others' work).
+    const spent = await new Promise<number>((resolve) => process.nextTick(() => resolve(this.#now() - started)));
     if (spent < minSpent || this.stopped) return;
     const pause = this.options.pause ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     await pause(Math.min(spent, maxPause));
