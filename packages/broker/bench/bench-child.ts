@@ -1,7 +1,8 @@
 // Child processes of the broker benchmark, one role each, so that the load generators and the broker
 // do not share an event loop:
 //   serve-broker <dataDir>        a broker on a free port (fsync from BROKER_BENCH_FSYNC, default "always"; auth and ACLs
-//                                 with BROKER_BENCH_AUTH=1); prints its URL, then how long startBroker() took
+//                                 with BROKER_BENCH_AUTH=1; without the Node lane and produce merging with
+//                                 BROKER_BENCH_BASELINE=1); prints its URL, then how long startBroker() took
 //   serve-trivial                 the yardstick: one trivial Hono route (GET/POST /ping) on a free port
 //   consume <url> <topic> <n>     3 group members consuming <n> records in batches, committing each batch
 //                                 in the background while fetching the next from their own position
@@ -92,7 +93,10 @@ if (role === "serve-broker") {
   if (process.env.BROKER_BENCH_CPU_PROFILE) profileUntilExit(process.env.BROKER_BENCH_CPU_PROFILE);
   const fsync = (process.env.BROKER_BENCH_FSYNC ?? "always") as "always" | "interval" | "never";
   const opening = performance.now();
-  const broker = await startBroker({ host: "127.0.0.1", port: 0, dataDir: args[0]!, fsync, handleSignals: true, ...benchAuth() });
+  // BROKER_BENCH_BASELINE=1: every request through the Hono app and one batch per call, as before the
+  // per-request work (issue 17): the same code otherwise, for side-by-side figures.
+  const baseline = process.env.BROKER_BENCH_BASELINE === "1" ? { nodeLane: false, coalesceProduce: false } : {};
+  const broker = await startBroker({ host: "127.0.0.1", port: 0, dataDir: args[0]!, fsync, handleSignals: true, ...baseline, ...benchAuth() });
   listening(broker.url);
   process.stdout.write(`opened in ${(performance.now() - opening).toFixed(1)} ms\n`);
 } else if (role === "serve-trivial") {

@@ -3,7 +3,10 @@
 // against, Redis streams and NATS JetStream, all measured in this run on this machine.
 //
 //   pnpm --filter @minikafka/broker bench:peers
-//   PEERS_BENCH_SECONDS=5 (per load case)  PEERS_BENCH_MESSAGES=3000 (per poll + ack case)
+//   PEERS_BENCH_ROUNDS=3 (every case once per round; medians)  PEERS_BENCH_SECONDS=3 (per load case and round)
+//   PEERS_BENCH_MESSAGES=3000 (per poll + ack case and round)
+// Each minikafka case also runs against the same broker with the Node lane and produce merging turned off
+// ("before": every request through the Hono app, one batch per call), side by side.
 //
 // Needs wrk. Redis (`redis-server`, `redis-benchmark`: apt-get install redis-server) and NATS
 // (`nats-server`: apt-get install nats-server) are measured where installed and skipped, saying so, where not.
@@ -14,12 +17,13 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { connect, type Socket } from "node:net";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { HttpConnection } from "./http-connection.js";
 import { fmt, freePort, json, pause, post, seedWorkload, startBenchBroker, stop, wrk, benchChild, firstMatch } from "./support.js";
 
-const SECONDS = Number(process.env.PEERS_BENCH_SECONDS ?? 5);
+const SECONDS = Number(process.env.PEERS_BENCH_SECONDS ?? 3);
+const ROUNDS = Number(process.env.PEERS_BENCH_ROUNDS ?? 3);
 const MESSAGES = Number(process.env.PEERS_BENCH_MESSAGES ?? 3000);
 const VALUE = "v".repeat(100);
 
@@ -340,60 +344,91 @@ const rows: string[][] = [];
 const targets: string[] = [];
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 const target = (ok: boolean, text: string) => targets.push(`${ok ? "PASS" : "FAIL"}  ${text}`);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const each = (xs: number[]) => xs.map((x) => fmt(x)).join(" / ");
 
 try {
   const trivialProc = benchChild(children, ["serve-trivial"]);
   const trivial = (await firstMatch(trivialProc, /listening (\S+)\n/))[1]!;
+  // The broker as it is, and the same code with the per-request work of issue 17 turned off (every request
+  // through the Hono app, one batch per produce call): old and new side by side, under the same load.
   const broker = await startBenchBroker(children, join(work, "broker"));
+  const before = await startBenchBroker(children, join(work, "baseline"), "always", { BROKER_BENCH_BASELINE: "1" });
+  const brokers = [broker.url, before.url];
   console.log(
-    `peers bench: node ${process.version}, ${cpus().length}× ${cpus()[0]?.model.trim()}; ${SECONDS}s per load case, ${fmt(MESSAGES)} messages per poll + ack case\n`,
+    `peers bench: node ${process.version}, ${cpus().length}× ${cpus()[0]?.model.trim()}; ${ROUNDS} rounds of ${SECONDS}s per load case and ${fmt(MESSAGES)} messages per poll + ack case, medians`,
   );
+  console.log(`load average at the start: ${loadavg().map((l) => l.toFixed(2)).join(", ")}\n`);
 
-  // One record per request, 32 connections.
-  const t32 = await wrk(work, `${trivial}/ping`, 32, SECONDS, "{}");
-  rows.push(["trivial Hono route (the HTTP ceiling)", fmt(t32.rps), "1.00×", ""]);
-  await json(await post(`${broker.url}/v1/topics`, { name: "one", partitions: 3 }));
-  const v1 = await wrk(work, `${broker.url}/v1/topics/one/records`, 32, SECONDS, JSON.stringify({ records: [{ value: VALUE }] }));
-  rows.push(["minikafka /v1 produce, 1 record/request", fmt(v1.rps), ratio(v1.rps, t32.rps), ""]);
-  await json(await post(`${broker.url}/topics/seed/create?num_partitions=3`));
-  const seed = await wrk(work, `${broker.url}/topics/seed/messages?message=${VALUE}&key=`, 32, SECONDS, "");
-  rows.push(["minikafka seed produce, 1 message/request", fmt(seed.rps), ratio(seed.rps, t32.rps), ""]);
-  target(v1.rps / t32.rps >= 0.5, `/v1 one-record produce at 32 connections: ${ratio(v1.rps, t32.rps)} the trivial route (target ≥ 0.5×)`);
-  target(seed.rps / t32.rps >= 0.6, `seed produce at 32 connections: ${ratio(seed.rps, t32.rps)} the trivial route (target ≥ 0.6×)`);
-
+  for (const url of brokers) {
+    await json(await post(`${url}/v1/topics`, { name: "one", partitions: 3 }));
+    await json(await post(`${url}/topics/seed/create?num_partitions=3`));
+  }
   let redis: { port: number; proc: ChildProcess } | undefined;
-  if (has("redis-server") && has("redis-benchmark")) {
-    redis = await startRedis();
-    const xadd = redisXadd(redis.port);
-    rows.push(["Redis XADD, appendfsync always (redis-benchmark)", fmt(xadd), ratio(xadd, t32.rps), ""]);
-    target(v1.rps / xadd >= 0.5, `/v1 one-record produce: ${ratio(v1.rps, xadd)} Redis XADD with appendfsync always (target ≥ 0.5×)`);
-  } else rows.push(["Redis: skipped (apt-get install redis-server)", "", "", ""]);
-  if (has("nats-server")) {
-    const nats = await startNats();
-    const published = await natsPublish(nats.port);
-    rows.push(["NATS JetStream publish + ack (file store, default sync)", fmt(published), ratio(published, t32.rps), ""]);
-    await stop(nats.proc);
-  } else rows.push(["NATS: skipped (apt-get install nats-server)", "", "", ""]);
+  if (has("redis-server") && has("redis-benchmark")) redis = await startRedis();
+  let nats: { port: number; proc: ChildProcess } | undefined;
+  if (has("nats-server")) nats = await startNats();
 
-  // Poll + ack, one message at a time, 3 consumers (on 3 partitions where the broker has them).
-  const seedPollAck = (await seedWorkload(broker.url, MESSAGES)).pollAck;
-  const v1PollAck = await v1PollCommit(broker.url);
-  rows.push(["minikafka seed poll + ack, 3 consumers", "", "", fmt(seedPollAck)]);
-  rows.push(["minikafka /v1 member fetch (1) + commit, 3 members", "", "", fmt(v1PollAck)]);
+  // One record per request, 32 connections; every case once per round, so that drift in the machine's
+  // load and disk (other jobs share it) spreads over all of them alike.
+  const load: Record<string, number[]> = { trivial: [], v1: [], v1Before: [], seed: [], seedBefore: [], xadd: [], nats: [] };
+  const v1Body = JSON.stringify({ records: [{ value: VALUE }] });
+  for (let round = 0; round < ROUNDS; round++) {
+    load.trivial!.push((await wrk(work, `${trivial}/ping`, 32, SECONDS, "{}")).rps);
+    load.v1!.push((await wrk(work, `${broker.url}/v1/topics/one/records`, 32, SECONDS, v1Body)).rps);
+    load.v1Before!.push((await wrk(work, `${before.url}/v1/topics/one/records`, 32, SECONDS, v1Body)).rps);
+    load.seed!.push((await wrk(work, `${broker.url}/topics/seed/messages?message=${VALUE}&key=`, 32, SECONDS, "")).rps);
+    load.seedBefore!.push((await wrk(work, `${before.url}/topics/seed/messages?message=${VALUE}&key=`, 32, SECONDS, "")).rps);
+    if (redis) load.xadd!.push(redisXadd(redis.port));
+    if (nats) load.nats!.push(await natsPublish(nats.port));
+  }
+  const m = Object.fromEntries(Object.entries(load).map(([k, v]) => [k, v.length > 0 ? median(v) : NaN]));
+  rows.push(["trivial Hono route (the HTTP ceiling)", fmt(m.trivial!), "1.00×", "", each(load.trivial!)]);
+  rows.push(["minikafka /v1 produce, 1 record/request", fmt(m.v1!), ratio(m.v1!, m.trivial!), "", each(load.v1!)]);
+  rows.push(["  before (Hono only, a batch per call)", fmt(m.v1Before!), ratio(m.v1Before!, m.trivial!), "", each(load.v1Before!)]);
+  rows.push(["minikafka seed produce, 1 message/request", fmt(m.seed!), ratio(m.seed!, m.trivial!), "", each(load.seed!)]);
+  rows.push(["  before (Hono only, a batch per call)", fmt(m.seedBefore!), ratio(m.seedBefore!, m.trivial!), "", each(load.seedBefore!)]);
+  target(m.v1! / m.trivial! >= 0.5, `/v1 one-record produce at 32 connections: ${ratio(m.v1!, m.trivial!)} the trivial route (target ≥ 0.5×)`);
+  target(m.seed! / m.trivial! >= 0.6, `seed produce at 32 connections: ${ratio(m.seed!, m.trivial!)} the trivial route (target ≥ 0.6×)`);
   if (redis) {
-    const redisRate = await redisPollAck(redis.port);
-    rows.push(["Redis XREADGROUP COUNT 1 + XACK, 3 consumers, always", "", "", fmt(redisRate)]);
-    target(seedPollAck / redisRate >= 1, `seed poll + ack: ${ratio(seedPollAck, redisRate)} Redis XREADGROUP + XACK (target ≥ 1×)`);
-    target(v1PollAck / redisRate >= 1, `/v1 fetch + commit: ${ratio(v1PollAck, redisRate)} Redis XREADGROUP + XACK (target ≥ 1×)`);
+    rows.push(["Redis XADD, appendfsync always (redis-benchmark)", fmt(m.xadd!), ratio(m.xadd!, m.trivial!), "", each(load.xadd!)]);
+    target(m.v1! / m.xadd! >= 0.5, `/v1 one-record produce: ${ratio(m.v1!, m.xadd!)} Redis XADD with appendfsync always (target ≥ 0.5×)`);
+  } else rows.push(["Redis: skipped (apt-get install redis-server)", "", "", "", ""]);
+  if (nats) {
+    rows.push(["NATS JetStream publish + ack (file store, default sync)", fmt(m.nats!), ratio(m.nats!, m.trivial!), "", each(load.nats!)]);
+    await stop(nats.proc);
+  } else rows.push(["NATS: skipped (apt-get install nats-server)", "", "", "", ""]);
+
+  // Poll + ack, one message at a time, 3 consumers (on 3 partitions where the broker has them), the
+  // cases interleaved round by round as above.
+  const polls: Record<string, number[]> = { seed: [], v1: [], seedBefore: [], v1Before: [], redis: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    polls.seed!.push((await seedWorkload(broker.url, MESSAGES)).pollAck);
+    polls.v1!.push(await v1PollCommit(broker.url));
+    polls.seedBefore!.push((await seedWorkload(before.url, MESSAGES)).pollAck);
+    polls.v1Before!.push(await v1PollCommit(before.url));
+    if (redis) polls.redis!.push(await redisPollAck(redis.port));
+  }
+  const p = Object.fromEntries(Object.entries(polls).map(([k, v]) => [k, v.length > 0 ? median(v) : NaN]));
+  rows.push(["minikafka seed poll + ack, 3 consumers", "", "", fmt(p.seed!), each(polls.seed!)]);
+  rows.push(["  before (Hono only)", "", "", fmt(p.seedBefore!), each(polls.seedBefore!)]);
+  rows.push(["minikafka /v1 member fetch (1) + commit, 3 members", "", "", fmt(p.v1!), each(polls.v1!)]);
+  rows.push(["  before (Hono only)", "", "", fmt(p.v1Before!), each(polls.v1Before!)]);
+  if (redis) {
+    rows.push(["Redis XREADGROUP COUNT 1 + XACK, 3 consumers, always", "", "", fmt(p.redis!), each(polls.redis!)]);
+    target(p.seed! / p.redis! >= 1, `seed poll + ack: ${ratio(p.seed!, p.redis!)} Redis XREADGROUP + XACK (target ≥ 1×)`);
+    target(p.v1! / p.redis! >= 1, `/v1 fetch + commit: ${ratio(p.v1!, p.redis!)} Redis XREADGROUP + XACK (target ≥ 1×)`);
     await stop(redis.proc);
   }
 
-  const header = ["case (32 connections unless said)", "requests/s", "vs trivial", "messages/s"];
+  const header = ["case (32 connections unless said)", "requests/s", "vs trivial", "messages/s", "each round"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === 4 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   console.log([line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n"));
-  console.log(`\nTargets\n${targets.join("\n")}`);
+  console.log(`\nTargets (medians)\n${targets.join("\n")}`);
+  console.log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).join(", ")}`);
   await stop(broker.proc);
+  await stop(before.proc);
 } finally {
   for (const proc of children) if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
   rmSync(work, { recursive: true, force: true });

@@ -53,9 +53,10 @@ export async function startBenchBroker(
   children: ChildProcess[],
   dataDir: string,
   fsync: "always" | "interval" | "never" = "always",
+  env: Record<string, string> = {},
 ): Promise<{ url: string; proc: ChildProcess; ms: number; openMs: number }> {
   const started = performance.now();
-  const proc = benchChild(children, ["serve-broker", dataDir], { BROKER_BENCH_FSYNC: fsync });
+  const proc = benchChild(children, ["serve-broker", dataDir], { BROKER_BENCH_FSYNC: fsync, ...env });
   const match = await firstMatch(proc, /listening (\S+)\nopened in ([\d.]+) ms\n/);
   const url = match[1]!;
   for (;;) {

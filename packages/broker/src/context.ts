@@ -108,6 +108,11 @@ export interface BrokerAppOptions {
    * unaffected. Timed by `clock`.
    */
   quotas?: QuotaOptions | undefined;
+  /**
+   * Merge small produce calls of one turn into one batch per partition (default true). For side-by-side benchmarks.
+   * @internal
+   */
+  coalesceProduce?: boolean | undefined;
 }
 
 /** What the HTTP transport shares: the core's services, and its own metrics, body buffers and limits. Internal. */

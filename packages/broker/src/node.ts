@@ -168,6 +168,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
     tls,
     quotas,
     nodeLane = true,
+    coalesceProduce,
     ...storeOptions
   } = options;
   const logger = givenLogger ?? log;
@@ -214,6 +215,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
       onGroupEvent: log === undefined ? undefined : (event) => logGroupEvent(log, event),
       streams,
       quotas,
+      coalesceProduce,
       signal: shutdown.signal,
     });
     if (log !== undefined) store.onTopicChange((event) => logTopicChange(log, event));

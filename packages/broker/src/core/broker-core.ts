@@ -50,6 +50,11 @@ export interface BrokerCoreOptions {
   logger?: BrokerLogger | undefined;
   /** Told of every membership change of the coordinator created here (see `GroupCoordinatorOptions.onEvent`). */
   onGroupEvent?: ((event: GroupEvent) => void) | undefined;
+  /**
+   * Merge small produce calls of one turn into one batch per partition (default true). For side-by-side benchmarks.
+   * @internal
+   */
+  coalesceProduce?: boolean | undefined;
 }
 
 /**
@@ -144,7 +149,7 @@ export function createBrokerCore(options: BrokerCoreOptions): BrokerCore {
     store,
     coordinator,
     topics,
-    produce: new ProduceService({ store, topics, partitioner: createDefaultPartitioner(), keylessCompat: createRoundRobinPartitioner(), limits }),
+    produce: new ProduceService({ store, topics, partitioner: createDefaultPartitioner(), keylessCompat: createRoundRobinPartitioner(), limits, coalesce: options.coalesceProduce }),
     producers: new ProducerIdService({ store }),
     fetch: new FetchService({ store, maxWaitMs, shutdown }),
     groups,

@@ -62,6 +62,89 @@ export interface ProduceServiceDeps {
   readonly keylessCompat: Partitioner;
   /** How many records a call may carry and how large each may be (default {@link DEFAULT_RECORD_LIMITS}). */
   readonly limits?: RecordLimits | undefined;
+  /** Merge the small appends of one turn (default true); false appends every call on its own (benchmarks). */
+  readonly coalesce?: boolean | undefined;
+}
+
+/** Calls with at most this many records for a partition are merged with others (see {@link AppendCoalescer}). */
+const COALESCE_MAX_RECORDS = 100;
+/** A merged batch grows to at most about this many records. */
+const COALESCED_BATCH_RECORDS = 1000;
+
+/**
+ * Merges the small appends (few records, no producer) that calls make to one partition in one turn of the
+ * event loop into one batch: one encoding, one write, one waiter of the fsync round instead of one each.
+ * Each call's records stay together and in call order, so each still gets consecutive offsets from the
+ * merged batch's base; they are acknowledged with it, once it is durable. If the merged append fails, each
+ * call is appended on its own, so that it gets its own answer (a failed append stores nothing).
+ */
+class AppendCoalescer {
+  readonly #store: Pick<BrokerStore, "append">;
+  #pending = new Map<string, PendingAppend>();
+  #scheduled = false;
+
+  constructor(store: Pick<BrokerStore, "append">) {
+    this.#store = store;
+  }
+
+  /** Appends `records` to the partition, merged with the turn's other small appends; resolves with its first offset. */
+  append(topic: string, partition: number, records: RecordInput[]): Promise<number> {
+    const key = `${topic}\u0000${partition}`;
+    let pending = this.#pending.get(key);
+    if (pending !== undefined && pending.records.length + records.length > COALESCED_BATCH_RECORDS) {
+      this.#appendNow(pending);
+      pending = undefined;
+    }
+    if (pending === undefined) this.#pending.set(key, (pending = { key, topic, partition, records: [], parts: [] }));
+    const start = pending.records.length;
+    for (const record of records) pending.records.push(record);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      // After this turn's I/O callbacks (the other requests that arrived with this one); the fsync round
+      // the appends start follows on the next turn, as it would after any append.
+      setImmediate(this.#flush);
+    }
+    return new Promise((resolve, reject) => pending.parts.push({ start, records, resolve, reject }));
+  }
+
+  readonly #flush = (): void => {
+    this.#scheduled = false;
+    const pending = this.#pending;
+    this.#pending = new Map();
+    for (const p of pending.values()) this.#appendNow(p);
+  };
+
+  #appendNow(p: PendingAppend): void {
+    if (this.#pending.get(p.key) === p) this.#pending.delete(p.key);
+    const alone = (part: PendingPart) => this.#store.append(p.topic, p.partition, part.records).then((r) => part.resolve(r.baseOffset), part.reject);
+    if (p.parts.length === 1) {
+      void alone(p.parts[0]!);
+      return;
+    }
+    this.#store.append(p.topic, p.partition, p.records).then(
+      ({ baseOffset }) => {
+        for (const part of p.parts) part.resolve(baseOffset + part.start);
+      },
+      () => {
+        for (const part of p.parts) void alone(part);
+      },
+    );
+  }
+}
+
+interface PendingPart {
+  readonly start: number;
+  readonly records: RecordInput[];
+  resolve(baseOffset: number): void;
+  reject(error: unknown): void;
+}
+
+interface PendingAppend {
+  readonly key: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: RecordInput[];
+  readonly parts: PendingPart[];
 }
 
 /** Producing records, transport-neutral: placement, one batch per partition, offsets in request order. */
@@ -70,14 +153,24 @@ export class ProduceService {
 
   readonly #limits: RecordLimits;
 
+  readonly #coalescer: AppendCoalescer;
+
   constructor(deps: ProduceServiceDeps) {
     this.#deps = deps;
     this.#limits = deps.limits ?? DEFAULT_RECORD_LIMITS;
+    this.#coalescer = new AppendCoalescer(deps.store);
+  }
+
+  /** One partition's records of a call without a producer: small ones merged with the turn's others. */
+  #append(topic: string, partition: number, records: RecordInput[]): Promise<number> {
+    if (records.length > COALESCE_MAX_RECORDS || this.#deps.coalesce === false) return this.#deps.store.append(topic, partition, records).then((r) => r.baseOffset);
+    return this.#coalescer.append(topic, partition, records);
   }
 
   /**
    * Places every record on a partition (explicit partition > murmur2 of the key > the keyless strategy),
-   * appends each partition's records as one batch (all partitions in parallel), and answers each record's
+   * appends each partition's records as one batch (all partitions in parallel; a few records are merged with
+   * other calls' to the same partition in the same turn, see `AppendCoalescer`), and answers each record's
    * partition and offset in request order. Resolves once every batch is durable.
    *
    * With `producer`, the call is idempotent per partition: every record must name its partition (the
@@ -131,15 +224,18 @@ export class ProduceService {
       indexInBatch[i] = batch.push(input) - 1;
     }
     const partitions = [...batches.keys()];
-    const appended =
-      producer === undefined
-        ? await Promise.all(partitions.map((p) => this.#deps.store.append(topic, p, batches.get(p)!)))
-        : await this.#appendIdempotent(topic, records, partitions, batches, producer);
+    const offsets = new Float64Array(n);
+    if (producer === undefined) {
+      const bases = await Promise.all(partitions.map((p) => this.#append(topic, p, batches.get(p)!)));
+      const baseOffset = new Map<number, number>();
+      for (let k = 0; k < partitions.length; k++) baseOffset.set(partitions[k]!, bases[k]!);
+      for (let i = 0; i < n; i++) offsets[i] = baseOffset.get(partitionOf[i]!)! + indexInBatch[i]!;
+      return { partitions: partitionOf, offsets };
+    }
+    const appended = await this.#appendIdempotent(topic, records, partitions, batches, producer);
     const baseOffset = new Map<number, number>();
     for (let k = 0; k < partitions.length; k++) baseOffset.set(partitions[k]!, appended[k]!.baseOffset);
-    const offsets = new Float64Array(n);
     for (let i = 0; i < n; i++) offsets[i] = baseOffset.get(partitionOf[i]!)! + indexInBatch[i]!;
-    if (producer === undefined) return { partitions: partitionOf, offsets };
     const duplicatePartitions: number[] = [];
     for (let k = 0; k < partitions.length; k++) if (appended[k]!.duplicate === true) duplicatePartitions.push(partitions[k]!);
     return { partitions: partitionOf, offsets, duplicatePartitions: duplicatePartitions.sort((a, b) => a - b) };
@@ -189,8 +285,7 @@ export class ProduceService {
     checkRecord(this.#limits, 0, key === "" ? null : key, value, undefined);
     const partitionCount = await this.#deps.topics.ensure(topic, 1);
     const partition = key === "" ? this.#deps.keylessCompat({ topic, key: null, partitionCount }) : partitionForKey(key, partitionCount);
-    const { baseOffset } = await this.#deps.store.append(topic, partition, [{ key: key === "" ? null : key, value }]);
-    return { partition, offset: baseOffset };
+    return { partition, offset: await this.#append(topic, partition, [{ key: key === "" ? null : key, value }]) };
   }
 }
 

@@ -1,0 +1,84 @@
+import { LogStore, LogStoreError, type AppendResult, type RecordInput } from "@minikafka/log-store";
+import { createDefaultPartitioner, createRoundRobinPartitioner } from "@minikafka/partitioner";
+import { afterEach, describe, expect, it } from "vitest";
+import { tempDir } from "../../../../test-support/temp-dir.js";
+import { ProduceService } from "./produce-service.js";
+
+const open: LogStore[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+/** A produce service over a real store whose append calls are recorded (and can be made to fail). */
+async function service(failMerged = false) {
+  const store = await LogStore.open({ dataDir: tempDir(), fsync: "always" });
+  open.push(store);
+  await store.createTopic("t", { partitions: 2 });
+  const appends: Array<{ partition: number; values: string[] }> = [];
+  const recorder = {
+    append(topic: string, partition: number, records: readonly RecordInput[]): Promise<AppendResult> {
+      appends.push({ partition, values: records.map((r) => String(r.value)) });
+      if (records.some((r) => r.value === "refused")) return Promise.reject(new LogStoreError("INVALID_RECORD", "record refused"));
+      if (failMerged && records.length > 1) return Promise.reject(new LogStoreError("DISK_FULL", "no space (once)"));
+      return store.append(topic, partition, records);
+    },
+  };
+  const produce = new ProduceService({
+    store: recorder,
+    topics: { requirePartitionCount: () => 2, ensure: async () => 2 },
+    partitioner: createDefaultPartitioner(),
+    keylessCompat: createRoundRobinPartitioner(),
+  });
+  const read = async (partition: number) => (await store.read("t", partition, 0, { maxRecords: 100 })).records.map((r) => Buffer.from(r.value!).toString());
+  return { produce, appends, read };
+}
+
+const offsetsOf = (r: { partitions: Int32Array; offsets: Float64Array }) => Array.from(r.offsets, (o, i) => `${r.partitions[i]}:${o}`);
+
+describe("ProduceService: small appends of one turn share a batch", () => {
+  it("merges the calls made together into one append per partition, each call's records consecutive and in call order", async () => {
+    const { produce, appends, read } = await service();
+    const answers = await Promise.all([
+      produce.produce("t", [{ value: "a0", partition: 0 }]),
+      produce.produce("t", [
+        { value: "b0", partition: 0 },
+        { value: "b1", partition: 1 },
+        { value: "b2", partition: 0 },
+      ]),
+      produce.produce("t", [{ value: "c0", partition: 1 }]),
+      produce.produceCompat("t", "", "d0"), // round-robin: partition 0 first
+    ]);
+    expect(appends).toEqual([
+      { partition: 0, values: ["a0", "b0", "b2", "d0"] },
+      { partition: 1, values: ["b1", "c0"] },
+    ]);
+    expect(answers.slice(0, 3).map((a) => offsetsOf(a as never))).toEqual([["0:0"], ["0:1", "1:0", "0:2"], ["1:1"]]);
+    expect(answers[3]).toEqual({ partition: 0, offset: 3 });
+    expect(await read(0)).toEqual(["a0", "b0", "b2", "d0"]);
+    expect(await read(1)).toEqual(["b1", "c0"]);
+
+    // A later turn starts a new batch; a call with many records for a partition is appended on its own.
+    const many = Array.from({ length: 101 }, (_, i) => ({ value: `m${i}`, partition: 1 }));
+    appends.length = 0;
+    const [late, big] = await Promise.all([produce.produce("t", [{ value: "e0", partition: 1 }]), produce.produce("t", many)]);
+    expect(appends.map((a) => a.values.length)).toEqual([101, 1]);
+    expect(offsetsOf(big)[0]).toBe("1:2");
+    expect(offsetsOf(late)).toEqual(["1:103"]);
+  });
+
+  it("appends each call on its own when the merged append fails, so that each gets its own answer", async () => {
+    const { produce, appends, read } = await service(true);
+    const answers = await Promise.allSettled([
+      produce.produce("t", [{ value: "a", partition: 0 }]),
+      produce.produce("t", [{ value: "refused", partition: 0 }]),
+      produce.produce("t", [{ value: "c", partition: 0 }]),
+    ]);
+    expect(appends.map((a) => a.values)).toEqual([["a", "refused", "c"], ["a"], ["refused"], ["c"]]);
+    expect(answers.map((a) => (a.status === "fulfilled" ? offsetsOf(a.value) : (a.reason as LogStoreError).code))).toEqual([
+      ["0:0"],
+      "INVALID_RECORD",
+      ["0:1"],
+    ]);
+    expect(await read(0)).toEqual(["a", "c"]);
+  });
+});
