@@ -178,7 +178,13 @@ export class LogStore implements AsyncDisposable {
       throw new LogStoreError("INVALID_REQUEST", "dataDir must be a non-empty path");
     }
     const defaults = validateLogConfig(options);
-    const durability: DurabilityOptions = { fsync: options.fsync, fsyncIntervalMs: options.fsyncIntervalMs, clock: options.clock, now: options.now };
+    const durability: DurabilityOptions = {
+      fsync: options.fsync,
+      fsyncIntervalMs: options.fsyncIntervalMs,
+      clock: options.clock,
+      now: options.now,
+      highWatermarkCheckpointIntervalMs: options.highWatermarkCheckpointIntervalMs,
+    };
     resolveSettings(defaults, durability); // validates the durability options up front
     const maxPartitions = options.maxPartitions ?? DEFAULT_MAX_PARTITIONS;
     if (!Number.isSafeInteger(maxPartitions) || maxPartitions < 1)
@@ -610,6 +616,33 @@ export class LogStore implements AsyncDisposable {
   }
 
   /**
+   * Sets one replicated partition's high watermark (see {@link PartitionLog.setHighWatermark}): consumers
+   * read below it and `waitForData` wakes when it moves; checkpointed periodically and on close.
+   * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`, `OFFSET_OUT_OF_RANGE` (below the current high
+   *   watermark or above the durable end), `INVALID_REQUEST` (the topic is not replicated), `STORE_CLOSED`
+   */
+  setHighWatermark(topic: string, partition: number, offset: number): Promise<void> {
+    try {
+      return this.log(topic, partition).run(async (log) => log.setHighWatermark(offset));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * One past the last offset of one partition that is durable under the fsync policy (see
+   * {@link PartitionLog.durableEndOffset}): what a follower reports to its leader as its log end.
+   * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`, `STORE_CLOSED`
+   */
+  durableEndOffset(topic: string, partition: number): Promise<number> {
+    try {
+      return this.log(topic, partition).run(async (log) => log.durableEndOffset);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
    * The leader epoch of one partition's latest batches (what a follower sends its new leader to learn where
    * its history diverges, and what appends are stamped with by default): 0 for a log that never had another,
    * -1 after a truncation to its start.
@@ -908,7 +941,11 @@ export class LogStore implements AsyncDisposable {
         return log;
       };
       const point = points?.[p] ?? undefined;
-      state.logs.push(point !== undefined ? new PartitionSlot(open, point) : new PartitionSlot(open, undefined, await open(undefined)));
+      // A replicated log is opened now, even after a clean shutdown (trusting its point): its high
+      // watermark is in its own checkpoint, which descriptions of an unopened slot cannot show.
+      state.logs.push(
+        point !== undefined && !settings.replicated ? new PartitionSlot(open, point) : new PartitionSlot(open, undefined, await open(point)),
+      );
     }
   }
 

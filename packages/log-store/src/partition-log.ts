@@ -1,6 +1,6 @@
 import { LogStoreError, isLogStoreError } from "./errors.js";
 import { DirectoryLock } from "./directory-lock.js";
-import { errnoCode, fsyncDir, isTempFile } from "./fs-utils.js";
+import { errnoCode, fsyncDir, isTempFile, writeFileAtomic } from "./fs-utils.js";
 import { join } from "node:path";
 import { Buffer } from "node:buffer";
 import type { FileSystem } from "./file-system.js";
@@ -101,6 +101,13 @@ interface DataWaiter {
   finish: (result: boolean | Error) => void;
 }
 
+/**
+ * A replicated log's high watermark checkpoint in its directory (Kafka keeps one `replication-offset-checkpoint`
+ * per log directory; one per partition, beside `leader-epoch-checkpoint`, needs no store-wide state):
+ * `0` (version), then the offset, one per line; replaced atomically.
+ */
+export const HIGH_WATERMARK_CHECKPOINT = "high-watermark-checkpoint";
+
 /** Bytes of batches queued during a roll written per turn of the event loop once the new segment exists. */
 const DRAIN_BYTES_PER_TURN = 4 * 1024 * 1024;
 const DEFAULT_MAX_RECORDS = 500;
@@ -147,8 +154,22 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
   private roundPoint: DurablePoint | undefined;
   private writingBack: Promise<void> | undefined;
   private nextOffset: number;
-  /** One past the last offset readers may see (what the policy counts as durable). */
+  /**
+   * The durable end: one past the last offset the fsync policy counts as durable. Consumers read below
+   * it in a log that is not replicated; in a replicated one, followers fetch below it.
+   */
   private hw: number;
+  /** Replicated mode ({@link LogConfig.replicated}): consumer reads stop at {@link highWm}, set from outside. */
+  private readonly replicated: boolean;
+  /** Replicated mode: the high watermark, at most {@link hw}. */
+  private highWm = 0;
+  /** Replicated mode: the value the checkpoint file holds (-1: unknown, write it). */
+  private hwCheckpointed = -1;
+  private hwTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Replicated mode: checkpoint writes, one at a time. */
+  private hwWrites: Promise<void> = Promise.resolve();
+  /** Replicated mode: `waitForData(…, { replica: true })` waiters, woken by the durable end. */
+  private readonly replicaWaiters = new Set<DataWaiter>();
   /** One past the last offset actually fsynced. Equals `hw` except under "never", where it lags. */
   private synced: number;
   private syncing = false;
@@ -190,6 +211,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     this.nextOffset = this.active.nextOffset;
     this.hw = this.nextOffset;
     this.synced = this.nextOffset;
+    this.replicated = settings.replicated;
   }
 
   /**
@@ -225,16 +247,90 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     return this.nextOffset;
   }
 
-  /** One past the last durable offset; reads return offsets below it. */
+  /**
+   * One past the last offset consumers may read ({@link read}, {@link waitForData}): the durable end
+   * ({@link durableEndOffset}), or in a replicated log the value last given to {@link setHighWatermark}
+   * (after a restart, the checkpointed one).
+   */
   get highWatermark(): number {
+    return this.replicated ? this.highWm : this.hw;
+  }
+
+  /**
+   * One past the last offset durable under the fsync policy (Kafka's log end as a follower reports it to
+   * its leader): what {@link readBatches} serves. At most {@link logEndOffset}; under `"never"`, equal to it.
+   */
+  get durableEndOffset(): number {
     return this.hw;
+  }
+
+  /**
+   * Replicated mode ({@link LogConfig.replicated}): moves the high watermark to `offset`, the end of what
+   * the in-sync replicas all have (a leader) or of what the leader says is committed (a follower). Readers
+   * then see the offsets below it and waiters for them wake. The checkpoint file follows within
+   * `highWatermarkCheckpointIntervalMs` (and on close). Setting the current value again does nothing.
+   * Only {@link truncateTo} lowers it (to the new log end).
+   * @throws LogStoreError `OFFSET_OUT_OF_RANGE` when `offset` is below the current high watermark, above
+   *   the durable end ({@link durableEndOffset}) or not an integer; `INVALID_REQUEST` when the log is not
+   *   replicated; `STORE_CLOSED`
+   */
+  setHighWatermark(offset: number): void {
+    this.assertOpen();
+    if (!this.replicated)
+      throw new LogStoreError(
+        "INVALID_REQUEST",
+        `log ${this.label ?? this.dir} is not replicated: its high watermark is its durable end (open it with replicated: true)`,
+      );
+    if (!Number.isSafeInteger(offset) || offset < this.highWm || offset > this.hw)
+      throw new LogStoreError(
+        "OFFSET_OUT_OF_RANGE",
+        `high watermark ${String(offset)} of ${this.label ?? this.dir} is outside [${this.highWm}, ${this.hw}] (the current high watermark, the durable end)`,
+      );
+    if (offset === this.highWm) return;
+    this.highWm = offset;
+    for (const waiter of this.dataWaiters) if (waiter.offset < offset) waiter.finish(true);
+    if (this.hwTimer === undefined) {
+      this.hwTimer = setTimeout(() => {
+        this.hwTimer = undefined;
+        // A failed write (full disk) keeps the checkpoint behind: the next change or the close retries it.
+        void this.checkpointHighWatermark().catch(() => undefined);
+      }, this.settings.highWatermarkCheckpointIntervalMs);
+      this.hwTimer.unref?.();
+    }
+  }
+
+  /**
+   * Replicated mode: writes the high watermark to the partition's `high-watermark-checkpoint` now (temp
+   * file, fsync, rename, directory fsync; no fsyncs under `fsync: "never"`), if it changed since the last
+   * write. Runs periodically and on close by itself; nothing to do in a log that is not replicated.
+   * @throws LogStoreError `DISK_FULL`, `KAFKA_STORAGE_ERROR` when the file could not be written (the old
+   *   one stays), `STORE_CLOSED`
+   */
+  checkpointHighWatermark(): Promise<void> {
+    if (!this.replicated) return Promise.resolve();
+    if (this.closed) return Promise.reject(new LogStoreError("STORE_CLOSED", `log ${this.dir} is closed`));
+    const run = this.hwWrites.then(async () => {
+      const hw = this.highWm;
+      if (hw === this.hwCheckpointed) return;
+      try {
+        await writeFileAtomic(this.settings.fs, join(this.dir, HIGH_WATERMARK_CHECKPOINT), `0\n${hw}\n`, this.settings.fsync !== "never");
+      } catch (error) {
+        if (errnoCode(error) === "ENOSPC") throw diskFull(this.dir, error);
+        throw new LogStoreError("KAFKA_STORAGE_ERROR", `log ${this.dir}: cannot write the high watermark checkpoint: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+      this.hwCheckpointed = hw;
+    });
+    this.hwWrites = run.catch(() => undefined);
+    return run;
   }
 
   /** Offsets and size of this log. */
   describe(partition = 0): PartitionDescription {
     let sizeBytes = 0;
     for (const segment of this.segments) sizeBytes += segment.size;
-    return { partition, logStartOffset: this.logStartOffset, logEndOffset: this.nextOffset, highWatermark: this.hw, sizeBytes };
+    return { partition, logStartOffset: this.logStartOffset, logEndOffset: this.nextOffset, highWatermark: this.highWatermark, sizeBytes };
   }
 
   /**
@@ -415,6 +511,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     // Readers see nothing at or past the cut from now on (nothing raises the high watermark meanwhile: all
     // is durable and appends are refused).
     if (this.hw > offset) this.hw = offset;
+    if (this.highWm > offset) this.highWm = offset;
     // Where the cut falls: the kept segment, the byte position and offset of the first batch to remove.
     let keep = this.segments.indexOf(this.segmentFor(offset)!);
     if (keep > 0 && this.segments[keep]!.baseOffset === offset) keep--; // it ends exactly at the cut
@@ -444,6 +541,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
         throw new Error(`the segment at ${reopened.baseOffset} ends at offset ${reopened.nextOffset} after the cut, expected ${cut.offset}`);
       this.nextOffset = this.synced = cut.offset;
       this.hw = Math.min(this.hw, cut.offset);
+      this.highWm = Math.min(this.highWm, cut.offset);
       this.durable = { offset: cut.offset, segment: reopened, position: reopened.size };
       this.producers = new ProducerStateManager(this.settings.producerIdExpirationMs, this.settings.now);
       await this.snapshots.load(this.producers, this.segments, this.settings.now(), this.epochs);
@@ -854,11 +952,13 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
    */
   async read(offset: number, options: ReadOptions = {}): Promise<ReadResult> {
     this.assertOpen();
-    const maxRecords = positiveInt("maxRecords", options.maxRecords, DEFAULT_MAX_RECORDS);
+    let maxRecords = positiveInt("maxRecords", options.maxRecords, DEFAULT_MAX_RECORDS);
     const maxBytes = positiveInt("maxBytes", options.maxBytes, DEFAULT_MAX_BYTES);
     if (!Number.isSafeInteger(offset)) throw new LogStoreError("OFFSET_OUT_OF_RANGE", `offset ${String(offset)} is not an integer`);
-    const hw = this.hw;
+    const hw = this.replicated ? this.highWm : this.hw;
     const start = this.logStartOffset;
+    // A high watermark set from outside may fall inside a batch: the record budget stops the read there.
+    if (this.replicated && hw > offset) maxRecords = Math.min(maxRecords, hw - offset);
     if (offset < start || offset > hw) throw new LogStoreError("OFFSET_OUT_OF_RANGE", `offset ${offset} is outside [${start}, ${hw}]`);
     const records: StoredRecord[] = [];
     let next = offset;
@@ -868,7 +968,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
       if (!segment) {
         // Retention removed the segment while we were reading: what we have so far is still valid.
         if (records.length > 0) break;
-        throw new LogStoreError("OFFSET_OUT_OF_RANGE", `offset ${next} is outside [${this.logStartOffset}, ${this.hw}]`);
+        throw new LogStoreError("OFFSET_OUT_OF_RANGE", `offset ${next} is outside [${this.logStartOffset}, ${hw}]`);
       }
       let result: SegmentReadResult;
       try {
@@ -889,14 +989,20 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
   }
 
   /**
-   * Reads whole stored batches, from the one holding `offset` up to the high watermark: their bytes exactly
+   * Reads whole stored batches, from the one holding `offset` up to the durable end
+   * ({@link durableEndOffset}; in a log that is not replicated, the high watermark): their bytes exactly
    * as stored (RecordBatch v2, offsets and leader epochs included), back to back, with each batch's offsets
    * and epoch. What a leader serves a follower, which appends them with {@link appendAsFollower}. The
    * first batch may start before `offset` (Kafka's fetch does the same). At least one batch when any is
    * readable, even over `maxBytes` (default 1 MiB); after that, whole batches within it. Every batch is
    * checked as {@link read} checks it (checksum included) before it is handed out.
-   * @throws LogStoreError `OFFSET_OUT_OF_RANGE` when `offset` is below the log start or above the high
-   *   watermark, `CORRUPT_RECORD` when the first batch fails its checks, `INVALID_REQUEST` for a bad limit
+   *
+   * In a replicated log this is where a leader's replica fetches and consumer reads differ: a follower
+   * must get what is durable here but not yet committed (the high watermark moves only once followers
+   * have it), so batches go past the high watermark, up to the durable end, and `highWatermark` in the
+   * result tells the follower what is committed. Never hand these to consumers.
+   * @throws LogStoreError `OFFSET_OUT_OF_RANGE` when `offset` is below the log start or above the durable
+   *   end, `CORRUPT_RECORD` when the first batch fails its checks, `INVALID_REQUEST` for a bad limit
    */
   async readBatches(offset: number, options: { maxBytes?: number | undefined } = {}): Promise<BatchReadResult> {
     this.assertOpen();
@@ -912,7 +1018,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
       const segment = this.segmentFor(next);
       if (!segment) {
         if (batches.length > 0) break;
-        throw new LogStoreError("OFFSET_OUT_OF_RANGE", `offset ${next} is outside [${this.logStartOffset}, ${this.hw}]`);
+        throw new LogStoreError("OFFSET_OUT_OF_RANGE", `offset ${next} is outside [${this.logStartOffset}, ${hw}]`);
       }
       let result: SegmentReadResult;
       try {
@@ -936,15 +1042,17 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
       bytes: out,
       batches: batches.map(({ baseOffset, lastOffset, leaderEpoch }) => ({ baseOffset, lastOffset, leaderEpoch })),
       nextOffset: next,
-      highWatermark: hw,
+      highWatermark: this.replicated ? Math.min(this.highWm, hw) : hw,
       logStartOffset: this.logStartOffset,
     };
   }
 
   /**
    * Resolves `true` as soon as a record at `offset` or later is readable (immediately if one already is),
-   * or `false` after `timeoutMs` or when the log closes. No disk polling: appends wake the waiters.
-   * Rejects with the signal's reason if `signal` aborts.
+   * or `false` after `timeoutMs` or when the log closes. No disk polling: appends wake the waiters (in a
+   * replicated log, {@link setHighWatermark} does). With `replica: true`, waits for the durable end to pass
+   * `offset` instead (what a leader's replica fetch waits for). Rejects with the signal's reason if
+   * `signal` aborts.
    */
   waitForData(offset: number, options: WaitOptions): Promise<boolean> {
     const timeoutMs = options?.timeoutMs;
@@ -955,15 +1063,17 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
       return Promise.reject(new LogStoreError("OFFSET_OUT_OF_RANGE", `offset ${String(offset)} is not a valid offset`));
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (offset < this.hw) return Promise.resolve(true);
+    const replica = options.replica === true;
+    if (offset < (replica ? this.hw : this.highWatermark)) return Promise.resolve(true);
     if (this.closed || timeoutMs === 0) return Promise.resolve(false);
+    const waiters = replica && this.replicated ? this.replicaWaiters : this.dataWaiters;
     return new Promise<boolean>((resolve, reject) => {
       const onAbort = () => waiter.finish(signal!.reason as Error);
       const timer = setTimeout(() => waiter.finish(false), timeoutMs);
       const waiter: DataWaiter = {
         offset,
         finish: (result) => {
-          this.dataWaiters.delete(waiter);
+          waiters.delete(waiter);
           clearTimeout(timer);
           signal?.removeEventListener("abort", onAbort);
           if (typeof result === "boolean") resolve(result);
@@ -971,7 +1081,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
         },
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      this.dataWaiters.add(waiter);
+      waiters.add(waiter);
     });
   }
 
@@ -1003,12 +1113,15 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     // Everything is durable now: a snapshot at the log end lets the next open skip the scan.
     if (!this.failure && this.snapshots.latestOffset !== this.nextOffset) this.snapshots.take(this.producers, this.nextOffset);
     await this.snapshots.settled();
+    clearTimeout(this.hwTimer);
+    this.hwTimer = undefined;
+    await this.checkpointHighWatermark().catch(() => undefined); // the restart starts from the last one written
     // Written back and synced: the journal no longer needs what it holds of this log.
     if (flushed) this.settings.journal?.forget(this);
     this.closed = true;
     clearTimeout(this.intervalTimer);
     await this.retentionRunning?.catch(() => 0);
-    for (const waiter of [...this.dataWaiters]) waiter.finish(false);
+    for (const waiter of [...this.dataWaiters, ...this.replicaWaiters]) waiter.finish(false);
     for (const segment of this.segments) segment.close();
     this.lock?.release();
   }
@@ -1047,9 +1160,10 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
   abandon(error: Error): void {
     this.closed = true;
     clearTimeout(this.intervalTimer);
+    clearTimeout(this.hwTimer);
     this.failure = error instanceof LogStoreError ? error : new LogStoreError("KAFKA_STORAGE_ERROR", error.message);
     this.snapshots.abandon();
-    for (const waiter of [...this.dataWaiters]) waiter.finish(error);
+    for (const waiter of [...this.dataWaiters, ...this.replicaWaiters]) waiter.finish(error);
     for (const waiter of this.syncWaiters.splice(0)) waiter.reject(error);
     // Reads may still be in flight: their files close when they finish.
     for (const segment of this.segments) segment.closeWhenIdle();
@@ -1388,11 +1502,14 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     if (this.settings.fsync === "interval" && this.nextOffset > this.synced && !this.closed) this.scheduleIntervalSync();
   }
 
-  /** Moves the high watermark and wakes readers waiting for offsets below it. */
+  /**
+   * Moves the durable end and wakes the readers waiting for offsets below it: consumers' waits, or in a
+   * replicated log replica waits (consumers wait for {@link setHighWatermark} there).
+   */
   private advance(hw: number): void {
     if (hw <= this.hw) return;
     this.hw = hw;
-    for (const waiter of this.dataWaiters) if (waiter.offset < hw) waiter.finish(true);
+    for (const waiter of this.replicated ? this.replicaWaiters : this.dataWaiters) if (waiter.offset < hw) waiter.finish(true);
   }
 
   /**
@@ -1429,6 +1546,9 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
         expired = maxTimestamp < this.settings.now() - retentionMs;
       }
       if (!expired || this.segments[0] !== oldest || this.closed || this.truncating !== undefined) break;
+      // A replicated log keeps what is not committed (Kafka deletes only below the high watermark): a
+      // follower that becomes leader may still need to serve it, and the log start stays at or below it.
+      if (this.replicated && this.segments[1]!.baseOffset > this.highWm) break;
       // Producer state outlives the segments it came from, through snapshots (as in Kafka). With no live
       // producer there is nothing to keep (and a snapshot that cannot be written, e.g. on a full disk, must
       // not stop retention from freeing space).
@@ -1509,8 +1629,33 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     log.producers = producers;
     log.snapshots = snapshots;
     log.epochs = epochs;
+    if (settings.replicated) {
+      const checkpointed = readHighWatermarkCheckpoint(fs, dir);
+      // Never above what survived (a crash may take back what the checkpoint covered only under "never",
+      // or a truncation cut below it), never below the log start.
+      log.highWm = Math.min(Math.max(checkpointed ?? 0, log.logStartOffset), log.hw);
+      log.hwCheckpointed = checkpointed === log.highWm ? log.highWm : -1;
+    }
     return log;
   }
+}
+
+/**
+ * The offset in a replicated log's `high-watermark-checkpoint`, or `undefined` when there is none or it is
+ * not one (written atomically, it is never torn; a hand-edited one only lowers what consumers see until
+ * the leader sets the high watermark again, so it is not worth refusing the log for).
+ */
+function readHighWatermarkCheckpoint(fs: FileSystem, dir: string): number | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(join(dir, HIGH_WATERMARK_CHECKPOINT)).toString("utf8");
+  } catch (error) {
+    if (errnoCode(error) === "ENOENT") return undefined;
+    throw error;
+  }
+  const match = /^0\n(\d+)\n$/.exec(text);
+  const offset = match ? Number(match[1]) : NaN;
+  return Number.isSafeInteger(offset) ? offset : undefined;
 }
 
 function isEmptyFile(fs: FileSystem, path: string): boolean {

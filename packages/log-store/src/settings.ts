@@ -19,6 +19,10 @@ export interface LogSettings {
   fs: FileSystem;
   /** The bounded pool of open segment and index descriptors (one per store, shared by its logs). */
   handles: HandleCache;
+  /** {@link LogConfig.replicated}: the high watermark is set from outside. */
+  replicated: boolean;
+  /** Replicated logs: the longest time in ms between a high watermark change and its checkpoint. */
+  highWatermarkCheckpointIntervalMs: number;
   /** The store's journal (`fsync: "always"` in a {@link LogStore}); unset: each log fsyncs its own segments. */
   journal?: Journal | undefined;
 }
@@ -31,6 +35,8 @@ export const DEFAULT_INDEX_INTERVAL_BYTES = 4096;
 export const DEFAULT_PRODUCER_ID_EXPIRATION_MS = 24 * 60 * 60 * 1000;
 /** Default fsync interval for `fsync: "interval"`. */
 export const DEFAULT_FSYNC_INTERVAL_MS = 100;
+/** Default longest time between a high watermark change and its checkpoint (Kafka's default). */
+export const DEFAULT_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS = 5000;
 
 function optionalInt(name: string, value: unknown, min: number): number | undefined {
   if (value === undefined) return undefined;
@@ -57,6 +63,12 @@ export function validateLogConfig(config: LogConfig | undefined): LogConfig {
   if (retentionMs !== undefined) out.retentionMs = retentionMs;
   if (retentionBytes !== undefined) out.retentionBytes = retentionBytes;
   if (producerIdExpirationMs !== undefined) out.producerIdExpirationMs = producerIdExpirationMs;
+  if (config.replicated !== undefined) {
+    if (typeof config.replicated !== "boolean")
+      throw new LogStoreError("INVALID_REQUEST", `replicated must be true or false, got ${String(config.replicated)}`);
+    // Only stored when on, so that configs (and topic.json) of logs that are not replicated stay as they were.
+    if (config.replicated) out.replicated = true;
+  }
   return out;
 }
 
@@ -74,6 +86,14 @@ export function resolveSettings(
     throw new LogStoreError("INVALID_REQUEST", `fsync must be "always", "interval" or "never", got ${JSON.stringify(fsync)}`);
   }
   const fsyncIntervalMs = optionalInt("fsyncIntervalMs", durability.fsyncIntervalMs, 1) ?? DEFAULT_FSYNC_INTERVAL_MS;
+  const highWatermarkCheckpointIntervalMs =
+    optionalInt("highWatermarkCheckpointIntervalMs", durability.highWatermarkCheckpointIntervalMs, 1) ??
+    DEFAULT_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS;
+  if (highWatermarkCheckpointIntervalMs > 2_147_483_647)
+    throw new LogStoreError(
+      "INVALID_REQUEST",
+      `highWatermarkCheckpointIntervalMs must be at most 2147483647, got ${highWatermarkCheckpointIntervalMs}`,
+    );
   if (durability.now !== undefined && typeof durability.now !== "function")
     throw new LogStoreError("INVALID_REQUEST", "now must be a function returning ms");
   if (durability.clock !== undefined && typeof durability.clock?.now !== "function")
@@ -86,6 +106,8 @@ export function resolveSettings(
     producerIdExpirationMs: c.producerIdExpirationMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_MS,
     fsync,
     fsyncIntervalMs,
+    replicated: c.replicated === true,
+    highWatermarkCheckpointIntervalMs,
     now: nowOf(durability),
     metrics: metrics ?? { appendedRecords: 0, appendedBytes: 0, readRecords: 0, fsyncs: 0 },
     fs: handles?.fs ?? fs,

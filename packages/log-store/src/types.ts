@@ -86,8 +86,12 @@ export interface BatchReadResult {
   batches: Array<{ baseOffset: number; lastOffset: number; leaderEpoch: number }>;
   /** One past the last offset returned: where the next read starts. */
   nextOffset: number;
-  /** The partition's high watermark when the read began. */
+  /**
+   * The partition's high watermark when the read began (what a leader tells its followers). In a
+   * replicated log the batches may go past it, up to the durable end; otherwise it is where they stop.
+   */
   highWatermark: number;
+  /** The first offset still stored. */
   logStartOffset: number;
 }
 
@@ -108,7 +112,10 @@ export interface ReadResult {
   records: StoredRecord[];
   /** The offset to read next: one past the last record returned, or the requested offset if none. */
   nextOffset: number;
-  /** One past the last durable (readable) offset at the time of the read. */
+  /**
+   * One past the last offset consumers may read at the time of the read: the durable end, or in a
+   * replicated log ({@link LogConfig.replicated}) the high watermark set from outside.
+   */
   highWatermark: number;
   /** The first offset still stored. */
   logStartOffset: number;
@@ -120,6 +127,12 @@ export interface WaitOptions {
   timeoutMs: number;
   /** Abort the wait: the promise rejects with the signal's reason. */
   signal?: AbortSignal | undefined;
+  /**
+   * Wait for data a follower may fetch ({@link LogConfig.replicated}: below the durable end, which
+   * `readBatches` serves) instead of data consumers may read (below the high watermark). The same in a
+   * log that is not replicated. Default `false`.
+   */
+  replica?: boolean | undefined;
 }
 
 /**
@@ -152,6 +165,16 @@ export interface LogConfig {
    * (Kafka's `producer.id.expiration.ms`; default 1 day). Its next append must then start at sequence 0.
    */
   producerIdExpirationMs?: number | undefined;
+  /**
+   * Replicated mode (default `false`): the high watermark, below which consumers read and
+   * `waitForData` wakes, is set from outside with `setHighWatermark` (by a leader, to the lowest log end of
+   * its in-sync replicas; by a follower, to the leader's), never above the durable end, which keeps
+   * advancing under the fsync policy (what `readBatches` serves to followers and `durableEndOffset`
+   * reports). It is checkpointed to the partition's `high-watermark-checkpoint` periodically and on close,
+   * and a restart starts from the checkpoint (the log start when there is none), never above the log end.
+   * Without it the high watermark is the durable end, as in a single-node store.
+   */
+  replicated?: boolean | undefined;
 }
 
 /** Durability settings shared by every log of a store. */
@@ -168,6 +191,12 @@ export interface DurabilityOptions {
   clock?: Clock | undefined;
   /** @deprecated Use `clock` (`{ now: () => ms }`); still honoured when `clock` is not given. */
   now?: (() => number) | undefined;
+  /**
+   * Replicated logs ({@link LogConfig.replicated}): at most this many ms between a change of the high
+   * watermark and its checkpoint on disk (Kafka's `replica.high.watermark.checkpoint.interval.ms`;
+   * default 5000). Close always writes it.
+   */
+  highWatermarkCheckpointIntervalMs?: number | undefined;
 }
 
 /** A source of time in ms: structurally the same `Clock` as in `@minikafka/group-coordinator` and the client. */
@@ -183,7 +212,10 @@ export interface PartitionDescription {
   logStartOffset: number;
   /** One past the last offset written. */
   logEndOffset: number;
-  /** One past the last offset durable under the fsync policy: reads see offsets below it. */
+  /**
+   * One past the last offset consumers may read: the durable end under the fsync policy, or in a
+   * replicated log ({@link LogConfig.replicated}) the high watermark set from outside.
+   */
   highWatermark: number;
   /** Bytes on disk in segment files. */
   sizeBytes: number;
