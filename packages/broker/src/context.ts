@@ -109,7 +109,7 @@ export interface BrokerAppOptions {
    */
   quotas?: QuotaOptions | undefined;
   /**
-   * Merge small produce calls of one turn into one batch per partition (default true). For side-by-side benchmarks.
+   * Merge small produce calls that wait for a busy fsync round into one batch per partition (default true). For side-by-side benchmarks.
    * @internal
    */
   coalesceProduce?: boolean | undefined;

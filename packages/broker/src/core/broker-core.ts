@@ -51,7 +51,7 @@ export interface BrokerCoreOptions {
   /** Told of every membership change of the coordinator created here (see `GroupCoordinatorOptions.onEvent`). */
   onGroupEvent?: ((event: GroupEvent) => void) | undefined;
   /**
-   * Merge small produce calls of one turn into one batch per partition (default true). For side-by-side benchmarks.
+   * Merge small produce calls that wait for a busy fsync round into one batch per partition (default true). For side-by-side benchmarks.
    * @internal
    */
   coalesceProduce?: boolean | undefined;

@@ -35,8 +35,8 @@ async function service(failMerged = false) {
 
 const offsetsOf = (r: { partitions: Int32Array; offsets: Float64Array }) => Array.from(r.offsets, (o, i) => `${r.partitions[i]}:${o}`);
 
-describe("ProduceService: small appends of one turn share a batch", () => {
-  it("merges the calls made together into one append per partition, each call's records consecutive and in call order", async () => {
+describe("ProduceService: small appends that would wait for a busy fsync round share a batch", () => {
+  it("appends a call at once when nothing waits, queues the calls behind a waiting append and appends them as one batch", async () => {
     const { produce, appends, read } = await service();
     const answers = await Promise.all([
       produce.produce("t", [{ value: "a0", partition: 0 }]),
@@ -48,32 +48,38 @@ describe("ProduceService: small appends of one turn share a batch", () => {
       produce.produce("t", [{ value: "c0", partition: 1 }]),
       produce.produceCompat("t", "", "d0"), // round-robin: partition 0 first
     ]);
-    expect(appends).toEqual([
-      { partition: 0, values: ["a0", "b0", "b2", "d0"] },
-      { partition: 1, values: ["b1", "c0"] },
+    // a0 and b1 found their partitions idle; the others waited for them, each partition's in one batch.
+    expect(appends.slice(0, 2)).toEqual([
+      { partition: 0, values: ["a0"] },
+      { partition: 1, values: ["b1"] },
+    ]);
+    expect(appends.slice(2).sort((x, y) => x.partition - y.partition)).toEqual([
+      { partition: 0, values: ["b0", "b2", "d0"] },
+      { partition: 1, values: ["c0"] },
     ]);
     expect(answers.slice(0, 3).map((a) => offsetsOf(a as never))).toEqual([["0:0"], ["0:1", "1:0", "0:2"], ["1:1"]]);
     expect(answers[3]).toEqual({ partition: 0, offset: 3 });
     expect(await read(0)).toEqual(["a0", "b0", "b2", "d0"]);
     expect(await read(1)).toEqual(["b1", "c0"]);
 
-    // A later turn starts a new batch; a call with many records for a partition is appended on its own.
+    // Once everything is durable a call is appended at once again; a call with many records for a
+    // partition is always appended on its own.
     const many = Array.from({ length: 101 }, (_, i) => ({ value: `m${i}`, partition: 1 }));
     appends.length = 0;
     const [late, big] = await Promise.all([produce.produce("t", [{ value: "e0", partition: 1 }]), produce.produce("t", many)]);
-    expect(appends.map((a) => a.values.length)).toEqual([101, 1]);
-    expect(offsetsOf(big)[0]).toBe("1:2");
-    expect(offsetsOf(late)).toEqual(["1:103"]);
+    expect(appends.map((a) => a.values.length)).toEqual([1, 101]);
+    expect(offsetsOf(late)).toEqual(["1:2"]);
+    expect(offsetsOf(big)[0]).toBe("1:3");
   });
 
-  it("appends each call on its own when the merged append fails, so that each gets its own answer", async () => {
+  it("appends each queued call on its own when their merged append fails, so that each gets its own answer", async () => {
     const { produce, appends, read } = await service(true);
     const answers = await Promise.allSettled([
       produce.produce("t", [{ value: "a", partition: 0 }]),
       produce.produce("t", [{ value: "refused", partition: 0 }]),
       produce.produce("t", [{ value: "c", partition: 0 }]),
     ]);
-    expect(appends.map((a) => a.values)).toEqual([["a", "refused", "c"], ["a"], ["refused"], ["c"]]);
+    expect(appends.map((a) => a.values)).toEqual([["a"], ["refused", "c"], ["refused"], ["c"]]);
     expect(answers.map((a) => (a.status === "fulfilled" ? offsetsOf(a.value) : (a.reason as LogStoreError).code))).toEqual([
       ["0:0"],
       "INVALID_RECORD",

@@ -62,73 +62,78 @@ export interface ProduceServiceDeps {
   readonly keylessCompat: Partitioner;
   /** How many records a call may carry and how large each may be (default {@link DEFAULT_RECORD_LIMITS}). */
   readonly limits?: RecordLimits | undefined;
-  /** Merge the small appends of one turn (default true); false appends every call on its own (benchmarks). */
+  /** Merge small appends that wait for a busy fsync round (default true); false appends every call on its own (benchmarks). */
   readonly coalesce?: boolean | undefined;
 }
 
-/** Calls with at most this many records for a partition are merged with others (see {@link AppendCoalescer}). */
+/** Calls with at most this many records for a partition may be merged with others (see {@link AppendCoalescer}). */
 const COALESCE_MAX_RECORDS = 100;
 /** A merged batch grows to at most about this many records. */
 const COALESCED_BATCH_RECORDS = 1000;
 
 /**
- * Merges the small appends (few records, no producer) that calls make to one partition in one turn of the
- * event loop into one batch: one encoding, one write, one waiter of the fsync round instead of one each.
- * Each call's records stay together and in call order, so each still gets consecutive offsets from the
- * merged batch's base; they are acknowledged with it, once it is durable. If the merged append fails, each
- * call is appended on its own, so that it gets its own answer (a failed append stores nothing).
+ * Group commit for small appends (few records, no producer), per partition: a call that finds none of its
+ * partition's earlier small appends still waiting to be durable is appended at once; calls that arrive
+ * while one is waiting queue, and are appended together, as one batch: those of the same turn before the
+ * round that the first append starts (the log starts it on the next check phase), the later ones (under
+ * fsync "always" they arrive while that round runs and could only join the next one anyway) as soon as
+ * the waiting appends are durable.
+ * One encoding, one write and one waiter of the fsync round instead of one per request, written before the
+ * round that would have taken its calls starts (unless larger appends to the same partition keep the log's
+ * rounds going back to back: then the queued calls take the round after). Each call's records stay
+ * consecutive and in call order; a call is acknowledged once its batch is
+ * durable, as before. If a merged append fails, each of its calls is appended on its own, so that it gets
+ * its own answer (a failed append stores nothing).
  */
 class AppendCoalescer {
   readonly #store: Pick<BrokerStore, "append">;
-  #pending = new Map<string, PendingAppend>();
-  #scheduled = false;
+  readonly #partitions = new Map<string, PartitionQueue>();
 
   constructor(store: Pick<BrokerStore, "append">) {
     this.#store = store;
   }
 
-  /** Appends `records` to the partition, merged with the turn's other small appends; resolves with its first offset. */
+  /** Appends `records` to the partition, or queues them behind its waiting appends; resolves with its first offset. */
   append(topic: string, partition: number, records: RecordInput[]): Promise<number> {
     const key = `${topic}\u0000${partition}`;
-    let pending = this.#pending.get(key);
-    if (pending !== undefined && pending.records.length + records.length > COALESCED_BATCH_RECORDS) {
-      this.#appendNow(pending);
-      pending = undefined;
-    }
-    if (pending === undefined) this.#pending.set(key, (pending = { key, topic, partition, records: [], parts: [] }));
-    const start = pending.records.length;
-    for (const record of records) pending.records.push(record);
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      // After this turn's I/O callbacks (the other requests that arrived with this one); the fsync round
-      // the appends start follows on the next turn, as it would after any append.
-      setImmediate(this.#flush);
-    }
-    return new Promise((resolve, reject) => pending.parts.push({ start, records, resolve, reject }));
+    let queue = this.#partitions.get(key);
+    if (queue === undefined) this.#partitions.set(key, (queue = { key, topic, partition, waiting: 0, records: [], parts: [] }));
+    return new Promise((resolve, reject) => {
+      const q = queue;
+      q.parts.push({ start: q.records.length, records, resolve, reject });
+      for (const record of records) q.records.push(record);
+      if (q.waiting === 0 || q.records.length >= COALESCED_BATCH_RECORDS) this.#appendQueued(q);
+    });
   }
 
-  readonly #flush = (): void => {
-    this.#scheduled = false;
-    const pending = this.#pending;
-    this.#pending = new Map();
-    for (const p of pending.values()) this.#appendNow(p);
-  };
-
-  #appendNow(p: PendingAppend): void {
-    if (this.#pending.get(p.key) === p) this.#pending.delete(p.key);
-    const alone = (part: PendingPart) => this.#store.append(p.topic, p.partition, part.records).then((r) => part.resolve(r.baseOffset), part.reject);
-    if (p.parts.length === 1) {
-      void alone(p.parts[0]!);
-      return;
+  #appendQueued(q: PartitionQueue): void {
+    const { parts, records } = q;
+    q.parts = [];
+    q.records = [];
+    if (q.waiting++ === 0) {
+      // The log starts the round for an append made while it was idle on the next turn's check phase:
+      // calls that arrive in this turn still make that round if they are written first. (Scheduled before
+      // the append, so before the log's own setImmediate.)
+      setImmediate(() => {
+        if (q.parts.length > 0) this.#appendQueued(q);
+      });
     }
-    this.#store.append(p.topic, p.partition, p.records).then(
-      ({ baseOffset }) => {
-        for (const part of p.parts) part.resolve(baseOffset + part.start);
-      },
-      () => {
-        for (const part of p.parts) void alone(part);
-      },
-    );
+    const done = () => {
+      if (--q.waiting > 0) return;
+      if (q.parts.length > 0) this.#appendQueued(q);
+      else this.#partitions.delete(q.key);
+    };
+    const alone = (part: PendingPart) => this.#store.append(q.topic, q.partition, part.records).then((r) => part.resolve(r.baseOffset), part.reject);
+    const appended: Promise<unknown> =
+      parts.length === 1
+        ? alone(parts[0]!)
+        : this.#store.append(q.topic, q.partition, records).then(
+            ({ baseOffset }) => {
+              for (const part of parts) part.resolve(baseOffset + part.start);
+            },
+            () => Promise.all(parts.map(alone)),
+          );
+    void appended.finally(done);
   }
 }
 
@@ -139,12 +144,14 @@ interface PendingPart {
   reject(error: unknown): void;
 }
 
-interface PendingAppend {
+/** One partition's small appends: how many are waiting to be durable, and the calls queued behind them. */
+interface PartitionQueue {
   readonly key: string;
   readonly topic: string;
   readonly partition: number;
-  readonly records: RecordInput[];
-  readonly parts: PendingPart[];
+  waiting: number;
+  records: RecordInput[];
+  parts: PendingPart[];
 }
 
 /** Producing records, transport-neutral: placement, one batch per partition, offsets in request order. */
@@ -169,8 +176,8 @@ export class ProduceService {
 
   /**
    * Places every record on a partition (explicit partition > murmur2 of the key > the keyless strategy),
-   * appends each partition's records as one batch (all partitions in parallel; a few records are merged with
-   * other calls' to the same partition in the same turn, see `AppendCoalescer`), and answers each record's
+   * appends each partition's records as one batch (all partitions in parallel; a few records that would wait
+   * for a busy fsync round are merged with other calls' to the same partition, see `AppendCoalescer`), and answers each record's
    * partition and offset in request order. Resolves once every batch is durable.
    *
    * With `producer`, the call is idempotent per partition: every record must name its partition (the
