@@ -603,6 +603,22 @@ export class LogStore implements AsyncDisposable {
   }
 
   /**
+   * Empties one partition and restarts it at `offset` (Kafka's truncateFullyAndStartAt; see
+   * {@link PartitionLog.truncateFullyAndStartAt}): for a follower whose log is entirely behind, or diverges
+   * below, its leader's log start. Crash-safe through a `log-reset` intent file that every open completes:
+   * a power loss leaves the old log or the new empty one. Resolves with `offset`.
+   * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`, `OFFSET_OUT_OF_RANGE` (not a non-negative integer),
+   *   `KAFKA_STORAGE_ERROR`, `INVALID_REQUEST` (a truncation runs), `STORE_CLOSED`
+   */
+  truncateFullyAndStartAt(topic: string, partition: number, offset: number): Promise<number> {
+    try {
+      return this.log(topic, partition).run((log) => log.truncateFullyAndStartAt(offset));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
    * Reads whole stored batches of one partition as their bytes, with their offsets and leader epochs
    * (what a leader serves a follower; see {@link PartitionLog.readBatches}).
    * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`, `OFFSET_OUT_OF_RANGE`, `CORRUPT_RECORD`, `INVALID_REQUEST`

@@ -1,14 +1,14 @@
 import { LogStoreError, isLogStoreError } from "./errors.js";
 import { DirectoryLock } from "./directory-lock.js";
-import { errnoCode, fsyncDir, isTempFile, writeFileAtomic } from "./fs-utils.js";
+import { errnoCode, fsyncDir, fsyncDirSync, isTempFile, writeFileAtomic, writeFileAtomicSync } from "./fs-utils.js";
 import { join } from "node:path";
 import { Buffer } from "node:buffer";
 import type { FileSystem } from "./file-system.js";
 import { LogSegment, corruptError, parseSegmentFileName, segmentFileName } from "./log-segment.js";
-import { ProducerSnapshots } from "./producer-snapshots.js";
+import { ProducerSnapshots, parseSnapshotFileName } from "./producer-snapshots.js";
 import { ProducerStateManager, validateProducerSequence, type ProducerBatchMetadata } from "./producer-state.js";
 import type { JournalLog } from "./journal.js";
-import { LeaderEpochCache, MAX_LEADER_EPOCH, type EpochEndOffset } from "./leader-epoch-cache.js";
+import { LEADER_EPOCH_CHECKPOINT, LeaderEpochCache, MAX_LEADER_EPOCH, type EpochEndOffset } from "./leader-epoch-cache.js";
 import { BATCH_HEADER_SIZE, batchOffsets, batchProducer, checkBatch, decodeRecords, encodeBatch, type BatchHeader } from "./record-batch.js";
 import { RecentBatches } from "./recent-batches.js";
 import { resolveSettings, type LogSettings } from "./settings.js";
@@ -107,6 +107,13 @@ interface DataWaiter {
  * `0` (version), then the offset, one per line; replaced atomically.
  */
 export const HIGH_WATERMARK_CHECKPOINT = "high-watermark-checkpoint";
+
+/**
+ * The intent of a {@link PartitionLog.truncateFullyAndStartAt} (`0`, then the new start offset): once it is
+ * durable the reset is decided, and every open completes it before anything else, so a power loss leaves
+ * either the old log (no file) or the new empty one.
+ */
+export const LOG_RESET_FILE = "log-reset";
 
 /** Bytes of batches queued during a roll written per turn of the event loop once the new segment exists. */
 const DRAIN_BYTES_PER_TURN = 4 * 1024 * 1024;
@@ -591,6 +598,80 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
       segment.release();
     }
     return { position: segment.size, offset: segment.nextOffset };
+  }
+
+  /**
+   * Empties the log and restarts it at `offset` (Kafka's truncateFullyAndStartAt): for a follower whose log
+   * is entirely behind the leader's log start, or diverges from the leader below it, so that it can fetch
+   * from the leader's log start. Afterwards the log starts and ends at `offset`, holds no batch, knows no
+   * leader epoch (the `leader-epoch-checkpoint` has no entry: {@link latestEpoch} is -1, the first batch
+   * appended records its epoch), no producer, and its high watermark is `offset`. Resolves with `offset`.
+   *
+   * Crash-safe through an intent file: everything written is flushed (with the store's journal, a journal
+   * checkpoint too, so that no journal file can replay old batches); then `log-reset` (the new start) is
+   * written atomically and fsynced with the directory: from that point the reset is decided. Then every
+   * segment, index and producer snapshot is deleted, the epoch checkpoint rewritten empty, an empty segment
+   * created at `offset`, the directory fsynced, and the intent file removed (directory fsynced again). Every
+   * open that finds the intent file performs those steps again first, so a power loss at any point leaves
+   * either the old log or the new empty one at `offset`, never a mix (old epochs over a new start, a
+   * segment missing below others). Appends are refused (`INVALID_REQUEST`) while it runs; reads running
+   * meanwhile may fail. Whether committed offsets or consumers' positions below `offset` still make sense
+   * is the caller's concern.
+   * @throws LogStoreError `OFFSET_OUT_OF_RANGE` for an offset that is not a non-negative safe integer,
+   *   `KAFKA_STORAGE_ERROR` when the disk failed midway (the log refuses writes until reopened; reopening
+   *   finishes the reset if its intent was durable, else leaves the old log), `INVALID_REQUEST` during a
+   *   truncation, `STORE_CLOSED`
+   */
+  truncateFullyAndStartAt(offset: number): Promise<number> {
+    try {
+      this.assertWritable();
+      if (!Number.isSafeInteger(offset) || offset < 0)
+        throw new LogStoreError("OFFSET_OUT_OF_RANGE", `cannot restart the log at offset ${String(offset)}: not a non-negative integer`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const run = this.runReset(offset).finally(() => (this.truncating = undefined));
+    this.truncating = run;
+    return run;
+  }
+
+  private async runReset(offset: number): Promise<number> {
+    const journal = this.settings.journal;
+    await this.rolling?.done;
+    await this.flush();
+    await this.retentionRunning?.catch(() => 0);
+    if (journal !== undefined) await journal.checkpoint();
+    await this.snapshots.settled();
+    this.assertOpen();
+    const fs = this.settings.fs;
+    try {
+      writeFileAtomicSync(fs, join(this.dir, LOG_RESET_FILE), Buffer.from(`0\n${offset}\n`), true);
+      // Decided. Readers see nothing from now on; the files go.
+      this.hw = this.highWm = this.logStartOffset;
+      for (const segment of this.segments) {
+        recentBatches.delete(segment);
+        segment.close();
+      }
+      this.dirtySegments.clear();
+      completeReset(fs, this.dir, offset);
+      this.epochs = LeaderEpochCache.load(fs, this.dir);
+      const segment = await LogSegment.open(this.settings.handles, this.dir, offset, {
+        active: true,
+        indexIntervalBytes: this.settings.indexIntervalBytes,
+        epochs: this.epochs,
+      });
+      this.segments.length = 0;
+      this.segments.push(segment);
+      this.nextOffset = this.synced = this.hw = this.highWm = offset;
+      this.hwCheckpointed = -1; // rewritten by the next checkpoint (a restart clamps to the new start anyway)
+      this.durable = { offset, segment, position: 0 };
+      this.producers = new ProducerStateManager(this.settings.producerIdExpirationMs, this.settings.now);
+      this.snapshots = new ProducerSnapshots(fs, this.dir, this.settings.fsync !== "never");
+      await this.snapshots.load(this.producers, this.segments, this.settings.now(), this.epochs);
+    } catch (error) {
+      throw this.fail(error);
+    }
+    return offset;
   }
 
   /**
@@ -1569,6 +1650,13 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
    */
   static async openDir(dir: string, settings: LogSettings, lock?: DirectoryLock, label?: string, point?: RecoveryPoint): Promise<PartitionLog> {
     const fs = settings.fs;
+    // A reset decided before a crash: finish it before looking at the segments (they are the old ones, or
+    // some of them, or already the new one), and trust no clean-shutdown point from before it.
+    const reset = readResetIntent(fs, dir);
+    if (reset !== undefined) {
+      completeReset(fs, dir, reset);
+      point = undefined;
+    }
     const bases: number[] = [];
     for (const name of fs.readdirSync(dir)) {
       const base = parseSegmentFileName(name);
@@ -1638,6 +1726,46 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     }
     return log;
   }
+}
+
+/**
+ * The start offset named by a `log-reset` intent file, `undefined` when there is none.
+ * @throws LogStoreError `CORRUPT_RECORD` when it holds anything else (it is written atomically, so a crash
+ *   never leaves it torn; guessing would risk serving the old log as the new or the reverse)
+ */
+function readResetIntent(fs: FileSystem, dir: string): number | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(join(dir, LOG_RESET_FILE)).toString("utf8");
+  } catch (error) {
+    if (errnoCode(error) === "ENOENT") return undefined;
+    throw error;
+  }
+  const match = /^0\n(\d+)\n$/.exec(text);
+  const offset = match ? Number(match[1]) : NaN;
+  if (!Number.isSafeInteger(offset)) throw new LogStoreError("CORRUPT_RECORD", `${join(dir, LOG_RESET_FILE)} is not a valid reset intent`);
+  return offset;
+}
+
+/**
+ * The file steps of a reset whose intent file is durable, each repeatable (a crash in the middle repeats
+ * them all): every segment, index and producer snapshot removed, the leader-epoch checkpoint rewritten
+ * with no entry, an empty segment (log and index) at `offset`, the directory fsynced, then the intent
+ * removed and the directory fsynced again.
+ */
+function completeReset(fs: FileSystem, dir: string, offset: number): void {
+  for (const name of fs.readdirSync(dir)) {
+    const base = parseSegmentFileName(name);
+    if (base !== undefined) {
+      fs.removeSync(join(dir, name));
+      fs.removeSync(join(dir, segmentFileName(base, ".index")));
+    } else if (name.endsWith(".index") || parseSnapshotFileName(name) !== undefined || isTempFile(name)) fs.removeSync(join(dir, name));
+  }
+  writeFileAtomicSync(fs, join(dir, LEADER_EPOCH_CHECKPOINT), Buffer.from("0\n0\n"), true);
+  for (const suffix of [".log", ".index"] as const) fs.closeSync(fs.openSync(join(dir, segmentFileName(offset, suffix)), "w"));
+  fsyncDirSync(fs, dir);
+  fs.removeSync(join(dir, LOG_RESET_FILE));
+  fsyncDirSync(fs, dir);
 }
 
 /**

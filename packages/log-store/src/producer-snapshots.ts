@@ -16,7 +16,8 @@ import { batchProducer, checkBatch } from "./record-batch.js";
 /** `00000000000000000042.snapshot`: valid for the log below offset 42 (Kafka's name for the same file). */
 export const snapshotFileName = (offset: number): string => `${String(offset).padStart(20, "0")}.snapshot`;
 
-function parseSnapshotFileName(name: string): number | undefined {
+/** The offset in a snapshot file name, `undefined` for any other name. */
+export function parseSnapshotFileName(name: string): number | undefined {
   const match = /^(\d{20})\.snapshot$/.exec(name);
   if (!match) return undefined;
   const offset = Number(match[1]);

@@ -1,14 +1,18 @@
 // The workload and checker of replica-power-loss.test.ts: a partition's life as a replica on the simulated
 // disk (crash-fs.ts). Leader appends stamped with a leader epoch that goes up from time to time, follower
 // appends of batches "fetched" from a leader (encoded here with the leader's offsets and epoch), and
-// truncations to a batch boundary (a follower cutting its divergent tail), with a clean restart halfway.
+// truncations to a batch boundary (a follower cutting its divergent tail), resets of the whole log to a new
+// start (truncateFullyAndStartAt: a follower behind, or diverged below, its leader's log start), with a clean
+// restart halfway.
 // The power fails at one operation; the disk that comes back keeps what was fsynced (and, at random, some
 // of what was not).
 //
 // After recovery: open never refuses; every record acknowledged in the current history (the one after the
 // last acknowledged truncation) below the point that truncation cut at is present, with the value it was
 // appended with; what is stored is a prefix of the history being written (or, when the power failed during a
-// truncation, of the history before it); every stored batch carries the epoch it was appended with; the
+// truncation, of the history before it); when it failed during a reset, the log is the old one (every
+// acknowledged record there) or the new empty one at the new start, nothing between; every stored batch carries
+// the epoch it was appended with; the
 // leader-epoch checkpoint is one of the versions written since the last acknowledged one (old or new, never a
 // mix) and answers endOffsetForEpoch as the stored batches imply; the recovered log takes appends at its end.
 import { join } from "node:path";
@@ -31,7 +35,12 @@ const optionsFor = (dataDir: string, seed: number) => ({
 });
 
 interface PartitionModel {
-  /** Value and epoch per offset of the history being written (in call order), since the last acknowledged truncation. */
+  /** The log start: 0, or where the last acknowledged reset restarted the log. */
+  start: number;
+  /**
+   * Value and epoch per offset of the history being written (in call order), since the last acknowledged
+   * truncation; indexed by offset (empty below `start`).
+   */
   history: Array<{ value: string; epoch: number }>;
   /** Base offsets of the batches of `history` (truncations cut at one of them). */
   batchStarts: number[];
@@ -39,6 +48,8 @@ interface PartitionModel {
   acked: number;
   /** The truncation in flight, if any: the history before it and the offset it cuts at. */
   truncating?: { before: Array<{ value: string; epoch: number }>; acked: number; at: number };
+  /** The reset in flight, if any: the log before it (history, start, acknowledged end) and the new start. */
+  resetting?: { before: Array<{ value: string; epoch: number }>; start: number; acked: number; at: number };
   /** The epoch the next appends are stamped with. */
   epoch: number;
   /** Checkpoint contents in the order they were written (`null`: no file yet). */
@@ -74,7 +85,7 @@ interface Session {
 async function workload(session: Session, rand: () => number, model: Model): Promise<void> {
   await session.store.createTopic("t", { partitions: PARTITIONS });
   for (let p = 0; p < PARTITIONS; p++)
-    model.partitions.push({ history: [], batchStarts: [], acked: 0, epoch: 0, versions: [null], durableVersion: 0 });
+    model.partitions.push({ start: 0, history: [], batchStarts: [], acked: 0, epoch: 0, versions: [null], durableVersion: 0 });
 
   /** Records a checkpoint version about to be written (the entries the log will hold), unless unchanged. */
   const version = (m: PartitionModel, entries: Array<[number, number]>): number => {
@@ -129,6 +140,23 @@ async function workload(session: Session, rand: () => number, model: Model): Pro
     m.durableVersion = Math.max(m.durableVersion, v);
   };
 
+  const reset = async (p: number): Promise<void> => {
+    const m = model.partitions[p]!;
+    const end = m.history.length;
+    // Behind the leader's log start (at or past this log's end), or diverged below it (inside this log).
+    const at = rand() < 0.5 ? end + Math.floor(rand() * 20) : m.start + Math.floor(rand() * (end - m.start + 1));
+    m.resetting = { before: m.history.slice(), start: m.start, acked: m.acked, at };
+    const v = version(m, []); // the checkpoint with no entry
+    const started = await session.store.truncateFullyAndStartAt("t", p, at);
+    if (started !== at) model.violations.push(`${p}: truncateFullyAndStartAt(${at}) returned ${started}`);
+    m.history = new Array<{ value: string; epoch: number }>(at);
+    m.batchStarts = [];
+    m.start = at;
+    m.acked = at;
+    m.resetting = undefined;
+    m.durableVersion = Math.max(m.durableVersion, v);
+  };
+
   for (let step = 0; step < 30; step++) {
     if (step === 15) await session.reopen();
     const r = rand();
@@ -139,6 +167,9 @@ async function workload(session: Session, rand: () => number, model: Model): Pro
     } else if (r < 0.27) {
       // A follower following a new leader: it truncates first (alone: appends are refused meanwhile).
       await truncate(Math.floor(rand() * PARTITIONS));
+    } else if (r < 0.33) {
+      // A follower too far behind its leader (or diverged below the leader's log start): it starts over there.
+      await reset(Math.floor(rand() * PARTITIONS));
     } else {
       const burst: Array<Promise<void>> = [];
       const size = 1 + Math.floor(rand() * 4);
@@ -156,27 +187,46 @@ async function check(store: LogStore, disk: CrashFs, dataDir: string, model: Mod
   for (let p = 0; p < model.partitions.length; p++) {
     const m = model.partitions[p]!;
     const where = `t/${p}`;
-    const { bytes, batches } = await store.readBatches("t", p, 0, { maxBytes: 1 << 30 });
+    const logStart = store.describeTopic("t").partitions[p]!.logStartOffset;
+    const { bytes, batches } = await store.readBatches("t", p, logStart, { maxBytes: 1 << 30 });
+    // Indexed by offset (empty below the log start).
     const stored: Array<{ value: string; epoch: number }> = [];
-    for (let offset = 0; offset < store.describeTopic("t").partitions[p]!.highWatermark;) {
+    for (let offset = logStart; offset < store.describeTopic("t").partitions[p]!.highWatermark;) {
       const { records, nextOffset } = await store.read("t", p, offset, { maxRecords: 10_000 });
-      for (const r of records) stored.push({ value: text(r.value)!, epoch: -1 });
+      for (const r of records) stored[r.offset] = { value: text(r.value)!, epoch: -1 };
       offset = nextOffset;
     }
     for (const b of batches) for (let o = b.baseOffset; o <= b.lastOffset; o++) if (stored[o]) stored[o]!.epoch = b.leaderEpoch;
-    if (bytes.length === 0 && stored.length > 0) problems.push(`${where}: readBatches returned nothing for ${stored.length} records`);
-    // Which history the log may hold: the current one, or during a truncation the one before it.
-    const histories = m.truncating ? [m.truncating.before, m.history] : [m.history];
-    const must = m.truncating ? Math.min(m.truncating.acked, m.truncating.at) : m.acked;
-    const matches = histories.some((h) => stored.length <= h.length && stored.every((s, i) => s.value === h[i]!.value && s.epoch === h[i]!.epoch));
+    const count = Math.max(0, stored.length - logStart);
+    if (bytes.length === 0 && count > 0) problems.push(`${where}: readBatches returned nothing for ${count} records`);
+    // Which log it may be: the current history, or during a truncation the one before it; during a reset the
+    // old log (all of it acknowledged) or the new empty one at the new start.
+    const candidates: Array<{ start: number; history: Array<{ value: string; epoch: number }>; must: number }> = [];
+    if (m.resetting) {
+      const { before, start, acked, at } = m.resetting;
+      candidates.push({ start, history: before, must: acked }, { start: at, history: new Array(at), must: at });
+    } else {
+      const must = m.truncating ? Math.min(m.truncating.acked, m.truncating.at) : m.acked;
+      for (const history of m.truncating ? [m.truncating.before, m.history] : [m.history]) candidates.push({ start: m.start, history, must });
+    }
+    const matches = candidates.some(
+      (c) =>
+        c.start === logStart &&
+        Math.max(stored.length, logStart) <= Math.max(c.history.length, c.start) &&
+        stored.every((s, i) => i < logStart || (s.value === c.history[i]?.value && s.epoch === c.history[i]?.epoch)),
+    );
     if (!matches) {
-      const h = histories.at(-1)!;
-      const i = stored.findIndex((s, k) => s.value !== h[k]?.value || s.epoch !== h[k]?.epoch);
+      const c = candidates.at(-1)!;
+      const i = stored.findIndex((s, k) => k >= logStart && (s.value !== c.history[k]?.value || s.epoch !== c.history[k]?.epoch));
       problems.push(
-        `${where}: stored records are not a prefix of the history written: offset ${i} holds ${JSON.stringify(stored[i]).slice(0, 60)}, expected ${JSON.stringify(h[i]).slice(0, 60)}`,
+        `${where}: the log (start ${logStart}, end ${Math.max(stored.length, logStart)}) is not a prefix of the history written (start ${candidates.map((x) => x.start).join(" or ")}): offset ${i} holds ${String(JSON.stringify(stored[i])).slice(0, 60)}, expected ${String(JSON.stringify(c.history[i])).slice(0, 60)}`,
       );
     }
-    if (stored.length < must) problems.push(`${where}: ${stored.length} records survived, ${must} were acknowledged below the truncation point`);
+    const must = Math.min(...candidates.filter((c) => c.start === logStart).map((c) => c.must));
+    if (Math.max(stored.length, logStart) < must)
+      problems.push(`${where}: the log ends at ${Math.max(stored.length, logStart)}, ${must} were acknowledged below the truncation point`);
+    if (m.resetting && logStart === m.resetting.at && logStart !== m.resetting.start && stored.length > logStart)
+      problems.push(`${where}: the log restarted at ${logStart} holds records`);
     // The checkpoint: old or new, never a mix, never older than the last acknowledged version.
     let content: string | null = null;
     try {
@@ -190,7 +240,7 @@ async function check(store: LogStore, disk: CrashFs, dataDir: string, model: Mod
     // endOffsetForEpoch as the stored batches imply, for every epoch up to the latest stored one.
     const starts = batches.map((b) => b.baseOffset);
     const entries = entriesOf(stored, starts);
-    const logEnd = stored.length;
+    const logEnd = Math.max(stored.length, logStart);
     const latest = entries.at(-1)?.[0] ?? -1;
     for (let epoch = 0; epoch <= latest; epoch++) {
       let expected = { leaderEpoch: -1, endOffset: -1 };
