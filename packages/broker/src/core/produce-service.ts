@@ -74,10 +74,10 @@ const COALESCED_BATCH_RECORDS = 1000;
 /**
  * Group commit for small appends (few records, no producer), per partition: a call that finds none of its
  * partition's earlier small appends still waiting to be durable is appended at once; calls that arrive
- * while one is waiting queue, and are appended together, as one batch: those of the same turn before the
- * round that the first append starts (the log starts it on the next check phase), the later ones (under
- * fsync "always" they arrive while that round runs and could only join the next one anyway) as soon as
- * the waiting appends are durable.
+ * while one is waiting (or in the same turn of the event loop as one) queue, and are appended together, as
+ * one batch: those of the same turn before the round that the first append starts (the log starts it on
+ * the next check phase), the later ones (under fsync "always" they arrive while that round runs and could
+ * only join the next one anyway) as soon as the waiting appends are durable.
  * One encoding, one write and one waiter of the fsync round instead of one per request, written before the
  * round that would have taken its calls starts (unless larger appends to the same partition keep the log's
  * rounds going back to back: then the queued calls take the round after). Each call's records stay
@@ -110,19 +110,23 @@ class AppendCoalescer {
     const { parts, records } = q;
     q.parts = [];
     q.records = [];
-    if (q.waiting++ === 0) {
-      // The log starts the round for an append made while it was idle on the next turn's check phase:
-      // calls that arrive in this turn still make that round if they are written first. (Scheduled before
-      // the append, so before the log's own setImmediate.)
-      setImmediate(() => {
-        if (q.parts.length > 0) this.#appendQueued(q);
-      });
-    }
     const done = () => {
       if (--q.waiting > 0) return;
       if (q.parts.length > 0) this.#appendQueued(q);
       else this.#partitions.delete(q.key);
     };
+    if (q.waiting === 0) {
+      // The log starts the round for an append made while it was idle on the next turn's check phase:
+      // calls that arrive in this turn still make that round if they are written first (scheduled before
+      // the append, so before the log's own setImmediate). Until then the partition counts as busy, also
+      // where appends are durable at once (fsync "never"), so that the turn's calls share a batch.
+      q.waiting++;
+      setImmediate(() => {
+        if (q.parts.length > 0) this.#appendQueued(q);
+        done();
+      });
+    }
+    q.waiting++;
     const alone = (part: PendingPart) => this.#store.append(q.topic, q.partition, part.records).then((r) => part.resolve(r.baseOffset), part.reject);
     const appended: Promise<unknown> =
       parts.length === 1
