@@ -646,6 +646,24 @@ export class LogStore implements AsyncDisposable {
   }
 
   /**
+   * Writes the high watermark checkpoint of every open replicated partition whose high watermark changed
+   * since its last one, now (see {@link PartitionLog.checkpointHighWatermark}; it also happens within
+   * `highWatermarkCheckpointIntervalMs` of a change, and on close). Nothing to do without replicated topics.
+   * @throws LogStoreError `DISK_FULL`, `KAFKA_STORAGE_ERROR` (the first failure; the others are still
+   *   attempted), `STORE_CLOSED`
+   */
+  async checkpointHighWatermarks(): Promise<void> {
+    this.assertOpen();
+    const writes: Array<Promise<void>> = [];
+    for (const state of this.topics.values())
+      for (const slot of state.logs) {
+        const log = slot.opened;
+        if (log !== undefined) writes.push(log.checkpointHighWatermark());
+      }
+    await settleAll(writes);
+  }
+
+  /**
    * One past the last offset of one partition that is durable under the fsync policy (see
    * {@link PartitionLog.durableEndOffset}): what a follower reports to its leader as its log end.
    * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`, `STORE_CLOSED`

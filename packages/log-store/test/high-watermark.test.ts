@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../../../test-support/temp-dir.js";
 import { isLogStoreError, LogStore, PartitionLog } from "../src/index.js";
+import { CrashFs, random } from "./helpers/crash-fs.js";
 import { text } from "./helpers/text.js";
 
 const recs = (...values: string[]) => values.map((value) => ({ value }));
@@ -266,5 +267,54 @@ describe("LogStore with replicated topics", () => {
       code: "INVALID_REQUEST",
     });
     await store.close();
+  });
+});
+
+describe("the high watermark checkpoint on a simulated disk", () => {
+  it("a power loss at any operation of a checkpoint (or of the close writing it) leaves the old or the new value", async () => {
+    const dataDir = "/data";
+    const options = { dataDir, replicated: true, highWatermarkCheckpointIntervalMs: 2_000_000_000, now: () => 1_700_000_000_000 } as const;
+    const setUp = async () => {
+      const fs = new CrashFs(random(21));
+      fs.mkdirSync(dataDir, { recursive: true });
+      fs.syncAll();
+      const store = await LogStore.openWith(options, fs);
+      await store.createTopic("r", { partitions: 1 });
+      for (let i = 0; i < 10; i++) await store.append("r", 0, recs(`v${i}`));
+      await store.setHighWatermark("r", 0, 4);
+      await store.checkpointHighWatermarks();
+      return { fs, store };
+    };
+    // The operations to crash at: the checkpoint of 8, then the close checkpointing 9.
+    const steps = async (store: LogStore) => {
+      await store.setHighWatermark("r", 0, 8);
+      await store.checkpointHighWatermarks();
+      await store.setHighWatermark("r", 0, 9);
+      await store.close();
+    };
+    const counting = await setUp();
+    const before = counting.fs.ops;
+    await steps(counting.store);
+    const total = counting.fs.ops - before;
+    expect(total).toBeGreaterThan(4);
+    const seen = new Set<number>();
+    for (let k = 1; k <= total; k++) {
+      const { fs, store } = await setUp();
+      fs.crashAt = fs.ops + k;
+      await steps(store).catch(() => undefined);
+      await store.close().catch(() => undefined);
+      expect(fs.poweredOff, `crash at ${k}`).toBe(true);
+      for (const seed of [1, 2]) {
+        const recovered = await LogStore.openWith(options, fs.afterPowerLoss(random(k * 10 + seed)));
+        const p = recovered.describeTopic("r").partitions[0]!;
+        expect([4, 8, 9], `crash at ${k} of ${total}, disk ${seed}`).toContain(p.highWatermark);
+        expect(p.logEndOffset).toBe(10);
+        seen.add(p.highWatermark);
+        const { records } = await recovered.read("r", 0, 0, { maxRecords: 100 });
+        expect(records.map((r) => text(r.value))).toEqual(Array.from({ length: p.highWatermark }, (_, i) => `v${i}`));
+        await recovered.close();
+      }
+    }
+    expect([...seen].sort()).toEqual([4, 8, 9]);
   });
 });
