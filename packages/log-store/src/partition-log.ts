@@ -276,7 +276,8 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
    * the in-sync replicas all have (a leader) or of what the leader says is committed (a follower). Readers
    * then see the offsets below it and waiters for them wake. The checkpoint file follows within
    * `highWatermarkCheckpointIntervalMs` (and on close). Setting the current value again does nothing.
-   * Only {@link truncateTo} lowers it (to the new log end).
+   * Only {@link truncateTo} lowers it (to the new log end, checkpointed before anything is cut when the
+   * checkpoint was above it) and {@link truncateFullyAndStartAt} resets it.
    * @throws LogStoreError `OFFSET_OUT_OF_RANGE` when `offset` is below the current high watermark, above
    *   the durable end ({@link durableEndOffset}) or not an integer; `INVALID_REQUEST` when the log is not
    *   replicated; `STORE_CLOSED`
@@ -525,6 +526,10 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     const kept = this.segments[keep]!;
     const cut = await this.findCut(kept, offset);
     try {
+      // A checkpoint above the cut must go first: after a crash, batches appended past the cut would
+      // otherwise be read as committed up to the old value.
+      if (this.highWm > cut.offset) this.highWm = cut.offset;
+      if (this.replicated && (this.hwCheckpointed === -1 || this.hwCheckpointed > this.highWm)) await this.checkpointHighWatermark();
       await this.snapshots.removeAfter(cut.offset);
       const doomed = this.segments.splice(keep + 1);
       for (const segment of doomed.reverse()) {
@@ -611,7 +616,8 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
    * checkpoint too, so that no journal file can replay old batches); then `log-reset` (the new start) is
    * written atomically and fsynced with the directory: from that point the reset is decided. Then every
    * segment, index and producer snapshot is deleted, the epoch checkpoint rewritten empty, an empty segment
-   * created at `offset`, the directory fsynced, and the intent file removed (directory fsynced again). Every
+   * created at `offset`, a replicated log's `high-watermark-checkpoint` (if any) rewritten to `offset`, the
+   * directory fsynced, and the intent file removed (directory fsynced again). Every
    * open that finds the intent file performs those steps again first, so a power loss at any point leaves
    * either the old log or the new empty one at `offset`, never a mix (old epochs over a new start, a
    * segment missing below others). Appends are refused (`INVALID_REQUEST`) while it runs; reads running
@@ -663,7 +669,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
       this.segments.length = 0;
       this.segments.push(segment);
       this.nextOffset = this.synced = this.hw = this.highWm = offset;
-      this.hwCheckpointed = -1; // rewritten by the next checkpoint (a restart clamps to the new start anyway)
+      this.hwCheckpointed = offset; // completeReset wrote it, or there is none (a restart starts at the log start)
       this.durable = { offset, segment, position: 0 };
       this.producers = new ProducerStateManager(this.settings.producerIdExpirationMs, this.settings.now);
       this.snapshots = new ProducerSnapshots(fs, this.dir, this.settings.fsync !== "never");
@@ -1763,6 +1769,10 @@ function completeReset(fs: FileSystem, dir: string, offset: number): void {
   }
   writeFileAtomicSync(fs, join(dir, LEADER_EPOCH_CHECKPOINT), Buffer.from("0\n0\n"), true);
   for (const suffix of [".log", ".index"] as const) fs.closeSync(fs.openSync(join(dir, segmentFileName(offset, suffix)), "w"));
+  // A replicated log's high watermark checkpoint may be above the new start (or below it): batches
+  // appended after the reset must not be read as committed up to the old value after a crash.
+  if (fs.existsSync(join(dir, HIGH_WATERMARK_CHECKPOINT)))
+    writeFileAtomicSync(fs, join(dir, HIGH_WATERMARK_CHECKPOINT), Buffer.from(`0\n${offset}\n`), true);
   fsyncDirSync(fs, dir);
   fs.removeSync(join(dir, LOG_RESET_FILE));
   fsyncDirSync(fs, dir);

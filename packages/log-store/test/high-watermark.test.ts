@@ -317,4 +317,33 @@ describe("the high watermark checkpoint on a simulated disk", () => {
     }
     expect([...seen].sort()).toEqual([4, 8, 9]);
   });
+
+  for (const op of ["truncateTo", "truncateFullyAndStartAt"] as const) {
+    it(`after ${op} below a checkpointed high watermark, a power loss never shows the batches appended since as committed`, async () => {
+      const dataDir = "/data";
+      const options = { dataDir, replicated: true, highWatermarkCheckpointIntervalMs: 2_000_000_000, now: () => 1_700_000_000_000 } as const;
+      const fs = new CrashFs(random(31));
+      fs.mkdirSync(dataDir, { recursive: true });
+      fs.syncAll();
+      const store = await LogStore.openWith(options, fs);
+      await store.createTopic("r", { partitions: 1 });
+      for (let i = 0; i < 10; i++) await store.append("r", 0, recs(`old${i}`));
+      await store.setHighWatermark("r", 0, 10);
+      await store.checkpointHighWatermarks();
+      if (op === "truncateTo") expect(await store.truncateTo("r", 0, 5)).toBe(5);
+      else expect(await store.truncateFullyAndStartAt("r", 0, 5)).toBe(5);
+      for (let i = 5; i < 10; i++) await store.append("r", 0, recs(`new${i}`), { leaderEpoch: 1 });
+      expect(store.describeTopic("r").partitions[0]).toMatchObject({ logEndOffset: 10, highWatermark: 5 });
+      // The power fails before any other checkpoint.
+      const disk = fs.afterPowerLoss(random(32));
+      await store.close().catch(() => undefined);
+      const recovered = await LogStore.openWith(options, disk);
+      expect(recovered.describeTopic("r").partitions[0]).toMatchObject({ logEndOffset: 10, highWatermark: 5 });
+      const from = recovered.describeTopic("r").partitions[0]!.logStartOffset;
+      expect((await recovered.read("r", 0, from, { maxRecords: 100 })).records.map((r) => text(r.value))).toEqual(
+        op === "truncateTo" ? ["old0", "old1", "old2", "old3", "old4"] : [],
+      );
+      await recovered.close();
+    });
+  }
 });
