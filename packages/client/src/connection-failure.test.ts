@@ -7,9 +7,9 @@ const withCode = (code: string) => Object.assign(new Error(code), { code });
 describe("connectionFailure", () => {
   it("tells a refused connection from a broken one, through causes and aggregates", () => {
     expect(connectionFailure(new TypeError("fetch failed", { cause: withCode("ECONNREFUSED") }))).toBe("refused");
-    expect(connectionFailure(new TypeError("fetch failed", { cause: new AggregateError([withCode("ECONNREFUSED"), withCode("ECONNREFUSED")]) }))).toBe(
-      "refused",
-    );
+    expect(
+      connectionFailure(new TypeError("fetch failed", { cause: new AggregateError([withCode("ECONNREFUSED"), withCode("ECONNREFUSED")]) })),
+    ).toBe("refused");
     expect(connectionFailure(new TypeError("fetch failed", { cause: withCode("ECONNRESET") }))).toBe("reset");
     expect(connectionFailure(new TypeError("fetch failed", { cause: withCode("UND_ERR_SOCKET") }))).toBe("reset");
     expect(connectionFailure(new TypeError("fetch failed", { cause: withCode("ENOTFOUND") }))).toBeUndefined();
