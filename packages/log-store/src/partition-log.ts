@@ -170,6 +170,11 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
   private readonly replicated: boolean;
   /** Replicated mode: the high watermark, at most {@link hw}. */
   private highWm = 0;
+  /**
+   * Replicated mode, while the store's journal is replayed at open: the checkpointed high watermark, which
+   * the segment files alone may not reach yet (their tails are in the journal).
+   */
+  private hwRecovered = 0;
   /** Replicated mode: the value the checkpoint file holds (-1: unknown, write it). */
   private hwCheckpointed = -1;
   private hwTimer: ReturnType<typeof setTimeout> | undefined;
@@ -1015,6 +1020,10 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     this.nextOffset = check.lastOffset + 1;
     this.hw = this.synced = this.nextOffset;
     this.durable = { offset: this.nextOffset, segment: this.active, position: this.active.size };
+    if (this.highWm < this.hwRecovered) {
+      this.highWm = Math.min(this.hwRecovered, this.hw);
+      this.hwCheckpointed = this.highWm === this.hwRecovered ? this.hwRecovered : -1;
+    }
   }
 
   /**
@@ -1727,7 +1736,8 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
       const checkpointed = readHighWatermarkCheckpoint(fs, dir);
       // Never above what survived (a crash may take back what the checkpoint covered only under "never",
       // or a truncation cut below it), never below the log start.
-      log.highWm = Math.min(Math.max(checkpointed ?? 0, log.logStartOffset), log.hw);
+      log.hwRecovered = Math.max(checkpointed ?? 0, log.logStartOffset);
+      log.highWm = Math.min(log.hwRecovered, log.hw); // raised by the journal's replay, if any (replayBatch)
       log.hwCheckpointed = checkpointed === log.highWm ? log.highWm : -1;
     }
     return log;

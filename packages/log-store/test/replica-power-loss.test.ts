@@ -3,7 +3,8 @@
 // resets to a new log start (truncateFullyAndStartAt) and a clean restart, with the power failing at one operation of the run (see
 // helpers/replica-power-loss-workload.ts for what is checked after recovery).
 //
-// 100 seeds × 4 crash points each by default (every third seed with the store-wide journal).
+// 100 seeds × 4 crash points each by default (every third seed with the store-wide journal, every fifth a
+// replicated topic).
 // Replay one seed: REPLICA_SEED=<seed> pnpm vitest run packages/log-store/test/replica-power-loss.test.ts
 // More: REPLICA_SEEDS=2000.
 import { describe, it } from "vitest";

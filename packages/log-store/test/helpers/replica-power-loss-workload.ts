@@ -12,7 +12,9 @@
 // appended with; what is stored is a prefix of the history being written (or, when the power failed during a
 // truncation, of the history before it); when it failed during a reset, the log is the old one (every
 // acknowledged record there) or the new empty one at the new start, nothing between; every stored batch carries
-// the epoch it was appended with; the
+// the epoch it was appended with; in a replicated topic (the high watermark set to the durable end after each
+// burst, checkpointed now and then) the high watermark comes back at least at the last value known checkpointed
+// and never above the highest set in the current history; the
 // leader-epoch checkpoint is one of the versions written since the last acknowledged one (old or new, never a
 // mix) and answers endOffsetForEpoch as the stored batches imply; the recovered log takes appends at its end.
 import { join } from "node:path";
@@ -26,13 +28,18 @@ const PARTITIONS = 2;
 const NOW = 1_700_000_000_000;
 const OPTIONS = { segmentBytes: 1024, indexIntervalBytes: 128, retentionCheckIntervalMs: 0, now: () => NOW } as const;
 const INTERNAL = { journal: { journalBytes: 8192, writeBackBytes: 2048 } };
-/** Odd seeds: the smallest descriptor pool; every third seed: the store-wide journal. */
+/**
+ * Odd seeds: the smallest descriptor pool; every third seed: the store-wide journal; seeds 2, 7, 12, …: a
+ * replicated topic (the high watermark set after each burst, checkpointed now and then).
+ */
 const optionsFor = (dataDir: string, seed: number) => ({
   dataDir,
   ...OPTIONS,
   ...(seed % 2 === 1 ? { maxOpenFiles: 4 } : {}),
   ...(seed % 3 === 0 ? { journal: true } : {}),
+  ...(replicatedSeed(seed) ? { replicated: true, highWatermarkCheckpointIntervalMs: 2_000_000_000 } : {}),
 });
+const replicatedSeed = (seed: number): boolean => seed % 5 === 2;
 
 interface PartitionModel {
   /** The log start: 0, or where the last acknowledged reset restarted the log. */
@@ -56,11 +63,19 @@ interface PartitionModel {
   versions: Array<string | null>;
   /** Index into `versions` of the last one known to be durable. */
   durableVersion: number;
+  /** Replicated topic: the high watermark last set (the highest in the current history). */
+  hw: number;
+  /** Replicated topic: a value the checkpoint is known to hold at least (what a recovery starts from, at least). */
+  hwDurable: number;
+  /** Replicated topic: the high watermark before the truncation or reset in flight. */
+  hwBefore?: number;
 }
 
 interface Model {
   partitions: PartitionModel[];
   violations: string[];
+  /** The topic is replicated: the high watermark is set from outside. */
+  replicated: boolean;
 }
 
 /** The checkpoint text for `entries` (Kafka's format). */
@@ -85,7 +100,7 @@ interface Session {
 async function workload(session: Session, rand: () => number, model: Model): Promise<void> {
   await session.store.createTopic("t", { partitions: PARTITIONS });
   for (let p = 0; p < PARTITIONS; p++)
-    model.partitions.push({ start: 0, history: [], batchStarts: [], acked: 0, epoch: 0, versions: [null], durableVersion: 0 });
+    model.partitions.push({ start: 0, history: [], batchStarts: [], acked: 0, epoch: 0, versions: [null], durableVersion: 0, hw: 0, hwDurable: 0 });
 
   /** Records a checkpoint version about to be written (the entries the log will hold), unless unchanged. */
   const version = (m: PartitionModel, entries: Array<[number, number]>): number => {
@@ -128,6 +143,7 @@ async function workload(session: Session, rand: () => number, model: Model): Pro
     const k = rand() < 0.1 ? 0 : Math.max(0, m.batchStarts.length - 1 - Math.floor(rand() * 6));
     const at = m.batchStarts[k]!;
     m.truncating = { before: m.history.slice(), acked: m.acked, at };
+    m.hwBefore = m.hw;
     const entries = entriesOf(m.history, m.batchStarts).filter(([, s]) => s < at);
     const hadFile = m.versions.at(-1) !== null;
     const v = hadFile || entries.length !== currentEntries(m).length ? version(m, entries) : m.versions.length - 1;
@@ -137,6 +153,10 @@ async function workload(session: Session, rand: () => number, model: Model): Pro
     m.batchStarts.length = k;
     m.acked = Math.min(m.acked, at);
     m.truncating = undefined;
+    // The checkpoint was rewritten before the cut if it was above it.
+    m.hw = Math.min(m.hw, at);
+    m.hwDurable = Math.min(m.hwDurable, at);
+    m.hwBefore = undefined;
     m.durableVersion = Math.max(m.durableVersion, v);
   };
 
@@ -146,6 +166,7 @@ async function workload(session: Session, rand: () => number, model: Model): Pro
     // Behind the leader's log start (at or past this log's end), or diverged below it (inside this log).
     const at = rand() < 0.5 ? end + Math.floor(rand() * 20) : m.start + Math.floor(rand() * (end - m.start + 1));
     m.resetting = { before: m.history.slice(), start: m.start, acked: m.acked, at };
+    m.hwBefore = m.hw;
     const v = version(m, []); // the checkpoint with no entry
     const started = await session.store.truncateFullyAndStartAt("t", p, at);
     if (started !== at) model.violations.push(`${p}: truncateFullyAndStartAt(${at}) returned ${started}`);
@@ -154,11 +175,16 @@ async function workload(session: Session, rand: () => number, model: Model): Pro
     m.start = at;
     m.acked = at;
     m.resetting = undefined;
+    m.hw = m.hwDurable = at;
+    m.hwBefore = undefined;
     m.durableVersion = Math.max(m.durableVersion, v);
   };
 
   for (let step = 0; step < 30; step++) {
-    if (step === 15) await session.reopen();
+    if (step === 15) {
+      await session.reopen();
+      for (const m of model.partitions) m.hwDurable = m.hw; // close writes the checkpoint
+    }
     const r = rand();
     if (r < 0.12) {
       // A leader change: the next appends carry a higher epoch (sometimes skipping some).
@@ -177,6 +203,18 @@ async function workload(session: Session, rand: () => number, model: Model): Pro
       const results = await Promise.allSettled(burst);
       const failed = results.find((x) => x.status === "rejected");
       if (failed) throw (failed as PromiseRejectedResult).reason;
+      if (model.replicated) {
+        // The leader learns its followers have it all: the high watermark moves to the durable end.
+        for (let p = 0; p < PARTITIONS; p++) {
+          const end = await session.store.durableEndOffset("t", p);
+          await session.store.setHighWatermark("t", p, end);
+          model.partitions[p]!.hw = end;
+        }
+        if (rand() < 0.3) {
+          await session.store.checkpointHighWatermarks();
+          for (const m of model.partitions) m.hwDurable = m.hw;
+        }
+      }
     }
   }
 }
@@ -188,6 +226,21 @@ async function check(store: LogStore, disk: CrashFs, dataDir: string, model: Mod
     const m = model.partitions[p]!;
     const where = `t/${p}`;
     const logStart = store.describeTopic("t").partitions[p]!.logStartOffset;
+    if (model.replicated) {
+      // The high watermark came back from its checkpoint: at least the value known durable (as far as the
+      // log reaches), never above the highest set in this history (nothing appended after a truncation or a
+      // reset counts as committed); then moved to the durable end, so that the rest reads everything.
+      const { highWatermark: h, logEndOffset: end } = store.describeTopic("t").partitions[p]!;
+      const inFlight = m.truncating ?? m.resetting;
+      const newLog = m.resetting !== undefined && logStart === m.resetting.at && logStart !== m.resetting.start;
+      const low = newLog ? m.resetting!.at : Math.min(m.hwDurable, end, m.truncating?.at ?? Infinity);
+      const high = inFlight ? Math.max(m.hw, m.hwBefore ?? 0) : m.hw;
+      if (h < logStart || h > end || h < low || (!newLog && h > high))
+        problems.push(
+          `${where}: high watermark ${h} after recovery, expected in [${low}, ${newLog ? low : high}] within the log [${logStart}, ${end}]`,
+        );
+      await store.setHighWatermark("t", p, await store.durableEndOffset("t", p));
+    }
     const { bytes, batches } = await store.readBatches("t", p, logStart, { maxBytes: 1 << 30 });
     // Indexed by offset (empty below the log start).
     const stored: Array<{ value: string; epoch: number }> = [];
@@ -287,7 +340,7 @@ export async function runReplicaCase(dataDir: string, seed: number, crashPoints 
   const counting = fresh();
   const open = (fs: CrashFs) => () => LogStore.openWith(optionsFor(dataDir, seed), fs, INTERNAL);
   const first = session(await open(counting)(), open(counting));
-  const model: Model = { partitions: [], violations: [] };
+  const model: Model = { partitions: [], violations: [], replicated: replicatedSeed(seed) };
   await workload(first, random(seed), model);
   await first.store.close();
   if (model.violations.length > 0) throw new Error(`seed ${seed} without a crash:\n${model.violations.join("\n")}`);
@@ -312,7 +365,7 @@ async function crashAndCheck(
   const describe = () =>
     `seed ${seed}: power lost at operation ${crashAt} of ${total} (replay: REPLICA_SEED=${seed}); last operations:\n  ${fs.trace.join("\n  ")}`;
   let running: Session | undefined;
-  const model: Model = { partitions: [], violations: [] };
+  const model: Model = { partitions: [], violations: [], replicated: replicatedSeed(seed) };
   try {
     running = session(await open(fs)(), open(fs));
     await workload(running, random(seed), model);
