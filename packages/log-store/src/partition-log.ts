@@ -278,7 +278,9 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
 
   /**
    * Replicated mode ({@link LogConfig.replicated}): moves the high watermark to `offset`, the end of what
-   * the in-sync replicas all have (a leader) or of what the leader says is committed (a follower). Readers
+   * the in-sync replicas all have (a leader) or of what the leader says is committed (a follower, which
+   * passes the smaller of the leader's high watermark and its own {@link durableEndOffset}, as Kafka's
+   * followers do: it may not have all the leader has committed yet). Readers
    * then see the offsets below it and waiters for them wake. The checkpoint file follows within
    * `highWatermarkCheckpointIntervalMs` (and on close). Setting the current value again does nothing.
    * Only {@link truncateTo} lowers it (to the new log end, checkpointed before anything is cut when the
