@@ -742,26 +742,33 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     }
   }
 
-  private async appendBatch(
+  // Not an async function: an append is the promise of its acknowledgement mapped to its offsets, one
+  // reaction, not an async frame suspended on it (which cost ~1.5 µs more per append with 1,000 partitions
+  // per request under the journal, where every append awaits the same round). Throws become rejections.
+  private appendBatch(
     records: readonly RecordInput[],
     producer: ProducerSequence | undefined,
     leaderEpoch: number | undefined,
   ): Promise<AppendResult> {
-    this.assertWritable();
-    const epoch = this.epochFor(leaderEpoch);
-    const baseOffset = this.nextOffset;
-    // Scratch encoding is safe: the batch is written (or copied) synchronously below and not referenced afterwards.
-    const batch = encodeBatch(
-      records,
-      baseOffset,
-      this.settings.now(),
-      true,
-      producer && { producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: producer.sequence },
-      epoch,
-    );
-    const lastOffset = baseOffset + batch.recordCount - 1;
-    await this.writeBatch(batch.buffer, lastOffset, batch.maxTimestamp, batch.recordCount, producer, epoch);
-    return { baseOffset, lastOffset };
+    try {
+      this.assertWritable();
+      const epoch = this.epochFor(leaderEpoch);
+      const baseOffset = this.nextOffset;
+      // Scratch encoding is safe: the batch is written (or copied) synchronously below and not referenced afterwards.
+      const batch = encodeBatch(
+        records,
+        baseOffset,
+        this.settings.now(),
+        true,
+        producer && { producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: producer.sequence },
+        epoch,
+      );
+      const lastOffset = baseOffset + batch.recordCount - 1;
+      const result: AppendResult = { baseOffset, lastOffset };
+      return this.writeBatch(batch.buffer, lastOffset, batch.maxTimestamp, batch.recordCount, producer, epoch).then(() => result);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
