@@ -1,7 +1,7 @@
 // The workload and checker of power-loss.test.ts (a module of its own so that it can also be profiled or
 // run for many more seeds outside vitest).
 import { LogStore } from "../../src/log-store.js";
-import { CrashFs, random } from "./crash-fs.js";
+import { runCrashPoints, type Session } from "./crash-points.js";
 import { text } from "./text.js";
 
 interface TopicModel {
@@ -48,12 +48,6 @@ const optionsFor = (dataDir: string, seed: number) => ({
 /** Journal seeds also write to a topic of this many partitions, so that a round spans many of them. */
 const journalPartitions = (seed: number) => (seed % 4 === 2 ? 50 + (seed % 7) * 25 : 0);
 
-/** The store a workload runs on; `reopen` closes it cleanly and opens it again (a restart). */
-interface Session {
-  store: LogStore;
-  reopen(): Promise<void>;
-}
-
 /** Runs the workload, recording in `model` what was asked and what was acknowledged. */
 async function workload(session: Session, rand: () => number, model: Model, seed: number): Promise<Model> {
   const pick = <T>(items: readonly T[]): T | undefined => items[Math.floor(rand() * items.length)];
@@ -74,7 +68,7 @@ async function workload(session: Session, rand: () => number, model: Model, seed
     await session.store.createTopic(topic.name, { partitions });
     topic.createAcked = true;
     topic.countAcked = 0;
-    for (let p = 0; p < partitions; p++) topic.attempted.push([]), topic.acked.push(0);
+    for (let p = 0; p < partitions; p++) (topic.attempted.push([]), topic.acked.push(0));
   };
 
   const append = async (topic: TopicModel, partition: number): Promise<void> => {
@@ -166,7 +160,7 @@ async function workload(session: Session, rand: () => number, model: Model, seed
           burst.push(
             store.addPartitions(topic.name, count).then(() => {
               topic.countAcked = index;
-              while (topic.attempted.length < count) topic.attempted.push([]), topic.acked.push(0);
+              while (topic.attempted.length < count) (topic.attempted.push([]), topic.acked.push(0));
             }),
           );
         }
@@ -188,7 +182,7 @@ async function workload(session: Session, rand: () => number, model: Model, seed
 async function readAll(store: LogStore, topic: string, partition: number): Promise<Array<[number, string]>> {
   const out: Array<[number, string]> = [];
   const { highWatermark } = store.describeTopic(topic).partitions[partition]!;
-  for (let offset = 0; offset < highWatermark; ) {
+  for (let offset = 0; offset < highWatermark;) {
     const { records, nextOffset } = await store.read(topic, partition, offset, { maxRecords: 10_000 });
     for (const r of records) out.push([r.offset, text(r.value)!]);
     offset = nextOffset;
@@ -217,7 +211,8 @@ async function check(store: LogStore, model: Model): Promise<string[]> {
         problems.push(`${topic.name}/${p}: log end ${partitions[p]!.logEndOffset}, readable ${stored.length}`);
       stored.forEach(([offset, value], i) => {
         if (offset !== i) problems.push(`${topic.name}/${p}: offset ${offset} at position ${i} (offsets not dense)`);
-        if (value !== attempted[i]) problems.push(`${topic.name}/${p}: offset ${i} holds ${value.slice(0, 24)}, expected ${attempted[i]?.slice(0, 24)}`);
+        if (value !== attempted[i])
+          problems.push(`${topic.name}/${p}: offset ${i} holds ${value.slice(0, 24)}, expected ${attempted[i]?.slice(0, 24)}`);
       });
       if (stored.length < acked) problems.push(`${topic.name}/${p}: ${stored.length} records survived, ${acked} were acknowledged`);
     }
@@ -227,21 +222,11 @@ async function check(store: LogStore, model: Model): Promise<string[]> {
     const candidates = [...(g.acked < 0 ? [new Map<string, number>()] : []), ...g.requests.slice(Math.max(0, g.acked))];
     const same = (a: Map<string, number>, b: Map<string, number>) => a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
     if (!candidates.some((c) => same(c, recovered)))
-      problems.push(`group ${groupId}: committed ${JSON.stringify([...recovered])}, expected one of ${JSON.stringify(candidates.map((c) => [...c]))}`);
+      problems.push(
+        `group ${groupId}: committed ${JSON.stringify([...recovered])}, expected one of ${JSON.stringify(candidates.map((c) => [...c]))}`,
+      );
   }
   return problems;
-}
-
-/** A {@link Session} over `store`, reopened with `open`. */
-function session(store: LogStore, open: () => Promise<LogStore>): Session {
-  const s: Session = {
-    store,
-    async reopen() {
-      await s.store.close();
-      s.store = await open();
-    },
-  };
-  return s;
 }
 
 /** Rewrite the offsets log often, so that power also fails in the middle of compactions. */
@@ -249,67 +234,27 @@ const INTERNAL = { compactOffsetsAfter: 6, journal: { journalBytes: 8192, writeB
 
 /**
  * Runs one seed: counts the workload's file operations, then reruns it `crashPoints` times with the power
- * failing at one operation of each of that many equal slices of the run, and checks each recovered disk.
+ * failing at one operation of each of that many equal slices of the run, and checks each recovered disk
+ * (and that it takes appends densely at every partition's end).
  */
 export async function runCase(dataDir: string, seed: number, crashPoints = 1): Promise<void> {
-  const fresh = () => {
-    const fs = new CrashFs(random(seed * 7 + 1));
-    fs.mkdirSync(dataDir, { recursive: true });
-    fs.syncAll();
-    fs.ops = 0;
-    fs.trace.length = 0;
-    return fs;
-  };
-  const counting = fresh();
-  const first = session(await LogStore.openWith(optionsFor(dataDir, seed), counting, INTERNAL), () =>
-    LogStore.openWith(optionsFor(dataDir, seed), counting, INTERNAL),
-  );
-  const model = await workload(first, random(seed), { topics: [], groups: new Map(), violations: [] }, seed);
-  await first.store.close();
-  if (model.violations.length > 0) throw new Error(`seed ${seed} without a crash:\n${model.violations.join("\n")}`);
-  const total = counting.ops;
-  const pick = random(seed ^ 0x9e3779b9);
-  for (let k = 0; k < crashPoints; k++) {
-    const from = Math.floor((k * total) / crashPoints);
-    const to = Math.floor(((k + 1) * total) / crashPoints);
-    await crashAndCheck(dataDir, seed, fresh(), 1 + from + Math.floor(pick() * Math.max(1, to - from)), total);
-  }
-}
-
-async function crashAndCheck(dataDir: string, seed: number, fs: CrashFs, crashAt: number, total: number): Promise<void> {
-  fs.crashAt = crashAt;
-  const describe = () =>
-    `seed ${seed}: power lost at operation ${crashAt} of ${total} (replay: CRASH_SEED=${seed}); last operations:\n  ${fs.trace.join("\n  ")}`;
-  let running: Session | undefined;
-  const model: Model = { topics: [], groups: new Map(), violations: [] };
-  try {
-    running = session(await LogStore.openWith(optionsFor(dataDir, seed), fs, INTERNAL), () => LogStore.openWith(optionsFor(dataDir, seed), fs, INTERNAL));
-    await workload(running, random(seed), model, seed);
-  } catch {
-    // The power failed while opening: nothing was acknowledged.
-  }
-  // The machine is off: closing only releases the directory lock (every file operation fails).
-  await running?.store.close();
-  if (!fs.poweredOff) throw new Error(`${describe()}\nthe power never failed: the workload did not repeat itself`);
-
-  const disk = fs.afterPowerLoss(random(seed * 31 + crashAt));
-  let recovered: LogStore;
-  try {
-    recovered = await LogStore.openWith(optionsFor(dataDir, seed), disk, INTERNAL);
-  } catch (error) {
-    throw new Error(`${describe()}\nrecovery refused to open: ${(error as Error).message}`, { cause: error });
-  }
-  try {
-    const problems = await check(recovered, model);
-    // The recovered log is writable, densely: the next append lands right after what survived.
-    for (const name of recovered.listTopics()) {
-      for (const { partition, logEndOffset } of recovered.describeTopic(name).partitions) {
-        const { baseOffset } = await recovered.append(name, partition, [{ value: "after" }]);
-        if (baseOffset !== logEndOffset) problems.push(`${name}/${partition}: append after recovery got offset ${baseOffset}, expected ${logEndOffset}`);
+  await runCrashPoints(dataDir, seed, crashPoints, {
+    replayVariable: "CRASH_SEED",
+    pickSalt: 0x9e3779b9,
+    open: (fs) => LogStore.openWith(optionsFor(dataDir, seed), fs, INTERNAL),
+    model: (): Model => ({ topics: [], groups: new Map(), violations: [] }),
+    run: async (session, rand, model) => void (await workload(session, rand, model, seed)),
+    async check(recovered, _disk, model) {
+      const problems = await check(recovered, model);
+      // The recovered log is writable, densely: the next append lands right after what survived.
+      for (const name of recovered.listTopics()) {
+        for (const { partition, logEndOffset } of recovered.describeTopic(name).partitions) {
+          const { baseOffset } = await recovered.append(name, partition, [{ value: "after" }]);
+          if (baseOffset !== logEndOffset)
+            problems.push(`${name}/${partition}: append after recovery got offset ${baseOffset}, expected ${logEndOffset}`);
+        }
       }
-    }
-    if (problems.length > 0) throw new Error(`${describe()}\n${problems.join("\n")}`);
-  } finally {
-    await recovered.close();
-  }
+      return problems;
+    },
+  });
 }

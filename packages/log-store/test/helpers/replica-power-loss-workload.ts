@@ -21,7 +21,8 @@ import { join } from "node:path";
 import { LogStore } from "../../src/log-store.js";
 import { LEADER_EPOCH_CHECKPOINT } from "../../src/leader-epoch-cache.js";
 import { encodeBatch } from "../../src/record-batch.js";
-import { CrashFs, random } from "./crash-fs.js";
+import type { CrashFs } from "./crash-fs.js";
+import { runCrashPoints, type Session } from "./crash-points.js";
 import { text } from "./text.js";
 
 const PARTITIONS = 2;
@@ -90,11 +91,6 @@ function entriesOf(history: ReadonlyArray<{ epoch: number }>, starts: readonly n
     if (out.at(-1)?.[0] !== epoch) out.push([epoch, start]);
   }
   return out;
-}
-
-interface Session {
-  store: LogStore;
-  reopen(): Promise<void>;
 }
 
 async function workload(session: Session, rand: () => number, model: Model): Promise<void> {
@@ -313,78 +309,17 @@ async function check(store: LogStore, disk: CrashFs, dataDir: string, model: Mod
   return problems;
 }
 
-function session(store: LogStore, open: () => Promise<LogStore>): Session {
-  const s: Session = {
-    store,
-    async reopen() {
-      await s.store.close();
-      s.store = await open();
-    },
-  };
-  return s;
-}
-
 /**
  * Runs one seed: counts the workload's file operations, then reruns it `crashPoints` times with the power
  * failing at one operation of each of that many equal slices of the run, and checks each recovered disk.
  */
 export async function runReplicaCase(dataDir: string, seed: number, crashPoints = 1): Promise<void> {
-  const fresh = () => {
-    const fs = new CrashFs(random(seed * 7 + 1));
-    fs.mkdirSync(dataDir, { recursive: true });
-    fs.syncAll();
-    fs.ops = 0;
-    fs.trace.length = 0;
-    return fs;
-  };
-  const counting = fresh();
-  const open = (fs: CrashFs) => () => LogStore.openWith(optionsFor(dataDir, seed), fs, INTERNAL);
-  const first = session(await open(counting)(), open(counting));
-  const model: Model = { partitions: [], violations: [], replicated: replicatedSeed(seed) };
-  await workload(first, random(seed), model);
-  await first.store.close();
-  if (model.violations.length > 0) throw new Error(`seed ${seed} without a crash:\n${model.violations.join("\n")}`);
-  const total = counting.ops;
-  const pick = random(seed ^ 0x5bd1e995);
-  for (let k = 0; k < crashPoints; k++) {
-    const from = Math.floor((k * total) / crashPoints);
-    const to = Math.floor(((k + 1) * total) / crashPoints);
-    await crashAndCheck(dataDir, seed, fresh(), 1 + from + Math.floor(pick() * Math.max(1, to - from)), total, open);
-  }
-}
-
-async function crashAndCheck(
-  dataDir: string,
-  seed: number,
-  fs: CrashFs,
-  crashAt: number,
-  total: number,
-  open: (fs: CrashFs) => () => Promise<LogStore>,
-): Promise<void> {
-  fs.crashAt = crashAt;
-  const describe = () =>
-    `seed ${seed}: power lost at operation ${crashAt} of ${total} (replay: REPLICA_SEED=${seed}); last operations:\n  ${fs.trace.join("\n  ")}`;
-  let running: Session | undefined;
-  const model: Model = { partitions: [], violations: [], replicated: replicatedSeed(seed) };
-  try {
-    running = session(await open(fs)(), open(fs));
-    await workload(running, random(seed), model);
-  } catch {
-    // The power failed (while opening, appending, truncating, restarting).
-  }
-  await running?.store.close();
-  if (!fs.poweredOff) throw new Error(`${describe()}\nthe power never failed: the workload did not repeat itself`);
-  const disk = fs.afterPowerLoss(random(seed * 31 + crashAt));
-  let recovered: LogStore;
-  try {
-    recovered = await open(disk)();
-  } catch (error) {
-    throw new Error(`${describe()}\nrecovery refused to open: ${(error as Error).message}`, { cause: error });
-  }
-  try {
-    const problems = await check(recovered, disk, dataDir, model);
-    if (problems.length > 0) throw new Error(`${describe()}\n${problems.join("\n")}`);
-  } finally {
-    await recovered.close();
-  }
+  await runCrashPoints(dataDir, seed, crashPoints, {
+    replayVariable: "REPLICA_SEED",
+    pickSalt: 0x5bd1e995,
+    open: (fs) => LogStore.openWith(optionsFor(dataDir, seed), fs, INTERNAL),
+    model: (): Model => ({ partitions: [], violations: [], replicated: replicatedSeed(seed) }),
+    run: (session, rand, model) => workload(session, rand, model),
+    check: (recovered, disk, model) => check(recovered, disk, dataDir, model),
+  });
 }
