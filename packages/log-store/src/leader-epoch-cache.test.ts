@@ -47,22 +47,10 @@ describe("LeaderEpochCache", () => {
 
   it("writes through a temp file: fsync, rename over the checkpoint, fsync of the directory, in that order", () => {
     const dir = tempDir();
-    const ops: string[] = [];
-    const names = new Map<number, string>();
-    const recording: FileSystem = {
-      ...nodeFileSystem,
-      openSync: (path, flags) => {
-        const fd = nodeFileSystem.openSync(path, flags);
-        names.set(fd, path === dir ? "dir" : path.includes("~tmp~") ? "temp" : path);
-        return fd;
-      },
-      writeSync: (fd, ...rest) => (ops.push(`write ${names.get(fd)}`), nodeFileSystem.writeSync(fd, ...rest)),
-      fsyncSync: (fd) => (ops.push(`fsync ${names.get(fd)}`), nodeFileSystem.fsyncSync(fd)),
-      renameSync: (from, to) => (
-        ops.push(`rename ${to === join(dir, LEADER_EPOCH_CHECKPOINT) ? "over checkpoint" : to}`),
-        nodeFileSystem.renameSync(from, to)
-      ),
-    };
+    const { ops, recording } = recordingFs(
+      (path) => (path === dir ? "dir" : path.includes("~tmp~") ? "temp" : path),
+      (to) => (to === join(dir, LEADER_EPOCH_CHECKPOINT) ? "over checkpoint" : to),
+    );
     LeaderEpochCache.load(recording, dir).beforeAppend(1, 0);
     expect(ops).toEqual(["write temp", "fsync temp", "rename over checkpoint", "fsync dir"]);
   });
@@ -220,22 +208,10 @@ describe("leader epochs on a PartitionLog", () => {
 
   it("writes the checkpoint durably before the first batch of the new epoch reaches the segment file", async () => {
     const dir = tempDir();
-    const ops: string[] = [];
-    const names = new Map<number, string>();
-    const recording: FileSystem = {
-      ...nodeFileSystem,
-      openSync: (path, flags) => {
-        const fd = nodeFileSystem.openSync(path, flags);
-        names.set(fd, path.endsWith(".log") ? "segment" : path.includes("~tmp~") ? "temp" : path === dir ? "dir" : "other");
-        return fd;
-      },
-      writeSync: (fd, ...rest) => (ops.push(`write ${names.get(fd)}`), nodeFileSystem.writeSync(fd, ...rest)),
-      fsyncSync: (fd) => (ops.push(`fsync ${names.get(fd)}`), nodeFileSystem.fsyncSync(fd)),
-      renameSync: (from, to) => (
-        ops.push(`rename ${to.endsWith(LEADER_EPOCH_CHECKPOINT) ? "checkpoint" : "other"}`),
-        nodeFileSystem.renameSync(from, to)
-      ),
-    };
+    const { ops, recording } = recordingFs(
+      (path) => (path.endsWith(".log") ? "segment" : path.includes("~tmp~") ? "temp" : path === dir ? "dir" : "other"),
+      (to) => (to.endsWith(LEADER_EPOCH_CHECKPOINT) ? "checkpoint" : "other"),
+    );
     const log = await PartitionLog.openDir(dir, resolveSettings({}, { fsync: "never" }, undefined, recording));
     await log.append(recs("a"));
     ops.length = 0;
@@ -266,3 +242,24 @@ describe("leader epochs on a PartitionLog", () => {
     await store.close();
   });
 });
+
+/**
+ * The real file system, recording `write <file>`, `fsync <file>` and `rename <target>` in `ops`, each file
+ * named by `label` (from the path it was opened with) and each rename by `renamed` (from its target).
+ */
+function recordingFs(label: (path: string) => string, renamed: (to: string) => string): { ops: string[]; recording: FileSystem } {
+  const ops: string[] = [];
+  const names = new Map<number, string>();
+  const recording: FileSystem = {
+    ...nodeFileSystem,
+    openSync: (path, flags) => {
+      const fd = nodeFileSystem.openSync(path, flags);
+      names.set(fd, label(path));
+      return fd;
+    },
+    writeSync: (fd, ...rest) => (ops.push(`write ${names.get(fd)}`), nodeFileSystem.writeSync(fd, ...rest)),
+    fsyncSync: (fd) => (ops.push(`fsync ${names.get(fd)}`), nodeFileSystem.fsyncSync(fd)),
+    renameSync: (from, to) => (ops.push(`rename ${renamed(to)}`), nodeFileSystem.renameSync(from, to)),
+  };
+  return { ops, recording };
+}
