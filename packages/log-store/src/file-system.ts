@@ -22,6 +22,11 @@ export interface FileSystem {
   write?(fd: number, buf: Uint8Array, offset: number, length: number, position: number): Promise<number>;
   /** Positional read; resolves with the number of bytes read (0 at the end of the file). */
   read(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number>;
+  /**
+   * Synchronous {@link FileSystem.read}, for bytes the process wrote moments ago (in the page cache, so no
+   * disk wait; see `LogSegment.read`). Optional: without it every read goes through {@link FileSystem.read}.
+   */
+  readSync?(fd: number, buf: Buffer, offset: number, length: number, position: number): number;
   /** Size in bytes of the open file. */
   fileSize(fd: number): number;
   ftruncateSync(fd: number, length: number): void;
@@ -58,6 +63,7 @@ export const nodeFileSystem: FileSystem = {
     new Promise((resolve, reject) => fs.write(fd, buf, offset, length, position, (error, written) => (error ? reject(error) : resolve(written)))),
   read: (fd, buf, offset, length, position) =>
     new Promise((resolve, reject) => fs.read(fd, buf, offset, length, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead)))),
+  readSync: (fd, buf, offset, length, position) => fs.readSync(fd, buf, offset, length, position),
   fileSize: (fd) => fs.fstatSync(fd).size,
   ftruncateSync: (fd, length) => fs.ftruncateSync(fd, length),
   fsyncSync: (fd) => fs.fsyncSync(fd),

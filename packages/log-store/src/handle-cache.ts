@@ -343,6 +343,7 @@ function evictingFileSystem(base: FileSystem, evict: () => number): FileSystem {
     writeSync: (fd, buf, offset, length, position) => base.writeSync(fd, buf, offset, length, position),
     ...(base.write !== undefined ? { write: base.write.bind(base) } : {}),
     read: (fd, buf, offset, length, position) => base.read(fd, buf, offset, length, position),
+    ...(base.readSync !== undefined ? { readSync: base.readSync.bind(base) } : {}),
     fileSize: (fd) => base.fileSize(fd),
     ftruncateSync: (fd, length) => base.ftruncateSync(fd, length),
     fsyncSync: (fd) => base.fsyncSync(fd),

@@ -10,6 +10,13 @@ import { BATCH_HEADER_SIZE, checkBatch, type BatchHeader } from "./record-batch.
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * A read of the file that starts at most this many bytes before the file's end, in bytes this process
+ * wrote, and is at most {@link RECENT_READ_MAX_BYTES} long, is done synchronously (see {@link LogSegment.read}).
+ */
+const RECENT_READ_WINDOW_BYTES = 1024 * 1024;
+const RECENT_READ_MAX_BYTES = 256 * 1024;
+
 /** `00000000000000000042` for base offset 42: names sort in offset order. */
 export const segmentFileName = (baseOffset: number, suffix: ".log" | ".index"): string => String(baseOffset).padStart(20, "0") + suffix;
 
@@ -55,6 +62,8 @@ export class LogSegment {
   /** Batches appended but not written to the file yet: bytes `[fileSize, size)` (see {@link appendToTail}). */
   private tail: Buffer = EMPTY;
   private tailLength = 0;
+  /** The file's size when this process opened it: the bytes from here on, this process wrote. */
+  private readonly writtenFrom: number;
 
   private constructor(
     private readonly handles: HandleCache,
@@ -69,6 +78,7 @@ export class LogSegment {
   ) {
     this.size = size;
     this.fileSize = size;
+    this.writtenFrom = size;
     this.nextOffset = baseOffset;
     this.fs = handles.fs;
   }
@@ -326,18 +336,43 @@ export class LogSegment {
     return { position, baseOffset: this.baseOffset + rel };
   }
 
-  /** Reads up to `length` bytes at `position` into a new buffer (shorter at the end of the file). */
+  /**
+   * Reads up to `length` bytes at `position` into a new buffer (shorter at the end of the file).
+   *
+   * A read near the end of the file of bytes this process wrote (a consumer at the tail: within the last
+   * {@link RECENT_READ_WINDOW_BYTES}, at most {@link RECENT_READ_MAX_BYTES}, the descriptor open) is done
+   * synchronously: those pages were written moments ago and are in the page cache, so the read is a copy of
+   * a few µs, where a read through the thread pool costs two thread wake-ups (tens of µs of CPU and wait on
+   * a small VM). Anything else (older data, after a restart, a closed descriptor) goes through the pool, so
+   * the event loop never waits for the disk on a cold read.
+   */
   read(position: number, length: number): Promise<Buffer> {
     const fileSize = this.fileSize;
     const end = Math.min(position + length, this.size);
-    if (end <= fileSize) return this.file.useAsync((fd) => readWhole(this.fs, fd, length, position));
+    if (end <= fileSize) return this.readFile(position, length);
     // Part (or all) of it is in the tail: copied now, since a write-back moves the tail meanwhile.
     const from = Math.max(position, fileSize);
     const tailPart = Buffer.from(this.tail.subarray(from - fileSize, end - fileSize));
     if (position >= fileSize) return Promise.resolve(tailPart);
-    return this.file
-      .useAsync((fd) => readWhole(this.fs, fd, fileSize - position, position))
-      .then((head) => (head.length === fileSize - position ? Buffer.concat([head, tailPart]) : head));
+    return this.readFile(position, fileSize - position).then((head) => (head.length === fileSize - position ? Buffer.concat([head, tailPart]) : head));
+  }
+
+  /** Reads `length` bytes of the file at `position`: synchronously when they are recent (see {@link read}). */
+  private readFile(position: number, length: number): Promise<Buffer> {
+    if (
+      this.fs.readSync !== undefined &&
+      position >= this.writtenFrom &&
+      this.fileSize - position <= RECENT_READ_WINDOW_BYTES &&
+      length <= RECENT_READ_MAX_BYTES &&
+      this.file.isOpen
+    ) {
+      try {
+        return Promise.resolve(this.file.use((fd) => readWholeSync(this.fs, fd, length, position)));
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    }
+    return this.file.useAsync((fd) => readWhole(this.fs, fd, length, position));
   }
 
   /**
@@ -437,6 +472,18 @@ function checkScan(scan: ScanResult, file: string, endOffset: number | undefined
       `its batches end before offset ${scan.nextOffset}, but the segment holds offsets up to ${endOffset - 1}`,
     );
   }
+}
+
+/** Synchronous {@link readWhole} (`fs` has `readSync`). */
+function readWholeSync(fs: FileSystem, fd: number, size: number, position: number): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  let done = 0;
+  while (done < size) {
+    const n = fs.readSync!(fd, buf, done, size - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return buf.subarray(0, done);
 }
 
 async function readWhole(fs: FileSystem, fd: number, size: number, position = 0): Promise<Buffer> {

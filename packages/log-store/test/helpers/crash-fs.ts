@@ -224,12 +224,14 @@ export class CrashFs implements FileSystem {
   }
 
   read(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number> {
-    return this.later(() => {
-      const node = this.fileOf(this.open(fd));
-      const n = Math.max(0, Math.min(length, node.size - position));
-      node.data.copy(buf, offset, position, position + n);
-      return n;
-    });
+    return this.later(() => this.readSync(fd, buf, offset, length, position));
+  }
+
+  readSync(fd: number, buf: Buffer, offset: number, length: number, position: number): number {
+    const node = this.fileOf(this.open(fd));
+    const n = Math.max(0, Math.min(length, node.size - position));
+    node.data.copy(buf, offset, position, position + n);
+    return n;
   }
 
   fileSize(fd: number): number {
