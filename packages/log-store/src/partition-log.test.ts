@@ -5,7 +5,9 @@ import { describe, expect, it } from "vitest";
 import { tempDir } from "../../../test-support/temp-dir.js";
 import { text } from "../test/helpers/text.js";
 import { isLogStoreError, type LogStoreErrorCode } from "./errors.js";
+import { nodeFileSystem, type FileSystem } from "./file-system.js";
 import { PartitionLog } from "./partition-log.js";
+import { resolveSettings } from "./settings.js";
 
 async function codeOf(promise: Promise<unknown>): Promise<LogStoreErrorCode | string> {
   try {
@@ -36,6 +38,32 @@ describe("PartitionLog", () => {
     expect(await log.read(2, { maxRecords: 1 })).toMatchObject({ nextOffset: 3 });
     expect((await log.read(4)).records).toEqual([]);
     await log.close();
+  });
+
+  it("stops a read before a batch that cannot fit its byte budget without reading that batch from the file", async () => {
+    const dir = tempDir();
+    const log = await PartitionLog.open({ dir, fsync: "never" });
+    for (let i = 0; i < 20; i++) await log.append([{ value: Buffer.alloc(100_000, i) }]);
+    await log.close();
+    let bytesRead = 0;
+    const counting: FileSystem = {
+      ...nodeFileSystem,
+      read: (fd, buf, offset, length, position) => {
+        bytesRead += length;
+        return nodeFileSystem.read(fd, buf, offset, length, position);
+      },
+    };
+    const again = await PartitionLog.openDir(dir, resolveSettings({}, { fsync: "never" }, undefined, counting));
+    bytesRead = 0;
+    const read = await again.read(0, { maxBytes: 350_000 });
+    expect(read.records.map((r) => r.value![0])).toEqual([0, 1, 2]);
+    expect(read.nextOffset).toBe(3);
+    // The first chunk (the budget plus an index interval) holds three batches and the head of the fourth,
+    // which says it would not fit: nothing more is read (a chunk grown for it was 1.4 MB).
+    expect(bytesRead).toBeLessThanOrEqual(350_000 + 4096);
+    const next = await again.read(3, { maxBytes: 350_000 });
+    expect(next.records.map((r) => r.value![0])).toEqual([3, 4, 5]);
+    await again.close();
   });
 
   it("rolls segments at segmentBytes, names them by base offset and reads across them", async () => {

@@ -79,6 +79,8 @@ interface SegmentReadResult {
   nextOffset: number;
   /** Set when the read stopped at damage after taking some records; the next read starts there and fails. */
   damaged?: true;
+  /** Set when the next batch does not fit the byte budget: the read is complete (no next segment either). */
+  full?: true;
 }
 
 /** One batch as {@link PartitionLog.readBatches} collects it. */
@@ -1087,7 +1089,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
       bytes += result.bytes;
       if (result.nextOffset === next) break;
       next = result.nextOffset;
-      if (result.damaged) break;
+      if (result.damaged || result.full) break;
     }
     this.settings.metrics.readRecords += records.length;
     return { records, nextOffset: next, highWatermark: hw, logStartOffset: this.logStartOffset };
@@ -1135,7 +1137,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
       bytes += result.bytes;
       if (result.nextOffset === next) break;
       next = result.nextOffset;
-      if (result.damaged) break;
+      if (result.damaged || result.full) break;
     }
     const out = Buffer.allocUnsafe(bytes);
     let at = 0;
@@ -1391,10 +1393,16 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
         if (filePos + i + check.needed > end) {
           return damage(filePos + i, `batch of ${check.needed} bytes extends past the end of the segment (${end - filePos - i} bytes left)`);
         }
+        // Once something is taken, only whole batches within the byte budget are: a batch whose header
+        // says it would not fit is not read at all, and the next chunk need not reach past the budget.
+        const more = taken.length > 0;
+        if (more && check.needed > BATCH_HEADER_SIZE && bytes + check.needed > byteBudget) return { bytes, nextOffset: next, full: true };
         // Continue with the next chunk, starting at this batch.
         filePos += i;
         i = 0;
-        chunkSize = Math.min(Math.max(chunkSize * 4, byteBudget - bytes), MAX_READ_CHUNK);
+        chunkSize = more
+          ? Math.min(Math.max(byteBudget - bytes, check.needed), MAX_READ_CHUNK)
+          : Math.min(Math.max(chunkSize * 4, byteBudget - bytes), MAX_READ_CHUNK);
         buf = await segment.read(filePos, Math.min(end - filePos, Math.max(chunkSize, check.needed)));
         continue;
       }
@@ -1408,7 +1416,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
       if (check.baseOffset >= hw) break;
       if (check.lastOffset >= fromOffset) {
         // At least one record per read, even over the byte budget; after that, whole batches within it.
-        if (taken.length > 0 && bytes + check.size > byteBudget) break;
+        if (taken.length > 0 && bytes + check.size > byteBudget) return { bytes, nextOffset: next, full: true };
         if (raw !== undefined) {
           const { baseOffset, lastOffset, leaderEpoch } = check;
           raw.push({ baseOffset, lastOffset, leaderEpoch, bytes: buf.subarray(i, i + check.size) });

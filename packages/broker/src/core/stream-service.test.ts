@@ -204,6 +204,75 @@ describe("StreamService", () => {
     });
   });
 
+  it("catch-up answers: at most maxReadBytes (one message more when it alone is larger), the next one read ahead and used once, up-to-date decided when it is asked for", async () => {
+    const store = await LogStore.open({ dataDir: tempDir(), fsync: "never" });
+    const reads: number[] = [];
+    let lastRead: Promise<unknown> = Promise.resolve();
+    const counted = Object.create(store) as LogStore;
+    counted.read = (...args: Parameters<LogStore["read"]>) => {
+      reads.push(args[2]);
+      const read = store.read(...args);
+      lastRead = read;
+      return read;
+    };
+    const streams = await StreamService.open({ store: counted, maxReadBytes: 1000, logger: { error() {} } });
+    open.push(store, streams);
+    const message = (i: number) => `${i}`.padEnd(100, ".");
+    await streams.create("a", { contentType: "text/plain", closed: false, body: empty() });
+    for (let i = 0; i < 25; i++) await streams.append("a", { contentType: "text/plain", body: bytes(message(i)), close: false });
+    const first = await streams.read("a", { offset: "-1" });
+    expect(text(first.body)).toBe(Array.from({ length: 10 }, (_, i) => message(i)).join(""));
+    expect(first.upToDate).toBe(false);
+    // The read-ahead of the next answer started with the answer (partition offset 11: the meta record is 0).
+    expect(reads.filter((o) => o === 11)).toHaveLength(1);
+    const second = await streams.read("a", { offset: first.nextOffset });
+    expect(text(second.body)).toBe(Array.from({ length: 10 }, (_, i) => message(10 + i)).join(""));
+    expect(reads.filter((o) => o === 11)).toHaveLength(1); // served from the read-ahead, not read again
+    // The third answer was read ahead up to the tail then; an append since makes it not up to date.
+    await lastRead;
+    await streams.append("a", { contentType: "text/plain", body: bytes("late"), close: false });
+    const third = await streams.read("a", { offset: second.nextOffset });
+    expect(text(third.body)).toBe(Array.from({ length: 5 }, (_, i) => message(20 + i)).join(""));
+    expect(third.upToDate).toBe(false);
+    const last = await streams.read("a", { offset: third.nextOffset });
+    expect([text(last.body), last.upToDate]).toEqual(["late", true]);
+    // A read-ahead is used only at its offset: a read elsewhere reads for itself (and gets its own bytes).
+    const again = await streams.read("a", { offset: "-1" });
+    expect(text((await streams.read("a", { offset: "0000000000000000_0000000000000003" })).body)).toBe(
+      Array.from({ length: 10 }, (_, i) => message(3 + i)).join(""),
+    );
+    expect(text((await streams.read("a", { offset: again.nextOffset })).body)).toBe(Array.from({ length: 10 }, (_, i) => message(10 + i)).join(""));
+    // A message larger than the bound comes alone.
+    await streams.create("big", { contentType: "application/octet-stream", closed: false, body: new Uint8Array(3000).fill(7) });
+    await streams.append("big", { contentType: "application/octet-stream", body: new Uint8Array(10).fill(8), close: false });
+    const big = await streams.read("big", { offset: "-1" });
+    expect([big.body.length, big.upToDate]).toEqual([3000, false]);
+    // Deleted and created again: the new stream's data, never the old one's read-ahead.
+    await streams.delete("big");
+    await streams.create("big", { contentType: "application/octet-stream", closed: false, body: new Uint8Array(20).fill(9) });
+    const fresh = await streams.read("big", { offset: big.nextOffset });
+    expect([...fresh.body]).toEqual([]);
+    expect([...(await streams.read("big", { offset: "-1" })).body]).toEqual(Array(20).fill(9));
+  });
+
+  it("answers large records as parts without copying them, small ones joined into parts of 64 KiB or more", async () => {
+    const s = await service(tempDir());
+    await s.streams.create("big", { contentType: "application/octet-stream", closed: false, body: empty() });
+    for (let i = 0; i < 4; i++)
+      await s.streams.append("big", { contentType: "application/octet-stream", body: new Uint8Array(100_000).fill(i), close: false });
+    const big = await s.streams.read("big", { offset: "-1" });
+    expect(big.parts.map((p) => [p.length, p[0]])).toEqual([0, 1, 2, 3].map((i) => [100_000, i]));
+    expect(big.body.length).toBe(400_000);
+    await s.streams.create("small", { contentType: "application/json", closed: false, body: empty() });
+    const messages = Array.from({ length: 3000 }, (_, i) => ({ i, pad: "x".repeat(40) }));
+    for (let i = 0; i < messages.length; i += 100)
+      await s.streams.append("small", { contentType: "application/json", body: bytes(JSON.stringify(messages.slice(i, i + 100))), close: false });
+    const small = await s.streams.read("small", { offset: "-1" });
+    expect(small.parts.length).toBeLessThan(5);
+    expect(small.parts.slice(0, -1).every((p) => p.length >= 64 * 1024)).toBe(true);
+    expect(JSON.parse(text(small.body))).toEqual(messages);
+  });
+
   it("an SSE reader waiting at the tail is released as soon as it goes away", async () => {
     const dir = tempDir();
     const store = await LogStore.open({ dataDir: dir, fsync: "never" });

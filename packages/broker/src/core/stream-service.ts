@@ -58,7 +58,10 @@ export interface StreamServiceOptions {
   longPollTimeoutMs?: number | undefined;
   /** An SSE connection is ended by the server after about this long, in ms (default 60 000; PROTOCOL.md §10.2). */
   sseMaxMs?: number | undefined;
-  /** Largest read answer, in bytes of stored records (default 1 MiB); at least one message is returned. */
+  /**
+   * Largest catch-up or long-poll answer, in bytes of data (default {@link DEFAULT_MAX_READ_BYTES}, 8 MiB);
+   * at least one message is returned. SSE rounds are at most {@link SSE_ROUND_BYTES}.
+   */
   maxReadBytes?: number | undefined;
   /** Expired streams are deleted by a sweep this often, in ms (default 60 000; they are refused at once anyway). */
   sweepIntervalMs?: number | undefined;
@@ -149,7 +152,13 @@ export interface StreamReadResult {
   /** 200 with data (or an empty catch-up answer), 204 when a long poll timed out or met the end of a closed stream. */
   status: 200 | 204;
   contentType: string;
-  body: Uint8Array;
+  /**
+   * The answer's bytes in order, as they were read (large records are not copied; small ones are joined
+   * into parts of 64 KiB or more): send them one after the other. Empty for an empty answer.
+   */
+  parts: readonly Uint8Array[];
+  /** The answer's bytes (`parts` joined, on first use). */
+  readonly body: Uint8Array;
   nextOffset: string;
   upToDate: boolean;
   closed: boolean;
@@ -178,6 +187,13 @@ export interface StreamSse {
    * closes or goes, the broker shuts down, or `reader` ends. Call once.
    */
   serve(reader: LiveReader<StreamSseProfile>): void;
+}
+
+/** Data records read from a stream: see `#readData`. */
+interface ReadData {
+  groups: Uint8Array[];
+  next: number;
+  closes: boolean;
 }
 
 interface ProducerState {
@@ -242,6 +258,8 @@ interface StreamState {
   settled: Promise<unknown>;
   /** An append failed: the decided state may be ahead of the log; reload before the next append. */
   broken: boolean;
+  /** The next answer of a catch-up reader, being read (`#readAhead`). */
+  readAhead: { from: number; read: Promise<ReadData | undefined>; timer: ReturnType<typeof setTimeout> } | undefined;
 }
 
 const KIND = "ds";
@@ -256,6 +274,17 @@ const RETAINED_BATCHES = 5;
 /** Producers never expire on streams (persistent-store rule of PROTOCOL.md §5.2.1): ~100 years. */
 const PRODUCER_RETENTION_MS = 100 * 365 * 24 * 3600 * 1000;
 const SCAN_BYTES = 4 * 1024 * 1024;
+/**
+ * Catch-up and long-poll answers carry at most this many bytes of data by default (plus one message, when
+ * a single one is larger): fewer round trips for a reader far behind (Kafka's fetch.max.bytes is 50 MiB).
+ */
+export const DEFAULT_MAX_READ_BYTES = 8 * 1024 * 1024;
+/**
+ * An SSE round carries at most this many bytes of data (base64 adds a third): well within the bytes an
+ * SSE client may leave untaken before it is dropped (1 MiB), so a reader catching up is never dropped
+ * for the size of a round.
+ */
+export const SSE_ROUND_BYTES = 256 * 1024;
 /** The checkpoint log: topic `c-<generation>` of the streams' store (stream topics start with `s-`). */
 const CHECKPOINT_PREFIX = "c-";
 const checkpointTopicName = (generation: number) => `${CHECKPOINT_PREFIX}${String(generation).padStart(12, "0")}`;
@@ -264,6 +293,15 @@ const COMPACT_AFTER = 10_000;
 const utf8 = new TextDecoder();
 const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
+const OPEN_BRACKET = encoder.encode("[");
+const COMMA = encoder.encode(",");
+const CLOSE_BRACKET = encoder.encode("]");
+/** Pieces of an answer at least this long are sent as they were read; shorter runs are joined up to it. */
+const PART_BYTES = 64 * 1024;
+/** Catch-up answers read ahead at once (`#readAhead`), in the whole service. */
+const MAX_READ_AHEADS = 4;
+/** A read-ahead not asked for within this long is dropped, in ms. */
+const READ_AHEAD_MS = 2_000;
 
 /**
  * The Durable Streams protocol over a log store: create, append (idempotent producers, `Stream-Seq`,
@@ -299,6 +337,8 @@ export class StreamService {
   #checkpointer: ReturnType<typeof setInterval> | undefined;
   #checkpointing: Promise<void> = Promise.resolve();
   #closed = false;
+  /** Read-aheads held now (at most {@link MAX_READ_AHEADS}). */
+  #readAheads = 0;
   /** The shared tails of streams with SSE readers (one per stream). */
   readonly #sseTails: LiveTails<StreamSseProfile>;
 
@@ -307,7 +347,7 @@ export class StreamService {
     this.#clock = options.clock ?? { now: () => Date.now() };
     this.#longPollMs = options.longPollTimeoutMs ?? 30_000;
     this.#sseMaxMs = options.sseMaxMs ?? 60_000;
-    this.#maxReadBytes = options.maxReadBytes ?? 1024 * 1024;
+    this.#maxReadBytes = options.maxReadBytes ?? DEFAULT_MAX_READ_BYTES;
     this.#shutdown = options.shutdown ?? new AbortController().signal;
     this.#logger = options.logger ?? console;
     const sweep = options.sweepIntervalMs ?? 60_000;
@@ -761,6 +801,7 @@ export class StreamService {
   /** Deletes a stream's data (now or, while forks read it, once the last is gone), cascading up fork chains. */
   async #remove(s: StreamState): Promise<void> {
     s.removed = true;
+    this.#dropReadAhead(s);
     if (this.#byPath.get(s.meta.path) === s) this.#byPath.delete(s.meta.path);
     if (s.refCount > 0) return;
     if (!this.#byTopic.delete(s.topic)) return;
@@ -806,47 +847,49 @@ export class StreamService {
     const parsed = parseOffset(options.offset ?? "-1");
     const contentType = s.meta.contentType;
     if (parsed === "now" && !live) {
-      return {
+      return readResult({
         status: 200,
         contentType,
-        body: s.json ? encoder.encode("[]") : EMPTY,
+        parts: s.json ? [encoder.encode("[]")] : [],
         nextOffset: offsetToken(s.tail),
         upToDate: true,
         closed: s.closed,
         cacheable: false,
-      };
+      });
     }
     const from = parsed === "now" ? s.tail : parsed === "start" ? 1 : parsed;
     const deadline = this.#clock.now() + this.#longPollMs;
     for (;;) {
-      const r = await this.#readData(s, from, this.#maxReadBytes);
+      const r = (await this.#takeReadAhead(s, from)) ?? (await this.#readData(s, from, this.#maxReadBytes));
       const upToDate = r.next >= s.tail;
       const closed = s.closed && upToDate;
       if (r.groups.length > 0 || !live) {
-        return {
+        // A reader behind the tail reads on: its next answer is read while this one is sent.
+        if (!upToDate) this.#readAhead(s, r.next);
+        return readResult({
           status: 200,
           contentType,
-          body: this.#format(s, r.groups),
+          parts: this.#format(s, r.groups),
           nextOffset: offsetToken(r.next),
           upToDate,
           closed,
           cursor: live ? responseCursor(options.cursor, this.#clock.now()) : undefined,
           etag: `"${s.topic}:${options.offset ?? "-1"}:${offsetToken(r.next)}${closed ? ":c" : ""}"`,
           cacheable: true,
-        };
+        });
       }
       const remaining = deadline - this.#clock.now();
       if (closed || remaining <= 0 || !(await this.#wait(s, r.next, remaining, options.signal))) {
-        return {
+        return readResult({
           status: 204,
           contentType,
-          body: EMPTY,
+          parts: [],
           nextOffset: offsetToken(r.next),
           upToDate: true,
           closed: s.closed && r.next >= s.tail,
           cursor: responseCursor(options.cursor, this.#clock.now()),
           cacheable: false,
-        };
+        });
       }
       this.#live(path);
       this.#touch(s);
@@ -965,7 +1008,7 @@ export class StreamService {
       read: async (from, cap) => {
         if (s.removed || s.softDeleted) return undefined;
         this.#touch(s);
-        const r = await this.#readData(s, from, this.#maxReadBytes, cap);
+        const r = await this.#readData(s, from, Math.min(this.#maxReadBytes, SSE_ROUND_BYTES), cap);
         if (s.removed || s.softDeleted) return undefined;
         const next = r.next;
         const upToDate = next >= s.tail;
@@ -973,7 +1016,7 @@ export class StreamService {
         const now = this.#clock.now();
         let data: Buffer | undefined;
         if (r.groups.length > 0) {
-          const payload = base64 ? Buffer.concat(r.groups).toString("base64") : utf8.decode(this.#format(s, r.groups));
+          const payload = base64 ? Buffer.concat(r.groups).toString("base64") : utf8.decode(joined(this.#format(s, r.groups)));
           data = Buffer.from(sseEvent("data", payload));
         }
         const frames = new Map<number, Uint8Array>();
@@ -1052,15 +1095,48 @@ export class StreamService {
     };
   }
 
-  #format(s: StreamState, groups: readonly Uint8Array[]): Uint8Array {
-    if (!s.json) return groups.length === 1 ? groups[0]! : Buffer.concat(groups);
-    const parts: Uint8Array[] = [encoder.encode("[")];
+  /** An answer's parts: the data groups (JSON mode: as one array), small pieces joined (see {@link joinParts}). */
+  #format(s: StreamState, groups: readonly Uint8Array[]): Uint8Array[] {
+    if (!s.json) return joinParts(groups);
+    const pieces: Uint8Array[] = [OPEN_BRACKET];
     groups.forEach((g, i) => {
-      if (i > 0) parts.push(encoder.encode(","));
-      parts.push(g);
+      if (i > 0) pieces.push(COMMA);
+      pieces.push(g);
     });
-    parts.push(encoder.encode("]"));
-    return Buffer.concat(parts);
+    pieces.push(CLOSE_BRACKET);
+    return joinParts(pieces);
+  }
+
+  /**
+   * Starts reading the answer after one just given to a catch-up reader (from stream offset `from`), so
+   * that it is read while that one is sent and the reader's next request finds it ready. One per stream,
+   * at most {@link MAX_READ_AHEADS} in the service (each at most `maxReadBytes`), dropped if not asked for
+   * within {@link READ_AHEAD_MS}. Data below the tail never changes, so it is served as read; whether it
+   * is up to date (and closed) is decided when it is asked for.
+   */
+  #readAhead(s: StreamState, from: number): void {
+    if (s.readAhead !== undefined || this.#readAheads >= MAX_READ_AHEADS || this.#closed) return;
+    this.#readAheads++;
+    const read = this.#readData(s, from, this.#maxReadBytes).catch(() => undefined); // the reader's own read meets the error
+    const timer = setTimeout(() => this.#dropReadAhead(s), READ_AHEAD_MS);
+    timer.unref?.();
+    s.readAhead = { from, read, timer };
+  }
+
+  /** The read-ahead of `s` at `from`, if there is one (and it did not fail); it is used up. */
+  async #takeReadAhead(s: StreamState, from: number): Promise<ReadData | undefined> {
+    const ahead = s.readAhead;
+    if (ahead === undefined) return undefined;
+    this.#dropReadAhead(s);
+    return ahead.from === from ? await ahead.read : undefined;
+  }
+
+  #dropReadAhead(s: StreamState): void {
+    const ahead = s.readAhead;
+    if (ahead === undefined) return;
+    clearTimeout(ahead.timer);
+    s.readAhead = undefined;
+    this.#readAheads--;
   }
 
   /**
@@ -1068,7 +1144,7 @@ export class StreamService {
    * source below the fork offset, then its own log. `next` is one past the last data record returned (or
    * `from`, clamped to the tail, when none).
    */
-  async #readData(s: StreamState, from: number, maxBytes: number, cap = Infinity): Promise<{ groups: Uint8Array[]; next: number; closes: boolean }> {
+  async #readData(s: StreamState, from: number, maxBytes: number, cap = Infinity): Promise<ReadData> {
     const groups: Uint8Array[] = [];
     let next = from;
     let closes = false;
@@ -1167,6 +1243,7 @@ export class StreamService {
       inflight: 0,
       settled: Promise.resolve(),
       broken: false,
+      readAhead: undefined,
     };
   }
 
@@ -1343,4 +1420,44 @@ function sameProducerStep(a: StreamProducer, b: StreamProducer): boolean {
 /** Byte-wise comparison of two strings' UTF-8 encodings (`Stream-Seq` ordering). */
 function compareBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}
+
+/**
+ * `pieces` as answer parts: each piece of {@link PART_BYTES} or more as it is (no copy), runs of smaller
+ * ones joined into one part (so that an answer of many small records is not written a record at a time).
+ */
+function joinParts(pieces: readonly Uint8Array[]): Uint8Array[] {
+  const parts: Uint8Array[] = [];
+  let run: Uint8Array[] = [];
+  let runBytes = 0;
+  const flush = () => {
+    if (run.length === 1) parts.push(run[0]!);
+    else if (run.length > 1) parts.push(Buffer.concat(run, runBytes));
+    run = [];
+    runBytes = 0;
+  };
+  for (const piece of pieces) {
+    if (piece.length === 0) continue;
+    if (piece.length >= PART_BYTES) {
+      flush();
+      parts.push(piece);
+      continue;
+    }
+    run.push(piece);
+    runBytes += piece.length;
+    if (runBytes >= PART_BYTES) flush();
+  }
+  flush();
+  return parts;
+}
+
+/** Parts joined into one buffer. */
+function joined(parts: readonly Uint8Array[]): Uint8Array {
+  return parts.length === 0 ? EMPTY : parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+/** A read's answer with a `body` that joins its parts on first use (not copied by a spread: define, not assign). */
+function readResult(fields: Omit<StreamReadResult, "body">): StreamReadResult {
+  let body: Uint8Array | undefined;
+  return Object.defineProperty(fields, "body", { get: () => (body ??= joined(fields.parts)), enumerable: false }) as StreamReadResult;
 }

@@ -94,6 +94,23 @@ describe("SSE fan-out of a Durable Stream", () => {
     await until(() => (streams.sseReaders === 0 ? true : undefined));
   });
 
+  it("catches a reader up on more than its backlog bound in rounds that fit it (base64: 2 MiB of data from the start)", async () => {
+    const { app, streams } = await broker();
+    const chunk = (i: number) => new Uint8Array(64 * 1024).fill(i);
+    await streams.create("bin", { contentType: "application/octet-stream", closed: false, body: new Uint8Array(0) });
+    for (let i = 0; i < 32; i++) await streams.append("bin", { contentType: "application/octet-stream", body: chunk(i), close: false });
+    const res = await app.request("/v1/stream/bin?offset=-1&live=sse");
+    expect(res.headers.get("stream-sse-data-encoding")).toBe("base64");
+    const read = bodyReader(res);
+    const text = await read.until((t) => t.includes('"upToDate":true'));
+    const events = [...text.matchAll(/event: data\n((?:data:.*\n)+)\n/g)].map((m) =>
+      Buffer.from(m[1]!.replace(/^data:/gm, "").replace(/\n/g, ""), "base64"),
+    );
+    expect(events.length).toBeGreaterThan(1);
+    expect(Buffer.concat(events).equals(Buffer.concat(Array.from({ length: 32 }, (_, i) => chunk(i))))).toBe(true);
+    await read.reader.cancel();
+  });
+
   it("drops a reader whose client does not read at a bounded backlog, while the others go on", async () => {
     const { call, streams } = await broker();
     await call("PUT", "/v1/stream/big", "", "application/octet-stream");

@@ -73,4 +73,25 @@ describe("/v1/stream/* routes", () => {
     expect((await call("GET", "/v1/stream/shared/s", "a-token")).status).toBe(410);
     expect(await (await call("GET", "/v1/stream/bob/f?offset=-1", "b-token")).text()).toBe("hi");
   });
+
+  it("answers a catch-up of many records in parts with their length, byte for byte, up to 8 MiB per answer", async () => {
+    const call = await app();
+    const record = (i: number) => Buffer.alloc(300_000, i);
+    expect((await call("PUT", "/v1/stream/parts", undefined, { headers: { "content-type": "application/octet-stream" } })).status).toBe(201);
+    for (let i = 0; i < 30; i++) {
+      const res = await call("POST", "/v1/stream/parts", undefined, {
+        body: record(i) as unknown as string,
+        headers: { "content-type": "application/octet-stream" },
+      });
+      expect(res.status).toBe(204);
+    }
+    const first = await call("GET", "/v1/stream/parts?offset=-1");
+    const body = Buffer.from(await first.arrayBuffer());
+    // 27 records of 300,000 bytes fit 8 MiB (8,388,608): the 28th would not.
+    expect([body.length, Number(first.headers.get("content-length")), first.headers.get("stream-up-to-date")]).toEqual([8_100_000, 8_100_000, null]);
+    expect(body.equals(Buffer.concat(Array.from({ length: 27 }, (_, i) => record(i))))).toBe(true);
+    const rest = await call("GET", `/v1/stream/parts?offset=${first.headers.get("stream-next-offset")}`);
+    expect(Buffer.from(await rest.arrayBuffer()).equals(Buffer.concat([27, 28, 29].map(record)))).toBe(true);
+    expect(rest.headers.get("stream-up-to-date")).toBe("true");
+  });
 });

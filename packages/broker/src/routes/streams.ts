@@ -200,7 +200,10 @@ function read(streams: StreamService, quotas: Quotas) {
       release?.();
     }
     const headers: Record<string, string> = { "stream-next-offset": r.nextOffset };
-    if (r.status === 200) headers["content-type"] = r.contentType;
+    if (r.status === 200) {
+      headers["content-type"] = r.contentType;
+      headers["content-length"] = String(r.parts.reduce((n, p) => n + p.length, 0));
+    }
     if (r.upToDate) headers["stream-up-to-date"] = "true";
     if (r.closed) headers["stream-closed"] = "true";
     if (r.cursor !== undefined) headers["stream-cursor"] = r.cursor;
@@ -212,8 +215,27 @@ function read(streams: StreamService, quotas: Quotas) {
         return c.newResponse(null, 304, { etag: r.etag, "cache-control": headers["cache-control"]! });
       }
     }
-    return c.newResponse(r.status === 204 ? null : (r.body as Uint8Array<ArrayBuffer>), r.status, headers);
+    if (r.status === 204) return c.newResponse(null, 204, headers);
+    return c.newResponse(answerBody(r.parts), 200, headers);
   };
+}
+
+/**
+ * An answer's body from its parts: one part as it is; several as a stream of them (written one after the
+ * other as the socket takes them, no copy into one buffer), with its length.
+ */
+function answerBody(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> {
+  if (parts.length <= 1) return (parts[0] ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>;
+  let next = 0;
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        if (next < parts.length) controller.enqueue(parts[next++]!);
+        else controller.close();
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 function infoHeaders(info: StreamInfo): Record<string, string> {
