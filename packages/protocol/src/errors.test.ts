@@ -26,7 +26,14 @@ describe("the error table", () => {
       "FENCED_MEMBER_EPOCH",
       "FENCED_INSTANCE_ID",
     ]);
-    expect([...errorCodesWhere((r) => r.partialWrite === true)]).toEqual(["KAFKA_STORAGE_ERROR", "DISK_FULL", "TOO_MANY_OPEN_FILES"]);
+    expect([...errorCodesWhere((r) => r.partialWrite === true)]).toEqual([
+      "KAFKA_STORAGE_ERROR",
+      "DISK_FULL",
+      "TOO_MANY_OPEN_FILES",
+      "NOT_LEADER_OR_FOLLOWER",
+      "NOT_ENOUGH_REPLICAS",
+      "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
+    ]);
     expect([...errorCodesWhere((r) => r.retriable === true)]).toEqual([
       "STALE_MEMBER_EPOCH",
       "THROTTLING_QUOTA_EXCEEDED",
@@ -35,6 +42,11 @@ describe("the error table", () => {
       "TOO_MANY_OPEN_FILES",
       "COORDINATOR_NOT_AVAILABLE",
       "BROKER_NOT_AVAILABLE",
+      "NOT_LEADER_OR_FOLLOWER",
+      "NOT_ENOUGH_REPLICAS",
+      "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
+      "NOT_CONTROLLER",
+      "CLUSTER_UNAVAILABLE",
       "NETWORK_EXCEPTION",
       "REQUEST_TIMED_OUT",
     ]);

@@ -46,6 +46,7 @@ export type ErrorCode =
   | "INVALID_PRODUCER_EPOCH"
   | "UNKNOWN_PRODUCER_ID"
   | "FENCED_LEADER_EPOCH"
+  | "INVALID_REPLICATION_FACTOR"
   | "STREAM_ALREADY_EXISTS"
   | "STREAM_CLOSED"
   | "STREAM_SEQUENCE_CONFLICT"
@@ -64,6 +65,12 @@ export type ErrorCode =
   | "DATA_DIR_LOCKED"
   | "COORDINATOR_NOT_AVAILABLE"
   | "BROKER_NOT_AVAILABLE"
+  // Cluster mode: ask another broker, or wait for the cluster.
+  | "NOT_LEADER_OR_FOLLOWER"
+  | "NOT_ENOUGH_REPLICAS"
+  | "NOT_ENOUGH_REPLICAS_AFTER_APPEND"
+  | "NOT_CONTROLLER"
+  | "CLUSTER_UNAVAILABLE"
   // Raised by the client on its side of the wire (no answer came, or none was asked for).
   | "NETWORK_EXCEPTION"
   | "REQUEST_TIMED_OUT"
@@ -156,6 +163,8 @@ export const ERRORS = {
   // Replication: an append stamped with an older leader epoch than the partition's latest (a deposed leader,
   // or a follower that did not truncate first). Not retriable as is: the sender must learn the new leader.
   FENCED_LEADER_EPOCH: { status: 409, kafka: 74 },
+  // A replication factor below 1, above the live brokers, above 1 on a single node, or a minimum ISR above it.
+  INVALID_REPLICATION_FACTOR: { status: 400, kafka: 38 },
   /** Durable Streams: a stream exists at the path with another configuration (or is soft-deleted). */
   STREAM_ALREADY_EXISTS: { status: 409 },
   /** Durable Streams: the stream is closed; no append is accepted any more. */
@@ -179,6 +188,19 @@ export const ERRORS = {
   DATA_DIR_LOCKED: { status: 503 },
   COORDINATOR_NOT_AVAILABLE: { status: 503, kafka: 15, retriable: true },
   BROKER_NOT_AVAILABLE: { status: 503, kafka: 8, retriable: true },
+  // Cluster mode: this broker does not lead the partition (or no longer: a new leader was elected while a
+  // produce waited for its replicas, which may still commit it). Refresh the metadata, send to the leader.
+  // 421 Misdirected Request: the right request at the wrong server.
+  NOT_LEADER_OR_FOLLOWER: { status: 421, kafka: 6, retriable: true, partialWrite: true },
+  // Fewer in-sync replicas than the topic's minInsyncReplicas: nothing appended to that partition.
+  NOT_ENOUGH_REPLICAS: { status: 503, kafka: 19, retriable: true, partialWrite: true },
+  // Appended on the leader, but the in-sync replicas fell below the minimum (or did not confirm in time)
+  // before it was committed: it may still be committed later; retry with an idempotent producer.
+  NOT_ENOUGH_REPLICAS_AFTER_APPEND: { status: 503, kafka: 20, retriable: true, partialWrite: true },
+  // A controller-only operation reached a broker that is not (or no longer) the controller.
+  NOT_CONTROLLER: { status: 503, kafka: 41, retriable: true },
+  // etcd cannot be reached (or this broker's lease is lost): cluster metadata cannot be read or changed now.
+  CLUSTER_UNAVAILABLE: { status: 503, retriable: true },
   NETWORK_EXCEPTION: { status: 0, kafka: 13, retriable: true },
   REQUEST_TIMED_OUT: { status: 0, kafka: 7, retriable: true },
   CLIENT_DISCONNECTED: { status: 0 },

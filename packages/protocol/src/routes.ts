@@ -13,7 +13,7 @@ export interface RouteSpec {
   /** One line for the OpenAPI document. */
   readonly summary: string;
   /** The OpenAPI tag: which part of the API. */
-  readonly tag: "topics" | "records" | "producers" | "groups" | "seed" | "admin" | "console";
+  readonly tag: "topics" | "records" | "producers" | "groups" | "seed" | "admin" | "console" | "cluster";
   /** The OpenAPI `operationId`, where the one derived from method and path would be unclear or clash. */
   readonly operationId?: string;
   /** Schema of the path parameters. */
@@ -205,6 +205,35 @@ export const ROUTES = {
     params: S.CompatAckParams,
     query: S.CompatAckQuery,
     responses: { 200: ["ok", S.CompatAckResult] },
+  },
+  getMetadata: {
+    method: "get",
+    path: "/v1/metadata",
+    tag: "cluster",
+    summary: "Cluster metadata: live brokers, the controller, each partition's leader, replicas and ISR (clients route by it)",
+    responses: { 200: ["the cluster as this broker sees it (an empty cluster on a single-node broker)", S.ClusterMetadataResult] },
+  },
+  replicaFetch: {
+    method: "get",
+    path: "/v1/replica/topics/:topic/partitions/:partition/batches",
+    tag: "cluster",
+    summary: "Broker to broker: a follower fetches stored batches from the leader (long poll); the leader learns the follower's log end",
+    params: S.PartitionParams,
+    query: S.ReplicaFetchQuery,
+    responses: {
+      200: ["whole record batches as stored (possibly none), the high watermark in the minikafka-high-watermark header"],
+      416: ["the offset is outside the leader's log (the follower truncates or restarts at its log start)", S.ErrorEnvelope],
+    },
+    contentType: "application/octet-stream",
+  },
+  replicaEpochEnd: {
+    method: "get",
+    path: "/v1/replica/topics/:topic/partitions/:partition/epoch-end",
+    tag: "cluster",
+    summary: "Broker to broker: where the leader's history of an epoch ends (Kafka's OffsetForLeaderEpoch), for a follower's truncation",
+    params: S.PartitionParams,
+    query: S.EpochEndQuery,
+    responses: { 200: ["the epoch's end", S.EpochEndResult] },
   },
   healthz: { method: "get", path: "/healthz", tag: "admin", summary: "Liveness", responses: { 200: ["alive", S.Status] } },
   readyz: {

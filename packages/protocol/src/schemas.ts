@@ -118,12 +118,41 @@ export const MemberFetchQuery = Type.Object({
   ),
 });
 
+/** Query of a follower's replica fetch (cluster mode, broker to broker). */
+export const ReplicaFetchQuery = Type.Object({
+  offset: Offset,
+  leaderEpoch: Type.Integer({ minimum: 0, maximum: MAX_INT32, description: "the leader epoch the follower follows" }),
+  replicaId: Type.Integer({ minimum: 1, maximum: MAX_INT32, description: "the follower's node id" }),
+  maxBytes: Limits.maxBytes,
+  waitMs: Limits.waitMs,
+});
+/** Query of an OffsetForLeaderEpoch request (cluster mode, broker to broker). */
+export const EpochEndQuery = Type.Object({
+  leaderEpoch: Type.Integer({ minimum: 0, maximum: MAX_INT32, description: "the follower's latest leader epoch" }),
+  currentLeaderEpoch: Type.Integer({ minimum: 0, maximum: MAX_INT32, description: "the leader epoch the follower follows" }),
+});
+
 // ---------------------------------------------------------------------------------------------------
 // Request bodies.
 
 /** Body of `POST /v1/topics`. */
 export const CreateTopicBody = Type.Object(
-  { name: TopicName, partitions: PartitionCount, config: Type.Optional(LogConfig) },
+  {
+    name: TopicName,
+    partitions: PartitionCount,
+    replicationFactor: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 16, description: "copies of each partition on distinct brokers (cluster mode; default 1)" }),
+    ),
+    minInsyncReplicas: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 16,
+        description:
+          "a produce to a partition with fewer in-sync replicas is refused with NOT_ENOUGH_REPLICAS (Kafka's min.insync.replicas; default 1, at most replicationFactor)",
+      }),
+    ),
+    config: Type.Optional(LogConfig),
+  },
   { additionalProperties: false },
 );
 
@@ -261,6 +290,10 @@ export const PartitionDescription = Type.Object({
   logEndOffset: Offset,
   highWatermark: Type.Integer({ description: "one past the last durable offset: readers see offsets below it" }),
   sizeBytes: Type.Integer(),
+  leader: Type.Optional(Type.Integer({ description: "cluster mode: the leader's node id (-1 while offline)" })),
+  leaderEpoch: Type.Optional(Type.Integer({ description: "cluster mode: bumped on every leader change" })),
+  replicas: Type.Optional(Type.Array(Type.Integer(), { description: "cluster mode: node ids holding a replica, preferred leader first" })),
+  isr: Type.Optional(Type.Array(Type.Integer(), { description: "cluster mode: the in-sync replicas (node ids)" })),
 });
 
 /** A topic as described by the topic routes. */
@@ -269,6 +302,48 @@ export const TopicDescription = Type.Object({
   config: LogConfig,
   createdAt: Type.Integer({ description: "ms since the epoch" }),
   partitions: Type.Array(PartitionDescription),
+  replicationFactor: Type.Optional(Type.Integer({ description: "cluster mode: copies of each partition" })),
+  minInsyncReplicas: Type.Optional(Type.Integer({ description: "cluster mode: the fewest in-sync replicas a produce is accepted with" })),
+});
+
+/** A broker of the cluster, as `GET /v1/metadata` lists it. */
+export const BrokerMetadata = Type.Object({
+  nodeId: Type.Integer({ description: "the broker's cluster.nodeId" }),
+  url: Type.String({ description: "its advertised URL (cluster.advertisedUrl)" }),
+});
+
+/** One partition in `GET /v1/metadata`. */
+export const PartitionMetadata = Type.Object({
+  partition: Partition,
+  leader: Type.Integer({ description: "the leader's node id; -1 while no in-sync replica is alive (offline)" }),
+  leaderEpoch: Type.Integer(),
+  replicas: Type.Array(Type.Integer()),
+  isr: Type.Array(Type.Integer()),
+});
+
+/** Answer of `GET /v1/metadata`. */
+export const ClusterMetadataResult = Type.Object({
+  clusterId: Type.Union([Type.String(), Type.Null()], { description: "the cluster's name; null on a single-node broker" }),
+  nodeId: Type.Union([Type.Integer(), Type.Null()], { description: "the answering broker's node id; null on a single-node broker" }),
+  controller: Type.Union([Type.Integer(), Type.Null()], { description: "the controller's node id, if one is elected" }),
+  brokers: Type.Array(BrokerMetadata, {
+    description: "the live brokers; empty on a single-node broker (send every request to the broker asked)",
+  }),
+  topics: Type.Array(
+    Type.Object({
+      name: TopicName,
+      replicationFactor: Type.Integer(),
+      minInsyncReplicas: Type.Integer(),
+      partitions: Type.Array(PartitionMetadata),
+    }),
+    { description: "every topic of the cluster with its partitions' leaders; empty on a single-node broker" },
+  ),
+});
+
+/** Answer of an OffsetForLeaderEpoch request: where the leader's history of that epoch ends. */
+export const EpochEndResult = Type.Object({
+  leaderEpoch: Type.Integer({ description: "the largest epoch at or below the one asked that the leader knows; -1 if none" }),
+  endOffset: Type.Integer({ description: "one past that epoch's last offset (the log end for the current epoch); -1 if unknown" }),
 });
 
 /** Answer of `GET /v1/topics`. */
@@ -514,3 +589,15 @@ export type CompatAckResult = Static<typeof CompatAckResult>;
 export type CompatDetail = Static<typeof CompatDetail>;
 /** The static type of the schema `Status`. */
 export type Status = Static<typeof Status>;
+/** The static type of the schema `ReplicaFetchQuery`. */
+export type ReplicaFetchQuery = Static<typeof ReplicaFetchQuery>;
+/** The static type of the schema `EpochEndQuery`. */
+export type EpochEndQuery = Static<typeof EpochEndQuery>;
+/** The static type of the schema `EpochEndResult`. */
+export type EpochEndResult = Static<typeof EpochEndResult>;
+/** The static type of the schema `BrokerMetadata`. */
+export type BrokerMetadata = Static<typeof BrokerMetadata>;
+/** The static type of the schema `PartitionMetadata`. */
+export type PartitionMetadata = Static<typeof PartitionMetadata>;
+/** The static type of the schema `ClusterMetadataResult`. */
+export type ClusterMetadataResult = Static<typeof ClusterMetadataResult>;
