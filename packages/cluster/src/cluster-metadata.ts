@@ -47,6 +47,7 @@ const unavailable = (error: unknown, what: string) =>
  * controller            {nodeId}                       bound to the controller's lease (see Controller)
  * topics/<topic>        {name, replicationFactor, config, replicas: [[node ids]]}
  * state/<topic>/<p>     {leader, leaderEpoch, isr}     changed only by compare-and-swap on its revision
+ * producer-ids          next free idempotent-producer id   advanced by compare-and-swap (allocateProducerIds)
  * ```
  *
  * Opening registers the broker (a lease kept alive in the background); `close()` revokes the lease, so the
@@ -315,6 +316,34 @@ export class ClusterMetadata {
       return result.succeeded ? result.header.revision : undefined;
     } catch (error) {
       throw unavailable(error, `cannot update ${topic}/${partition}`);
+    }
+  }
+
+  /**
+   * Reserves `count` idempotent-producer ids no other broker of the cluster ever gets (Kafka's producer id
+   * blocks): a counter in etcd, `producer-ids`, advanced by compare-and-swap. Ids of a block a broker did
+   * not use are never handed out again.
+   * @returns the first id of the block: the ids are `[first, first + count)`.
+   * @throws ClusterError `INVALID_CONFIG` for a bad count, `CLUSTER_UNAVAILABLE`.
+   */
+  async allocateProducerIds(count: number): Promise<number> {
+    if (!Number.isSafeInteger(count) || count < 1 || count > 1_000_000)
+      throw new ClusterError("INVALID_CONFIG", `a producer id block must hold 1 to 1000000 ids, got ${count}`);
+    const key = this.#key("producer-ids");
+    try {
+      for (;;) {
+        const kv = (await this.#client.get(key).exec()).kvs[0];
+        const next = kv === undefined ? 0 : Number(kv.value.toString());
+        const end = next + count;
+        if (!Number.isSafeInteger(end)) throw new ClusterError("CLUSTER_UNAVAILABLE", "producer ids are exhausted");
+        const guard = kv === undefined ? this.#client.if(key, "Create", "==", 0) : this.#client.if(key, "Mod", "==", kv.mod_revision);
+        const txn = await guard.then(this.#client.put(key).value(String(end))).commit();
+        if (txn.succeeded) return next;
+        // Another broker took a block meanwhile: read again.
+      }
+    } catch (error) {
+      if (error instanceof ClusterError) throw error;
+      throw unavailable(error, "cannot reserve producer ids");
     }
   }
 

@@ -2,7 +2,7 @@
 // failover of the controller itself, offline partitions without a live in-sync replica.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClusterMetadata, Controller, type TopicMetadata } from "../src/index.js";
-import { hasEtcd, startEtcd, type EtcdServer } from "./helpers/etcd.js";
+import { hasEtcd, startEtcd, type EtcdServer } from "../../../test-support/etcd.js";
 
 if (!hasEtcd && process.env.CI) throw new Error("CI needs etcd for the cluster tests (apt-get install etcd-server)");
 

@@ -1,7 +1,7 @@
 // ClusterMetadata against a real etcd: registration under a lease, topic creation, compare-and-swap, watches.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClusterMetadata, isClusterError, type ClusterEvent } from "../src/index.js";
-import { hasEtcd, startEtcd, type EtcdServer } from "./helpers/etcd.js";
+import { hasEtcd, startEtcd, type EtcdServer } from "../../../test-support/etcd.js";
 
 if (!hasEtcd && process.env.CI) throw new Error("CI needs etcd for the cluster tests (apt-get install etcd-server)");
 
@@ -167,5 +167,15 @@ describe.skipIf(!hasEtcd)("ClusterMetadata on a real etcd", () => {
     expect(
       await one.updatePartitionState("t", 0, revision!, { leader: 1, leaderEpoch: 2, isr: [1] }, { key: "controller", createRevision: fence! }),
     ).toBeDefined();
+  });
+
+  it("hands out producer id blocks that never overlap, even to brokers asking at once", async () => {
+    const cluster = `pid-${++clusterSeq}`;
+    const [one, two] = [await open(1, cluster), await open(2, cluster)];
+    const starts = await Promise.all([...Array(6)].map((_, i) => (i % 2 === 0 ? one : two).allocateProducerIds(100)));
+    const sorted = [...starts].sort((a, b) => a - b);
+    expect(sorted).toEqual([0, 100, 200, 300, 400, 500]);
+    expect(await one.allocateProducerIds(1)).toBe(600);
+    expect(await codeOf(() => one.allocateProducerIds(0))).toBe("INVALID_CONFIG");
   });
 });

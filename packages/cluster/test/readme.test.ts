@@ -3,7 +3,7 @@
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { readmeSample, runSample } from "../../../test-support/readme-sample.js";
-import { hasEtcd, startEtcd, type EtcdServer } from "./helpers/etcd.js";
+import { hasEtcd, startEtcd, type EtcdServer } from "../../../test-support/etcd.js";
 
 let etcd: EtcdServer;
 beforeAll(async () => {
