@@ -5,6 +5,7 @@ import { webGuard } from "./web-guard.js";
 import { createBrokerContext, type BrokerAppOptions, type BrokerContext } from "./context.js";
 import { createErrorHandler, notFoundHandler } from "./error-handler.js";
 import { adminRoutes } from "./routes/admin.js";
+import { clusterRoutes } from "./routes/cluster.js";
 import { compatConsumerRoutes, compatProducerRoutes } from "./routes/compat.js";
 import { consoleRoutes } from "./routes/console.js";
 import { groupRoutes } from "./routes/groups.js";
@@ -63,6 +64,7 @@ export function buildBrokerApp(ctx: BrokerContext): Hono {
   app.route("/", groupRoutes(ctx));
   app.route("/", compatProducerRoutes(ctx));
   app.route("/", compatConsumerRoutes(ctx));
+  app.route("/", clusterRoutes(ctx));
   app.route("/", adminRoutes(ctx));
   app.route("/", consoleRoutes());
   return app;

@@ -3,6 +3,7 @@ import { BodyPool } from "./body-pool.js";
 import { createBrokerCore, positiveInteger, type BrokerCore, type BrokerLogger } from "./core/broker-core.js";
 import type { BrokerStore } from "./core/storage.js";
 import type { StreamService } from "./core/stream-service.js";
+import type { ClusterNode } from "./cluster/cluster-node.js";
 import { BrokerMetrics } from "./metrics.js";
 import { corsOrigins, type CorsOptions } from "./web-guard.js";
 import { Access, type AclEntry, type AuthOptions } from "./access.js";
@@ -134,14 +135,19 @@ export interface BrokerContext {
   readonly streams: StreamService | undefined;
   /** Per-principal byte rates and long polls. */
   readonly quotas: Quotas;
+  /** This broker's membership of a cluster, in cluster mode. */
+  readonly cluster: ClusterNode | undefined;
   /** Evicts silent members now if a tick interval has passed, or always with `force` (the core's). */
   expireSessions(force?: boolean): void;
 }
 
 const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 
-/** Wires the core and the HTTP transport's own parts. Internal: used by `createBrokerApp` and `startBroker`. */
-export function createBrokerContext(options: BrokerAppOptions): BrokerContext {
+/**
+ * Wires the core and the HTTP transport's own parts. Internal: used by `createBrokerApp` and `startBroker`
+ * (which passes `cluster` in cluster mode, with a store that replicates through it).
+ */
+export function createBrokerContext(options: BrokerAppOptions, cluster?: ClusterNode): BrokerContext {
   const maxBodyBytes = positiveInteger("maxBodyBytes", options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
   const origins = corsOrigins(options.cors);
   const access = new Access(options.auth, options.acls);
@@ -158,6 +164,7 @@ export function createBrokerContext(options: BrokerAppOptions): BrokerContext {
     access,
     streams: options.streams,
     quotas,
+    cluster,
     expireSessions: (force) => core.groups.expireSessions(force),
   };
 }

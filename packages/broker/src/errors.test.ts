@@ -1,3 +1,4 @@
+import { ClusterError, type ClusterErrorCode } from "@minikafka/cluster";
 import { CoordinatorError, type CoordinatorErrorCode } from "@minikafka/group-coordinator";
 import { LogStoreError, type LogStoreErrorCode } from "@minikafka/log-store";
 import { PartitionerError, type PartitionerErrorCode } from "@minikafka/partitioner";
@@ -81,6 +82,19 @@ const BROKER: Record<BrokerErrorCode, true> = {
   STREAM_GONE: true,
   INVALID_PRODUCER_EPOCH: true,
   OUT_OF_ORDER_SEQUENCE_NUMBER: true,
+  INVALID_REPLICATION_FACTOR: true,
+  NOT_LEADER_OR_FOLLOWER: true,
+  NOT_ENOUGH_REPLICAS: true,
+  NOT_ENOUGH_REPLICAS_AFTER_APPEND: true,
+};
+const CLUSTER: Record<ClusterErrorCode, true> = {
+  INVALID_CONFIG: true,
+  INVALID_REPLICATION_FACTOR: true,
+  INVALID_PARTITIONS: true,
+  TOPIC_ALREADY_EXISTS: true,
+  UNKNOWN_TOPIC_OR_PARTITION: true,
+  NOT_CONTROLLER: true,
+  CLUSTER_UNAVAILABLE: true,
 };
 
 const silent = { error() {} };
@@ -90,6 +104,7 @@ describe("the protocol's error table against every error class", () => {
     ...Object.keys(LOG_STORE).map((code) => ["LogStoreError", code, new LogStoreError(code as LogStoreErrorCode, "m")] as const),
     ...Object.keys(PARTITIONER).map((code) => ["PartitionerError", code, new PartitionerError(code as PartitionerErrorCode, "m")] as const),
     ...Object.keys(COORDINATOR).map((code) => ["CoordinatorError", code, new CoordinatorError(code as CoordinatorErrorCode, "m")] as const),
+    ...Object.keys(CLUSTER).map((code) => ["ClusterError", code, new ClusterError(code as ClusterErrorCode, "m")] as const),
     ...Object.keys(BROKER).map((code) => ["BrokerError", code, new BrokerError(code as BrokerErrorCode, "m")] as const),
   ];
 

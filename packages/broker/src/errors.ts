@@ -1,3 +1,4 @@
+import type { ClusterErrorCode } from "@minikafka/cluster";
 import type { CoordinatorErrorCode } from "@minikafka/group-coordinator";
 import type { LogStoreErrorCode } from "@minikafka/log-store";
 import type { PartitionerErrorCode } from "@minikafka/partitioner";
@@ -35,6 +36,12 @@ const MARKER: unique symbol = Symbol.for("minikafka.error");
  *   soft-deleted stream), `STREAM_CLOSED`, `STREAM_SEQUENCE_CONFLICT` (`Stream-Seq` regression),
  *   `CONTENT_TYPE_MISMATCH`, `STREAM_GONE` (soft-deleted, 410), and the producer codes
  *   `INVALID_PRODUCER_EPOCH` (fenced, 403) and `OUT_OF_ORDER_SEQUENCE_NUMBER` (a gap, 409).
+ * - `INVALID_REPLICATION_FACTOR`: more than one copy asked of a single-node broker, or a minimum ISR above
+ *   the replication factor.
+ * - Cluster mode: `NOT_LEADER_OR_FOLLOWER` (this broker does not lead the partition, or holds no replica of
+ *   it for a read; 421, retriable after a metadata refresh), `NOT_ENOUGH_REPLICAS` (the ISR is below the
+ *   topic's minimum; nothing appended), `NOT_ENOUGH_REPLICAS_AFTER_APPEND` (appended on the leader but not
+ *   committed: the ISR shrank below the minimum, or did not confirm in time).
  */
 export type BrokerErrorCode =
   | "INVALID_REQUEST"
@@ -65,13 +72,17 @@ export type BrokerErrorCode =
   | "CONTENT_TYPE_MISMATCH"
   | "STREAM_GONE"
   | "INVALID_PRODUCER_EPOCH"
-  | "OUT_OF_ORDER_SEQUENCE_NUMBER";
+  | "OUT_OF_ORDER_SEQUENCE_NUMBER"
+  | "INVALID_REPLICATION_FACTOR"
+  | "NOT_LEADER_OR_FOLLOWER"
+  | "NOT_ENOUGH_REPLICAS"
+  | "NOT_ENOUGH_REPLICAS_AFTER_APPEND";
 
 /**
  * The codes any minikafka component below the transports can raise. Each must have a row in the
  * protocol's error table: a leaf (or broker) code without one fails type checking here.
  */
-export type ServerErrorCode = BrokerErrorCode | LogStoreErrorCode | PartitionerErrorCode | CoordinatorErrorCode;
+export type ServerErrorCode = BrokerErrorCode | LogStoreErrorCode | PartitionerErrorCode | CoordinatorErrorCode | ClusterErrorCode;
 export const SERVER_ERROR_ROWS: { readonly [C in ServerErrorCode]: ErrorRow } = ERRORS;
 
 /**

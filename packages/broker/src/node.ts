@@ -1,5 +1,12 @@
 import { readFileSync } from "node:fs";
-import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from "node:http";
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+} from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { serve } from "@hono/node-server";
@@ -12,6 +19,8 @@ import { createBrokerContext, type BrokerAppOptions, type BrokerContext } from "
 import type { StructuredLogger } from "./structured-logger.js";
 import { BrokerError } from "./errors.js";
 import { createNodeLane, type NodeLane } from "./node-lane.js";
+import { ClusterNode, type ClusterOptions } from "./cluster/cluster-node.js";
+import { ReplicatedStore } from "./cluster/replicated-store.js";
 import { guardSockets, serverOptions, socketLimits, type SocketLimits } from "./socket-guard.js";
 
 /** Options of {@link startBroker}. */
@@ -73,6 +82,12 @@ export interface StartBrokerOptions
    * @internal
    */
   nodeLane?: boolean | undefined;
+  /**
+   * Cluster mode (see the README's "Cluster" section): this broker joins the cluster whose metadata is in
+   * `cluster.etcd`, holds replicas of its topics, leads some of their partitions and follows the rest.
+   * Without it the broker is a single node and needs no etcd.
+   */
+  cluster?: ClusterOptions | undefined;
 }
 
 /** `StartBrokerOptions.tls`: the PEM files of the broker's certificate (chain) and private key. */
@@ -169,12 +184,14 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
     quotas,
     nodeLane = true,
     coalesceProduce,
+    cluster: clusterOptions,
     ...storeOptions
   } = options;
   const logger = givenLogger ?? log;
   const limits = socketLimits({ maxRequestHeaderBytes, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, idleTimeoutMs });
   const secure = tls === undefined ? undefined : readTls(tls);
   const store = await LogStore.open(storeOptions);
+  const cluster = clusterOptions === undefined ? undefined : new ClusterNode(store, clusterOptions, logger ?? console, log);
   const shutdown = new AbortController();
   let server: Server;
   let ctx: BrokerContext;
@@ -191,36 +208,49 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
       });
       streams = await StreamService.open({ store: streamStore, ...streamsOptions, shutdown: shutdown.signal, logger });
     }
-    ctx = createBrokerContext({
-      store,
-      clock: systemClock,
-      sessionTimeoutMs,
-      heartbeatIntervalMs,
-      minSessionTimeoutMs,
-      maxSessionTimeoutMs,
-      offsetsRetentionMs,
-      restartHoldMs,
-      tickIntervalMs,
-      maxBodyBytes,
-      maxWaitMs,
-      maxRecordsPerRequest,
-      maxRecordKeyBytes,
-      maxRecordValueBytes,
-      maxRecordHeaders,
-      maxRecordHeaderBytes,
-      logger,
-      cors,
-      auth,
-      acls,
-      onGroupEvent: log === undefined ? undefined : (event) => logGroupEvent(log, event),
-      streams,
-      quotas,
-      coalesceProduce,
-      signal: shutdown.signal,
-    });
+    ctx = createBrokerContext(
+      {
+        store: cluster === undefined ? store : new ReplicatedStore(store, cluster),
+        clock: systemClock,
+        sessionTimeoutMs,
+        heartbeatIntervalMs,
+        minSessionTimeoutMs,
+        maxSessionTimeoutMs,
+        offsetsRetentionMs,
+        restartHoldMs,
+        tickIntervalMs,
+        maxBodyBytes,
+        maxWaitMs,
+        maxRecordsPerRequest,
+        maxRecordKeyBytes,
+        maxRecordValueBytes,
+        maxRecordHeaders,
+        maxRecordHeaderBytes,
+        logger,
+        cors,
+        auth,
+        acls,
+        onGroupEvent: log === undefined ? undefined : (event) => logGroupEvent(log, event),
+        streams,
+        quotas,
+        coalesceProduce,
+        signal: shutdown.signal,
+      },
+      cluster,
+    );
     if (log !== undefined) store.onTopicChange((event) => logTopicChange(log, event));
     const app = buildBrokerApp(ctx);
     server = await listen(app.fetch, nodeLane ? createNodeLane(ctx) : undefined, port, host, secure, limits);
+    if (cluster !== undefined) {
+      // After listening: the other brokers may fetch from this one as soon as it is registered.
+      try {
+        await cluster.join(urlOf(server.address() as AddressInfo, secure !== undefined));
+      } catch (error) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        throw error;
+      }
+    }
   } catch (error) {
     await streams?.close();
     await streamStore?.close();
@@ -258,11 +288,12 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
   });
 
   const address = server.address() as AddressInfo;
-  const url = `${secure === undefined ? "http" : "https"}://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
+  const url = urlOf(address, secure !== undefined);
   log?.log("info", "broker.started", `minikafka broker listening on ${url}`, {
     address: url,
     dataDir: storeOptions.dataDir,
     fsync: storeOptions.fsync ?? "always",
+    ...(cluster === undefined ? {} : { nodeId: cluster.nodeId, cluster: cluster.clusterId }),
   });
 
   let closing: Promise<void> | undefined;
@@ -278,6 +309,8 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
       force.unref();
       await stopped;
       clearTimeout(force);
+      // Leaves the cluster (resigns leaderships, revokes the lease) before the store closes under it.
+      await cluster?.close();
       await ctx.coordinator.close();
       await streams?.close();
       await streamStore?.close();
@@ -298,6 +331,11 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
     : () => undefined;
 
   return { url, port: address.port, close, [Symbol.asyncDispose]: close };
+}
+
+/** The base URL of a listening server. */
+function urlOf(address: AddressInfo, secure: boolean): string {
+  return `${secure ? "https" : "http"}://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
 }
 
 /**

@@ -86,6 +86,43 @@ describe("parseServeCommand", () => {
     });
   });
 
+  it("reads cluster mode from the config file's cluster object, flags or the environment, and checks it whole", () => {
+    const cluster = { nodeId: 2, etcd: ["http://10.0.0.9:2379"], advertisedUrl: "http://10.0.0.2:8002", name: "prod", leaseTtlSeconds: 4 };
+    expect(serve(["--config", "/etc/mk.json"], {}, file({ cluster })).start).toMatchObject({ cluster });
+    expect(serve(["--node-id", "3", "--replica-lag-time-ms", "2000"], { MINIKAFKA_ETCD: "http://a:2379, http://b:2379" }).start.cluster).toEqual({
+      nodeId: 3,
+      etcd: ["http://a:2379", "http://b:2379"],
+      replicaLagTimeMs: 2000,
+    });
+    expect(serve([]).start).not.toHaveProperty("cluster");
+    fails(["--node-id", "1"], {}, "cluster mode needs cluster.etcd (--etcd) too");
+    fails(
+      ["--config", "/etc/mk.json"],
+      {},
+      "config file /etc/mk.json: cluster mode needs cluster.nodeId (--node-id) too",
+      file({ cluster: { etcd: ["http://e:2379"] } }),
+    );
+    fails(["--node-id", "0", "--etcd", "http://e:2379"], {}, '--node-id must be an integer from 1 to 2147483647, got "0"');
+    fails(["--node-id", "1", "--etcd", "e:2379"], {}, '--etcd must be a non-empty list of http(s) URLs, got "e:2379"');
+    fails(
+      ["--node-id", "1", "--etcd", "http://e:2379", "--host", "0.0.0.0"],
+      {},
+      "listening on all interfaces (0.0.0.0), the broker cannot tell the others where to reach it: set cluster.advertisedUrl (--advertised-url)",
+    );
+    fails(
+      ["--node-id", "1", "--etcd", "http://e:2379", "--port", "0"],
+      {},
+      "cluster mode with port 0 needs cluster.advertisedUrl (--advertised-url): the port is not known in advance",
+    );
+    const token = { principals: [{ name: "a", tokenSha256: "0".repeat(64) }] };
+    fails(
+      ["--config", "/etc/mk.json"],
+      {},
+      "config file /etc/mk.json: cluster mode does not support auth yet (brokers fetch from each other without a token): remove auth or cluster",
+      file({ cluster: { nodeId: 1, etcd: ["http://e:2379"] }, auth: token }),
+    );
+  });
+
   it("asks for help or the version", () => {
     expect(parseServeCommand(["--help"], {})).toEqual({ kind: "help" });
     expect(parseServeCommand(["-h", "--port", "x"], {})).toEqual({ kind: "help" });
@@ -361,6 +398,12 @@ describe("serveHelp", () => {
       ["--cors-origins ORIGIN,…", "MINIKAFKA_CORS_ORIGINS", "cors.origins"],
       ["--tls-cert-file FILE", "MINIKAFKA_TLS_CERT_FILE", "tls.certFile"],
       ["--tls-key-file FILE", "MINIKAFKA_TLS_KEY_FILE", "tls.keyFile"],
+      ["--node-id N", "MINIKAFKA_NODE_ID", "cluster.nodeId"],
+      ["--etcd URL,…", "MINIKAFKA_ETCD", "cluster.etcd"],
+      ["--advertised-url URL", "MINIKAFKA_ADVERTISED_URL", "cluster.advertisedUrl"],
+      ["--cluster-name NAME", "MINIKAFKA_CLUSTER_NAME", "cluster.name"],
+      ["--lease-ttl-seconds S", "MINIKAFKA_LEASE_TTL_SECONDS", "cluster.leaseTtlSeconds"],
+      ["--replica-lag-time-ms MS", "MINIKAFKA_REPLICA_LAG_TIME_MS", "cluster.replicaLagTimeMs"],
       ["--log-format text|json", "MINIKAFKA_LOG_FORMAT", "logging.format"],
       ["--log-level error|warn|info|debug", "MINIKAFKA_LOG_LEVEL", "logging.level"],
       ["--slow-request-ms MS", "MINIKAFKA_SLOW_REQUEST_MS", "logging.slowRequestMs"],
@@ -373,6 +416,6 @@ describe("serveHelp", () => {
     expect(help).toMatch(/^ {2}-h, --help +show this help$/m);
     // The structured keys are listed under "config file only".
     const fileOnly = help.slice(help.indexOf("config file only:"));
-    for (const key of ["auth", "acls", "quotas"]) expect(fileOnly).toMatch(new RegExp(`^  ${key} +\\S`, "m"));
+    for (const key of ["cluster.ackTimeoutMs", "auth", "acls", "quotas"]) expect(fileOnly).toMatch(new RegExp(`^  ${key} +\\S`, "m"));
   });
 });

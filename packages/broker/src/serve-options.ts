@@ -396,6 +396,64 @@ const SETTINGS: readonly Setting[] = [
     schema: nonEmpty,
     isPath: true,
   },
+  // Cluster mode (all of it needs cluster.nodeId and cluster.etcd).
+  {
+    path: "cluster.nodeId",
+    flag: "node-id",
+    env: "MINIKAFKA_NODE_ID",
+    value: "N",
+    help: "cluster mode: this broker's id, unique in the cluster (needs --etcd)",
+    schema: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }),
+  },
+  {
+    path: "cluster.etcd",
+    flag: "etcd",
+    env: "MINIKAFKA_ETCD",
+    value: "URL,…",
+    help: "cluster mode: etcd client URLs, comma-separated (http://127.0.0.1:2379)",
+    schema: Type.Array(Type.String({ pattern: "^https?://.+", [RULE]: "must be an http(s) URL" }), {
+      minItems: 1,
+      maxItems: 100,
+      [RULE]: "must be a non-empty list of http(s) URLs",
+    }),
+  },
+  {
+    path: "cluster.advertisedUrl",
+    flag: "advertised-url",
+    env: "MINIKAFKA_ADVERTISED_URL",
+    value: "URL",
+    help: "cluster mode: where clients and the other brokers reach this one (default: the address listened on)",
+    schema: Type.String({ pattern: "^https?://[^/]+$", [RULE]: "must be an http(s) URL with no path, e.g. http://10.0.0.1:8001" }),
+  },
+  {
+    path: "cluster.name",
+    flag: "cluster-name",
+    env: "MINIKAFKA_CLUSTER_NAME",
+    value: "NAME",
+    help: 'cluster mode: names the cluster in etcd, so that several share one etcd (default "default")',
+    schema: Type.String({ pattern: "^[a-zA-Z0-9._-]{1,64}$", [RULE]: "must be 1 to 64 of a-z, A-Z, 0-9, '.', '_', '-'" }),
+  },
+  {
+    path: "cluster.leaseTtlSeconds",
+    flag: "lease-ttl-seconds",
+    env: "MINIKAFKA_LEASE_TTL_SECONDS",
+    value: "S",
+    help: "cluster mode: a broker that stops renewing its etcd lease loses its leaderships this long after (default 6)",
+    schema: Type.Integer({ minimum: 1, maximum: 3600 }),
+  },
+  {
+    path: "cluster.replicaLagTimeMs",
+    flag: "replica-lag-time-ms",
+    env: "MINIKAFKA_REPLICA_LAG_TIME_MS",
+    value: "MS",
+    help: "cluster mode: a follower not caught up for this long leaves the ISR (default 10000)",
+    schema: ms(100, 3_600_000),
+  },
+  {
+    path: "cluster.ackTimeoutMs",
+    help: "cluster mode: a produce not replicated to the ISR within this answers NOT_ENOUGH_REPLICAS_AFTER_APPEND (default 30000)",
+    schema: ms(100, 3_600_000),
+  },
   // Who may call, and what they may do (config file only: they are structured).
   { path: "auth", help: "bearer-token principals { principals: [{ name, tokenSha256 }], superUsers }", schema: AUTH_SCHEMA },
   { path: "acls", help: "Kafka-model ACLs [{ principal, resource, name, pattern, operations, permission }] (needs auth)", schema: ACLS_SCHEMA },
@@ -603,6 +661,36 @@ function checkTogether(settings: Map<string, unknown>, where: (path: string) => 
       "INVALID_REQUEST",
       `${where("journal")}journal needs fsync "always" (it replaces the per-partition fsyncs of that mode), got fsync ${JSON.stringify(settings.get("fsync"))}`,
     );
+  }
+  const clusterKeys = [...settings.keys()].filter((k) => k.startsWith("cluster.") && settings.get(k) !== undefined);
+  if (clusterKeys.length > 0) {
+    for (const needed of ["cluster.nodeId", "cluster.etcd"]) {
+      if (settings.get(needed) === undefined) {
+        throw new BrokerError(
+          "INVALID_REQUEST",
+          `${where(clusterKeys[0]!)}cluster mode needs ${needed} (--${needed === "cluster.nodeId" ? "node-id" : "etcd"}) too`,
+        );
+      }
+    }
+    const host = String(settings.get("host"));
+    if (settings.get("cluster.advertisedUrl") === undefined && (host === "0.0.0.0" || host === "::")) {
+      throw new BrokerError(
+        "INVALID_REQUEST",
+        `listening on all interfaces (${host}), the broker cannot tell the others where to reach it: set cluster.advertisedUrl (--advertised-url)`,
+      );
+    }
+    if (settings.get("cluster.advertisedUrl") === undefined && settings.get("port") === 0) {
+      throw new BrokerError(
+        "INVALID_REQUEST",
+        "cluster mode with port 0 needs cluster.advertisedUrl (--advertised-url): the port is not known in advance",
+      );
+    }
+    if (settings.get("auth") !== undefined) {
+      throw new BrokerError(
+        "INVALID_REQUEST",
+        `${where("auth")}cluster mode does not support auth yet (brokers fetch from each other without a token): remove auth or cluster`,
+      );
+    }
   }
   if ((settings.get("tls.certFile") === undefined) !== (settings.get("tls.keyFile") === undefined)) {
     throw new BrokerError(

@@ -75,3 +75,19 @@ it("runs the auth sample: alice's token lists the topics she may describe", asyn
   const code = readmeSample(README, 3, [sourceOf("broker"), ['dataDir: "./data",', `dataDir: "./data", port: ${port},`]]);
   expect(await runSample(code)).toEqual({ stdout: "200 { topics: [] }\n", stderr: "", exitCode: 0 });
 }, 30_000);
+
+it("the Cluster section's config file is one the broker command accepts", async () => {
+  const { readFileSync } = await import("node:fs");
+  const { parseServeCommand } = await import("../src/serve-options.js");
+  const text = readFileSync(README, "utf8");
+  const section = text.slice(text.indexOf("## Cluster"));
+  const json = /```json\n([\s\S]*?)```/.exec(section)![1]!;
+  const command = parseServeCommand(["--config", "/etc/minikafka.json"], {}, { readFile: () => json });
+  expect(command.kind).toBe("serve");
+  if (command.kind !== "serve") return;
+  expect(command.start).toMatchObject({
+    port: 8001,
+    cluster: { nodeId: 1, etcd: ["http://127.0.0.1:2379"], advertisedUrl: "http://127.0.0.1:8001" },
+  });
+  expect(command.dataDir).toBe("/etc/data/1");
+});

@@ -26,8 +26,13 @@ import type {
  * or an embedder calling the store directly — is seen by the coordinator.
  */
 export interface BrokerStore {
+  /**
+   * True when the store replicates over a cluster (the broker's cluster mode): `createTopic` then takes
+   * {@link ReplicationOptions} too. Absent or false: a single node, where only replication factor 1 exists.
+   */
+  readonly replicates?: boolean | undefined;
   /** Creates a topic with all its partitions, or nothing. */
-  createTopic(name: string, options: CreateTopicOptions): Promise<TopicDescription>;
+  createTopic(name: string, options: CreateTopicOptions & ReplicationOptions): Promise<TopicDescription>;
   /** Names of all topics, sorted. Throws `STORE_CLOSED` once the store is closed (`/readyz` relies on it). */
   listTopics(): string[];
   /** A topic's partitions; throws `UNKNOWN_TOPIC_OR_PARTITION` for an unknown topic. */
@@ -62,6 +67,14 @@ export interface BrokerStore {
   onTopicChange(listener: TopicChangeListener): () => void;
   /** Counters since the store was opened (for `/metrics`). */
   readonly metrics: Readonly<LogStoreMetrics>;
+}
+
+/** How many copies of a topic's partitions a cluster keeps, and how many must be in sync to accept a produce. */
+export interface ReplicationOptions {
+  /** Copies of each partition, on distinct brokers (default 1). */
+  replicationFactor?: number | undefined;
+  /** A produce to a partition with fewer in-sync replicas is refused (default 1, at most `replicationFactor`). */
+  minInsyncReplicas?: number | undefined;
 }
 
 /** The part of {@link BrokerStore} that reads partitions and waits for new records. */

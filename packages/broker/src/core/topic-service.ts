@@ -1,11 +1,11 @@
 import type { CreateTopicOptions, TopicChangeEvent, TopicDescription } from "@minikafka/log-store";
-import { miniKafkaErrorCode } from "../errors.js";
-import type { BrokerStore } from "./storage.js";
+import { BrokerError, miniKafkaErrorCode } from "../errors.js";
+import type { BrokerStore, ReplicationOptions } from "./storage.js";
 
 const isUnknownTopic = (error: unknown) => miniKafkaErrorCode(error) === "UNKNOWN_TOPIC_OR_PARTITION";
 
 /** The part of {@link BrokerStore} topic administration uses. */
-export type TopicStore = Pick<BrokerStore, "createTopic" | "listTopics" | "describeTopic" | "addPartitions" | "deleteTopic">;
+export type TopicStore = Pick<BrokerStore, "createTopic" | "listTopics" | "describeTopic" | "addPartitions" | "deleteTopic" | "replicates">;
 
 /**
  * Topic administration, plus a cache of partition counts for the hot paths (produce asks for the count on
@@ -76,9 +76,21 @@ export class TopicService {
     return described;
   }
 
-  /** Creates a topic (see `LogStore.createTopic`). */
-  create(name: string, options: CreateTopicOptions): Promise<TopicDescription> {
-    return this.#store.createTopic(name, options);
+  /**
+   * Creates a topic (see `LogStore.createTopic`); with replication options in cluster mode.
+   * @throws BrokerError `INVALID_REPLICATION_FACTOR` for more than one copy on a single node, or a minimum
+   *   ISR above the replication factor
+   */
+  async create(name: string, options: CreateTopicOptions & ReplicationOptions): Promise<TopicDescription> {
+    const { replicationFactor, minInsyncReplicas, ...local } = options;
+    if (this.#store.replicates === true) return this.#store.createTopic(name, options);
+    if ((replicationFactor ?? 1) > 1 || (minInsyncReplicas ?? 1) > 1) {
+      throw new BrokerError(
+        "INVALID_REPLICATION_FACTOR",
+        `a single-node broker keeps one copy of each partition: replicationFactor and minInsyncReplicas must be 1 (got ${replicationFactor ?? 1} and ${minInsyncReplicas ?? 1}); run a cluster for more`,
+      );
+    }
+    return this.#store.createTopic(name, local);
   }
 
   /** Grows a topic to `count` partitions (see `LogStore.addPartitions`). */

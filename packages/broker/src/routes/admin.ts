@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { openApiDocument } from "@minikafka/protocol";
 import { CLUSTER } from "../access.js";
 import type { BrokerContext } from "../context.js";
+import { BrokerError } from "../errors.js";
 
 /** `/healthz`, `/readyz`, `/metrics`, `/openapi.json`. */
 export function adminRoutes(ctx: BrokerContext): Hono {
@@ -11,6 +12,9 @@ export function adminRoutes(ctx: BrokerContext): Hono {
     .get("/healthz", (c) => c.json({ status: "ok" }))
     .get("/readyz", (c) => {
       core.checkReady();
+      if (ctx.cluster !== undefined && !ctx.cluster.joined) {
+        throw new BrokerError("BROKER_NOT_AVAILABLE", `broker ${ctx.cluster.nodeId} has not joined its cluster (yet): is etcd reachable?`);
+      }
       return c.json({ status: "ready" });
     })
     .get("/metrics", async (c) => {

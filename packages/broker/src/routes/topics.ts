@@ -9,9 +9,9 @@ export function topicRoutes(ctx: BrokerContext): Hono {
   const { access } = ctx;
   return new Hono()
     .post("/v1/topics", jsonBody(CreateTopicBody), async (c) => {
-      const { name, partitions, config } = c.req.valid("json");
+      const { name, partitions, config, replicationFactor, minInsyncReplicas } = c.req.valid("json");
       access.checkCreateTopic(c, name);
-      return c.json(await topics.create(name, { partitions, config }), 201);
+      return c.json(await topics.create(name, { partitions, config, replicationFactor, minInsyncReplicas }), 201);
     })
     .get("/v1/topics", (c) => c.json({ topics: access.filter(c, "topic", topics.list(), (t) => t.name) }))
     .get("/v1/topics/:topic", params(TopicParams), (c) => {

@@ -1,0 +1,542 @@
+// A broker's membership of a cluster: its registration and controller (from @minikafka/cluster, loaded only
+// in cluster mode), a cache of the metadata kept by an etcd watch, and the replica role of each partition:
+// a PartitionLeader where the metadata names this broker the leader, a ReplicaFetcher where it follows.
+import type { ClusterEvent, ClusterMetadata, Controller, TopicMetadata } from "@minikafka/cluster";
+import type { LogStore } from "@minikafka/log-store";
+import type { ClusterMetadataResult, EpochEndResult } from "@minikafka/protocol";
+import type { BrokerLogger } from "../core/broker-core.js";
+import { BrokerError, miniKafkaErrorCode } from "../errors.js";
+import type { StructuredLogger } from "../structured-logger.js";
+import { PartitionLeader } from "./partition-leader.js";
+import { ReplicaFetcher } from "./replica-fetcher.js";
+
+/** `startBroker({ cluster })` and the config file's `cluster` object. */
+export interface ClusterOptions {
+  /** This broker's id: a positive integer, unique in the cluster. */
+  nodeId: number;
+  /** etcd client URLs. */
+  etcd: readonly string[];
+  /**
+   * Where clients and the other brokers reach this broker, e.g. `http://10.0.0.1:8001` (default: the URL
+   * it listens on, which only fits a broker listening on a concrete address).
+   */
+  advertisedUrl?: string | undefined;
+  /** Names the cluster in etcd (keys under `/minikafka/<name>/`; default `"default"`). */
+  name?: string | undefined;
+  /**
+   * TTL of this broker's etcd lease in seconds (default 6): a broker that stops renewing it loses its
+   * leaderships this long after its last renewal. The broker stops acknowledging before that.
+   */
+  leaseTtlSeconds?: number | undefined;
+  /** A follower that has not caught up with its leader for this long leaves the ISR, in ms (default 10 000). */
+  replicaLagTimeMs?: number | undefined;
+  /** A produce (acks=all) not replicated to the ISR within this is answered `NOT_ENOUGH_REPLICAS_AFTER_APPEND`, in ms (default 30 000). */
+  ackTimeoutMs?: number | undefined;
+  /** How long a leader holds a follower's fetch that has nothing new, in ms (default 500). */
+  replicaFetchWaitMs?: number | undefined;
+}
+
+/** What the `cluster` part of a topic creation carries. */
+export interface ReplicatedTopicOptions {
+  partitions: number;
+  replicationFactor?: number | undefined;
+  minInsyncReplicas?: number | undefined;
+  config?: Record<string, number | boolean> | undefined;
+}
+
+/** What a leader answers a follower's fetch with. */
+export type ReplicaFetchAnswer =
+  | { kind: "batches"; bytes: Buffer; highWatermark: number; logStartOffset: number }
+  | { kind: "out-of-range"; logStartOffset: number; logEndOffset: number };
+
+const DEFAULT_REPLICA_LAG_MS = 10_000;
+const DEFAULT_ACK_TIMEOUT_MS = 30_000;
+const DEFAULT_FETCH_WAIT_MS = 500;
+const PRODUCER_ID_BLOCK = 1000;
+/** Local log settings a cluster topic's config may carry (the rest of it is the cluster's). */
+const LOG_CONFIG_KEYS = ["segmentBytes", "indexIntervalBytes", "retentionMs", "retentionBytes"] as const;
+
+const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/**
+ * The cluster side of a broker. Every broker holds every topic of the cluster in its store (replicated
+ * logs, `replicated: true`); a partition it is no replica of stays empty and is never served.
+ */
+export class ClusterNode {
+  readonly nodeId: number;
+  readonly clusterId: string;
+  readonly #store: LogStore;
+  readonly #options: ClusterOptions;
+  readonly #logger: BrokerLogger;
+  readonly #log: StructuredLogger | undefined;
+  readonly #lagMs: number;
+  readonly #ackTimeoutMs: number;
+  readonly #fetchWaitMs: number;
+  readonly #leaseMarginMs: number;
+  #metadata: ClusterMetadata | undefined;
+  #advertisedUrl = "";
+  #controller: Controller | undefined;
+  #stopWatching: (() => Promise<void>) | undefined;
+  readonly #topics = new Map<string, TopicMetadata>();
+  readonly #brokers = new Map<number, string>();
+  #controllerId: number | undefined;
+  readonly #leaders = new Map<string, PartitionLeader>();
+  readonly #fetchers = new Map<string, ReplicaFetcher>();
+  /** What a follower was last told the high watermark is, by partition and follower. */
+  readonly #hwSent = new Map<string, number>();
+  #queue: Promise<void> = Promise.resolve();
+  #producerIds: { next: number; end: number } = { next: 0, end: 0 };
+  #closed = false;
+
+  /** Nothing happens until {@link ClusterNode.join}: until then this broker leads nothing and serves no replica. */
+  constructor(store: LogStore, options: ClusterOptions, logger: BrokerLogger, log?: StructuredLogger) {
+    this.nodeId = options.nodeId;
+    this.clusterId = options.name ?? "default";
+    this.#store = store;
+    this.#options = options;
+    this.#logger = logger;
+    this.#log = log;
+    this.#lagMs = options.replicaLagTimeMs ?? DEFAULT_REPLICA_LAG_MS;
+    this.#ackTimeoutMs = options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
+    this.#fetchWaitMs = options.replicaFetchWaitMs ?? DEFAULT_FETCH_WAIT_MS;
+    const ttlMs = (options.leaseTtlSeconds ?? 6) * 1000;
+    this.#leaseMarginMs = Math.min(1000, Math.floor(ttlMs / 4));
+  }
+
+  /** True once {@link ClusterNode.join} succeeded (and until close). */
+  get joined(): boolean {
+    return this.#metadata !== undefined && !this.#closed;
+  }
+
+  /**
+   * Joins the cluster: registers in etcd under `advertisedUrl` (the broker's own URL unless
+   * `options.advertisedUrl` says otherwise), loads the metadata (creating the local replicas of every
+   * topic), takes up each partition's role, and runs for controller.
+   * @throws ClusterError `INVALID_CONFIG`, `CLUSTER_UNAVAILABLE` (etcd unreachable, or the node id is taken)
+   */
+  async join(advertisedUrl: string): Promise<void> {
+    this.#advertisedUrl = this.#options.advertisedUrl ?? advertisedUrl;
+    await this.#join();
+  }
+
+  async #join(): Promise<void> {
+    // Loaded here, not at the top: a single-node broker never loads etcd's client.
+    const cluster = await import("@minikafka/cluster");
+    const o = this.#options;
+    const metadata = await cluster.ClusterMetadata.open({
+      etcd: o.etcd,
+      nodeId: o.nodeId,
+      advertisedUrl: this.#advertisedUrl,
+      cluster: o.name,
+      leaseTtlSeconds: o.leaseTtlSeconds,
+    });
+    this.#metadata = metadata;
+    try {
+      metadata.onLeaseLost(() => this.#enqueue(() => this.#rejoin("its etcd lease was lost")));
+      this.#stopWatching = await metadata.watch((event) => this.#enqueue(() => this.#onEvent(event)));
+      await this.#enqueue(() => this.#reload());
+      this.#controller = new cluster.Controller(metadata, {
+        onChange: (c) =>
+          this.#log?.log("info", "cluster.partition.changed", `controller: ${c.topic}/${c.partition} led by ${c.leader} (epoch ${c.leaderEpoch})`, {
+            ...c,
+            isr: c.isr.join(","),
+          }),
+        onError: (error) => this.#logger.error("minikafka broker: controller error", error),
+      });
+      await this.#controller.start();
+    } catch (error) {
+      this.#metadata = undefined;
+      await metadata.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** The metadata client while joined. @throws BrokerError `BROKER_NOT_AVAILABLE` before the join (and while rejoining) */
+  get #meta(): ClusterMetadata {
+    if (this.#metadata === undefined) throw new BrokerError("BROKER_NOT_AVAILABLE", `broker ${this.nodeId} has not joined the cluster yet`);
+    return this.#metadata;
+  }
+
+  /** Runs `task` after every metadata change queued before it (role changes happen one at a time, in order). */
+  #enqueue(task: () => Promise<void>): Promise<void> {
+    const run = this.#queue.then(async () => {
+      if (this.#closed) return;
+      await task();
+    });
+    this.#queue = run.catch((error: unknown) => this.#logger.error("minikafka broker: cluster metadata change failed", error));
+    return run;
+  }
+
+  /** Reads the whole metadata again and takes up every role. */
+  async #reload(): Promise<void> {
+    await this.#refreshBrokers();
+    this.#controllerId = await this.#meta.controller();
+    for (const name of await this.#meta.topicNames()) {
+      const topic = await this.#meta.topic(name);
+      if (topic !== undefined) await this.#topicSeen(topic);
+    }
+  }
+
+  async #refreshBrokers(): Promise<void> {
+    const live = await this.#meta.liveBrokers();
+    this.#brokers.clear();
+    for (const b of live) this.#brokers.set(b.nodeId, b.advertisedUrl);
+  }
+
+  async #onEvent(event: ClusterEvent): Promise<void> {
+    switch (event.type) {
+      case "broker-up":
+      case "broker-down":
+        await this.#refreshBrokers();
+        return;
+      case "controller":
+        this.#controllerId = event.nodeId;
+        return;
+      case "topic-created": {
+        const topic = await this.#meta.topic(event.topic);
+        if (topic !== undefined) await this.#topicSeen(topic);
+        return;
+      }
+      case "topic-deleted":
+        return; // Topic deletion is not offered in cluster mode (yet): nothing deletes topic keys.
+      case "partition-state": {
+        const topic = this.#topics.get(event.topic);
+        if (topic === undefined) return; // its topic-created event (or the reload) brings it whole
+        const p = topic.partitions[event.partition];
+        if (p === undefined || BigInt(event.revision) <= BigInt(p.revision)) return;
+        p.state = event.state;
+        p.revision = event.revision;
+        await this.#applyRole(topic, event.partition);
+        return;
+      }
+    }
+  }
+
+  /** A topic as read from etcd: its local replica exists, and each partition's role follows its state. */
+  async #topicSeen(topic: TopicMetadata): Promise<void> {
+    const known = this.#topics.get(topic.name);
+    if (known !== undefined) {
+      // Keep the newer state of each partition (events may have overtaken the read).
+      for (const p of topic.partitions) {
+        const mine = known.partitions[p.partition];
+        if (mine !== undefined && BigInt(mine.revision) > BigInt(p.revision)) topic.partitions[p.partition] = mine;
+      }
+    }
+    this.#topics.set(topic.name, topic);
+    await this.#ensureLocal(topic);
+    for (const p of topic.partitions) await this.#applyRole(topic, p.partition);
+  }
+
+  async #ensureLocal(topic: TopicMetadata): Promise<void> {
+    const config: Record<string, number | boolean> = { replicated: true };
+    for (const key of LOG_CONFIG_KEYS) if (topic.config[key] !== undefined) config[key] = topic.config[key];
+    try {
+      const local = this.#store.describeTopic(topic.name);
+      if (local.config.replicated !== true) {
+        throw new BrokerError(
+          "INVALID_REQUEST",
+          `topic ${topic.name} exists in this broker's data directory as a single-node topic, but the cluster has a topic of that name: move the data directory aside`,
+        );
+      }
+      return;
+    } catch (error) {
+      if (miniKafkaErrorCode(error) !== "UNKNOWN_TOPIC_OR_PARTITION") throw error;
+    }
+    try {
+      await this.#store.createTopic(topic.name, { partitions: topic.partitions.length, config });
+    } catch (error) {
+      if (miniKafkaErrorCode(error) !== "TOPIC_ALREADY_EXISTS") throw error;
+    }
+  }
+
+  /** Takes up the role the partition's state gives this broker: leader, follower, or none. */
+  async #applyRole(topic: TopicMetadata, partition: number): Promise<void> {
+    const p = topic.partitions[partition]!;
+    const key = partitionKey(topic.name, partition);
+    const { leader, leaderEpoch, isr } = p.state;
+    const current = this.#leaders.get(key);
+    if (leader === this.nodeId) {
+      if (current !== undefined && current.leaderEpoch === leaderEpoch) {
+        current.isrChanged(isr);
+        return;
+      }
+      current?.resign(`epoch ${leaderEpoch} began`);
+      await this.#stopFetcher(key);
+      const describe = this.#store.describeTopic(topic.name).partitions[partition]!;
+      const logEnd = await this.#store.durableEndOffset(topic.name, partition);
+      this.#leaders.set(
+        key,
+        new PartitionLeader(
+          {
+            topic: topic.name,
+            partition,
+            nodeId: this.nodeId,
+            leaderEpoch,
+            replicas: p.replicas,
+            isr,
+            highWatermark: describe.highWatermark,
+            logEndOffset: logEnd,
+            minInsyncReplicas: Number(topic.config.minInsyncReplicas ?? 1),
+            replicaLagTimeMs: this.#lagMs,
+            ackTimeoutMs: this.#ackTimeoutMs,
+          },
+          {
+            setHighWatermark: (offset) => this.#store.setHighWatermark(topic.name, partition, offset),
+            proposeIsr: (next) => this.#proposeIsr(topic.name, partition, leaderEpoch, next),
+            leaseValid: () => (this.#metadata?.leaseValidUntil() ?? 0) - this.#leaseMarginMs > Date.now(),
+            now: () => Date.now(),
+            onError: (error) => this.#logger.error(`minikafka broker: leader of ${topic.name}/${partition}`, error),
+          },
+        ),
+      );
+      this.#log?.log("info", "cluster.leader", `leading ${topic.name}/${partition} in epoch ${leaderEpoch}`, {
+        topic: topic.name,
+        partition,
+        leaderEpoch,
+        isr: isr.join(","),
+      });
+      return;
+    }
+    if (current !== undefined) {
+      current.resign(leader < 0 ? "the partition is offline" : `node ${leader} leads it in epoch ${leaderEpoch}`);
+      this.#leaders.delete(key);
+    }
+    const fetcher = this.#fetchers.get(key);
+    if (leader >= 0 && p.replicas.includes(this.nodeId)) {
+      if (fetcher !== undefined && fetcher.leaderId === leader && fetcher.leaderEpoch === leaderEpoch) return;
+      await this.#stopFetcher(key);
+      this.#fetchers.set(
+        key,
+        new ReplicaFetcher({
+          topic: topic.name,
+          partition,
+          nodeId: this.nodeId,
+          leaderId: leader,
+          leaderEpoch,
+          leaderUrl: () => this.#brokers.get(leader),
+          store: this.#store,
+          waitMs: this.#fetchWaitMs,
+          onError: (error) => this.#log?.log("debug", "cluster.fetch.error", `fetch of ${topic.name}/${partition}: ${String(error)}`),
+        }),
+      );
+      return;
+    }
+    await this.#stopFetcher(key);
+  }
+
+  async #stopFetcher(key: string): Promise<void> {
+    const fetcher = this.#fetchers.get(key);
+    if (fetcher === undefined) return;
+    this.#fetchers.delete(key);
+    await fetcher.stop();
+  }
+
+  async #proposeIsr(topic: string, partition: number, leaderEpoch: number, isr: readonly number[]): Promise<boolean> {
+    const p = this.#topics.get(topic)?.partitions[partition];
+    if (p === undefined || p.state.leader !== this.nodeId || p.state.leaderEpoch !== leaderEpoch) return false;
+    const next = { leader: this.nodeId, leaderEpoch, isr: [...isr] };
+    const revision = await this.#meta.updatePartitionState(topic, partition, p.revision, next);
+    if (revision === undefined) return false;
+    if (BigInt(revision) > BigInt(p.revision)) {
+      p.state = next;
+      p.revision = revision;
+    }
+    this.#log?.log("info", "cluster.isr.changed", `${topic}/${partition}: in-sync replicas now ${isr.join(", ")}`, {
+      topic,
+      partition,
+      isr: isr.join(","),
+    });
+    return true;
+  }
+
+  /** Lost the lease: lead nothing, follow nothing, and register again under a new lease. */
+  async #rejoin(reason: string): Promise<void> {
+    this.#log?.log("warn", "cluster.rejoin", `leaving every role and registering again: ${reason}`, { reason });
+    for (const [key, leader] of this.#leaders) {
+      leader.resign(reason);
+      this.#leaders.delete(key);
+    }
+    for (const key of [...this.#fetchers.keys()]) await this.#stopFetcher(key);
+    await this.#controller?.stop().catch(() => undefined);
+    await this.#stopWatching?.().catch(() => undefined);
+    const old = this.#metadata;
+    this.#metadata = undefined;
+    await old?.close().catch(() => undefined);
+    this.#topics.clear();
+    // #join queues its reload: it runs after this task, not inside it (the queue would wait for itself).
+    void this.#rejoinLoop();
+  }
+
+  async #rejoinLoop(): Promise<void> {
+    for (let backoff = 200; !this.#closed; backoff = Math.min(5_000, backoff * 2)) {
+      try {
+        await this.#join();
+        this.#log?.log("info", "cluster.rejoined", `registered again as node ${this.nodeId}`);
+        return;
+      } catch (error) {
+        this.#logger.error("minikafka broker: cannot rejoin the cluster", error);
+        await new Promise((resolve) => setTimeout(resolve, backoff));
+      }
+    }
+  }
+
+  /** The cluster metadata for `GET /v1/metadata`. */
+  describeCluster(): ClusterMetadataResult {
+    return {
+      clusterId: this.clusterId,
+      nodeId: this.nodeId,
+      controller: this.#controllerId ?? null,
+      brokers: [...this.#brokers].sort(([a], [b]) => a - b).map(([nodeId, url]) => ({ nodeId, url })),
+      topics: [...this.#topics.values()]
+        .sort((a, b) => (a.name < b.name ? -1 : 1))
+        .map((t) => ({
+          name: t.name,
+          replicationFactor: t.replicationFactor,
+          minInsyncReplicas: Number(t.config.minInsyncReplicas ?? 1),
+          partitions: t.partitions.map((p) => ({ partition: p.partition, replicas: [...p.replicas], ...p.state, isr: [...p.state.isr] })),
+        })),
+    };
+  }
+
+  /** The cluster's view of a topic, if it has one. */
+  topic(name: string): TopicMetadata | undefined {
+    return this.#topics.get(name);
+  }
+
+  /**
+   * The leader state of a partition this broker leads.
+   * @throws BrokerError `NOT_LEADER_OR_FOLLOWER` naming the leader when another broker leads it
+   */
+  leaderOf(topic: string, partition: number): PartitionLeader {
+    const leader = this.#leaders.get(partitionKey(topic, partition));
+    if (leader !== undefined) return leader;
+    const state = this.#topics.get(topic)?.partitions[partition]?.state;
+    const who =
+      state === undefined
+        ? "this broker has not seen it in the cluster metadata yet"
+        : state.leader < 0
+          ? "it is offline (no in-sync replica is alive)"
+          : `node ${state.leader}${this.#brokers.has(state.leader) ? ` (${this.#brokers.get(state.leader)})` : ""} leads it`;
+    throw new BrokerError("NOT_LEADER_OR_FOLLOWER", `this broker (node ${this.nodeId}) does not lead ${topic}/${partition}: ${who}`);
+  }
+
+  /**
+   * Checks that this broker holds a replica of the partition (reads are served by any replica, below its
+   * high watermark).
+   * @throws BrokerError `NOT_LEADER_OR_FOLLOWER` otherwise
+   */
+  checkReplica(topic: string, partition: number): void {
+    const p = this.#topics.get(topic)?.partitions[partition];
+    if (p !== undefined && !p.replicas.includes(this.nodeId)) {
+      throw new BrokerError(
+        "NOT_LEADER_OR_FOLLOWER",
+        `this broker (node ${this.nodeId}) holds no replica of ${topic}/${partition} (replicas ${p.replicas.join(", ")})`,
+      );
+    }
+  }
+
+  /**
+   * Creates a topic in the cluster (replicas assigned over the live brokers) and its local replica here.
+   * @throws ClusterError `TOPIC_ALREADY_EXISTS`, `INVALID_REPLICATION_FACTOR`, `CLUSTER_UNAVAILABLE`
+   */
+  async createTopic(name: string, options: ReplicatedTopicOptions): Promise<void> {
+    const rf = options.replicationFactor ?? 1;
+    const minIsr = options.minInsyncReplicas ?? 1;
+    if (minIsr > rf) {
+      throw new BrokerError("INVALID_REPLICATION_FACTOR", `minInsyncReplicas (${minIsr}) must not exceed the replication factor (${rf})`);
+    }
+    const config: Record<string, number> = { minInsyncReplicas: minIsr };
+    for (const key of LOG_CONFIG_KEYS) {
+      const value = options.config?.[key];
+      if (typeof value === "number") config[key] = value;
+    }
+    const topic = await this.#meta.createTopic(name, { partitions: options.partitions, replicationFactor: rf, config });
+    await this.#enqueue(() => this.#topicSeen(topic));
+  }
+
+  /** A fresh idempotent-producer id, unique in the cluster (from blocks reserved in etcd). */
+  async allocateProducerId(): Promise<number> {
+    if (this.#producerIds.next >= this.#producerIds.end) {
+      const first = await this.#meta.allocateProducerIds(PRODUCER_ID_BLOCK);
+      if (this.#producerIds.next >= this.#producerIds.end) this.#producerIds = { next: first, end: first + PRODUCER_ID_BLOCK };
+    }
+    return this.#producerIds.next++;
+  }
+
+  /**
+   * Serves a follower's fetch: records its log end, then answers the batches from `offset` on, holding the
+   * request up to `waitMs` while there are none and the high watermark has not moved.
+   * @throws BrokerError `NOT_LEADER_OR_FOLLOWER` (not the leader in that epoch), `INVALID_REQUEST`
+   */
+  async serveFetch(
+    topic: string,
+    partition: number,
+    q: { offset: number; leaderEpoch: number; replicaId: number; maxBytes?: number | undefined; waitMs?: number | undefined },
+    signal: AbortSignal,
+  ): Promise<ReplicaFetchAnswer> {
+    const leader = this.#leaderInEpoch(topic, partition, q.leaderEpoch);
+    const logEnd = await this.#store.durableEndOffset(topic, partition);
+    const { logStartOffset } = this.#store.describeTopic(topic).partitions[partition]!;
+    if (q.offset < logStartOffset || q.offset > logEnd) return { kind: "out-of-range", logStartOffset, logEndOffset: logEnd };
+    leader.followerFetched(q.replicaId, q.offset);
+    const sentKey = `${partitionKey(topic, partition)}\u0000${q.replicaId}`;
+    let read = await this.#store.readBatches(topic, partition, q.offset, { maxBytes: q.maxBytes });
+    const waitMs = Math.min(q.waitMs ?? 0, 30_000);
+    if (read.batches.length === 0 && waitMs > 0 && !signal.aborted) {
+      const stop = new AbortController();
+      const onAbort = () => stop.abort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      leader.signal.addEventListener("abort", onAbort, { once: true });
+      try {
+        await Promise.race([
+          this.#store.waitForData(topic, partition, q.offset, { timeoutMs: waitMs, replica: true, signal: stop.signal }).catch(() => false),
+          leader.highWatermarkAbove(this.#hwSent.get(sentKey) ?? -1, stop.signal),
+        ]);
+      } finally {
+        stop.abort();
+        signal.removeEventListener("abort", onAbort);
+        leader.signal.removeEventListener("abort", onAbort);
+      }
+      if (!signal.aborted && !leader.signal.aborted) read = await this.#store.readBatches(topic, partition, q.offset, { maxBytes: q.maxBytes });
+    }
+    const highWatermark = leader.highWatermark;
+    this.#hwSent.set(sentKey, highWatermark);
+    return { kind: "batches", bytes: read.bytes, highWatermark, logStartOffset: read.logStartOffset };
+  }
+
+  /**
+   * Where this leader's history of `leaderEpoch` ends (OffsetForLeaderEpoch), for a follower of
+   * `currentLeaderEpoch`.
+   * @throws BrokerError `NOT_LEADER_OR_FOLLOWER`
+   */
+  async epochEnd(topic: string, partition: number, leaderEpoch: number, currentLeaderEpoch: number): Promise<EpochEndResult> {
+    this.#leaderInEpoch(topic, partition, currentLeaderEpoch);
+    return this.#store.endOffsetForEpoch(topic, partition, leaderEpoch);
+  }
+
+  #leaderInEpoch(topic: string, partition: number, epoch: number): PartitionLeader {
+    const leader = this.leaderOf(topic, partition);
+    if (leader.leaderEpoch !== epoch) {
+      throw new BrokerError(
+        "NOT_LEADER_OR_FOLLOWER",
+        `this broker leads ${topic}/${partition} in epoch ${leader.leaderEpoch}, not ${epoch}: refresh the metadata`,
+      );
+    }
+    return leader;
+  }
+
+  /** Leaves the cluster: resigns every leadership, stops the fetchers and the controller, revokes the lease. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.#enqueue(async () => {
+      for (const leader of this.#leaders.values()) leader.resign("the broker is shutting down");
+      this.#leaders.clear();
+      for (const key of [...this.#fetchers.keys()]) await this.#stopFetcher(key);
+    });
+    this.#closed = true;
+    await this.#queue;
+    await this.#controller?.stop().catch(() => undefined);
+    await this.#stopWatching?.().catch(() => undefined);
+    await this.#metadata?.close();
+  }
+}

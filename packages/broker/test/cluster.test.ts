@@ -1,0 +1,221 @@
+// Cluster mode against a real etcd: three brokers in this process, each with its own data directory and a
+// short etcd lease. Topics created through any broker, produce on the leader (acks=all), followers fetching
+// and truncating, ISR shrink and the minimum ISR, and a leader change after a broker leaves.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { hasEtcd, startEtcd, type EtcdServer } from "../../../test-support/etcd.js";
+import { tempDir } from "../../../test-support/temp-dir.js";
+import { startBroker, type StartBrokerResult } from "../src/index.js";
+import { until } from "./helpers/wait.js";
+
+if (!hasEtcd && process.env.CI) throw new Error("CI needs etcd for the cluster tests (apt-get install etcd-server)");
+
+let etcd: EtcdServer;
+let clusterSeq = 0;
+const running = new Set<StartBrokerResult>();
+
+beforeAll(async () => {
+  if (hasEtcd) etcd = await startEtcd();
+});
+afterEach(async () => {
+  await Promise.all([...running].map((b) => b.close()));
+  running.clear();
+});
+afterAll(async () => {
+  await etcd?.stop();
+});
+
+interface Node {
+  nodeId: number;
+  url: string;
+  dataDir: string;
+  broker: StartBrokerResult;
+}
+
+async function startNode(name: string, nodeId: number, dataDir = tempDir()): Promise<Node> {
+  const broker = await startBroker({
+    dataDir,
+    port: 0,
+    streams: false,
+    cluster: { nodeId, etcd: [etcd.endpoint], name, leaseTtlSeconds: 2, replicaLagTimeMs: 1_000, ackTimeoutMs: 10_000 },
+  });
+  running.add(broker);
+  return { nodeId, url: broker.url, dataDir, broker };
+}
+
+async function stopNode(node: Node): Promise<void> {
+  running.delete(node.broker);
+  await node.broker.close();
+}
+
+const call = async (method: string, url: string, body?: unknown) => {
+  const res = await fetch(url, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text === "" ? null : (JSON.parse(text) as any) };
+};
+
+interface PartitionView {
+  partition: number;
+  leader: number;
+  leaderEpoch: number;
+  replicas: number[];
+  isr: number[];
+}
+
+async function partitions(node: Node, topic: string): Promise<PartitionView[] | undefined> {
+  const { body } = await call("GET", `${node.url}/v1/metadata`);
+  return (body.topics as Array<{ name: string; partitions: PartitionView[] }>).find((t) => t.name === topic)?.partitions;
+}
+
+const produce = (node: Node, topic: string, partition: number, values: string[]) =>
+  call("POST", `${node.url}/v1/topics/${topic}/records`, { records: values.map((value) => ({ partition, value })) });
+
+const values = async (node: Node, topic: string, partition: number) => {
+  const { body } = await call("GET", `${node.url}/v1/topics/${topic}/partitions/${partition}/records?offset=0&maxRecords=10000`);
+  return (body.records as Array<{ value: string }>).map((r) => r.value);
+};
+
+/** The bytes of a partition's segments, for comparing replicas. */
+function segmentBytes(dataDir: string, topic: string, partition: number): Buffer {
+  const dir = join(dataDir, topic, String(partition));
+  const names = readdirSync(dir)
+    .filter((f) => f.endsWith(".log"))
+    .sort();
+  return Buffer.concat(names.map((f) => readFileSync(join(dir, f))));
+}
+
+describe.skipIf(!hasEtcd)("cluster mode on a real etcd", () => {
+  it("creates a replicated topic through any broker, acknowledges a produce once the ISR has it, and keeps replicas byte-identical", async () => {
+    const name = `c${++clusterSeq}`;
+    const nodes = [await startNode(name, 1), await startNode(name, 2), await startNode(name, 3)];
+    const created = await call("POST", `${nodes[1]!.url}/v1/topics`, { name: "orders", partitions: 3, replicationFactor: 3, minInsyncReplicas: 2 });
+    expect(created.status).toBe(201);
+    expect(created.body.replicationFactor).toBe(3);
+    expect(created.body.minInsyncReplicas).toBe(2);
+    for (const p of created.body.partitions) expect([...p.replicas].sort()).toEqual([1, 2, 3]);
+    // Leaders spread over the brokers.
+    expect(new Set(created.body.partitions.map((p: PartitionView) => p.leader)).size).toBe(3);
+
+    // Every broker sees the topic, with the same leaders.
+    const views = await Promise.all(nodes.map((n) => until(() => partitions(n, "orders"))));
+    for (const v of views) expect(v.map((p) => p.leader)).toEqual(created.body.partitions.map((p: PartitionView) => p.leader));
+    const meta = (await call("GET", `${nodes[2]!.url}/v1/metadata`)).body;
+    expect(meta.clusterId).toBe(name);
+    expect(meta.nodeId).toBe(3);
+    expect(meta.brokers.map((b: { nodeId: number }) => b.nodeId)).toEqual([1, 2, 3]);
+    expect(meta.brokers.map((b: { url: string }) => b.url)).toEqual(nodes.map((n) => n.url));
+
+    const p0 = views[0]![0]!;
+    const leader = nodes.find((n) => n.nodeId === p0.leader)!;
+    const follower = nodes.find((n) => n.nodeId !== p0.leader)!;
+    // A follower refuses the produce, naming the leader.
+    const refused = await produce(follower, "orders", 0, ["x"]);
+    expect(refused.status).toBe(421);
+    expect(refused.body.error.code).toBe("NOT_LEADER_OR_FOLLOWER");
+    expect(refused.body.error.retriable).toBe(true);
+    expect(refused.body.error.message).toContain(`node ${leader.nodeId} (${leader.url}) leads it`);
+
+    for (let i = 0; i < 20; i++) {
+      const res = await produce(leader, "orders", 0, [`a${i}`, `b${i}`]);
+      expect(res.status).toBe(200);
+      expect(res.body.offsets).toEqual([
+        { partition: 0, offset: 2 * i },
+        { partition: 0, offset: 2 * i + 1 },
+      ]);
+    }
+    const expected = Array.from({ length: 20 }, (_, i) => [`a${i}`, `b${i}`]).flat();
+    expect(await values(leader, "orders", 0)).toEqual(expected);
+    // Every replica serves the committed records once it has heard the high watermark.
+    for (const n of nodes) await until(async () => ((await values(n, "orders", 0)).length === 40 ? true : undefined));
+    for (const n of nodes) expect(await values(n, "orders", 0)).toEqual(expected);
+    // Byte for byte the same log on every replica (the followers append the leader's batches as they are).
+    const bytes = segmentBytes(leader.dataDir, "orders", 0);
+    expect(bytes.length).toBeGreaterThan(0);
+    for (const n of nodes) expect(segmentBytes(n.dataDir, "orders", 0).equals(bytes)).toBe(true);
+  });
+
+  it("drops a stopped follower from the ISR, keeps accepting down to the minimum, then refuses with NOT_ENOUGH_REPLICAS", async () => {
+    const name = `c${++clusterSeq}`;
+    const nodes = [await startNode(name, 1), await startNode(name, 2), await startNode(name, 3)];
+    const created = await call("POST", `${nodes[0]!.url}/v1/topics`, { name: "t", partitions: 1, replicationFactor: 3, minInsyncReplicas: 2 });
+    expect(created.status).toBe(201);
+    const leaderId = created.body.partitions[0].leader as number;
+    const leader = nodes.find((n) => n.nodeId === leaderId)!;
+    const [f1, f2] = nodes.filter((n) => n !== leader);
+    await until(() => partitions(leader, "t"));
+    expect((await produce(leader, "t", 0, ["one"])).status).toBe(200);
+
+    await stopNode(f1!);
+    // Within the lag time (1 s) plus a check, the leader shrinks the ISR; until then a produce waits for it.
+    const during = await produce(leader, "t", 0, ["two"]);
+    expect(during.status).toBe(200);
+    const shrunk = await until(async () => {
+      const p = (await partitions(leader, "t"))?.[0];
+      return p !== undefined && !p.isr.includes(f1!.nodeId) ? p : undefined;
+    });
+    expect(shrunk.isr.sort()).toEqual([leaderId, f2!.nodeId].sort());
+
+    await stopNode(f2!);
+    await until(async () => ((await partitions(leader, "t"))?.[0]?.isr.length === 1 ? true : undefined));
+    const refused = await produce(leader, "t", 0, ["three"]);
+    expect(refused.status).toBe(503);
+    expect(refused.body.error.code).toBe("NOT_ENOUGH_REPLICAS");
+    expect(refused.body.error.retriable).toBe(true);
+    expect(await values(leader, "t", 0)).toEqual(["one", "two"]);
+  });
+
+  it("moves leadership to an in-sync follower when the leader leaves, keeping every acknowledged record; the old leader rejoins as a follower and catches up", async () => {
+    const name = `c${++clusterSeq}`;
+    const nodes = [await startNode(name, 1), await startNode(name, 2), await startNode(name, 3)];
+    const created = await call("POST", `${nodes[0]!.url}/v1/topics`, { name: "t", partitions: 1, replicationFactor: 3 });
+    const first = created.body.partitions[0] as PartitionView;
+    const leader = nodes.find((n) => n.nodeId === first.leader)!;
+    await until(() => partitions(leader, "t"));
+    for (let i = 0; i < 10; i++) expect((await produce(leader, "t", 0, [`v${i}`])).status).toBe(200);
+
+    await stopNode(leader);
+    const others = nodes.filter((n) => n !== leader);
+    const moved = await until(async () => {
+      const p = (await partitions(others[0]!, "t"))?.[0];
+      return p !== undefined && p.leader !== first.leader && p.leader > 0 ? p : undefined;
+    });
+    expect(moved.leaderEpoch).toBeGreaterThan(first.leaderEpoch);
+    const next = others.find((n) => n.nodeId === moved.leader)!;
+    // The new leader may take a moment to take up its role after the metadata says so.
+    await until(async () => ((await produce(next, "t", 0, ["after"])).status === 200 ? true : undefined));
+    const all = [...Array.from({ length: 10 }, (_, i) => `v${i}`), "after"];
+    await until(async () => ((await values(next, "t", 0)).length === all.length ? true : undefined));
+    expect(await values(next, "t", 0)).toEqual(all);
+
+    // The old leader comes back on its data directory: a follower now, it catches up byte for byte.
+    const back = await startNode(name, leader.nodeId, leader.dataDir);
+    await until(async () => ((await values(back, "t", 0)).length === all.length ? true : undefined));
+    expect(segmentBytes(back.dataDir, "t", 0).equals(segmentBytes(next.dataDir, "t", 0))).toBe(true);
+  });
+});
+
+describe("a single-node broker", () => {
+  it("answers an empty cluster on /v1/metadata and refuses a replication factor above 1", async () => {
+    const broker = await startBroker({ dataDir: tempDir(), port: 0, streams: false });
+    running.add(broker);
+    expect((await call("GET", `${broker.url}/v1/metadata`)).body).toEqual({
+      clusterId: null,
+      nodeId: null,
+      controller: null,
+      brokers: [],
+      topics: [],
+    });
+    const refused = await call("POST", `${broker.url}/v1/topics`, { name: "t", partitions: 1, replicationFactor: 2 });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe("INVALID_REPLICATION_FACTOR");
+    expect((await call("POST", `${broker.url}/v1/topics`, { name: "t", partitions: 1, replicationFactor: 1 })).status).toBe(201);
+    const fetch = await call("GET", `${broker.url}/v1/replica/topics/t/partitions/0/batches?offset=0&leaderEpoch=0&replicaId=1`);
+    expect(fetch.status).toBe(400);
+    expect(fetch.body.error.message).toContain("not in cluster mode");
+  });
+});
