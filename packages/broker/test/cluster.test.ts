@@ -97,6 +97,7 @@ describe.skipIf(!hasEtcd)("cluster mode on a real etcd", () => {
     expect(created.status).toBe(201);
     expect(created.body.replicationFactor).toBe(3);
     expect(created.body.minInsyncReplicas).toBe(2);
+    expect(created.body.config).toEqual({});
     for (const p of created.body.partitions) expect([...p.replicas].sort()).toEqual([1, 2, 3]);
     // Leaders spread over the brokers.
     expect(new Set(created.body.partitions.map((p: PartitionView) => p.leader)).size).toBe(3);

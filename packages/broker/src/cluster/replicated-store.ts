@@ -57,8 +57,11 @@ export class ReplicatedStore implements BrokerStore {
     const local = this.#store.describeTopic(name);
     const cluster = this.#node.topic(name);
     if (cluster === undefined) return local;
+    // `replicated` is how every cluster topic is stored here, not a setting of the topic.
+    const { replicated: _replicated, ...config } = local.config as typeof local.config & { replicated?: boolean };
     return {
       ...local,
+      config,
       replicationFactor: cluster.replicationFactor,
       minInsyncReplicas: Number(cluster.config.minInsyncReplicas ?? 1),
       partitions: local.partitions.map((p) => {
