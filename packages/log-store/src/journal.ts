@@ -12,7 +12,10 @@ export interface JournalLog {
   journalKey: Buffer;
   /** The round the log last added an entry to (the journal's bookkeeping, one field per log). */
   journalRound: unknown;
-  /** A round holding entries of this log is being written: everything appended so far is in it. */
+  /**
+   * A round holding entries of this log is about to be written: the log adds what it has not added yet
+   * ({@link Journal.write}); everything it appended so far is then in the round.
+   */
   journalRoundStart(): void;
   /** That round is durable. */
   journalRoundDone(): void;
@@ -116,6 +119,18 @@ export class Journal {
    * @throws LogStoreError `KAFKA_STORAGE_ERROR` once the journal has failed
    */
   add(log: JournalLog, batch: Buffer): Promise<void> {
+    const durable = this.join(log);
+    this.write(log, batch);
+    return durable;
+  }
+
+  /**
+   * Makes `log` part of the current round (opening one) without adding anything yet; resolves once the
+   * round is durable. The log adds its entries with {@link write} before the round starts, at the latest
+   * in its {@link JournalLog.journalRoundStart} (a batch built from several appends).
+   * @throws LogStoreError `KAFKA_STORAGE_ERROR` once the journal has failed
+   */
+  join(log: JournalLog): Promise<void> {
     if (this.failure) throw this.failure;
     let round = this.open;
     if (round === undefined) {
@@ -129,6 +144,14 @@ export class Journal {
       log.journalRound = round;
       round.logs.push(log);
     }
+    return round.promise;
+  }
+
+  /**
+   * Copies `batch` of `log` into the round it {@link join}ed, which has not started writing yet (or is
+   * starting: from {@link JournalLog.journalRoundStart}).
+   */
+  write(log: JournalLog, batch: Buffer): void {
     const key = log.journalKey;
     const need = ENTRY_HEADER + key.length + batch.length;
     if (this.len + need > this.buf.length) {
@@ -147,7 +170,6 @@ export class Journal {
     this.len = at + batch.length;
     this.tailBytes += batch.length;
     this.dirty.add(log);
-    return round.promise;
   }
 
   /** Resolves once everything `log` added so far is durable (rejects if that failed). */
@@ -189,6 +211,8 @@ export class Journal {
     // Synchronous from here to the write: the buffer is reused by the next round as soon as it is written.
     try {
       if (this.failure) throw this.failure;
+      // First: a log that builds a batch from several appends adds it to the frame now.
+      for (const log of round.logs) log.journalRoundStart();
       if (file.fd === undefined) {
         this.fs.mkdirSync(this.dir, { recursive: true });
         file.fd = this.fs.openSync(file.path, "wx");
@@ -200,7 +224,6 @@ export class Journal {
       buf.writeUInt32BE(MAGIC, 0);
       buf.writeUInt32BE(bodyLength, 4);
       buf.writeUInt32BE(crc32c(buf, FRAME_HEADER, this.len), 8);
-      for (const log of round.logs) log.journalRoundStart();
       const frame = buf.subarray(0, this.len);
       this.len = FRAME_HEADER;
       try {

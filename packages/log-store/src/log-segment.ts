@@ -64,6 +64,8 @@ export class LogSegment {
   private tailLength = 0;
   /** The file's size when this process opened it: the bytes from here on, this process wrote. */
   private readonly writtenFrom: number;
+  /** Bytes reserved after the tail for a batch being built (see {@link buildSpace}). */
+  private built = 0;
 
   private constructor(
     private readonly handles: HandleCache,
@@ -226,9 +228,11 @@ export class LogSegment {
 
   /**
    * Appends one encoded batch to the in-memory tail (journal mode: the journal makes it durable, the file
-   * gets it later with {@link writeTail}). Reads see it at once. Only the index may touch a file.
+   * gets it later with {@link writeTail}). Reads see it at once. Only the index may touch a file. Not while
+   * a batch is being built ({@link buildSpace}): commit or discard it first.
    */
   appendToTail(batch: Uint8Array, header: { lastOffset: number; maxTimestamp: number }): void {
+    if (this.built !== 0) throw new Error(`${this.logPath}: appendToTail while a batch is being built`); // a bug, not an I/O error
     if (this.bytesSinceIndexEntry >= this.indexIntervalBytes && this.size > 0) {
       this.index.appendDeferred(this.nextOffset - this.baseOffset, this.size); // written by writeTail
       this.bytesSinceIndexEntry = 0;
@@ -245,6 +249,52 @@ export class LogSegment {
     this.bytesSinceIndexEntry += n;
     this.nextOffset = header.lastOffset + 1;
     if (this.maxTimestamp !== undefined && header.maxTimestamp > this.maxTimestamp) this.maxTimestamp = header.maxTimestamp;
+  }
+
+  /**
+   * Journal mode: makes room for a batch being built of `length` bytes right after the tail (not part of
+   * the segment: reads, {@link size} and write-backs do not see it until {@link commitBuilt}), keeping the
+   * bytes built so far, and returns the buffer that holds it: the batch starts at {@link buildStart}. The
+   * buffer and that index may change with every call (and with every {@link writeTail}).
+   */
+  buildSpace(length: number): Buffer {
+    const used = this.tailLength + this.built;
+    if (this.tailLength + length > this.tail.length) {
+      const grown = Buffer.allocUnsafe(Math.max(4096, this.tail.length * 2, this.tailLength + length));
+      this.tail.copy(grown, 0, 0, used);
+      this.tail = grown;
+    }
+    this.built = length;
+    return this.tail;
+  }
+
+  /** Where the batch being built starts in the buffer {@link buildSpace} returned. */
+  get buildStart(): number {
+    return this.tailLength;
+  }
+
+  /**
+   * Makes the batch being built (`length` bytes, finished, ending at `lastOffset`) part of the segment, as
+   * {@link appendToTail} would, and returns a view of its bytes (valid until the next call on the segment).
+   */
+  commitBuilt(length: number, lastOffset: number, maxTimestamp: number): Buffer {
+    if (this.bytesSinceIndexEntry >= this.indexIntervalBytes && this.size > 0) {
+      this.index.appendDeferred(this.nextOffset - this.baseOffset, this.size); // written by writeTail
+      this.bytesSinceIndexEntry = 0;
+    }
+    const at = this.tailLength;
+    this.built = 0;
+    this.tailLength += length;
+    this.size += length;
+    this.bytesSinceIndexEntry += length;
+    this.nextOffset = lastOffset + 1;
+    if (this.maxTimestamp !== undefined && maxTimestamp > this.maxTimestamp) this.maxTimestamp = maxTimestamp;
+    return this.tail.subarray(at, at + length);
+  }
+
+  /** Drops the batch being built. */
+  discardBuilt(): void {
+    this.built = 0;
   }
 
   /**
@@ -280,9 +330,9 @@ export class LogSegment {
     } catch {
       // A cache: the entries stay in memory and are written with the next piece.
     }
-    this.tail.copyWithin(0, n, this.tailLength);
+    this.tail.copyWithin(0, n, this.tailLength + this.built); // a batch being built moves along
     this.tailLength -= n;
-    if (this.tailLength === 0 && this.tail.length > 1 << 20) this.tail = EMPTY;
+    if (this.tailLength === 0 && this.built === 0 && this.tail.length > 1 << 20) this.tail = EMPTY;
     return n;
   }
 
@@ -294,6 +344,7 @@ export class LogSegment {
     const dropped = this.size - position;
     if (dropped <= 0) return 0;
     this.tailLength = position - this.fileSize;
+    this.built = 0;
     this.size = position;
     this.nextOffset = nextOffset;
     this.index.truncateToPosition(position);

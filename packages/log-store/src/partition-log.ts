@@ -9,7 +9,16 @@ import { ProducerSnapshots, parseSnapshotFileName } from "./producer-snapshots.j
 import { ProducerStateManager, validateProducerSequence, type ProducerBatchMetadata } from "./producer-state.js";
 import type { JournalLog } from "./journal.js";
 import { LEADER_EPOCH_CHECKPOINT, LeaderEpochCache, MAX_LEADER_EPOCH, type EpochEndOffset } from "./leader-epoch-cache.js";
-import { BATCH_HEADER_SIZE, batchOffsets, batchProducer, checkBatch, decodeRecords, encodeBatch, type BatchHeader } from "./record-batch.js";
+import {
+  BATCH_HEADER_SIZE,
+  BatchBuilder,
+  batchOffsets,
+  batchProducer,
+  checkBatch,
+  decodeRecords,
+  encodeBatch,
+  type BatchHeader,
+} from "./record-batch.js";
 import { RecentBatches } from "./recent-batches.js";
 import { resolveSettings, type LogSettings } from "./settings.js";
 import type {
@@ -127,6 +136,13 @@ const FIRST_READ_CHUNK = 16 * 1024;
 const recentBatches = new RecentBatches<LogSegment>(8 * 1024 * 1024, 4096);
 /** Later reads grow geometrically up to the byte budget, so large fetches need few syscalls. */
 const MAX_READ_CHUNK = 8 * 1024 * 1024;
+/**
+ * Journal mode: appends without a producer that arrive for a partition while its journal round is open
+ * become one batch, up to this size (an append larger than that is a batch of its own): Kafka's default
+ * producer `batch.size`, so that readers meet batches of the size they meet anyway. Coalescing pays for
+ * small appends (a batch costs about 2 µs of CPU whatever its size); bigger ones gain little from it.
+ */
+const MAX_COALESCED_BATCH_BYTES = 16 * 1024;
 
 /** The `DISK_FULL` error for an append that found no space (nothing of it was stored). */
 function diskFull(dir: string, cause: unknown): LogStoreError {
@@ -161,6 +177,16 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
    */
   private durable!: DurablePoint;
   private roundPoint: DurablePoint | undefined;
+  /**
+   * Journal mode: the segment whose tail holds the batch being built from appends without a producer
+   * ({@link appendCoalesced}); `undefined` when none is. Finished and added to the journal when its round
+   * starts ({@link journalRoundStart}) or before anything else is appended.
+   */
+  private building: LogSegment | undefined;
+  /** The batch being built (reused from batch to batch). */
+  private builder: BatchBuilder | undefined;
+  /** The journal round the batch being built belongs to: what its appends are acknowledged by. */
+  private buildingDurable: Promise<void> | undefined;
   private writingBack: Promise<void> | undefined;
   private nextOffset: number;
   /**
@@ -754,6 +780,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
   ): Promise<AppendResult> {
     try {
       this.assertWritable();
+      if (producer === undefined && this.settings.journal !== undefined) return this.appendCoalesced(records, leaderEpoch);
       const epoch = this.epochFor(leaderEpoch);
       const baseOffset = this.nextOffset;
       // Scratch encoding is safe: the batch is written (or copied) synchronously below and not referenced afterwards.
@@ -771,6 +798,74 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * Journal mode, an append without a producer: its records join the batch being built in the active
+   * segment's tail if there is one of the same leader epoch with room for them (see
+   * {@link MAX_COALESCED_BATCH_BYTES}; the segment must not overflow either), else they start one (after
+   * finishing the previous one, rolling the segment if needed, and recording a new epoch). The batch joins
+   * the journal's open round; every append in it is acknowledged, with its own offsets, when that round is
+   * durable. Synchronous, like every append, so offsets follow call order; nothing changes when it throws.
+   */
+  private appendCoalesced(records: readonly RecordInput[], leaderEpoch: number | undefined): Promise<AppendResult> {
+    const now = this.settings.now();
+    const builder = (this.builder ??= new BatchBuilder());
+    const building = this.building;
+    let epoch: number;
+    if (building !== undefined && (leaderEpoch === undefined || leaderEpoch === builder.epoch)) {
+      // The batch being built has the latest epoch (a new one finishes it first): no need to look it up.
+      epoch = builder.epoch;
+      const bytes = builder.measure(records, now); // INVALID_RECORD: nothing changed
+      const length = builder.length + bytes;
+      if (length <= MAX_COALESCED_BATCH_BYTES && building.size + length <= this.settings.segmentBytes)
+        return this.addBuilt(building, builder, records, bytes);
+    } else epoch = this.epochFor(leaderEpoch);
+    // A new batch. Finishing the previous one early (even if these records turn out invalid) changes
+    // nothing anyone can see: it is in the same round either way.
+    this.sealBuilt();
+    const baseOffset = this.nextOffset;
+    builder.start(baseOffset, epoch);
+    const bytes = builder.measure(records, now);
+    this.startEpoch(epoch, baseOffset);
+    let segment: LogSegment;
+    try {
+      segment = this.rollIfFull(baseOffset, BATCH_HEADER_SIZE + bytes);
+      this.buildingDurable = this.settings.journal!.join(this);
+    } catch (error) {
+      if (isTooManyOpenFiles(error)) throw error;
+      throw this.fail(error);
+    }
+    this.building = segment;
+    return this.addBuilt(segment, builder, records, bytes);
+  }
+
+  /** Writes records just measured (`bytes` of them) into the batch being built in `segment`. */
+  private addBuilt(segment: LogSegment, builder: BatchBuilder, records: readonly RecordInput[], bytes: number): Promise<AppendResult> {
+    builder.write(segment.buildSpace(builder.length + bytes), segment.buildStart, records, bytes);
+    const baseOffset = this.nextOffset;
+    const count = records.length;
+    this.nextOffset = baseOffset + count;
+    this.settings.metrics.appendedRecords += count;
+    const result: AppendResult = { baseOffset, lastOffset: baseOffset + count - 1 };
+    return this.buildingDurable!.then(() => result);
+  }
+
+  /**
+   * Journal mode: finishes the batch being built (header, checksum), makes it part of its segment and adds
+   * it to the journal round its appends joined. Nothing to do when no batch is being built.
+   */
+  private sealBuilt(): void {
+    const segment = this.building;
+    if (segment === undefined) return;
+    this.building = undefined;
+    this.buildingDurable = undefined;
+    const builder = this.builder!;
+    const length = builder.length;
+    builder.finish(segment.buildSpace(length), segment.buildStart);
+    const bytes = segment.commitBuilt(length, builder.baseOffset + builder.count - 1, builder.maxTimestamp);
+    this.settings.journal!.write(this, bytes);
+    this.settings.metrics.appendedBytes += length;
   }
 
   /**
@@ -869,6 +964,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     const header = { lastOffset, maxTimestamp };
     let durable: Promise<void>;
     try {
+      this.sealBuilt(); // its offsets come first
       const segment = this.rollIfFull(baseOffset, buffer.length);
       segment.appendToTail(buffer, header);
       durable = journal.add(this, buffer);
@@ -899,6 +995,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
 
   /** @internal Journal: a round with this log's appends so far is being written. */
   journalRoundStart(): void {
+    this.sealBuilt();
     this.roundPoint = { offset: this.nextOffset, segment: this.active, position: this.active.size };
   }
 
@@ -916,11 +1013,17 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
   /** @internal Journal: that round failed; `givenBack`: nothing of it is stored, take it back. */
   journalRoundFailed(error: LogStoreError, givenBack: boolean): void {
     this.roundPoint = undefined;
-    if (this.closed) return;
     if (!givenBack) {
-      this.fail(error);
+      // The journal failed: it rejects its open round too, which the batch being built (if any) belongs to.
+      this.building?.discardBuilt();
+      this.building = undefined;
+      this.buildingDurable = undefined;
+      if (!this.closed) this.fail(error);
       return;
     }
+    if (this.closed) return;
+    // Nothing is being built: the round that failed sealed every batch when it started, and its write
+    // failed synchronously right after, with no append in between.
     // Everything past the last durable round was in the failed one (rounds are written one at a time, and
     // the write is synchronous): the log ends where that round left it, and the offsets are reused.
     const d = this.durable;
@@ -1369,9 +1472,10 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     // Size the first read from the segment's average bytes per record, so that one read usually suffices,
     // plus an index interval: the indexed position may be that far before the wanted offset.
     const bytesPerRecord = segment.size / Math.max(1, segment.nextOffset - segment.baseOffset);
-    let chunkSize =
-      Math.min(Math.max(FIRST_READ_CHUNK, Math.ceil(recordBudget * bytesPerRecord * 1.1)), byteBudget, MAX_READ_CHUNK) +
+    const firstChunk = (records: number): number =>
+      Math.min(Math.max(FIRST_READ_CHUNK, Math.ceil(records * bytesPerRecord * 1.1)), byteBudget, MAX_READ_CHUNK) +
       this.settings.indexIntervalBytes;
+    let chunkSize = firstChunk(recordBudget);
     // The batch a previous read stopped inside (already checked, checksum included), or a read of the file.
     const recent = recentBatches.get(segment, fromOffset);
     let filePos = recent?.position ?? indexed;
@@ -1397,12 +1501,17 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
         // says it would not fit is not read at all, and the next chunk need not reach past the budget.
         const more = taken.length > 0;
         if (more && check.needed > BATCH_HEADER_SIZE && bytes + check.needed > byteBudget) return { bytes, nextOffset: next, full: true };
-        // Continue with the next chunk, starting at this batch.
+        // Continue with the next chunk, starting at this batch. After the batch kept from a previous read:
+        // sized like a first read for the records still wanted (a read that stops inside a batch, as with
+        // the batches the journal coalesces, must not make the next one read its whole byte budget).
         filePos += i;
         i = 0;
-        chunkSize = more
-          ? Math.min(Math.max(byteBudget - bytes, check.needed), MAX_READ_CHUNK)
-          : Math.min(Math.max(chunkSize * 4, byteBudget - bytes), MAX_READ_CHUNK);
+        chunkSize =
+          buf === recent?.bytes
+            ? firstChunk(recordBudget)
+            : more
+              ? Math.min(Math.max(byteBudget - bytes, check.needed), MAX_READ_CHUNK)
+              : Math.min(Math.max(chunkSize * 4, byteBudget - bytes), MAX_READ_CHUNK);
         buf = await segment.read(filePos, Math.min(end - filePos, Math.max(chunkSize, check.needed)));
         continue;
       }

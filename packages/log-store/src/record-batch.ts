@@ -170,6 +170,140 @@ export interface BatchProducer {
 const SCRATCH_BATCH_LIMIT = 4 * 1024 * 1024;
 let scratchBatch = Buffer.allocUnsafeSlow(64 * 1024);
 
+// What the last measureRecords found (module-level: no object per call).
+let measuredBaseTimestamp = 0;
+let measuredMaxTimestamp = -1;
+
+/**
+ * Pass 1 of an encode: validates `records` and sizes each one (into the scratch arrays), as the records at
+ * offset deltas `firstDelta`, `firstDelta + 1`, ... of a batch whose base timestamp is `baseTimestamp`
+ * (`fresh`: the first record's, as in a new batch). Returns the bytes the records take (length prefixes
+ * included); sets `measuredBaseTimestamp` and `measuredMaxTimestamp`.
+ * @throws LogStoreError `INVALID_RECORD` for a malformed record or more than {@link MAX_BATCH_BYTES}
+ */
+function measureRecords(records: readonly RecordInput[], firstDelta: number, fresh: boolean, baseTimestamp: number, now: number): number {
+  const count = records.length;
+  if (count > scratchKeyLen.length) {
+    const size = Math.max(count, scratchKeyLen.length * 2);
+    scratchKeyLen = new Int32Array(size);
+    scratchValueLen = new Int32Array(size);
+    scratchBodyLen = new Int32Array(size);
+    scratchTimestamp = new Float64Array(size);
+  }
+  let maxTimestamp = -1;
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    const record = records[i];
+    if (typeof record !== "object" || record === null) throw invalid(i, "must be an object with a value");
+    const { key, value, timestamp, headers } = record;
+    let valueLength: number;
+    if (value instanceof Uint8Array) valueLength = value.length;
+    else if (isData(value)) valueLength = dataLength(value);
+    else throw invalid(i, "value must be bytes, a string or null");
+    let keyLength = -1;
+    if (key !== undefined) {
+      if (!isData(key)) throw invalid(i, "key must be bytes, a string or null");
+      keyLength = dataLength(key);
+    }
+    let ts = now;
+    if (timestamp !== undefined) {
+      if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw invalid(i, `timestamp ${String(timestamp)} must be a non-negative integer (ms)`);
+      ts = timestamp;
+    }
+    if (i === 0 && fresh) baseTimestamp = ts;
+    if (ts > maxTimestamp) maxTimestamp = ts;
+    const delta = firstDelta + i;
+    const body =
+      2 + // attributes, and the one-byte null key or the key's length
+      (ts === baseTimestamp ? 1 : varintSize(ts - baseTimestamp)) +
+      (delta < 64 ? 1 : varintSize(delta)) +
+      (keyLength < 0 ? 0 : varintSize(keyLength) - 1 + keyLength) +
+      (valueLength < 0 ? 1 : uvarintSize(valueLength * 2) + valueLength) +
+      (headers === undefined || headers === null ? 1 : headersSize(headers, i));
+    scratchKeyLen[i] = keyLength;
+    scratchValueLen[i] = valueLength;
+    scratchBodyLen[i] = body;
+    scratchTimestamp[i] = ts;
+    total += (body < 64 ? 1 : varintSize(body)) + body;
+    if (total > MAX_BATCH_BYTES - BATCH_HEADER_SIZE)
+      throw new LogStoreError("INVALID_RECORD", `batch exceeds the maximum of ${MAX_BATCH_BYTES} bytes`);
+  }
+  measuredBaseTimestamp = baseTimestamp;
+  measuredMaxTimestamp = maxTimestamp;
+  return total;
+}
+
+/**
+ * Pass 2: writes the records just measured ({@link measureRecords}, same arguments) at `buf[pos]`;
+ * returns the position after them.
+ */
+function writeRecords(buf: Buffer, pos: number, records: readonly RecordInput[], firstDelta: number, baseTimestamp: number): number {
+  const count = records.length;
+  // One-byte varints (zigzag < 128, i.e. 0..63) and byte values without headers are written inline: this
+  // loop runs once per record of every append.
+  for (let i = 0; i < count; i++) {
+    const record = records[i]!;
+    const body = scratchBodyLen[i]!;
+    if (body < 64) buf[pos++] = body * 2;
+    else pos = writeVarint(buf, pos, body);
+    buf[pos++] = 0; // record attributes
+    const timestampDelta = scratchTimestamp[i]! - baseTimestamp;
+    if (timestampDelta >= 0 && timestampDelta < 64) buf[pos++] = timestampDelta * 2;
+    else pos = writeVarint(buf, pos, timestampDelta);
+    const delta = firstDelta + i;
+    if (delta < 64) buf[pos++] = delta * 2;
+    else pos = writeVarint(buf, pos, delta);
+    const keyLength = scratchKeyLen[i]!;
+    if (keyLength < 0)
+      buf[pos++] = 1; // zigzag(-1): null
+    else pos = writeData(buf, pos, record.key!, keyLength);
+    const value = record.value;
+    const valueLength = scratchValueLen[i]!;
+    if (typeof value === "object" && value !== null && valueLength > 16) {
+      pos = writeVarint(buf, pos, valueLength);
+      buf.set(value, pos);
+      pos += valueLength;
+    } else pos = writeData(buf, pos, value, valueLength);
+    const headers = record.headers;
+    if (headers === undefined || headers === null) buf[pos++] = 0;
+    else pos = writeHeaders(buf, pos, headers);
+  }
+  return pos;
+}
+
+/** Writes the header of a batch of `count` records that takes `buf[at, at + total)`, then its CRC. */
+function writeHeader(
+  buf: Buffer,
+  at: number,
+  total: number,
+  baseOffset: number,
+  count: number,
+  baseTimestamp: number,
+  maxTimestamp: number,
+  producer: BatchProducer | undefined,
+  leaderEpoch: number,
+): void {
+  writeInt64(buf, at, baseOffset);
+  buf.writeInt32BE(total - LOG_OVERHEAD, at + OFF_BATCH_LENGTH);
+  buf.writeInt32BE(leaderEpoch, at + OFF_LEADER_EPOCH);
+  buf[at + OFF_MAGIC] = 2;
+  buf.writeInt16BE(0, at + OFF_ATTRIBUTES); // no compression, create time, not transactional
+  buf.writeInt32BE(count - 1, at + OFF_LAST_OFFSET_DELTA);
+  writeInt64(buf, at + OFF_BASE_TIMESTAMP, baseTimestamp);
+  writeInt64(buf, at + OFF_MAX_TIMESTAMP, maxTimestamp);
+  if (producer === undefined) {
+    writeInt64(buf, at + OFF_PRODUCER_ID, -1);
+    buf.writeInt16BE(-1, at + OFF_PRODUCER_EPOCH);
+    buf.writeInt32BE(-1, at + OFF_BASE_SEQUENCE);
+  } else {
+    writeInt64(buf, at + OFF_PRODUCER_ID, producer.producerId);
+    buf.writeInt16BE(producer.producerEpoch, at + OFF_PRODUCER_EPOCH);
+    buf.writeInt32BE(producer.baseSequence, at + OFF_BASE_SEQUENCE);
+  }
+  buf.writeInt32BE(count, at + OFF_RECORD_COUNT);
+  buf.writeUInt32BE(crc32c(buf, at + OFF_ATTRIBUTES, at + total), at + OFF_CRC);
+}
+
 /**
  * Encodes `records` as one RecordBatch v2 with offsets starting at `baseOffset`, stamped with `leaderEpoch`.
  *
@@ -189,107 +323,71 @@ export function encodeBatch(
   if (!Array.isArray(records)) throw new LogStoreError("INVALID_RECORD", "records must be an array");
   const count = records.length;
   if (count === 0) throw new LogStoreError("INVALID_RECORD", "a batch needs at least one record");
-  if (count > scratchKeyLen.length) {
-    const size = Math.max(count, scratchKeyLen.length * 2);
-    scratchKeyLen = new Int32Array(size);
-    scratchValueLen = new Int32Array(size);
-    scratchBodyLen = new Int32Array(size);
-    scratchTimestamp = new Float64Array(size);
-  }
   // Pass 1: validate and size everything, so the batch is written into one exact allocation.
-  let baseTimestamp = 0;
-  let maxTimestamp = -1;
-  let total = BATCH_HEADER_SIZE;
-  for (let i = 0; i < count; i++) {
-    const record = records[i];
-    if (typeof record !== "object" || record === null) throw invalid(i, "must be an object with a value");
-    const { key, value, timestamp, headers } = record;
-    let valueLength: number;
-    if (value instanceof Uint8Array) valueLength = value.length;
-    else if (isData(value)) valueLength = dataLength(value);
-    else throw invalid(i, "value must be bytes, a string or null");
-    let keyLength = -1;
-    if (key !== undefined) {
-      if (!isData(key)) throw invalid(i, "key must be bytes, a string or null");
-      keyLength = dataLength(key);
-    }
-    let ts = now;
-    if (timestamp !== undefined) {
-      if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw invalid(i, `timestamp ${String(timestamp)} must be a non-negative integer (ms)`);
-      ts = timestamp;
-    }
-    if (i === 0) baseTimestamp = ts;
-    if (ts > maxTimestamp) maxTimestamp = ts;
-    const body =
-      2 + // attributes, and the one-byte null key or the key's length
-      (ts === baseTimestamp ? 1 : varintSize(ts - baseTimestamp)) +
-      (i < 64 ? 1 : varintSize(i)) +
-      (keyLength < 0 ? 0 : varintSize(keyLength) - 1 + keyLength) +
-      (valueLength < 0 ? 1 : uvarintSize(valueLength * 2) + valueLength) +
-      (headers === undefined || headers === null ? 1 : headersSize(headers, i));
-    scratchKeyLen[i] = keyLength;
-    scratchValueLen[i] = valueLength;
-    scratchBodyLen[i] = body;
-    scratchTimestamp[i] = ts;
-    total += (body < 64 ? 1 : varintSize(body)) + body;
-    if (total > MAX_BATCH_BYTES) throw new LogStoreError("INVALID_RECORD", `batch exceeds the maximum of ${MAX_BATCH_BYTES} bytes`);
-  }
-
+  const total = BATCH_HEADER_SIZE + measureRecords(records, 0, true, 0, now);
+  const baseTimestamp = measuredBaseTimestamp;
+  const maxTimestamp = measuredMaxTimestamp;
   // Pass 2: write.
   let buf: Buffer;
   if (scratch && total <= SCRATCH_BATCH_LIMIT) {
     if (scratchBatch.length < total) scratchBatch = Buffer.allocUnsafeSlow(Math.min(SCRATCH_BATCH_LIMIT, 2 ** Math.ceil(Math.log2(total))));
     buf = scratchBatch.subarray(0, total);
   } else buf = Buffer.allocUnsafe(total);
-  writeInt64(buf, 0, baseOffset);
-  buf.writeInt32BE(total - LOG_OVERHEAD, OFF_BATCH_LENGTH);
-  buf.writeInt32BE(leaderEpoch, OFF_LEADER_EPOCH);
-  buf[OFF_MAGIC] = 2;
-  buf.writeInt16BE(0, OFF_ATTRIBUTES); // no compression, create time, not transactional
-  buf.writeInt32BE(count - 1, OFF_LAST_OFFSET_DELTA);
-  writeInt64(buf, OFF_BASE_TIMESTAMP, baseTimestamp);
-  writeInt64(buf, OFF_MAX_TIMESTAMP, maxTimestamp);
-  if (producer === undefined) {
-    writeInt64(buf, OFF_PRODUCER_ID, -1);
-    buf.writeInt16BE(-1, OFF_PRODUCER_EPOCH);
-    buf.writeInt32BE(-1, OFF_BASE_SEQUENCE);
-  } else {
-    writeInt64(buf, OFF_PRODUCER_ID, producer.producerId);
-    buf.writeInt16BE(producer.producerEpoch, OFF_PRODUCER_EPOCH);
-    buf.writeInt32BE(producer.baseSequence, OFF_BASE_SEQUENCE);
-  }
-  buf.writeInt32BE(count, OFF_RECORD_COUNT);
-  let pos = BATCH_HEADER_SIZE;
-  // One-byte varints (zigzag < 128, i.e. 0..63) and byte values without headers are written inline: this
-  // loop runs once per record of every append.
-  for (let i = 0; i < count; i++) {
-    const record = records[i]!;
-    const body = scratchBodyLen[i]!;
-    if (body < 64) buf[pos++] = body * 2;
-    else pos = writeVarint(buf, pos, body);
-    buf[pos++] = 0; // record attributes
-    const timestampDelta = scratchTimestamp[i]! - baseTimestamp;
-    if (timestampDelta >= 0 && timestampDelta < 64) buf[pos++] = timestampDelta * 2;
-    else pos = writeVarint(buf, pos, timestampDelta);
-    if (i < 64) buf[pos++] = i * 2;
-    else pos = writeVarint(buf, pos, i);
-    const keyLength = scratchKeyLen[i]!;
-    if (keyLength < 0)
-      buf[pos++] = 1; // zigzag(-1): null
-    else pos = writeData(buf, pos, record.key!, keyLength);
-    const value = record.value;
-    const valueLength = scratchValueLen[i]!;
-    if (typeof value === "object" && value !== null && valueLength > 16) {
-      pos = writeVarint(buf, pos, valueLength);
-      buf.set(value, pos);
-      pos += valueLength;
-    } else pos = writeData(buf, pos, value, valueLength);
-    const headers = record.headers;
-    if (headers === undefined || headers === null) buf[pos++] = 0;
-    else pos = writeHeaders(buf, pos, headers);
-  }
-  buf.writeUInt32BE(crc32c(buf, OFF_ATTRIBUTES, total), OFF_CRC);
+  writeRecords(buf, BATCH_HEADER_SIZE, records, 0, baseTimestamp);
+  writeHeader(buf, 0, total, baseOffset, count, baseTimestamp, maxTimestamp, producer, leaderEpoch);
   return { buffer: buf, recordCount: count, maxTimestamp };
+}
+
+/**
+ * Builds one batch without a producer from several appends (journal mode: the appends that arrive for a
+ * partition while its journal round is open become one batch). The bytes live in a buffer the caller owns
+ * (a segment's tail, which may move between calls): each call is given it and where the batch starts in it.
+ * Sequence: {@link start}, then per append {@link measure} and, right after it (no other encode between),
+ * {@link write}; finally {@link finish}.
+ */
+export class BatchBuilder {
+  /** Bytes of the batch so far, header included. */
+  length = 0;
+  /** Records in the batch so far. */
+  count = 0;
+  baseOffset = 0;
+  /** The leader epoch the batch is stamped with. */
+  epoch = 0;
+  baseTimestamp = 0;
+  maxTimestamp = -1;
+
+  /** Starts an empty batch at `baseOffset`. */
+  start(baseOffset: number, epoch: number): void {
+    this.length = BATCH_HEADER_SIZE;
+    this.count = 0;
+    this.baseOffset = baseOffset;
+    this.epoch = epoch;
+    this.maxTimestamp = -1;
+  }
+
+  /**
+   * Validates `records` and returns the bytes they would add to the batch.
+   * @throws LogStoreError `INVALID_RECORD` (nothing changes)
+   */
+  measure(records: readonly RecordInput[], now: number): number {
+    if (!Array.isArray(records)) throw new LogStoreError("INVALID_RECORD", "records must be an array");
+    if (records.length === 0) throw new LogStoreError("INVALID_RECORD", "a batch needs at least one record");
+    return measureRecords(records, this.count, this.count === 0, this.baseTimestamp, now);
+  }
+
+  /** Adds the records just measured (`bytes` of them) to the batch that starts at `buf[at]`. */
+  write(buf: Buffer, at: number, records: readonly RecordInput[], bytes: number): void {
+    if (this.count === 0) this.baseTimestamp = measuredBaseTimestamp;
+    writeRecords(buf, at + this.length, records, this.count, this.baseTimestamp);
+    this.length += bytes;
+    this.count += records.length;
+    if (measuredMaxTimestamp > this.maxTimestamp) this.maxTimestamp = measuredMaxTimestamp;
+  }
+
+  /** Writes the header and checksum of the batch that starts at `buf[at]` (it has at least one record). */
+  finish(buf: Buffer, at: number): void {
+    writeHeader(buf, at, this.length, this.baseOffset, this.count, this.baseTimestamp, this.maxTimestamp, undefined, this.epoch);
+  }
 }
 
 /** The fields of a batch header that the log needs. */

@@ -50,7 +50,10 @@ interface PartitionModel {
    * truncation; indexed by offset (empty below `start`).
    */
   history: Array<{ value: string; epoch: number }>;
-  /** Base offsets of the batches of `history` (truncations cut at one of them). */
+  /**
+   * Base offsets of the batches of `history` (truncations cut at one of them): one per append, until a
+   * truncation reads the batches the store made of them (the journal coalesces appends).
+   */
   batchStarts: number[];
   /** One past the highest acknowledged offset of `history`. */
   acked: number;
@@ -135,6 +138,9 @@ async function workload(session: Session, rand: () => number, model: Model): Pro
   const truncate = async (p: number): Promise<void> => {
     const m = model.partitions[p]!;
     if (m.batchStarts.length === 0) return;
+    // The batches as stored: with the journal, leader appends to a partition that share a journal round
+    // share a batch (one start for several appends).
+    m.batchStarts = (await session.store.readBatches("t", p, m.start, { maxBytes: 1 << 30 })).batches.map((b) => b.baseOffset);
     // At a batch boundary: the start of a batch in the last few, or the log start now and then.
     const k = rand() < 0.1 ? 0 : Math.max(0, m.batchStarts.length - 1 - Math.floor(rand() * 6));
     const at = m.batchStarts[k]!;
