@@ -48,9 +48,10 @@ if (builtAt() < changed) {
     format: "esm",
     target: "node20",
     // Workspace packages from their sources, npm packages bundled too (one file to load, not hundreds);
-    // only esbuild, which the console's source entry uses to build the UI on first request, stays out.
+    // only esbuild, which the console's source entry uses to build the UI on first request, stays out, and
+    // etcd's client (gRPC loads files and built-ins at run time), which only cluster mode imports.
     conditions: ["@minikafka/source"],
-    external: ["esbuild"],
+    external: ["esbuild", "etcd3"],
     plugins: [
       {
         name: "import-meta-url-of-sources",
