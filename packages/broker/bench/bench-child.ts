@@ -24,6 +24,7 @@ import * as http from "node:http";
 import { Session } from "node:inspector";
 import * as net from "node:net";
 import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { LogStore } from "@minikafka/log-store";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
@@ -89,8 +90,24 @@ function profileUntilExit(file: string): void {
 const post = (url: string, body: unknown) =>
   fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
+/**
+ * With BROKER_BENCH_LOOP_DELAY=1: the event loop's delay, printed every second to stdout as
+ * `loop-delay {"p50":…,"p99":…,"max":…}` (ms, over that second; perf_hooks' histogram at 1 ms resolution).
+ */
+function reportLoopDelay(): void {
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  histogram.enable();
+  const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+  setInterval(() => {
+    const line = { p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), max: ms(histogram.max) };
+    histogram.reset();
+    process.stdout.write(`loop-delay ${JSON.stringify(line)}\n`);
+  }, 1000).unref();
+}
+
 if (role === "serve-broker") {
   if (process.env.BROKER_BENCH_CPU_PROFILE) profileUntilExit(process.env.BROKER_BENCH_CPU_PROFILE);
+  if (process.env.BROKER_BENCH_LOOP_DELAY === "1") reportLoopDelay();
   const fsync = (process.env.BROKER_BENCH_FSYNC ?? "always") as "always" | "interval" | "never";
   const opening = performance.now();
   // BROKER_BENCH_BASELINE=1: every request through the Hono app and one batch per call, as before the

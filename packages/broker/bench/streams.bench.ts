@@ -200,7 +200,20 @@ interface ReaderReport {
  * late one is sent at once, up to 256 in flight, as many as the client agent has sockets); each message carries its sequence number and the time it
  * was sent, so latency is from the POST leaving this process (before its fsync) to its SSE chunk arriving.
  */
-async function fanOut(brokerUrl: string, brokerPid: number): Promise<void> {
+async function fanOut(brokerUrl: string, broker: ChildProcess): Promise<void> {
+  const brokerPid = broker.pid!;
+  // The broker's event-loop delay, one line a second (BROKER_BENCH_LOOP_DELAY=1): kept while measuring.
+  const loopDelays: Array<{ p50: number; p99: number; max: number }> = [];
+  let measuring = false;
+  let pending = "";
+  broker.stdout!.on("data", (d: Buffer) => {
+    pending += String(d);
+    for (let nl = pending.indexOf("\n"); nl >= 0; nl = pending.indexOf("\n")) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      if (measuring && line.startsWith("loop-delay ")) loopDelays.push(JSON.parse(line.slice("loop-delay ".length)));
+    }
+  });
   const stream = `${brokerUrl}/v1/stream/bench/fanout`;
   const r = await request(stream, "PUT", { "content-type": "text/plain" });
   if (r.status !== 201) throw new Error(`PUT ${stream}: ${r.status}`);
@@ -233,6 +246,7 @@ async function fanOut(brokerUrl: string, brokerPid: number): Promise<void> {
       const wait = due - performance.now();
       if (wait > 1) await pause(wait);
       if (seq === warmup) {
+        measuring = true;
         measuredFrom = performance.now();
         brokerCpuBefore = cpuSeconds(brokerPid);
       }
@@ -247,6 +261,7 @@ async function fanOut(brokerUrl: string, brokerPid: number): Promise<void> {
       if (inFlight.size >= 256) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
+    measuring = false;
     return (performance.now() - measuredFrom) / 1000;
   })();
   const { result: seconds, peakMiB } = await peakRss(brokerPid, appending);
@@ -269,9 +284,15 @@ async function fanOut(brokerUrl: string, brokerPid: number): Promise<void> {
   const measured = total - warmup;
   const rate = measured / seconds;
   const verdict = (ok: boolean) => (ok ? "pass" : "FAIL");
+  const sortedP99 = loopDelays.map((l) => l.p99).sort((a, b) => a - b);
+  const loopDelay =
+    loopDelays.length === 0
+      ? "not measured"
+      : `per-second p99 median ${sortedP99[Math.floor(sortedP99.length / 2)]!.toFixed(0)} ms, worst ${sortedP99.at(-1)!.toFixed(0)} ms, max ${Math.max(...loopDelays.map((l) => l.max)).toFixed(0)} ms`;
   console.log(
     `C. SSE fan-out, ${fmt(READERS)} readers, ${fmt(measured)} appends in ${seconds.toFixed(1)} s after ${fmt(warmup)} in a ${FANOUT_WARMUP_SECONDS} s warm-up (${fmt(rate)}/s; answered in p50 ${ack(0.5)} ms, p99 ${ack(0.99)} ms): ` +
       `p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms (worst reader process), broker peak RSS ${rss.toFixed(0)} MiB, ${fmt(events / READERS)} data events per reader, CPU: broker ${brokerCpu.toFixed(1)} s (measured part), readers ${readerCpu.toFixed(1)} s (all), ` +
+      `broker event-loop delay (measured part): ${loopDelay}, ` +
       `delivered ${fmt(received)} of ${fmt(total * READERS)} (fewest to one reader: ${fmt(minPerReader)}), doubled ${doubled}, orders seen ${orders}, failed connections ${failed}  [${load()}]`,
   );
   console.log(
@@ -361,8 +382,8 @@ try {
     await stop(ref.proc);
   }
   if (ONLY === undefined || ONLY === "C") {
-    const ours = await startBenchBroker(children, join(work, "c-broker"), "always");
-    await fanOut(ours.url, ours.proc.pid!);
+    const ours = await startBenchBroker(children, join(work, "c-broker"), "always", { BROKER_BENCH_LOOP_DELAY: "1" });
+    await fanOut(ours.url, ours.proc);
     await stop(ours.proc);
   }
 } finally {

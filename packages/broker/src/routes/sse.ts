@@ -22,7 +22,9 @@ export interface SseChannelOptions {
    * server has sent the answer's head and taken every queued chunk, each round is written to it directly
    * instead of through the `ReadableStream` (one write call per reader and round instead of an enqueue, a
    * read promise and a write: the cost of fan-out to many readers), its backlog being what the response
-   * has not yet handed to the kernel.
+   * has not yet handed to the kernel. With chunked encoding and the socket at hand (Node, HTTP/1.1), each
+   * round goes to the socket as one write of a chunk frame shared by the round's readers, instead of the
+   * response's corked write of three pieces flushed on the next tick.
    */
   outgoing?: SseOutgoing | undefined;
 }
@@ -33,8 +35,35 @@ export interface SseOutgoing {
   readonly writableLength: number;
   readonly destroyed: boolean;
   readonly writableEnded: boolean;
+  /** The answer is sent in chunked transfer encoding (HTTP/1.1 without a length): Node's, `undefined` elsewhere. */
+  readonly chunkedEncoding?: boolean | undefined;
+  /** The connection (Node: the `net.Socket`), written to directly once the response has nothing queued. */
+  readonly socket?: SseSocket | null | undefined;
   write(chunk: Uint8Array): boolean;
   destroy(): unknown;
+}
+
+/** The part of a `net.Socket` an {@link SseChannel} writes framed rounds to. */
+export interface SseSocket {
+  readonly writableLength: number;
+  readonly destroyed: boolean;
+  write(chunk: Uint8Array): boolean;
+}
+
+/**
+ * Each round's bytes framed as one HTTP/1.1 chunk (`<hex length>\r\n<bytes>\r\n`), made once per round:
+ * the same bytes object goes to every reader of a profile, so the frame is shared too.
+ */
+const chunkFrames = new WeakMap<Uint8Array, Buffer>();
+const CRLF = Buffer.from("\r\n");
+
+function chunkFrame(bytes: Uint8Array): Buffer {
+  let frame = chunkFrames.get(bytes);
+  if (frame === undefined) {
+    frame = Buffer.concat([Buffer.from(`${bytes.byteLength.toString(16)}\r\n`), bytes, CRLF]);
+    chunkFrames.set(bytes, frame);
+  }
+  return frame;
 }
 
 /**
@@ -53,6 +82,8 @@ export class SseChannel<P> implements LiveReader<P> {
   readonly #timer: ReturnType<typeof setTimeout>;
   /** Rounds go straight to `options.outgoing` (from the first round after the server drained the stream). */
   #direct = false;
+  /** Direct rounds go to this socket as chunk frames (the response has nothing queued of its own then). */
+  #socket: SseSocket | undefined;
 
   constructor(
     readonly profile: P,
@@ -80,7 +111,8 @@ export class SseChannel<P> implements LiveReader<P> {
   /** Bytes queued and not yet taken by the client. */
   get backlog(): number {
     if (this.#ended) return 0;
-    return -(this.#controller.desiredSize ?? 0) + (this.#direct ? this.#options.outgoing!.writableLength : 0);
+    if (!this.#direct) return 0 - (this.#controller.desiredSize ?? 0);
+    return this.#options.outgoing!.writableLength + (this.#socket?.writableLength ?? 0);
   }
 
   send(bytes: Uint8Array): boolean {
@@ -88,8 +120,13 @@ export class SseChannel<P> implements LiveReader<P> {
     const outgoing = this.#options.outgoing;
     // Direct once the server has written the head and taken every queued chunk (so the order holds): its
     // read of the stream stays pending until the channel closes it, and then ends the response.
-    if (!this.#direct && outgoing !== undefined && outgoing.headersSent && this.#controller.desiredSize === 0) this.#direct = true;
-    if (this.#direct && (outgoing!.destroyed || outgoing!.writableEnded)) {
+    if (!this.#direct && outgoing !== undefined && outgoing.headersSent && this.#controller.desiredSize === 0) {
+      this.#direct = true;
+      // Framed by hand only when the response itself has nothing queued, so that the order holds.
+      const socket = outgoing.socket;
+      if (outgoing.chunkedEncoding === true && outgoing.writableLength === 0 && socket != null && !socket.destroyed) this.#socket = socket;
+    }
+    if (this.#direct && (outgoing!.destroyed || outgoing!.writableEnded || this.#socket?.destroyed === true)) {
       this.cancel(); // the connection is gone: nothing more is sent
       return false;
     }
@@ -97,7 +134,9 @@ export class SseChannel<P> implements LiveReader<P> {
       this.drop();
       return false;
     }
-    if (this.#direct) outgoing!.write(bytes);
+    if (bytes.byteLength === 0) return true; // nothing to send (and an empty chunk would end the answer)
+    if (this.#socket !== undefined) this.#socket.write(chunkFrame(bytes));
+    else if (this.#direct) outgoing!.write(bytes);
     else this.#controller.enqueue(bytes);
     return true;
   }
