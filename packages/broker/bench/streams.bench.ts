@@ -22,6 +22,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as http from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { benchChild, firstMatch, fmt, pause, startBenchBroker, stop } from "./support.js";
 
 const SECONDS = Number(process.env.STREAMS_BENCH_SECONDS ?? 5);
@@ -192,6 +193,8 @@ interface ReaderReport {
   p50: number;
   p99: number;
   max: number;
+  /** The reader process's event-loop delay p99 (ms). */
+  loopP99: number;
 }
 
 /**
@@ -237,6 +240,8 @@ async function fanOut(brokerUrl: string, broker: ChildProcess): Promise<void> {
   const headers = { "content-type": "text/plain" };
   let brokerCpuBefore = cpuSeconds(brokerPid);
   const acks: number[] = []; // ms from sending each measured append to its answer
+  // This process's event-loop delay while appending: a late turn sends an append late, and stamps it late.
+  const appenderLoop = monitorEventLoopDelay({ resolution: 1 });
   let measuredFrom = performance.now();
   const appending = (async () => {
     const started = performance.now();
@@ -246,6 +251,7 @@ async function fanOut(brokerUrl: string, broker: ChildProcess): Promise<void> {
       const wait = due - performance.now();
       if (wait > 1) await pause(wait);
       if (seq === warmup) {
+        appenderLoop.enable();
         measuring = true;
         measuredFrom = performance.now();
         brokerCpuBefore = cpuSeconds(brokerPid);
@@ -262,6 +268,7 @@ async function fanOut(brokerUrl: string, broker: ChildProcess): Promise<void> {
     }
     await Promise.all(inFlight);
     measuring = false;
+    appenderLoop.disable();
     return (performance.now() - measuredFrom) / 1000;
   })();
   const { result: seconds, peakMiB } = await peakRss(brokerPid, appending);
@@ -292,7 +299,7 @@ async function fanOut(brokerUrl: string, broker: ChildProcess): Promise<void> {
   console.log(
     `C. SSE fan-out, ${fmt(READERS)} readers, ${fmt(measured)} appends in ${seconds.toFixed(1)} s after ${fmt(warmup)} in a ${FANOUT_WARMUP_SECONDS} s warm-up (${fmt(rate)}/s; answered in p50 ${ack(0.5)} ms, p99 ${ack(0.99)} ms): ` +
       `p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms (worst reader process), broker peak RSS ${rss.toFixed(0)} MiB, ${fmt(events / READERS)} data events per reader, CPU: broker ${brokerCpu.toFixed(1)} s (measured part), readers ${readerCpu.toFixed(1)} s (all), ` +
-      `broker event-loop delay (measured part): ${loopDelay}, ` +
+      `broker event-loop delay (measured part): ${loopDelay}; event-loop delay p99 of the appender ${(appenderLoop.percentile(99) / 1e6).toFixed(0)} ms, of the reader processes ${parsed.map((p) => p.loopP99.toFixed(0)).join(" and ")} ms, ` +
       `delivered ${fmt(received)} of ${fmt(total * READERS)} (fewest to one reader: ${fmt(minPerReader)}), doubled ${doubled}, orders seen ${orders}, failed connections ${failed}  [${load()}]`,
   );
   console.log(
