@@ -148,12 +148,13 @@ export class Journal {
   }
 
   /**
-   * Copies `batch` of `log` into the round it {@link join}ed, which has not started writing yet (or is
-   * starting: from {@link JournalLog.journalRoundStart}).
+   * Copies the batch `bytes[start, end)` of `log` into the round it {@link join}ed, which has not started
+   * writing yet (or is starting: from {@link JournalLog.journalRoundStart}).
    */
-  write(log: JournalLog, batch: Buffer): void {
+  write(log: JournalLog, bytes: Buffer, start = 0, end = bytes.length): void {
     const key = log.journalKey;
-    const need = ENTRY_HEADER + key.length + batch.length;
+    const length = end - start;
+    const need = ENTRY_HEADER + key.length + length;
     if (this.len + need > this.buf.length) {
       const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + need));
       this.buf.copy(grown, 0, 0, this.len);
@@ -166,9 +167,9 @@ export class Journal {
     at += ENTRY_HEADER;
     key.copy(buf, at);
     at += key.length;
-    batch.copy(buf, at);
-    this.len = at + batch.length;
-    this.tailBytes += batch.length;
+    bytes.copy(buf, at, start, end);
+    this.len = at + length;
+    this.tailBytes += length;
     this.dirty.add(log);
   }
 

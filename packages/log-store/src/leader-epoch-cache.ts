@@ -57,7 +57,22 @@ export class LeaderEpochCache implements EpochLookup {
     /** Path of the checkpoint file. */
     readonly path: string,
     private entries: EpochEntry[],
-  ) {}
+  ) {
+    this.setLast();
+  }
+
+  /**
+   * The latest entry's epoch and start (-1 and +∞ without entries), kept in fields: the append path asks
+   * for them on every batch, and with thousands of partitions the entry objects are rarely in the CPU cache.
+   */
+  private lastEpoch = UNDEFINED_EPOCH;
+  private lastStart = Infinity;
+
+  private setLast(): void {
+    const last = this.entries[this.entries.length - 1];
+    this.lastEpoch = last?.epoch ?? UNDEFINED_EPOCH;
+    this.lastStart = last?.startOffset ?? Infinity;
+  }
 
   /**
    * Reads the checkpoint of the partition in `dir` (epoch 0 from offset 0 when there is none).
@@ -87,6 +102,7 @@ export class LeaderEpochCache implements EpochLookup {
    * full disk) took back, and are dropped by the next {@link beforeAppend}.
    */
   latestEpoch(logEnd: number): number {
+    if (this.lastStart <= logEnd) return this.lastEpoch; // the common case
     const entries = this.entries;
     for (let i = entries.length - 1; i >= 0; i--) if (entries[i]!.startOffset <= logEnd) return entries[i]!.epoch;
     return UNDEFINED_EPOCH;
@@ -136,9 +152,8 @@ export class LeaderEpochCache implements EpochLookup {
    *   the file holds the old or the new entries)
    */
   beforeAppend(epoch: number, offset: number): void {
+    if (this.lastEpoch === epoch && this.lastStart <= offset) return; // the common case
     const entries = this.entries;
-    const last = entries[entries.length - 1];
-    if (last !== undefined && last.epoch === epoch && last.startOffset <= offset) return; // the common case
     let kept = entries.filter((e) => e.startOffset <= offset);
     if (kept.at(-1)?.epoch !== epoch) kept = [...kept.filter((e) => e.startOffset < offset), { epoch, startOffset: offset }];
     this.write(kept);
@@ -161,6 +176,7 @@ export class LeaderEpochCache implements EpochLookup {
     // the batches on disk would make the log refuse them as damage.
     writeFileAtomicSync(this.fs, this.path, Buffer.from(lines.join("\n") + "\n"), true);
     this.entries = entries;
+    this.setLast();
   }
 }
 

@@ -275,21 +275,19 @@ export class LogSegment {
 
   /**
    * Makes the batch being built (`length` bytes, finished, ending at `lastOffset`) part of the segment, as
-   * {@link appendToTail} would, and returns a view of its bytes (valid until the next call on the segment).
+   * {@link appendToTail} would.
    */
-  commitBuilt(length: number, lastOffset: number, maxTimestamp: number): Buffer {
+  commitBuilt(length: number, lastOffset: number, maxTimestamp: number): void {
     if (this.bytesSinceIndexEntry >= this.indexIntervalBytes && this.size > 0) {
       this.index.appendDeferred(this.nextOffset - this.baseOffset, this.size); // written by writeTail
       this.bytesSinceIndexEntry = 0;
     }
-    const at = this.tailLength;
     this.built = 0;
     this.tailLength += length;
     this.size += length;
     this.bytesSinceIndexEntry += length;
     this.nextOffset = lastOffset + 1;
     if (this.maxTimestamp !== undefined && maxTimestamp > this.maxTimestamp) this.maxTimestamp = maxTimestamp;
-    return this.tail.subarray(at, at + length);
   }
 
   /** Drops the batch being built. */

@@ -540,7 +540,9 @@ export class LogStore implements AsyncDisposable {
    */
   append(topic: string, partition: number, records: readonly RecordInput[], options?: AppendOptions): Promise<AppendResult> {
     try {
-      return this.log(topic, partition).run((log) => log.append(records, options));
+      const slot = this.log(topic, partition);
+      // An open log is called directly: no closure per append (thousands per request with many partitions).
+      return slot.ready?.append(records, options) ?? slot.run((log) => log.append(records, options));
     } catch (error) {
       return Promise.reject(error);
     }

@@ -862,9 +862,12 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     this.buildingDurable = undefined;
     const builder = this.builder!;
     const length = builder.length;
-    builder.finish(segment.buildSpace(length), segment.buildStart);
-    const bytes = segment.commitBuilt(length, builder.baseOffset + builder.count - 1, builder.maxTimestamp);
-    this.settings.journal!.write(this, bytes);
+    const buf = segment.buildSpace(length);
+    const at = segment.buildStart;
+    builder.finish(buf, at);
+    segment.commitBuilt(length, builder.baseOffset + builder.count - 1, builder.maxTimestamp);
+    // The bytes stay where they are until the next change to the segment's tail: copied now.
+    this.settings.journal!.write(this, buf, at, at + length);
     this.settings.metrics.appendedBytes += length;
   }
 

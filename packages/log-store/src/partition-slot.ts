@@ -37,6 +37,11 @@ export class PartitionSlot {
     return this.log;
   }
 
+  /** The log, if open and no call waits for the open: what {@link run} would call at once. */
+  get ready(): PartitionLog | undefined {
+    return this.queued === 0 ? this.log : undefined;
+  }
+
   /** The point this slot was made from, while its log is not open. */
   get pendingPoint(): RecoveryPoint | undefined {
     return this.log === undefined ? this.point : undefined;
