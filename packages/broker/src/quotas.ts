@@ -27,8 +27,12 @@ export interface QuotaLimits {
 
 /** Long polls a principal may have waiting at once unless `quotas` says otherwise. */
 export const DEFAULT_MAX_LONG_POLLS = 1000;
-/** SSE streams a principal may have open at once unless `quotas` says otherwise. */
-export const DEFAULT_MAX_SSE_STREAMS = 1000;
+/**
+ * SSE streams a principal may have open at once unless `quotas` says otherwise: room for a few thousand
+ * readers behind one principal (anonymous ones without `auth`) and their reconnects, which overlap the
+ * answers they replace.
+ */
+export const DEFAULT_MAX_SSE_STREAMS = 10_000;
 
 /**
  * `BrokerAppOptions.quotas`: the limits of every principal, each on its own budget (so one principal over
