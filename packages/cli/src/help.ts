@@ -52,15 +52,18 @@ Options:
 
 ${CONNECTION}`,
 
-  "topics create": `Usage: minikafka topics create NAME --partitions N [--retention-ms MS] [--if-not-exists] [--json]
+  "topics create": `Usage: minikafka topics create NAME --partitions N [--replication-factor N] [--min-insync-replicas N]
+                              [--retention-ms MS] [--if-not-exists] [--json]
 
 Creates a topic. Fails (exit 1) if it already exists, unless --if-not-exists.
 
 Options:
-  --partitions N      number of partitions (required, ≥ 1)
-  --retention-ms MS   delete records older than this (default: the broker's setting)
-  --if-not-exists     succeed, changing nothing, when the topic exists
-  --json              the new topic's description as one JSON object
+  --partitions N            number of partitions (required, ≥ 1)
+  --replication-factor N    copies of each partition on distinct brokers (cluster mode; default 1)
+  --min-insync-replicas N   fewest in-sync replicas a produce is accepted with (cluster mode; default 1)
+  --retention-ms MS         delete records older than this (default: the broker's setting)
+  --if-not-exists           succeed, changing nothing, when the topic exists
+  --json                    the new topic's description as one JSON object
 
 ${CONNECTION}`,
 

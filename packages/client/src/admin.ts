@@ -1,5 +1,5 @@
 import { ClientError, isClientError, type ClientErrorCode } from "./errors.js";
-import { segment, type Http } from "./http.js";
+import { segment, type Requester } from "./http.js";
 import { flatten, partitionKey } from "./partition-key.js";
 import type { GroupDescription, GroupOverview, TopicConfig, TopicDescription, TopicPartitionOffset } from "./types.js";
 import type { WireGroupDescription, WireGroupListing, WireJoinResult } from "./wire.js";
@@ -9,6 +9,16 @@ export interface TopicSpec {
   topic: string;
   /** Number of partitions (default 1). */
   numPartitions?: number | undefined;
+  /**
+   * Copies of each partition, on distinct brokers (cluster mode; default 1, at most the live brokers). A
+   * single-node broker refuses more than 1 with `INVALID_REPLICATION_FACTOR`.
+   */
+  replicationFactor?: number | undefined;
+  /**
+   * The fewest in-sync replicas a produce is accepted with (Kafka's `min.insync.replicas`; default 1, at most
+   * `replicationFactor`); with fewer, sends fail with the retriable `NOT_ENOUGH_REPLICAS`.
+   */
+  minInsyncReplicas?: number | undefined;
   /** Overrides of the broker's log settings for this topic. */
   config?: TopicConfig | undefined;
 }
@@ -42,10 +52,10 @@ export interface TopicOffsets {
  * {@link Client.admin}. Every method is one or a few requests; nothing runs in the background.
  */
 export class Admin {
-  readonly #http: Http;
+  readonly #http: Requester;
 
   /** @internal Use {@link Client.admin}. */
-  constructor(http: Http) {
+  constructor(http: Requester) {
     this.#http = http;
   }
 
@@ -63,14 +73,20 @@ export class Admin {
   /**
    * Creates topics. Resolves `true` when every topic was created, `false` when some already existed
    * (as KafkaJS does); those are left as they are.
-   * @throws ClientError `INVALID_TOPIC_NAME`, `INVALID_PARTITIONS`, `INVALID_REQUEST` for a bad config.
+   * @throws ClientError `INVALID_TOPIC_NAME`, `INVALID_PARTITIONS`, `INVALID_REQUEST` for a bad config,
+   *   `INVALID_REPLICATION_FACTOR` for more replicas than live brokers (or than 1 on a single node).
    */
   async createTopics(options: { topics: readonly TopicSpec[] }): Promise<boolean> {
     const created = await Promise.all(
-      options.topics.map(async ({ topic, numPartitions = 1, config }) => {
+      options.topics.map(async ({ topic, numPartitions = 1, replicationFactor, minInsyncReplicas, config }) => {
+        // Only the fields given: a broker older than cluster mode refuses unknown ones.
+        const json: Record<string, unknown> = { name: topic, partitions: numPartitions };
+        if (replicationFactor !== undefined) json.replicationFactor = replicationFactor;
+        if (minInsyncReplicas !== undefined) json.minInsyncReplicas = minInsyncReplicas;
+        if (config !== undefined) json.config = config;
         try {
           await this.#http.request("POST", "v1/topics", {
-            json: config === undefined ? { name: topic, partitions: numPartitions } : { name: topic, partitions: numPartitions, config },
+            json,
             retry: "broker-retriable",
           });
           return true;

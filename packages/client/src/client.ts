@@ -1,4 +1,5 @@
 import { Admin } from "./admin.js";
+import { BrokerRouter } from "./broker-router.js";
 import { systemClock, type ClientClock } from "./clock.js";
 import { Consumer, type ConsumerOptions } from "./consumer.js";
 import { ClientError } from "./errors.js";
@@ -14,7 +15,11 @@ export type FetchFunction = (input: Request | string | URL, init?: RequestInit) 
 export interface ClientOptions {
   /**
    * The broker's base URL, e.g. `"http://127.0.0.1:8000"` (a path prefix is kept, for a broker behind a
-   * proxy). minikafka is a single broker: an array must hold exactly one URL.
+   * proxy), or several brokers of a cluster, e.g. `["http://127.0.0.1:8001", "http://127.0.0.1:8002"]`.
+   * These are bootstrap brokers, as in Kafka: the client reads the cluster's metadata (`GET /v1/metadata`)
+   * from the first that answers, once, before its first send, and from then on sends each partition's
+   * records and fetches to the partition's leader (its advertised URL), and group and admin calls to that
+   * first broker. A single-node broker (no brokers in its metadata) gets every request, as before.
    */
   brokers: string | readonly string[];
   /**
@@ -74,16 +79,22 @@ const DEFAULT_RETRY: RetryPolicy = { retries: 5, initialRetryTimeMs: 300, maxRet
  */
 export function createClient(options: ClientOptions): Client {
   const brokers = typeof options?.brokers === "string" ? [options.brokers] : options?.brokers;
-  if (!Array.isArray(brokers) || brokers.length !== 1 || typeof brokers[0] !== "string") {
-    throw new ClientError("INVALID_CONFIG", "brokers must be one broker URL (minikafka runs a single broker)");
+  if (!Array.isArray(brokers) || brokers.length === 0) {
+    throw new ClientError("INVALID_CONFIG", "brokers must be a broker URL or a non-empty array of broker URLs");
   }
-  let url: URL;
-  try {
-    url = new URL(brokers[0]);
-  } catch (error) {
-    throw new ClientError("INVALID_CONFIG", `brokers: ${JSON.stringify(brokers[0])} is not a URL`, { cause: error });
+  const bootstrap: string[] = [];
+  for (const broker of brokers) {
+    let url: URL;
+    try {
+      if (typeof broker !== "string") throw new TypeError("not a string");
+      url = new URL(broker);
+    } catch (error) {
+      throw new ClientError("INVALID_CONFIG", `brokers: ${JSON.stringify(broker)} is not a URL`, { cause: error });
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new ClientError("INVALID_CONFIG", `brokers: ${url.href} is not an http(s) URL`);
+    const base = url.href.replace(/\/+$/, "");
+    if (!bootstrap.includes(base)) bootstrap.push(base);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new ClientError("INVALID_CONFIG", `brokers: ${url.href} is not an http(s) URL`);
   if (options.fetch !== undefined && typeof options.fetch !== "function") throw new ClientError("INVALID_CONFIG", "fetch must be a function");
   const clock = options.clock ?? systemClock;
   if (typeof clock?.now !== "function" || typeof clock.setTimeout !== "function" || typeof clock.clearTimeout !== "function") {
@@ -99,18 +110,13 @@ export function createClient(options: ClientOptions): Client {
     initialRetryTimeMs: positiveInteger("retry.initialRetryTimeMs", options.retry?.initialRetryTimeMs, DEFAULT_RETRY.initialRetryTimeMs),
     maxRetryTimeMs: positiveInteger("retry.maxRetryTimeMs", options.retry?.maxRetryTimeMs, DEFAULT_RETRY.maxRetryTimeMs),
   };
-  const http = new Http({
-    baseUrl: url.href.replace(/\/+$/, ""),
-    timeoutMs: positiveInteger("timeoutMs", options.timeoutMs, DEFAULT_TIMEOUT_MS),
-    retry,
-    fetch: options.fetch,
-    token,
-  });
+  const timeoutMs = positiveInteger("timeoutMs", options.timeoutMs, DEFAULT_TIMEOUT_MS);
+  const router = new BrokerRouter(bootstrap, (baseUrl) => new Http({ baseUrl, timeoutMs, retry, fetch: options.fetch, token }));
   return {
     clientId,
-    producer: (producerOptions) => new Producer(http, producerOptions, clock),
+    producer: (producerOptions) => new Producer(router, retry, producerOptions, clock),
     consumer: <F extends MessageFormat = "bytes">(consumerOptions: ConsumerOptions<F>) =>
-      new Consumer<MessageData<F>>(http, retry, consumerOptions, clock),
-    admin: () => new Admin(http),
+      new Consumer<MessageData<F>>(router, retry, consumerOptions, clock),
+    admin: () => new Admin(router.home),
   };
 }

@@ -5,7 +5,8 @@ import { FetchLoop } from "./fetch-loop.js";
 import { FetchManager } from "./fetch-manager.js";
 import { GroupMember } from "./group-member.js";
 import { HandlerRunner } from "./handler-runner.js";
-import { segment, type Http, type RetryPolicy } from "./http.js";
+import type { BrokerRouter } from "./broker-router.js";
+import { segment, type Requester, type RetryPolicy } from "./http.js";
 import { OffsetManager } from "./offset-manager.js";
 import { positiveInteger } from "./options.js";
 import type { PartitionState } from "./partition-state.js";
@@ -134,7 +135,7 @@ export class Consumer<T = Uint8Array> {
   // The facade: options, lifecycle and membership events. The machinery lives in one class per seam:
   // PartitionTable (per-partition state), OffsetManager (initial and clamped positions), CommitScheduler,
   // FetchManager (the two fetch strategies), HandlerRunner (calling the handlers), FetchLoop.
-  readonly #http: Http;
+  readonly #http: Requester;
   readonly #retry: RetryPolicy;
   readonly #clock: ClientClock;
   readonly #groupId: string;
@@ -163,7 +164,8 @@ export class Consumer<T = Uint8Array> {
   #autoCommit = true;
 
   /** @internal Use {@link Client.consumer}. */
-  constructor(http: Http, retry: RetryPolicy, options: ConsumerOptions<MessageFormat>, clock: ClientClock = systemClock) {
+  constructor(router: BrokerRouter, retry: RetryPolicy, options: ConsumerOptions<MessageFormat>, clock: ClientClock = systemClock) {
+    const http = router.home;
     if (typeof options?.groupId !== "string" || options.groupId.length === 0)
       throw new ClientError("INVALID_CONFIG", "groupId must be a non-empty string");
     if (options.instanceId !== undefined && (typeof options.instanceId !== "string" || options.instanceId.length === 0)) {
@@ -202,6 +204,7 @@ export class Consumer<T = Uint8Array> {
     });
     this.#fetcher = new FetchManager({
       http,
+      router,
       groupPath: this.#groupPath,
       table: this.#table,
       offsets: this.#offsets,

@@ -1,6 +1,7 @@
 import { isClientError } from "./errors.js";
 import type { GroupMember } from "./group-member.js";
-import type { Http } from "./http.js";
+import type { BrokerRouter } from "./broker-router.js";
+import type { Requester } from "./http.js";
 import { fetchAsMember, memberPath } from "./member-fetch.js";
 import type { OffsetManager } from "./offset-manager.js";
 import { fetchByPartition } from "./partition-fetch.js";
@@ -26,7 +27,10 @@ export interface FetchLimits {
 
 /** What {@link FetchManager} works with. */
 export interface FetchManagerOptions {
-  http: Http;
+  /** The group's broker: member fetches. */
+  http: Requester;
+  /** Partition fetches go to each partition's leader. */
+  router: BrokerRouter;
   /** `v1/groups/<groupId>` */
   groupPath: string;
   table: PartitionTable;
@@ -63,7 +67,7 @@ export class FetchManager {
    */
   async fetch(active: readonly PartitionState[], wake: AbortSignal): Promise<FetchedBatch[]> {
     const { http, table } = this.#o;
-    if (!table.memberFetchServes()) return fetchByPartition(http, active, this.#limits, wake, this.#outOfRange);
+    if (!table.memberFetchServes()) return fetchByPartition(this.#o.router, active, this.#limits, wake, this.#outOfRange);
     try {
       return await fetchAsMember(http, memberPath(this.#o.groupPath, this.#o.member()!.memberId!), table, active, this.#limits, wake);
     } catch (error) {

@@ -1,6 +1,6 @@
 import type { ClientClock } from "./clock.js";
 import { ClientError, isClientError, isLostCode } from "./errors.js";
-import { segment, type Http, type RetryPolicy } from "./http.js";
+import { segment, type Requester, type RetryPolicy } from "./http.js";
 import { flatten, group, partitionKey } from "./partition-key.js";
 import { backoffMs, sleep } from "./sleep.js";
 import type { TopicPartition, TopicPartitionOffset } from "./types.js";
@@ -42,7 +42,7 @@ export interface GroupMemberOptions {
  * advanced, on `STALE_MEMBER_EPOCH`). Internal: the consumer's machinery.
  */
 export class GroupMember {
-  readonly #http: Http;
+  readonly #http: Requester;
   readonly #options: GroupMemberOptions;
   readonly #listener: GroupMemberListener;
   readonly #groupPath: string;
@@ -62,7 +62,7 @@ export class GroupMember {
   // Commits and releases, one at a time and in order: a commit never names a partition already let go.
   #chain: Promise<unknown> = Promise.resolve();
 
-  constructor(http: Http, options: GroupMemberOptions, listener: GroupMemberListener) {
+  constructor(http: Requester, options: GroupMemberOptions, listener: GroupMemberListener) {
     this.#http = http;
     this.#options = options;
     this.#listener = listener;

@@ -14,9 +14,21 @@ import type { WireErrorEnvelope } from "./wire.js";
  *   blindly (produce, join, create): after a timeout or a lost connection the broker may already have
  *   applied them. `KAFKA_STORAGE_ERROR` is not retried here although the broker marks it retriable: a
  *   produce spanning partitions may have been appended to the others before one of them failed.
+ * - `"answers"`: the broker's retriable 429/503 answers (partial writes included) and 429/502/503/504 answers
+ *   without an envelope, but not network errors or timeouts: for an idempotent produce in a cluster, whose
+ *   caller sends it again itself, to the partition's leader as fresh metadata names it.
  * - `"never"`: the caller retries itself (heartbeats rebuild their body before each attempt).
  */
-export type RetryMode = "idempotent" | "broker-retriable" | "never";
+export type RetryMode = "idempotent" | "broker-retriable" | "answers" | "never";
+
+/** What sends requests to a broker: an {@link Http}, or the client's home-broker facade. Internal. */
+export interface Requester {
+  /**
+   * Sends one request and parses the JSON answer (`undefined` for 204).
+   * @throws ClientError for every failure but an abort through `options.signal`.
+   */
+  request<T>(method: "GET" | "POST" | "DELETE", path: string, options: CallOptions): Promise<T>;
+}
 
 /** Options of one request. */
 export interface CallOptions {
@@ -61,7 +73,7 @@ const JSON_HEADERS: Readonly<Record<string, string>> = { "content-type": "applic
  * {@link ClientError} (the broker's envelope code, message and `retriable` flag, or a client code).
  * Internal.
  */
-export class Http {
+export class Http implements Requester {
   readonly #ky: KyInstance;
   readonly #fetch: HttpOptions["fetch"];
   readonly #timeoutMs: number;
@@ -102,6 +114,7 @@ export class Http {
     this.#retry = {
       idempotent: { shouldRetry: (state) => this.#shouldRetry(state, true) },
       "broker-retriable": { shouldRetry: (state) => this.#shouldRetry(state, false) },
+      answers: { shouldRetry: (state) => this.#shouldRetry(state, true, false) },
       never: { limit: 0 },
     };
   }
@@ -153,7 +166,7 @@ export class Http {
     };
   }
 
-  #shouldRetry({ error }: ShouldRetryState, idempotent: boolean): boolean {
+  #shouldRetry({ error }: ShouldRetryState, idempotent: boolean, network = idempotent): boolean {
     if (error instanceof HTTPError) {
       const status = error.response.status;
       const envelope = this.#envelopes.get(error);
@@ -161,7 +174,7 @@ export class Http {
       return idempotent && RETRY_STATUSES.includes(status);
     }
     // A timeout or a network error: the request may or may not have reached the broker.
-    return idempotent && (error instanceof TimeoutError || error instanceof TypeError);
+    return network && (error instanceof TimeoutError || error instanceof TypeError);
   }
 
   #toClientError(error: unknown, method: string, path: string, timeoutMs: number): ClientError {

@@ -1,5 +1,5 @@
 import type { FetchedBatch, FetchLimits } from "./fetch-manager.js";
-import { segment, type Http } from "./http.js";
+import { segment, type Requester } from "./http.js";
 import { partitionKey } from "./partition-key.js";
 import type { PartitionState } from "./partition-state.js";
 import type { PartitionTable } from "./partition-table.js";
@@ -13,7 +13,7 @@ import type { WireMemberFetchResult } from "./wire.js";
  * @throws ClientError from the broker (`OFFSET_OUT_OF_RANGE` when a position is past its partition's end).
  */
 export async function fetchAsMember(
-  http: Http,
+  http: Requester,
   memberPath: string,
   table: PartitionTable,
   active: readonly PartitionState[],

@@ -1,4 +1,4 @@
-import type { Http, RetryPolicy } from "./http.js";
+import type { Requester, RetryPolicy } from "./http.js";
 import { segment } from "./http.js";
 import type { ClientClock } from "./clock.js";
 import type { CommitScheduler } from "./commit-scheduler.js";
@@ -11,7 +11,7 @@ import type { WireGroupDescription } from "./wire.js";
 
 /** What {@link OffsetManager} works with. */
 export interface OffsetManagerOptions {
-  http: Http;
+  http: Requester;
   retry: RetryPolicy;
   /** Drives the backoff between attempts. */
   clock: ClientClock;

@@ -1,7 +1,7 @@
 // The idempotent producer's session (Kafka's TransactionManager, idempotence only): a producer id from the
 // broker, the current epoch, and the next sequence of every partition written. Internal.
 import { ClientError } from "./errors.js";
-import type { Http } from "./http.js";
+import type { Requester } from "./http.js";
 
 /** Kafka's producer epoch is an int16: at this value a new id is asked for instead of a higher epoch. */
 const MAX_EPOCH = 32_767;
@@ -26,7 +26,7 @@ export interface ProducerFields {
  * a late copy of the abandoned request (still on its way) is fenced, never stored after newer batches.
  */
 export class ProducerSession {
-  readonly #http: Http;
+  readonly #http: Requester;
   #producerId: number | undefined;
   #epoch = 0;
   #init: Promise<void> | undefined;
@@ -34,7 +34,7 @@ export class ProducerSession {
   #sequences = new Map<string, number>();
   #fenced: ClientError | undefined;
 
-  constructor(http: Http) {
+  constructor(http: Requester) {
     this.#http = http;
   }
 

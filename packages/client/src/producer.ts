@@ -1,10 +1,13 @@
 import { createDefaultPartitioner, isPartitionerError, type Partitioner } from "@minikafka/partitioner";
+import { isRoutingFailure, type BrokerRouter } from "./broker-router.js";
 import { base64Encode, utf8Encode, utf8EncodeInto } from "./bytes.js";
 import { systemClock, type ClientClock } from "./clock.js";
+import { connectionFailure } from "./connection-failure.js";
 import { ClientError, isClientError } from "./errors.js";
-import { segment, type Http } from "./http.js";
+import { segment, type Requester, type RetryPolicy } from "./http.js";
 import { nonNegativeInteger, positiveInteger } from "./options.js";
 import { ProducerSession, type ProducerFields } from "./producer-session.js";
+import { backoffMs, sleep } from "./sleep.js";
 import { TopicMetadata } from "./topic-metadata.js";
 import type { ProducerMessage, ProducerRecord, RecordMetadata } from "./types.js";
 import type { WireEncoding, WireProduceBody, WireProduceRecord, WireProduceResult } from "./wire.js";
@@ -110,7 +113,9 @@ interface TopicQueue {
  * may not have been stored, and sending them again is at-least-once.
  */
 export class Producer {
-  readonly #http: Http;
+  readonly #http: Requester;
+  readonly #router: BrokerRouter;
+  readonly #retry: RetryPolicy;
   readonly #metadata: TopicMetadata;
   readonly #partitioner: Partitioner;
   readonly #clock: ClientClock;
@@ -130,8 +135,11 @@ export class Producer {
   readonly #session: ProducerSession | undefined;
 
   /** @internal Use {@link Client.producer}. */
-  constructor(http: Http, options: ProducerOptions = {}, clock: ClientClock = systemClock) {
+  constructor(router: BrokerRouter, retry: RetryPolicy, options: ProducerOptions = {}, clock: ClientClock = systemClock) {
+    const http = router.home;
     this.#http = http;
+    this.#router = router;
+    this.#retry = retry;
     this.#clock = clock;
     this.#lingerMs = nonNegativeInteger("lingerMs", options.lingerMs, DEFAULTS.lingerMs);
     this.#maxBatchRecords = positiveInteger("maxBatchRecords", options.maxBatchRecords, DEFAULTS.maxBatchRecords);
@@ -337,6 +345,13 @@ export class Producer {
 
   /** Partitions and sends one batch; settles the sends it completes. */
   async #sendBatch(topic: string, batch: QueuedMessage[], refreshed = false): Promise<void> {
+    // Once per client (then `undefined`): where the partitions' leaders are, or that the broker is one node.
+    const router = this.#router;
+    const loading = router.ready();
+    if (loading !== undefined) await loading;
+    // A topic created since the metadata was read: read it again rather than meet a 421 first.
+    const lookUp = router.lookUp(topic);
+    if (lookUp !== undefined) await lookUp;
     const partitionCount = await this.#metadata.partitionCount(topic);
     // Keys as they go on the wire (base64 when the batch carries bytes), made while their bytes are at hand.
     const binary = batch.some((m) => m.binary);
@@ -375,14 +390,60 @@ export class Producer {
     }
     // Messages of sends that failed (above, or earlier) are left out.
     const live = batch.some((m) => m.send.settled) ? batch.filter((m) => !m.send.settled) : batch;
-    if (live.length > 0) await this.#produce(topic, live, binary, refreshed);
+    if (live.length > 0) await this.#produceByLeader(topic, live, binary, refreshed);
+  }
+
+  /**
+   * Sends a batch as one request per partition leader, in parallel (one request on a single node, or when one
+   * broker leads all its partitions); each message's result lands at its place in its send. With `fixed`
+   * (a batch sent again after a routing failure), each request carries its partitions' share of those
+   * numbers. Fails with the first failure, after failing the sends of every request that failed.
+   */
+  async #produceByLeader(
+    topic: string,
+    batch: QueuedMessage[],
+    binary: boolean,
+    refreshed: boolean,
+    fixed?: ProducerFields,
+    attempt = 0,
+  ): Promise<void> {
+    const router = this.#router;
+    if (!router.clustered) return this.#produce(topic, batch, binary, refreshed, fixed, false, attempt);
+    const byLeader = new Map<number, QueuedMessage[]>();
+    for (const m of batch) {
+      const leader = router.leaderId(topic, m.partition);
+      const part = byLeader.get(leader);
+      if (part === undefined) byLeader.set(leader, [m]);
+      else part.push(m);
+    }
+    if (byLeader.size === 1) return this.#produce(topic, batch, binary, refreshed, fixed, false, attempt);
+    const parts = [...byLeader.values()];
+    const outcomes = await Promise.allSettled(
+      parts.map((part) => this.#produce(topic, part, binary, refreshed, fixed === undefined ? undefined : share(fixed, part), false, attempt)),
+    );
+    let failure: { error: unknown } | undefined;
+    for (let i = 0; i < parts.length; i++) {
+      const outcome = outcomes[i]!;
+      if (outcome.status === "fulfilled") continue;
+      failure ??= { error: outcome.reason };
+      for (const m of parts[i]!) m.send.reject(outcome.reason);
+    }
+    if (failure !== undefined) throw failure.error;
   }
 
   /**
    * Sends one request. Idempotent: with fresh sequences, or with `fixed` ones (the same batch again, split
    * by partition); `reset` is set once the batch was sent again after `UNKNOWN_PRODUCER_ID`.
    */
-  async #produce(topic: string, batch: QueuedMessage[], binary: boolean, refreshed: boolean, fixed?: ProducerFields, reset = false): Promise<void> {
+  async #produce(
+    topic: string,
+    batch: QueuedMessage[],
+    binary: boolean,
+    refreshed: boolean,
+    fixed?: ProducerFields,
+    reset = false,
+    attempt = 0,
+  ): Promise<void> {
     const session = this.#session;
     let fields = fixed;
     if (session !== undefined && fields === undefined) {
@@ -395,13 +456,32 @@ export class Producer {
     const body = encodeBatch(batch, binary);
     if (fields !== undefined) Object.assign(body, fields);
     let result: WireProduceResult;
+    // In a cluster, to the leader of the batch's partitions (#produceByLeader grouped them so).
+    const clustered = this.#router.clustered;
+    const target = clustered ? this.#router.leader(topic, batch[0]!.partition) : this.#http;
     try {
-      result = await this.#http.request<WireProduceResult>("POST", `v1/topics/${segment(topic)}/records`, {
+      result = await target.request<WireProduceResult>("POST", `v1/topics/${segment(topic)}/records`, {
         json: body,
-        // The same sequences on every attempt: the broker stores a batch once however often it arrives.
-        retry: fields === undefined ? "broker-retriable" : "idempotent",
+        // The same sequences on every attempt: the broker stores a batch once however often it arrives. In a
+        // cluster, a lost connection or a timeout is retried below, after new metadata, to the leader it names.
+        retry: fields === undefined ? "broker-retriable" : clustered ? "answers" : "idempotent",
       });
     } catch (error) {
+      // The leader moved, died or is cut off: read the metadata again and send the batch, with the same
+      // producer numbers (the broker deduplicates them, whichever replica leads now), to the leaders it names.
+      // Without producer numbers only a request that never reached the broker (connection refused) is safe.
+      if (clustered && isRoutingFailure(error)) {
+        if (attempt < this.#retry.retries && (fields !== undefined || connectionFailure(error) === "refused")) {
+          const refused = this.#router.leaderId(topic, batch[0]!.partition);
+          await this.#router.refresh().catch(() => {}); // unanswered: the old view, and the attempt counts
+          // A new leader named: at once. The same one (not yet replaced, or not yet in its role): after the
+          // backoff of `retry`, as any retry (with the defaults, about 9 s over 5 attempts).
+          if (this.#router.leaderId(topic, batch[0]!.partition) === refused)
+            await sleep(this.#clock, backoffMs(attempt + 1, this.#retry.initialRetryTimeMs, this.#retry.maxRetryTimeMs));
+          return this.#produceByLeader(topic, batch, binary, refreshed, fields, attempt + 1);
+        }
+        this.#router.afterFailure(error);
+      }
       // 413 (RECORD_LIST_TOO_LARGE, REQUEST_TOO_LARGE, MESSAGE_TOO_LARGE, or a proxy's body limit): refused
       // before anything was stored, so the numbers are unused, and the parts take them again.
       if (isClientError(error) && error.status === 413 && fixed === undefined) {
@@ -482,6 +562,13 @@ export class Producer {
     }
     if (failure !== undefined) throw failure.error;
   }
+}
+
+/** The producer fields of `fields` for the partitions of `part` only (a request split by leader). */
+function share(fields: ProducerFields, part: readonly QueuedMessage[]): ProducerFields {
+  const partitions = new Set<number>();
+  for (const m of part) partitions.add(m.partition);
+  return { ...fields, sequences: fields.sequences.filter((s) => partitions.has(s.partition)) };
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Clock } from "./clock.js";
-import type { Http } from "./http.js";
+import type { Requester } from "./http.js";
 import { segment } from "./http.js";
 import type { TopicDescription } from "./types.js";
 
@@ -14,12 +14,12 @@ interface Entry {
  * the caller says the count proved wrong (`UNKNOWN_TOPIC_OR_PARTITION`). Internal.
  */
 export class TopicMetadata {
-  readonly #http: Http;
+  readonly #http: Requester;
   readonly #maxAgeMs: number;
   readonly #clock: Clock;
   readonly #entries = new Map<string, Entry>();
 
-  constructor(http: Http, maxAgeMs: number, clock: Clock) {
+  constructor(http: Requester, maxAgeMs: number, clock: Clock) {
     this.#http = http;
     this.#maxAgeMs = maxAgeMs;
     this.#clock = clock;

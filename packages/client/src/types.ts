@@ -94,6 +94,14 @@ export interface PartitionDescription {
   highWatermark: number;
   /** Bytes stored. */
   sizeBytes: number;
+  /** Cluster mode: the leader's node id (-1 while no in-sync replica is alive). */
+  leader?: number | undefined;
+  /** Cluster mode: bumped on every leader change. */
+  leaderEpoch?: number | undefined;
+  /** Cluster mode: node ids holding a replica, preferred leader first. */
+  replicas?: number[] | undefined;
+  /** Cluster mode: the in-sync replicas' node ids. */
+  isr?: number[] | undefined;
 }
 
 /** Per-topic log settings (overrides of the broker's defaults). */
@@ -111,6 +119,10 @@ export interface TopicDescription {
   /** ms since the epoch. */
   createdAt: number;
   partitions: PartitionDescription[];
+  /** Cluster mode: copies of each partition. */
+  replicationFactor?: number | undefined;
+  /** Cluster mode: the fewest in-sync replicas a produce is accepted with. */
+  minInsyncReplicas?: number | undefined;
 }
 
 /** A member of a consumer group, as the broker describes it. */

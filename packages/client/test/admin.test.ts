@@ -112,7 +112,13 @@ describe("admin", () => {
 
   it("refuses a bad broker URL", () => {
     expect(() => createClient({ brokers: "not a url" })).toThrow(expect.objectContaining({ code: "INVALID_CONFIG" }));
-    expect(() => createClient({ brokers: ["http://a:1", "http://b:1"] })).toThrow(expect.objectContaining({ code: "INVALID_CONFIG" }));
+    expect(() => createClient({ brokers: [] })).toThrow(expect.objectContaining({ code: "INVALID_CONFIG" }));
+    expect(() => createClient({ brokers: ["http://a:1", "b"] })).toThrow(
+      expect.objectContaining({ code: "INVALID_CONFIG", message: 'brokers: "b" is not a URL' }),
+    );
+    expect(() => createClient({ brokers: ["http://a:1", 7 as never] })).toThrow(expect.objectContaining({ code: "INVALID_CONFIG" }));
+    // Several bootstrap brokers of a cluster (nothing is asked of them until the first send).
+    expect(createClient({ brokers: ["http://a:1", "http://b:1"] }).clientId).toBe("minikafka-client");
     expect(() => createClient({ brokers: "ftp://x" })).toThrow(expect.objectContaining({ code: "INVALID_CONFIG" }));
     expect(createClient({ brokers: ["http://127.0.0.1:8000/"], clientId: "billing" }).clientId).toBe("billing");
   });

@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startBroker, type StartBrokerResult } from "@minikafka/broker";
+import { partitionForKey } from "@minikafka/partitioner";
+import { hasEtcd, startEtcd } from "../../../test-support/etcd.js";
 import { readmeSample, runSample, sourceOf, startSample } from "../../../test-support/readme-sample.js";
 import { exited, onLines } from "../../../test-support/spawn-ts.js";
 
@@ -67,3 +69,39 @@ it("runs the ManualClock sample: the linger ends when the test advances the cloc
   const run = await runSample(code);
   expect(run).toEqual({ stdout: '["number"]\n', stderr: "", exitCode: 0 });
 }, 30_000);
+
+it.skipIf(!hasEtcd)(
+  "runs the Cluster sample against three brokers in cluster mode: one record on each key's partition, at offset 0",
+  async () => {
+    const etcd = await startEtcd();
+    const dirs = [1, 2, 3].map((n) => mkdtempSync(join(tmpdir(), `minikafka-client-readme-cluster-${n}-`)));
+    const nodes: StartBrokerResult[] = [];
+    try {
+      for (const [i, dataDir] of dirs.entries()) {
+        nodes.push(
+          await startBroker({
+            dataDir,
+            port: 0,
+            streams: false,
+            cluster: { nodeId: i + 1, etcd: [etcd.endpoint], name: "readme", leaseTtlSeconds: 2 },
+          }),
+        );
+      }
+      const code = readmeSample(README, 2, [
+        ["http://127.0.0.1:8001", nodes[0]!.url],
+        ["http://127.0.0.1:8002", nodes[1]!.url],
+        ["http://127.0.0.1:8003", nodes[2]!.url],
+        sourceOf("client"),
+      ]);
+      const run = await runSample(code);
+      const partitions = ["alice", "bob"].map((key) => partitionForKey(key, 6));
+      const expected = partitions[0] === partitions[1] ? `${partitions[0]}:0 ${partitions[1]}:1` : `${partitions[0]}:0 ${partitions[1]}:0`;
+      expect(run).toEqual({ stdout: `${expected}\n`, stderr: "", exitCode: 0 });
+    } finally {
+      await Promise.all(nodes.map((n) => n.close()));
+      await etcd.stop();
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    }
+  },
+  60_000,
+);

@@ -10,7 +10,14 @@ export const TOPICS_SUBCOMMANDS: Readonly<Record<string, { positionals: readonly
   describe: { positionals: ["NAME"], options: JSON_OPTION },
   create: {
     positionals: ["NAME"],
-    options: { ...JSON_OPTION, partitions: { type: "string" }, "retention-ms": { type: "string" }, "if-not-exists": { type: "boolean" } },
+    options: {
+      ...JSON_OPTION,
+      partitions: { type: "string" },
+      "replication-factor": { type: "string" },
+      "min-insync-replicas": { type: "string" },
+      "retention-ms": { type: "string" },
+      "if-not-exists": { type: "boolean" },
+    },
   },
   "add-partitions": { positionals: ["NAME", "N"], options: JSON_OPTION },
   delete: { positionals: ["NAME"], options: {} },
@@ -44,9 +51,19 @@ export async function topics(context: Context, sub: string, args: readonly strin
     case "create": {
       const partitions = integerOption(values, "partitions", command, 1);
       if (partitions === undefined) throw usage("--partitions N is required", command);
+      const replicationFactor = integerOption(values, "replication-factor", command, 1);
+      const minInsyncReplicas = integerOption(values, "min-insync-replicas", command, 1);
       const retentionMs = integerOption(values, "retention-ms", command, 1);
       const created = await admin.createTopics({
-        topics: [{ topic: name, numPartitions: partitions, config: retentionMs === undefined ? undefined : { retentionMs } }],
+        topics: [
+          {
+            topic: name,
+            numPartitions: partitions,
+            replicationFactor,
+            minInsyncReplicas,
+            config: retentionMs === undefined ? undefined : { retentionMs },
+          },
+        ],
       });
       if (!created && values["if-not-exists"] !== true) throw failed(`topic ${name} already exists`);
       if (json) {

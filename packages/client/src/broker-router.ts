@@ -1,0 +1,211 @@
+// Where each request goes: the cluster metadata of `GET /v1/metadata` (read lazily from the first bootstrap
+// broker that answers, cached, refreshed on routing failures), one Http per broker, and the "home" broker for
+// everything that is not routed by partition. Internal.
+import type { ClusterMetadataResult } from "@minikafka/protocol";
+import { ClientError, isClientError } from "./errors.js";
+import type { CallOptions, Http, Requester } from "./http.js";
+
+/** The cached view of the cluster. */
+interface ClusterView {
+  /** node id → Http of its advertised URL. */
+  readonly brokers: ReadonlyMap<number, Http>;
+  /** topic → leader node id per partition (-1: offline). */
+  readonly leaders: ReadonlyMap<string, readonly number[]>;
+}
+
+/**
+ * Routes requests for one client. Until the first {@link BrokerRouter.ready} and for a single-node broker
+ * (its metadata lists no brokers, or it has no `/v1/metadata`), everything goes to the home broker, as a
+ * client of one broker always did. In a cluster, {@link BrokerRouter.leader} names each partition's leader.
+ *
+ * The home broker (group calls, admin, producer ids, topic descriptions) is the first bootstrap URL that
+ * answered the metadata request; after a request to it fails for want of a connection, the next one goes to
+ * the next known broker (bootstrap URLs first, then the brokers of the metadata), so a dead home is left.
+ */
+export class BrokerRouter {
+  readonly #makeHttp: (baseUrl: string) => Http;
+  readonly #bootstrap: readonly string[];
+  readonly #pool = new Map<string, Http>();
+  /** Where home requests go now. */
+  #homeUrl: string;
+  #homeHttp: Http;
+  #view: ClusterView | "single" | undefined;
+  #loading: Promise<void> | undefined;
+  readonly #lookedUp = new Set<string>();
+  /** The facade every non-routed request goes through. */
+  readonly home: Requester;
+
+  /**
+   * @param bootstrap - base URLs, without a trailing slash, in the order given
+   * @param makeHttp - an Http for a base URL (the client's options)
+   */
+  constructor(bootstrap: readonly string[], makeHttp: (baseUrl: string) => Http) {
+    this.#bootstrap = bootstrap;
+    this.#makeHttp = makeHttp;
+    this.#homeUrl = bootstrap[0]!;
+    this.#homeHttp = this.#http(this.#homeUrl);
+    this.home = { request: (method, path, options) => this.#homeRequest(method, path, options) };
+  }
+
+  /** True once the metadata named brokers: produce and partition fetches are routed per partition. */
+  get clustered(): boolean {
+    return this.#view !== undefined && this.#view !== "single";
+  }
+
+  /** True once the metadata was read (a cluster or a single node). */
+  get loaded(): boolean {
+    return this.#view !== undefined;
+  }
+
+  /**
+   * Reads the metadata unless it was read already: `undefined` then (no await needed on the hot path), else
+   * a promise that settles once it is read.
+   * @throws ClientError (the promise) when no bootstrap broker answered
+   */
+  ready(): Promise<void> | undefined {
+    if (this.#view !== undefined) return undefined;
+    return this.refresh();
+  }
+
+  /**
+   * Reads the metadata again (concurrent callers share one request): from the home broker first, then from the
+   * other known brokers in order; the first answer wins.
+   * @throws ClientError the last broker's error when none answered
+   */
+  refresh(): Promise<void> {
+    this.#loading ??= this.#load().finally(() => (this.#loading = undefined));
+    return this.#loading;
+  }
+
+  /**
+   * The Http of the partition's leader, or the home broker's when the partition is unknown, offline, or the
+   * broker a single node.
+   */
+  leader(topic: string, partition: number): Http {
+    const view = this.#view;
+    if (view === undefined || view === "single") return this.#homeHttp;
+    const node = view.leaders.get(topic)?.[partition];
+    return (node !== undefined && view.brokers.get(node)) || this.#homeHttp;
+  }
+
+  /**
+   * In a cluster, when the cached metadata does not list `topic` (created since it was read): reads it again,
+   * the first time only for each topic (a topic the metadata never lists goes to the home broker, and
+   * a routing failure reads it again anyway). `undefined` when there is nothing to wait for.
+   */
+  lookUp(topic: string): Promise<void> | undefined {
+    const view = this.#view;
+    if (view === undefined || view === "single" || view.leaders.has(topic) || this.#lookedUp.has(topic)) return undefined;
+    this.#lookedUp.add(topic);
+    return this.refresh().catch(() => {});
+  }
+
+  /** The leader's node id (for grouping a request's partitions by leader); -1 when not routed. */
+  leaderId(topic: string, partition: number): number {
+    const view = this.#view;
+    if (view === undefined || view === "single") return -1;
+    const node = view.leaders.get(topic)?.[partition];
+    return node !== undefined && view.brokers.has(node) ? node : -1;
+  }
+
+  /**
+   * After a routed request failed: when the failure may mean the leader moved (a connection error, a
+   * timeout, `NOT_LEADER_OR_FOLLOWER`) and the client is in a cluster, reads the metadata again in the
+   * background (its failure is left for the next request to meet).
+   */
+  afterFailure(error: unknown): void {
+    if (this.#view === "single" || !isRoutingFailure(error)) return;
+    this.refresh().catch(() => {});
+  }
+
+  /** Every base URL known, in the order home requests try them: the bootstrap list, then the metadata's brokers. */
+  #candidates(): string[] {
+    const urls = [...this.#bootstrap];
+    for (const url of this.#pool.keys()) if (!urls.includes(url)) urls.push(url);
+    return urls;
+  }
+
+  #http(url: string): Http {
+    let http = this.#pool.get(url);
+    if (http === undefined) {
+      http = this.#makeHttp(url);
+      this.#pool.set(url, http);
+    }
+    return http;
+  }
+
+  #setHome(url: string): void {
+    this.#homeUrl = url;
+    this.#homeHttp = this.#http(url);
+  }
+
+  async #homeRequest<T>(method: "GET" | "POST" | "DELETE", path: string, options: CallOptions): Promise<T> {
+    const url = this.#homeUrl;
+    try {
+      return await this.#homeHttp.request<T>(method, path, options);
+    } catch (error) {
+      // No connection (after the request's own retries): the next request tries the next broker.
+      if (isClientError(error, "NETWORK_EXCEPTION") && this.#homeUrl === url) {
+        const urls = this.#candidates();
+        if (urls.length > 1) this.#setHome(urls[(urls.indexOf(url) + 1) % urls.length]!);
+      }
+      throw error;
+    }
+  }
+
+  async #load(): Promise<void> {
+    const urls = this.#candidates();
+    const start = Math.max(0, urls.indexOf(this.#homeUrl));
+    let last: unknown;
+    for (let i = 0; i < urls.length; i++) {
+      const url = urls[(start + i) % urls.length]!;
+      let answer: ClusterMetadataResult;
+      try {
+        // One broker: its request retries as any other; several: the next broker is the retry.
+        answer = await this.#http(url).request<ClusterMetadataResult>("GET", "v1/metadata", {
+          retry: urls.length === 1 ? "idempotent" : "never",
+        });
+      } catch (error) {
+        // A broker without cluster mode's route (older than it), or one with auth, which cluster mode does not
+        // support yet (a principal without `describe` on the cluster, or a bad token, which the request
+        // itself then reports): a single node.
+        if (isClientError(error) && (error.status === 404 || error.status === 403 || error.status === 401)) {
+          this.#setHome(url);
+          this.#view = "single";
+          return;
+        }
+        last = error;
+        continue;
+      }
+      if (this.#view === undefined) this.#setHome(url); // the first live broker stays home
+      this.#view = this.#toView(answer);
+      return;
+    }
+    throw last ?? new ClientError("NETWORK_EXCEPTION", "no broker to ask for the cluster metadata", { retriable: true });
+  }
+
+  #toView(answer: ClusterMetadataResult): ClusterView | "single" {
+    // A broker in cluster mode names its cluster, even in a moment when it lists no live broker (then the
+    // home broker gets everything until the next refresh); only a single node answers without one.
+    if (answer?.clusterId == null || !Array.isArray(answer.brokers)) return "single";
+    const brokers = new Map<number, Http>();
+    for (const { nodeId, url } of answer.brokers) brokers.set(nodeId, this.#http(url.replace(/\/+$/, "")));
+    const leaders = new Map<string, number[]>();
+    for (const topic of answer.topics) {
+      const byPartition: number[] = [];
+      for (const p of topic.partitions) byPartition[p.partition] = p.leader;
+      leaders.set(topic.name, byPartition);
+    }
+    return { brokers, leaders };
+  }
+}
+
+/**
+ * True for a failure after which a cluster's partition may be served by another broker now: no connection,
+ * no answer in time, or `NOT_LEADER_OR_FOLLOWER`. Internal.
+ */
+export function isRoutingFailure(error: unknown): boolean {
+  return (
+    isClientError(error) && (error.code === "NOT_LEADER_OR_FOLLOWER" || error.code === "NETWORK_EXCEPTION" || error.code === "REQUEST_TIMED_OUT")
+  );
+}
