@@ -4,9 +4,11 @@
 //
 //   pnpm --filter @minikafka/broker bench:peers
 //   PEERS_BENCH_ROUNDS=3 (every case once per round; medians)  PEERS_BENCH_SECONDS=3 (per load case and round)
-//   PEERS_BENCH_MESSAGES=3000 (per poll + ack case and round)
+//   PEERS_BENCH_MESSAGES=3000 (per poll + ack case and round)  PEERS_BENCH_WARMUP=1 (0: no warm-up pass)
 // Each minikafka case also runs against the same broker with the Node lane and produce merging turned off
-// ("before": every request through the Hono app, one batch per call), side by side.
+// ("before": every request through the Hono app, one batch per call), side by side. Beside the rates, each
+// server's own CPU time per request or message (all its threads, from /proc on Linux): what the request
+// costs, which the disk's and the other jobs' swings on a shared machine move far less than the rates.
 //
 // Needs wrk. Redis (`redis-server`, `redis-benchmark`: apt-get install redis-server) and NATS
 // (`nats-server`: apt-get install nats-server) are measured where installed and skipped, saying so, where not.
@@ -20,11 +22,12 @@ import { connect, type Socket } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { HttpConnection } from "./http-connection.js";
-import { fmt, freePort, json, pause, post, seedWorkload, startBenchBroker, stop, wrk, benchChild, firstMatch } from "./support.js";
+import { fmt, freePort, json, pause, post, processCpuMs, seedWorkload, startBenchBroker, stop, wrk, benchChild, firstMatch } from "./support.js";
 
 const SECONDS = Number(process.env.PEERS_BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.PEERS_BENCH_ROUNDS ?? 3);
 const MESSAGES = Number(process.env.PEERS_BENCH_MESSAGES ?? 3000);
+const WARMUP = process.env.PEERS_BENCH_WARMUP !== "0";
 const VALUE = "v".repeat(100);
 
 if (spawnSync("wrk", ["--version"]).error) {
@@ -144,7 +147,7 @@ async function startRedis(): Promise<{ port: number; proc: ChildProcess }> {
 }
 
 /** XADD of one 100-byte field per request from 32 clients (redis-benchmark, its own process, like wrk). */
-function redisXadd(port: number): number {
+function redisXadd(port: number): { rate: number; requests: number } {
   // About SECONDS at the rate a durable Redis reaches here; redis-benchmark runs a count, not a time.
   const n = String(Math.round(SECONDS * 25_000));
   const out = spawnSync("redis-benchmark", ["-h", "127.0.0.1", "-p", String(port), "-c", "32", "-n", n, "--csv", "XADD", "bench", "*", "v", VALUE], {
@@ -155,11 +158,14 @@ function redisXadd(port: number): number {
     .split("\n")
     .find((l) => l.startsWith('"XADD'));
   if (row === undefined) throw new Error(`redis-benchmark printed no XADD row: ${out.stdout}${out.stderr}`);
-  return Number(JSON.parse(`[${row}]`)[1]);
+  return { rate: Number(JSON.parse(`[${row}]`)[1]), requests: Number(n) };
 }
 
-/** 3 consumers of one group, each XREADGROUP COUNT 1 then XACK, until `MESSAGES` are acked; messages/s. */
-async function redisPollAck(port: number): Promise<number> {
+/**
+ * 3 consumers of one group, each XREADGROUP COUNT 1 then XACK, until `MESSAGES` are acked; messages/s and
+ * the server's (`pid`) CPU µs per message meanwhile.
+ */
+async function redisPollAck(port: number, pid: number | undefined): Promise<{ rate: number; cpuUs: number }> {
   const admin = await RedisConnection.open(port);
   const stream = `pollack-${Date.now()}`;
   for (let i = 0; i < MESSAGES; i++) await admin.call("XADD", stream, "*", "v", VALUE);
@@ -167,6 +173,7 @@ async function redisPollAck(port: number): Promise<number> {
   admin.close();
   const consumers = await Promise.all(["c0", "c1", "c2"].map(async (name) => ({ name, conn: await RedisConnection.open(port) })));
   let acked = 0;
+  const cpuBefore = processCpuMs(pid);
   const started = performance.now();
   await Promise.all(
     consumers.map(async ({ name, conn }) => {
@@ -182,7 +189,12 @@ async function redisPollAck(port: number): Promise<number> {
     }),
   );
   if (acked !== MESSAGES) throw new Error(`redis: acked ${acked} of ${MESSAGES}`);
-  return acked / ((performance.now() - started) / 1000);
+  return { rate: acked / ((performance.now() - started) / 1000), cpuUs: cpuPerItem(cpuBefore, processCpuMs(pid), acked) };
+}
+
+/** CPU µs per item between two {@link processCpuMs} readings; NaN where either is missing. */
+function cpuPerItem(before: number | undefined, after: number | undefined, items: number): number {
+  return before === undefined || after === undefined ? NaN : ((after - before) * 1000) / items;
 }
 
 // ---- NATS JetStream, over its text protocol ----
@@ -265,7 +277,7 @@ async function startNats(): Promise<{ port: number; proc: ChildProcess }> {
 }
 
 /** 32 publishers, each waiting for JetStream's ack of one 100-byte message before sending the next; messages/s. */
-async function natsPublish(port: number): Promise<number> {
+async function natsPublish(port: number): Promise<{ rate: number; requests: number }> {
   const conns = await Promise.all(Array.from({ length: 32 }, () => NatsConnection.open(port)));
   let sent = 0;
   const started = performance.now();
@@ -280,7 +292,7 @@ async function natsPublish(port: number): Promise<number> {
       conn.close();
     }),
   );
-  return sent / ((performance.now() - started) / 1000);
+  return { rate: sent / ((performance.now() - started) / 1000), requests: sent };
 }
 
 // ---- minikafka's /v1 consumer, one message per fetch, each commit awaited ----
@@ -288,12 +300,15 @@ async function natsPublish(port: number): Promise<number> {
 type Assignment = Array<{ topic: string; partitions: number[] }>;
 type Member = { memberId: string; memberEpoch: number; assignment: Assignment };
 
-/** 3 group members on a 3-partition topic: member fetch of 1 record, then its commit, until `MESSAGES`; messages/s. */
-async function v1PollCommit(url: string): Promise<number> {
+/**
+ * 3 group members on a 3-partition topic: member fetch of 1 record, then its commit, until `messages`;
+ * messages/s and the broker's (`pid`) CPU µs per message meanwhile.
+ */
+async function v1PollCommit(url: string, pid: number | undefined, messages = MESSAGES): Promise<{ rate: number; cpuUs: number }> {
   const topic = `v1-pollack-${Date.now()}`;
   await json(await post(`${url}/v1/topics`, { name: topic, partitions: 3 }));
-  for (let sent = 0; sent < MESSAGES; sent += 1000) {
-    const records = Array.from({ length: Math.min(1000, MESSAGES - sent) }, (_, i) => ({ key: `k${sent + i}`, value: VALUE }));
+  for (let sent = 0; sent < messages; sent += 1000) {
+    const records = Array.from({ length: Math.min(1000, messages - sent) }, (_, i) => ({ key: `k${sent + i}`, value: VALUE }));
     await json(await post(`${url}/v1/topics/${topic}/records`, { records }));
   }
   const group = `g-${Date.now()}`;
@@ -312,6 +327,7 @@ async function v1PollCommit(url: string): Promise<number> {
   let acked = 0;
   // One raw keep-alive connection per member (see support.ts's seedWorkload).
   const connections = await Promise.all(members.map(() => HttpConnection.open(url)));
+  const cpuBefore = processCpuMs(pid);
   const started = performance.now();
   await Promise.all(
     members.map(async (m, i) => {
@@ -336,8 +352,8 @@ async function v1PollCommit(url: string): Promise<number> {
       conn.close();
     }),
   );
-  if (acked !== MESSAGES) throw new Error(`/v1: acked ${acked} of ${MESSAGES}`);
-  return acked / ((performance.now() - started) / 1000);
+  if (acked !== messages) throw new Error(`/v1: acked ${acked} of ${messages}`);
+  return { rate: acked / ((performance.now() - started) / 1000), cpuUs: cpuPerItem(cpuBefore, processCpuMs(pid), acked) };
 }
 
 const rows: string[][] = [];
@@ -369,62 +385,103 @@ try {
   let nats: { port: number; proc: ChildProcess } | undefined;
   if (has("nats-server")) nats = await startNats();
 
+  // A warm-up pass over the trivial route and every minikafka case, not measured: the broker is a long-running JIT-compiled
+  // process, and its first few thousand requests of a route cost several times the steady state (V8
+  // compiling the route's code on the main thread and its helper threads), which a 3 s round would
+  // otherwise mostly measure. Redis and NATS are compiled ahead of time.
+  if (WARMUP) {
+    const v1Warm = JSON.stringify({ records: [{ value: VALUE }] });
+    await wrk(work, `${trivial}/ping`, 32, 1, "{}");
+    for (const url of brokers) {
+      await wrk(work, `${url}/v1/topics/one/records`, 32, 1, v1Warm);
+      await wrk(work, `${url}/topics/seed/messages?message=${VALUE}&key=`, 32, 1, "");
+      await seedWorkload(url, 1000);
+      await v1PollCommit(url, undefined, 1000);
+    }
+  }
+
   // One record per request, 32 connections; every case once per round, so that drift in the machine's
-  // load and disk (other jobs share it) spreads over all of them alike.
+  // load and disk (other jobs share it) spreads over all of them alike. Each case also records its
+  // server's CPU µs per request.
   const load: Record<string, number[]> = { trivial: [], v1: [], v1Before: [], seed: [], seedBefore: [], xadd: [], nats: [] };
+  const loadCpu: Record<string, number[]> = Object.fromEntries(Object.keys(load).map((k) => [k, []]));
+  const measure = async (key: string, pid: number | undefined, run: () => Promise<{ rate: number; requests: number }>) => {
+    const before = processCpuMs(pid);
+    const { rate, requests } = await run();
+    load[key]!.push(rate);
+    loadCpu[key]!.push(cpuPerItem(before, processCpuMs(pid), requests));
+  };
+  const wrkCase = (url: string, body: string) => async () => {
+    const r = await wrk(work, url, 32, SECONDS, body);
+    return { rate: r.rps, requests: r.requests };
+  };
   const v1Body = JSON.stringify({ records: [{ value: VALUE }] });
   for (let round = 0; round < ROUNDS; round++) {
-    load.trivial!.push((await wrk(work, `${trivial}/ping`, 32, SECONDS, "{}")).rps);
-    load.v1!.push((await wrk(work, `${broker.url}/v1/topics/one/records`, 32, SECONDS, v1Body)).rps);
-    load.v1Before!.push((await wrk(work, `${before.url}/v1/topics/one/records`, 32, SECONDS, v1Body)).rps);
-    load.seed!.push((await wrk(work, `${broker.url}/topics/seed/messages?message=${VALUE}&key=`, 32, SECONDS, "")).rps);
-    load.seedBefore!.push((await wrk(work, `${before.url}/topics/seed/messages?message=${VALUE}&key=`, 32, SECONDS, "")).rps);
-    if (redis) load.xadd!.push(redisXadd(redis.port));
-    if (nats) load.nats!.push(await natsPublish(nats.port));
+    await measure("trivial", trivialProc.pid, wrkCase(`${trivial}/ping`, "{}"));
+    await measure("v1", broker.proc.pid, wrkCase(`${broker.url}/v1/topics/one/records`, v1Body));
+    await measure("v1Before", before.proc.pid, wrkCase(`${before.url}/v1/topics/one/records`, v1Body));
+    await measure("seed", broker.proc.pid, wrkCase(`${broker.url}/topics/seed/messages?message=${VALUE}&key=`, ""));
+    await measure("seedBefore", before.proc.pid, wrkCase(`${before.url}/topics/seed/messages?message=${VALUE}&key=`, ""));
+    if (redis) await measure("xadd", redis.proc.pid, async () => redisXadd(redis.port));
+    if (nats) await measure("nats", nats.proc.pid, () => natsPublish(nats.port));
   }
-  const m = Object.fromEntries(Object.entries(load).map(([k, v]) => [k, v.length > 0 ? median(v) : NaN]));
-  rows.push(["trivial Hono route (the HTTP ceiling)", fmt(m.trivial!), "1.00×", "", each(load.trivial!)]);
-  rows.push(["minikafka /v1 produce, 1 record/request", fmt(m.v1!), ratio(m.v1!, m.trivial!), "", each(load.v1!)]);
-  rows.push(["  before (Hono only, a batch per call)", fmt(m.v1Before!), ratio(m.v1Before!, m.trivial!), "", each(load.v1Before!)]);
-  rows.push(["minikafka seed produce, 1 message/request", fmt(m.seed!), ratio(m.seed!, m.trivial!), "", each(load.seed!)]);
-  rows.push(["  before (Hono only, a batch per call)", fmt(m.seedBefore!), ratio(m.seedBefore!, m.trivial!), "", each(load.seedBefore!)]);
+  const med = (xs: number[]) => (xs.length > 0 ? median(xs) : NaN);
+  const m = Object.fromEntries(Object.entries(load).map(([k, v]) => [k, med(v)]));
+  const cpu = (xs: number[] | undefined) => (xs === undefined || xs.length === 0 || xs.some(Number.isNaN) ? "" : fmt(med(xs), 1));
+  const loadRow = (label: string, key: string) =>
+    rows.push([label, fmt(m[key]!), ratio(m[key]!, m.trivial!), "", cpu(loadCpu[key]), each(load[key]!)]);
+  loadRow("trivial Hono route (the HTTP ceiling)", "trivial");
+  loadRow("minikafka /v1 produce, 1 record/request", "v1");
+  loadRow("  before (Hono only, a batch per call)", "v1Before");
+  loadRow("minikafka seed produce, 1 message/request", "seed");
+  loadRow("  before (Hono only, a batch per call)", "seedBefore");
   target(m.v1! / m.trivial! >= 0.5, `/v1 one-record produce at 32 connections: ${ratio(m.v1!, m.trivial!)} the trivial route (target ≥ 0.5×)`);
   target(m.seed! / m.trivial! >= 0.6, `seed produce at 32 connections: ${ratio(m.seed!, m.trivial!)} the trivial route (target ≥ 0.6×)`);
   if (redis) {
-    rows.push(["Redis XADD, appendfsync always (redis-benchmark)", fmt(m.xadd!), ratio(m.xadd!, m.trivial!), "", each(load.xadd!)]);
+    loadRow("Redis XADD, appendfsync always (redis-benchmark)", "xadd");
     target(m.v1! / m.xadd! >= 0.5, `/v1 one-record produce: ${ratio(m.v1!, m.xadd!)} Redis XADD with appendfsync always (target ≥ 0.5×)`);
-  } else rows.push(["Redis: skipped (apt-get install redis-server)", "", "", "", ""]);
+  } else rows.push(["Redis: skipped (apt-get install redis-server)", "", "", "", "", ""]);
   if (nats) {
-    rows.push(["NATS JetStream publish + ack (file store, default sync)", fmt(m.nats!), ratio(m.nats!, m.trivial!), "", each(load.nats!)]);
+    loadRow("NATS JetStream publish + ack (file store, default sync)", "nats");
     await stop(nats.proc);
-  } else rows.push(["NATS: skipped (apt-get install nats-server)", "", "", "", ""]);
+  } else rows.push(["NATS: skipped (apt-get install nats-server)", "", "", "", "", ""]);
 
   // Poll + ack, one message at a time, 3 consumers (on 3 partitions where the broker has them), the
   // cases interleaved round by round as above.
   const polls: Record<string, number[]> = { seed: [], v1: [], seedBefore: [], v1Before: [], redis: [] };
+  const pollCpu: Record<string, number[]> = Object.fromEntries(Object.keys(polls).map((k) => [k, []]));
+  const pollCase = async (key: string, run: Promise<{ rate: number; cpuUs: number }>) => {
+    const { rate, cpuUs } = await run;
+    polls[key]!.push(rate);
+    pollCpu[key]!.push(cpuUs);
+  };
+  const seedCase = (url: string, pid: number | undefined) =>
+    seedWorkload(url, MESSAGES, pid).then((r) => ({ rate: r.pollAck, cpuUs: r.pollAckCpuUs ?? NaN }));
   for (let round = 0; round < ROUNDS; round++) {
-    polls.seed!.push((await seedWorkload(broker.url, MESSAGES)).pollAck);
-    polls.v1!.push(await v1PollCommit(broker.url));
-    polls.seedBefore!.push((await seedWorkload(before.url, MESSAGES)).pollAck);
-    polls.v1Before!.push(await v1PollCommit(before.url));
-    if (redis) polls.redis!.push(await redisPollAck(redis.port));
+    await pollCase("seed", seedCase(broker.url, broker.proc.pid));
+    await pollCase("v1", v1PollCommit(broker.url, broker.proc.pid));
+    await pollCase("seedBefore", seedCase(before.url, before.proc.pid));
+    await pollCase("v1Before", v1PollCommit(before.url, before.proc.pid));
+    if (redis) await pollCase("redis", redisPollAck(redis.port, redis.proc.pid));
   }
-  const p = Object.fromEntries(Object.entries(polls).map(([k, v]) => [k, v.length > 0 ? median(v) : NaN]));
-  rows.push(["minikafka seed poll + ack, 3 consumers", "", "", fmt(p.seed!), each(polls.seed!)]);
-  rows.push(["  before (Hono only)", "", "", fmt(p.seedBefore!), each(polls.seedBefore!)]);
-  rows.push(["minikafka /v1 member fetch (1) + commit, 3 members", "", "", fmt(p.v1!), each(polls.v1!)]);
-  rows.push(["  before (Hono only)", "", "", fmt(p.v1Before!), each(polls.v1Before!)]);
+  const p = Object.fromEntries(Object.entries(polls).map(([k, v]) => [k, med(v)]));
+  const pollRow = (label: string, key: string) => rows.push([label, "", "", fmt(p[key]!), cpu(pollCpu[key]), each(polls[key]!)]);
+  pollRow("minikafka seed poll + ack, 3 consumers", "seed");
+  pollRow("  before (Hono only)", "seedBefore");
+  pollRow("minikafka /v1 member fetch (1) + commit, 3 members", "v1");
+  pollRow("  before (Hono only)", "v1Before");
   if (redis) {
-    rows.push(["Redis XREADGROUP COUNT 1 + XACK, 3 consumers, always", "", "", fmt(p.redis!), each(polls.redis!)]);
+    pollRow("Redis XREADGROUP COUNT 1 + XACK, 3 consumers, always", "redis");
     target(p.seed! / p.redis! >= 1, `seed poll + ack: ${ratio(p.seed!, p.redis!)} Redis XREADGROUP + XACK (target ≥ 1×)`);
     target(p.v1! / p.redis! >= 1, `/v1 fetch + commit: ${ratio(p.v1!, p.redis!)} Redis XREADGROUP + XACK (target ≥ 1×)`);
     await stop(redis.proc);
   }
 
-  const header = ["case (32 connections unless said)", "requests/s", "vs trivial", "messages/s", "each round"];
+  const header = ["case (32 connections unless said)", "requests/s", "vs trivial", "messages/s", "server CPU µs", "each round"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === 4 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === 5 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   console.log([line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n"));
+  console.log("\nserver CPU µs: the server process's CPU time (user + system, all threads) per request, or per message acked");
   console.log(`\nTargets (medians)\n${targets.join("\n")}`);
   console.log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).join(", ")}`);
   await stop(broker.proc);

@@ -1,7 +1,7 @@
 // Shared by the broker's benchmarks: child processes (a broker, the yardstick route), wrk, the disk's own
 // fsync rate, and the seed tutorial's poll + ack workload (one driver for every server that speaks it).
 import { execFile, spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { closeSync, existsSync, fdatasyncSync, openSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fdatasyncSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -112,6 +112,26 @@ export async function stop(proc: ChildProcess): Promise<void> {
 export interface WrkResult {
   rps: number;
   p99ms: number;
+  /** Requests completed in the run. */
+  requests: number;
+}
+
+/**
+ * CPU time in ms (user + system, all threads) process `pid` has used so far, from `/proc/<pid>/stat`;
+ * `undefined` where there is no such file (not Linux, or the process is gone). Clock ticks are taken as
+ * 100 per second (`CLK_TCK` on every Linux this runs on).
+ */
+export function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  // Fields after the command name (which may hold spaces, so split after its closing parenthesis): utime, stime are 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /**
@@ -129,10 +149,11 @@ export async function wrk(work: string, url: string, connections: number, second
   const { stdout: out } = await promisify(execFile)("wrk", [...args, url], { encoding: "utf8", maxBuffer: 1 << 20 });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
+  const requests = Number(/(\d+) requests in /.exec(out)?.[1]);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
   if (non2xx) throw new Error(`wrk saw ${non2xx[1]} error responses from ${url}`);
   const unit = p99?.[2] === "us" ? 0.001 : p99?.[2] === "s" ? 1000 : 1;
-  return { rps, p99ms: Number(p99?.[1]) * unit };
+  return { rps, p99ms: Number(p99?.[1]) * unit, requests };
 }
 
 /** This disk's rate of small durable appends: 4 KiB appended to `file` and fdatasynced, for `seconds`. */
@@ -156,9 +177,14 @@ export function rawFsyncRate(file: string, seconds: number): number {
 /**
  * The seed's workload on a server speaking the seed's routes: `messages` produced one per request (keys spread
  * them over 3 partitions), then 3 consumers of one group polling and acking one message at a time, in one
- * process with keep-alive connections (the same driver for every server). Returns messages/s of each phase.
+ * process with keep-alive connections (the same driver for every server). Returns messages/s of each phase
+ * and, given the server's `pid` (Linux), the server's CPU µs per message of the poll + ack phase.
  */
-export async function seedWorkload(url: string, messages: number): Promise<{ produce: number; pollAck: number; acked: number }> {
+export async function seedWorkload(
+  url: string,
+  messages: number,
+  pid?: number,
+): Promise<{ produce: number; pollAck: number; acked: number; pollAckCpuUs?: number | undefined }> {
   const topic = `seed-${Date.now()}`;
   // One raw keep-alive connection per client (HttpConnection), as the Redis side uses a minimal RESP client:
   // the load generator's own cost per request stays a few µs, so the loop measures the server.
@@ -175,6 +201,7 @@ export async function seedWorkload(url: string, messages: number): Promise<{ pro
   producer.close();
   let acked = 0;
   const deadline = performance.now() + 60_000;
+  const cpuBefore = processCpuMs(pid);
   started = performance.now();
   await Promise.all(
     consumers.map(async ({ id, conn }) => {
@@ -194,5 +221,8 @@ export async function seedWorkload(url: string, messages: number): Promise<{ pro
       conn.close();
     }),
   );
-  return { produce, pollAck: acked / ((performance.now() - started) / 1000), acked };
+  const pollAck = acked / ((performance.now() - started) / 1000);
+  const cpuAfter = processCpuMs(pid);
+  const pollAckCpuUs = cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) * 1000) / acked;
+  return { produce, pollAck, acked, pollAckCpuUs };
 }

@@ -403,7 +403,9 @@ export class LogSegment {
     const from = Math.max(position, fileSize);
     const tailPart = Buffer.from(this.tail.subarray(from - fileSize, end - fileSize));
     if (position >= fileSize) return Promise.resolve(tailPart);
-    return this.readFile(position, fileSize - position).then((head) => (head.length === fileSize - position ? Buffer.concat([head, tailPart]) : head));
+    return this.readFile(position, fileSize - position).then((head) =>
+      head.length === fileSize - position ? Buffer.concat([head, tailPart]) : head,
+    );
   }
 
   /** Reads `length` bytes of the file at `position`: synchronously when they are recent (see {@link read}). */
