@@ -1,8 +1,10 @@
 // A real etcd (Debian's etcd-server) for the cluster tests: one member on free loopback ports over a temp
 // data directory, with short raft timers so that leases as short as 1 s are allowed.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { freePort } from "./free-port.js";
-import { tempDir } from "./temp-dir.js";
 
 /** True when an etcd binary is on the PATH. */
 export const hasEtcd = spawnSync("etcd", ["--version"], { stdio: "ignore" }).status === 0;
@@ -11,12 +13,13 @@ export const hasEtcd = spawnSync("etcd", ["--version"], { stdio: "ignore" }).sta
 export interface EtcdServer {
   /** Its client URL. */
   endpoint: string;
-  /** Stops it (SIGKILL) and waits for the exit. */
+  /** Stops it (SIGKILL), waits for the exit and removes its data directory. */
   stop(): Promise<void>;
 }
 
-/** Starts etcd and resolves once it answers its health check. */
+/** Starts etcd (over a fresh temp directory) and resolves once it answers its health check. Benchmarks use it too. */
 export async function startEtcd(): Promise<EtcdServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), "minikafka-etcd-"));
   const [client, peer] = [await freePort(), await freePort()];
   const endpoint = `http://127.0.0.1:${client}`;
   const peerUrl = `http://127.0.0.1:${peer}`;
@@ -24,7 +27,7 @@ export async function startEtcd(): Promise<EtcdServer> {
     "etcd",
     [
       "--name=test",
-      `--data-dir=${tempDir()}`,
+      `--data-dir=${dataDir}`,
       `--listen-client-urls=${endpoint}`,
       `--advertise-client-urls=${endpoint}`,
       `--listen-peer-urls=${peerUrl}`,
@@ -56,6 +59,7 @@ export async function startEtcd(): Promise<EtcdServer> {
     async stop() {
       proc.kill("SIGKILL");
       await exited;
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
