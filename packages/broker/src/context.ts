@@ -1,8 +1,9 @@
-import type { Clock, GroupCoordinator, GroupEvent } from "@minikafka/group-coordinator";
+import type { Clock, GroupEvent } from "@minikafka/group-coordinator";
 import { BodyPool } from "./body-pool.js";
 import { createBrokerCore, positiveInteger, type BrokerCore, type BrokerLogger } from "./core/broker-core.js";
 import type { BrokerStore } from "./core/storage.js";
 import type { StreamService } from "./core/stream-service.js";
+import type { GroupCoordinatorApi } from "./core/group-service.js";
 import type { ClusterNode } from "./cluster/cluster-node.js";
 import { BrokerMetrics } from "./metrics.js";
 import { corsOrigins, type CorsOptions } from "./web-guard.js";
@@ -23,7 +24,7 @@ export interface BrokerAppOptions {
    * `sessionTimeoutMs` and `heartbeatIntervalMs`. A coordinator passed in must use this store's topics
    * for its `partitionCount`.
    */
-  coordinator?: GroupCoordinator | undefined;
+  coordinator?: GroupCoordinatorApi | undefined;
   /** Clock of the coordinator created here (default: the system clock); a `ManualClock` in tests. */
   clock?: Clock | undefined;
   /** Session timeout of the coordinator created here, in ms (default 45 000). */
@@ -121,7 +122,7 @@ export interface BrokerContext {
   /** The transport-neutral services every route calls. */
   readonly core: BrokerCore;
   /** The coordinator (the core's): `startBroker` closes it. */
-  readonly coordinator: GroupCoordinator;
+  readonly coordinator: GroupCoordinatorApi;
   readonly metrics: BrokerMetrics;
   /** Reusable buffers for fetch response bodies. */
   readonly bodies: BodyPool;

@@ -86,6 +86,8 @@ const BROKER: Record<BrokerErrorCode, true> = {
   NOT_LEADER_OR_FOLLOWER: true,
   NOT_ENOUGH_REPLICAS: true,
   NOT_ENOUGH_REPLICAS_AFTER_APPEND: true,
+  NOT_COORDINATOR: true,
+  COORDINATOR_NOT_AVAILABLE: true,
 };
 const CLUSTER: Record<ClusterErrorCode, true> = {
   INVALID_CONFIG: true,

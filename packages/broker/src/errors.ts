@@ -41,7 +41,9 @@ const MARKER: unique symbol = Symbol.for("minikafka.error");
  * - Cluster mode: `NOT_LEADER_OR_FOLLOWER` (this broker does not lead the partition, or holds no replica of
  *   it for a read; 421, retriable after a metadata refresh), `NOT_ENOUGH_REPLICAS` (the ISR is below the
  *   topic's minimum; nothing appended), `NOT_ENOUGH_REPLICAS_AFTER_APPEND` (appended on the leader but not
- *   committed: the ISR shrank below the minimum, or did not confirm in time).
+ *   committed: the ISR shrank below the minimum, or did not confirm in time), `NOT_COORDINATOR` (another
+ *   broker coordinates the group; 421, retriable after asking `GET /v1/groups/:group/coordinator`) and
+ *   `COORDINATOR_NOT_AVAILABLE` (the group's coordinator is loading its offsets, or has none yet; 503).
  */
 export type BrokerErrorCode =
   | "INVALID_REQUEST"
@@ -76,7 +78,9 @@ export type BrokerErrorCode =
   | "INVALID_REPLICATION_FACTOR"
   | "NOT_LEADER_OR_FOLLOWER"
   | "NOT_ENOUGH_REPLICAS"
-  | "NOT_ENOUGH_REPLICAS_AFTER_APPEND";
+  | "NOT_ENOUGH_REPLICAS_AFTER_APPEND"
+  | "NOT_COORDINATOR"
+  | "COORDINATOR_NOT_AVAILABLE";
 
 /**
  * The codes any minikafka component below the transports can raise. Each must have a row in the

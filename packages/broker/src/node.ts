@@ -21,6 +21,7 @@ import { BrokerError } from "./errors.js";
 import { createNodeLane, type NodeLane } from "./node-lane.js";
 import { ClusterNode, type ClusterOptions } from "./cluster/cluster-node.js";
 import { ReplicatedStore } from "./cluster/replicated-store.js";
+import { ClusterGroups } from "./cluster/cluster-groups.js";
 import { guardSockets, serverOptions, socketLimits, type SocketLimits } from "./socket-guard.js";
 
 /** Options of {@link startBroker}. */
@@ -191,7 +192,42 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
   const limits = socketLimits({ maxRequestHeaderBytes, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, idleTimeoutMs });
   const secure = tls === undefined ? undefined : readTls(tls);
   const store = await LogStore.open(storeOptions);
-  const cluster = clusterOptions === undefined ? undefined : new ClusterNode(store, clusterOptions, logger ?? console, log);
+  let internal: LogStore | undefined;
+  let cluster: ClusterNode | undefined;
+  let clusterGroups: ClusterGroups | undefined;
+  if (clusterOptions !== undefined) {
+    // The cluster's internal topics (group offsets) live in a store of their own, never reached through /v1.
+    try {
+      internal = await LogStore.open({
+        dataDir: join(storeOptions.dataDir, "__cluster"),
+        fsync: storeOptions.fsync,
+        fsyncIntervalMs: storeOptions.fsyncIntervalMs,
+      });
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    cluster = new ClusterNode(store, clusterOptions, logger ?? console, log, internal);
+    clusterGroups = new ClusterGroups(cluster, internal, {
+      clock: systemClock,
+      partitionCount: (topic) => {
+        try {
+          return store.describeTopic(topic).partitions.length;
+        } catch {
+          return undefined;
+        }
+      },
+      topics: () => store.listTopics(),
+      sessionTimeoutMs,
+      heartbeatIntervalMs,
+      minSessionTimeoutMs,
+      maxSessionTimeoutMs,
+      offsetsRetentionMs,
+      onEvent: log === undefined ? undefined : (event) => logGroupEvent(log, event),
+      onLoadError: (partition, error) =>
+        (logger ?? console).error(`minikafka broker: cannot load the group offsets of partition ${partition}`, error),
+    });
+  }
   const shutdown = new AbortController();
   let server: Server;
   let ctx: BrokerContext;
@@ -211,6 +247,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
     ctx = createBrokerContext(
       {
         store: cluster === undefined ? store : new ReplicatedStore(store, cluster),
+        coordinator: clusterGroups,
         clock: systemClock,
         sessionTimeoutMs,
         heartbeatIntervalMs,
@@ -254,6 +291,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
   } catch (error) {
     await streams?.close();
     await streamStore?.close();
+    await internal?.close();
     await store.close();
     throw error;
   }
@@ -314,6 +352,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
       await ctx.coordinator.close();
       await streams?.close();
       await streamStore?.close();
+      await internal?.close();
       await store.close();
       removeSignalHandlers();
       log?.log("info", "broker.stopped", "minikafka broker stopped", { address: url });

@@ -17,6 +17,8 @@ if (!hasEtcd && process.env.CI) throw new Error("CI needs etcd for the cluster t
 
 const CHILD = fileURLToPath(new URL("./helpers/cluster-broker-child.ts", import.meta.url));
 const LEASE_TTL_MS = 2_000;
+/** Random kills in the history test (more with CLUSTER_CHAOS_KILLS, e.g. `pnpm chaos:cluster`). */
+const CHAOS_KILLS = Number(process.env.CLUSTER_CHAOS_KILLS ?? 3);
 
 let etcd: EtcdServer;
 let clusterSeq = 0;
@@ -354,4 +356,56 @@ describe.skipIf(!hasEtcd)("cluster failover with real processes", () => {
     await checkConverged(brokers, "t", 1, producer);
     for (const b of brokers) expect(await values(b.url, "t", 0)).toEqual(producer.acked.get(0));
   });
+
+  it("a broker restarted right after kill -9 waits for its old registration to expire, then rejoins", async () => {
+    const name = `f${++clusterSeq}`;
+    const dataDir = tempDir();
+    const first = await spawnBroker(name, 1, dataDir);
+    await kill(first);
+    const started = Date.now();
+    const again = await spawnBroker(name, 1, dataDir);
+    expect(Date.now() - started).toBeLessThan(LEASE_TTL_MS + 4_000);
+    const meta = await until(() => metadata([again]));
+    expect(meta.brokers).toEqual([{ nodeId: 1, url: again.url }]);
+  });
+
+  it(
+    "history under random kill -9s of any broker (leader or follower) and restarts: nothing acknowledged lost, doubled or reordered",
+    async () => {
+      const name = `f${++clusterSeq}`;
+      let brokers = [await spawnBroker(name, 1), await spawnBroker(name, 2), await spawnBroker(name, 3)];
+      expect(
+        (await call("POST", `${brokers[0]!.url}/v1/topics`, { name: "t", partitions: 3, replicationFactor: 3, minInsyncReplicas: 2 })).status,
+      ).toBe(201);
+      await until(async () => ((await metadata(brokers))?.topics.find((t) => t.name === "t") ? true : undefined));
+      const { producerId } = (await call("POST", `${brokers[0]!.url}/v1/producers`)).body as { producerId: number };
+      const producer = new RoutingProducer("t", producerId, () => brokers);
+      const runs = Array.from({ length: 3 }, (_, p) => producer.run(p, `p${p}`));
+      // A seeded choice of victims, so that a failing run can be repeated (CLUSTER_CHAOS_SEED).
+      let seed = Number(process.env.CLUSTER_CHAOS_SEED ?? 7);
+      const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+      for (let k = 0; k < CHAOS_KILLS; k++) {
+        await until(async () => {
+          const t = (await metadata(brokers))?.topics.find((x) => x.name === "t");
+          return t?.partitions.every((p) => p.isr.length === 3 && p.leader > 0) ? true : undefined;
+        }, 30_000);
+        const acked = () => [0, 1, 2].reduce((n, p) => n + (producer.acked.get(p)?.length ?? 0), 0);
+        const before = acked();
+        await until(() => (acked() >= before + 10 ? true : undefined), 30_000);
+        const victim = brokers[Math.floor(random() * brokers.length)]!;
+        await kill(victim);
+        brokers = brokers.filter((b) => b !== victim);
+        await until(() => (acked() >= before + 20 ? true : undefined), 30_000);
+        brokers = [...brokers, await spawnBroker(name, victim.nodeId, victim.dataDir)];
+      }
+      await until(async () => {
+        const t = (await metadata(brokers))?.topics.find((x) => x.name === "t");
+        return t?.partitions.every((p) => p.isr.length === 3) ? true : undefined;
+      }, 30_000);
+      producer.stop();
+      await Promise.all(runs);
+      await checkConverged(brokers, "t", 3, producer);
+    },
+    120_000 + CHAOS_KILLS * 20_000,
+  );
 });

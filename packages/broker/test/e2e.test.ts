@@ -110,6 +110,8 @@ describe("end to end over HTTP", () => {
     const { url } = await broker({ sessionTimeoutMs: 600, heartbeatIntervalMs: 100, tickIntervalMs: 50 });
     await json("POST", `${url}/v1/topics`, { name: "t", partitions: 4 });
     await json("POST", `${url}/v1/topics/t/records`, { records: range(4).map((p) => ({ value: `v${p}`, partition: p })) });
+    // Before a joins: its session (600 ms) runs from its join, so nothing can expire it sooner than that after this.
+    const started = Date.now();
     const a = (await json("POST", `${url}/v1/groups/g/members`, { topics: ["t"] })).body;
     let b = (await json("POST", `${url}/v1/groups/g/members`, { topics: ["t"] })).body;
     // a commits partition 0 and then says nothing more; b heartbeats as a consumer does until it owns everything.
@@ -118,7 +120,6 @@ describe("end to end over HTTP", () => {
       memberEpoch: a.memberEpoch,
       offsets: [{ topic: "t", partition: 0, offset: 1 }],
     });
-    const started = Date.now();
     const owned = await until(async () => {
       const beat = await json("POST", `${url}/v1/groups/g/members/${b.memberId}/heartbeat`, {
         memberEpoch: b.memberEpoch,

@@ -43,6 +43,7 @@ describe("the error table", () => {
       "COORDINATOR_NOT_AVAILABLE",
       "BROKER_NOT_AVAILABLE",
       "NOT_LEADER_OR_FOLLOWER",
+      "NOT_COORDINATOR",
       "NOT_ENOUGH_REPLICAS",
       "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
       "NOT_CONTROLLER",

@@ -67,6 +67,7 @@ export type ErrorCode =
   | "BROKER_NOT_AVAILABLE"
   // Cluster mode: ask another broker, or wait for the cluster.
   | "NOT_LEADER_OR_FOLLOWER"
+  | "NOT_COORDINATOR"
   | "NOT_ENOUGH_REPLICAS"
   | "NOT_ENOUGH_REPLICAS_AFTER_APPEND"
   | "NOT_CONTROLLER"
@@ -192,6 +193,9 @@ export const ERRORS = {
   // produce waited for its replicas, which may still commit it). Refresh the metadata, send to the leader.
   // 421 Misdirected Request: the right request at the wrong server.
   NOT_LEADER_OR_FOLLOWER: { status: 421, kafka: 6, retriable: true, partialWrite: true },
+  // Cluster mode: another broker coordinates this consumer group (the leader of its offsets partition): ask
+  // GET /v1/groups/:group/coordinator, then send the group's calls there.
+  NOT_COORDINATOR: { status: 421, kafka: 16, retriable: true },
   // Fewer in-sync replicas than the topic's minInsyncReplicas: nothing appended to that partition.
   NOT_ENOUGH_REPLICAS: { status: 503, kafka: 19, retriable: true, partialWrite: true },
   // Appended on the leader, but the in-sync replicas fell below the minimum (or did not confirm in time)

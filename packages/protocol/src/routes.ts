@@ -213,12 +213,23 @@ export const ROUTES = {
     summary: "Cluster metadata: live brokers, the controller, each partition's leader, replicas and ISR (clients route by it)",
     responses: { 200: ["the cluster as this broker sees it (an empty cluster on a single-node broker)", S.ClusterMetadataResult] },
   },
+  findCoordinator: {
+    method: "get",
+    path: "/v1/groups/:group/coordinator",
+    tag: "cluster",
+    summary: "The broker that coordinates a consumer group (cluster mode: the leader of its offsets partition); send the group's calls there",
+    params: S.GroupParams,
+    responses: {
+      200: ["the coordinator (nulls on a single-node broker: the broker asked)", S.GroupCoordinatorResult],
+      503: ["COORDINATOR_NOT_AVAILABLE: none yet (the offsets topic is being created or is offline); retry", S.ErrorEnvelope],
+    },
+  },
   replicaFetch: {
     method: "get",
     path: "/v1/replica/topics/:topic/partitions/:partition/batches",
     tag: "cluster",
     summary: "Broker to broker: a follower fetches stored batches from the leader (long poll); the leader learns the follower's log end",
-    params: S.PartitionParams,
+    params: S.ReplicaPartitionParams,
     query: S.ReplicaFetchQuery,
     responses: {
       200: ["whole record batches as stored (possibly none), the high watermark in the minikafka-high-watermark header"],
@@ -231,7 +242,7 @@ export const ROUTES = {
     path: "/v1/replica/topics/:topic/partitions/:partition/epoch-end",
     tag: "cluster",
     summary: "Broker to broker: where the leader's history of an epoch ends (Kafka's OffsetForLeaderEpoch), for a follower's truncation",
-    params: S.PartitionParams,
+    params: S.ReplicaPartitionParams,
     query: S.EpochEndQuery,
     responses: { 200: ["the epoch's end", S.EpochEndResult] },
   },

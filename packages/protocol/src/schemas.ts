@@ -118,6 +118,15 @@ export const MemberFetchQuery = Type.Object({
   ),
 });
 
+/**
+ * Path `:topic/partitions/:partition` of the broker-to-broker replica routes: the topic may also be one of
+ * the cluster's internal topics (`__consumer_offsets`).
+ */
+export const ReplicaPartitionParams = Type.Object({
+  topic: Type.String({ minLength: 1, maxLength: 249, pattern: "^[a-zA-Z0-9._-]+$", [ERROR_CODE_KEYWORD]: "INVALID_TOPIC_NAME" }),
+  partition: Partition,
+});
+
 /** Query of a follower's replica fetch (cluster mode, broker to broker). */
 export const ReplicaFetchQuery = Type.Object({
   offset: Offset,
@@ -319,6 +328,12 @@ export const PartitionMetadata = Type.Object({
   leaderEpoch: Type.Integer(),
   replicas: Type.Array(Type.Integer()),
   isr: Type.Array(Type.Integer()),
+});
+
+/** Answer of `GET /v1/groups/:group/coordinator` (Kafka's FindCoordinator). */
+export const GroupCoordinatorResult = Type.Object({
+  nodeId: Type.Union([Type.Integer(), Type.Null()], { description: "the coordinating broker's node id; null on a single-node broker" }),
+  url: Type.Union([Type.String(), Type.Null()], { description: "its URL; null on a single-node broker (the broker asked is the coordinator)" }),
 });
 
 /** Answer of `GET /v1/metadata`. */
@@ -601,3 +616,7 @@ export type BrokerMetadata = Static<typeof BrokerMetadata>;
 export type PartitionMetadata = Static<typeof PartitionMetadata>;
 /** The static type of the schema `ClusterMetadataResult`. */
 export type ClusterMetadataResult = Static<typeof ClusterMetadataResult>;
+/** The static type of the schema `GroupCoordinatorResult`. */
+export type GroupCoordinatorResult = Static<typeof GroupCoordinatorResult>;
+/** The static type of the schema `ReplicaPartitionParams`. */
+export type ReplicaPartitionParams = Static<typeof ReplicaPartitionParams>;

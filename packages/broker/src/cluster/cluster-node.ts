@@ -7,6 +7,7 @@ import type { ClusterMetadataResult, EpochEndResult } from "@minikafka/protocol"
 import type { BrokerLogger } from "../core/broker-core.js";
 import { BrokerError, miniKafkaErrorCode } from "../errors.js";
 import type { StructuredLogger } from "../structured-logger.js";
+import { OFFSETS_PARTITIONS, OFFSETS_TOPIC, offsetsPartitionOf } from "./group-offsets-topic.js";
 import { PartitionLeader } from "./partition-leader.js";
 import { ReplicaFetcher } from "./replica-fetcher.js";
 
@@ -57,6 +58,8 @@ const PRODUCER_ID_BLOCK = 1000;
 const LOG_CONFIG_KEYS = ["segmentBytes", "indexIntervalBytes", "retentionMs", "retentionBytes"] as const;
 
 const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+/** Cluster topics of the brokers themselves (`__consumer_offsets`): kept apart from users' topics. */
+export const isInternalTopic = (name: string): boolean => name.startsWith("__");
 
 /**
  * The cluster side of a broker. Every broker holds every topic of the cluster in its store (replicated
@@ -66,6 +69,8 @@ export class ClusterNode {
   readonly nodeId: number;
   readonly clusterId: string;
   readonly #store: LogStore;
+  /** The store of the cluster's internal topics (`__*`: the group offsets), `<dataDir>/__cluster`. */
+  readonly #internal: LogStore | undefined;
   readonly #options: ClusterOptions;
   readonly #logger: BrokerLogger;
   readonly #log: StructuredLogger | undefined;
@@ -87,12 +92,15 @@ export class ClusterNode {
   #queue: Promise<void> = Promise.resolve();
   #producerIds: { next: number; end: number } = { next: 0, end: 0 };
   #closed = false;
+  #creatingOffsets: Promise<void> | undefined;
+  readonly #internalRoles = new Set<(topic: string, partition: number, leading: boolean) => void>();
 
   /** Nothing happens until {@link ClusterNode.join}: until then this broker leads nothing and serves no replica. */
-  constructor(store: LogStore, options: ClusterOptions, logger: BrokerLogger, log?: StructuredLogger) {
+  constructor(store: LogStore, options: ClusterOptions, logger: BrokerLogger, log?: StructuredLogger, internal?: LogStore) {
     this.nodeId = options.nodeId;
     this.clusterId = options.name ?? "default";
     this.#store = store;
+    this.#internal = internal;
     this.#options = options;
     this.#logger = logger;
     this.#log = log;
@@ -116,7 +124,20 @@ export class ClusterNode {
    */
   async join(advertisedUrl: string): Promise<void> {
     this.#advertisedUrl = this.#options.advertisedUrl ?? advertisedUrl;
-    await this.#join();
+    // Right after a crash, the previous run's registration lives until its lease expires: wait that out
+    // (a supervisor restarts at once) instead of failing; a live broker with the same id still fails.
+    const deadline = Date.now() + (this.#options.leaseTtlSeconds ?? 6) * 1000 + 2_000;
+    for (;;) {
+      try {
+        await this.#join();
+        return;
+      } catch (error) {
+        const taken = error instanceof Error && /already registered by a live broker/.test(error.message);
+        if (!taken || Date.now() > deadline) throw error;
+        this.#log?.log("info", "cluster.waiting", `node id ${this.nodeId} is still registered (a previous run's lease?): waiting for it to expire`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
   }
 
   async #join(): Promise<void> {
@@ -227,11 +248,23 @@ export class ClusterNode {
     for (const p of topic.partitions) await this.#applyRole(topic, p.partition);
   }
 
+  /**
+   * Where a cluster topic lives here: user topics in the broker's store under their own name, internal
+   * ones (`__name`) in the internal store as `name` (log-store reserves `__` names, and users never reach
+   * that store through `/v1`).
+   */
+  #local(topic: string): { store: LogStore; name: string } {
+    if (!isInternalTopic(topic)) return { store: this.#store, name: topic };
+    if (this.#internal === undefined) throw new BrokerError("INVALID_REQUEST", `this broker keeps no internal topics (${topic})`);
+    return { store: this.#internal, name: topic.slice(2) };
+  }
+
   async #ensureLocal(topic: TopicMetadata): Promise<void> {
     const config: Record<string, number | boolean> = { replicated: true };
     for (const key of LOG_CONFIG_KEYS) if (topic.config[key] !== undefined) config[key] = topic.config[key];
+    const { store, name } = this.#local(topic.name);
     try {
-      const local = this.#store.describeTopic(topic.name);
+      const local = store.describeTopic(name);
       if (local.config.replicated !== true) {
         throw new BrokerError(
           "INVALID_REQUEST",
@@ -243,7 +276,7 @@ export class ClusterNode {
       if (miniKafkaErrorCode(error) !== "UNKNOWN_TOPIC_OR_PARTITION") throw error;
     }
     try {
-      await this.#store.createTopic(topic.name, { partitions: topic.partitions.length, config });
+      await store.createTopic(name, { partitions: topic.partitions.length, config });
     } catch (error) {
       if (miniKafkaErrorCode(error) !== "TOPIC_ALREADY_EXISTS") throw error;
     }
@@ -260,10 +293,14 @@ export class ClusterNode {
         current.isrChanged(isr);
         return;
       }
-      current?.resign(`epoch ${leaderEpoch} began`);
+      if (current !== undefined) {
+        current.resign(`epoch ${leaderEpoch} began`);
+        this.#resigned(topic.name, partition);
+      }
       await this.#stopFetcher(key);
-      const describe = this.#store.describeTopic(topic.name).partitions[partition]!;
-      const logEnd = await this.#store.durableEndOffset(topic.name, partition);
+      const local = this.#local(topic.name);
+      const describe = local.store.describeTopic(local.name).partitions[partition]!;
+      const logEnd = await local.store.durableEndOffset(local.name, partition);
       this.#leaders.set(
         key,
         new PartitionLeader(
@@ -281,7 +318,7 @@ export class ClusterNode {
             ackTimeoutMs: this.#ackTimeoutMs,
           },
           {
-            setHighWatermark: (offset) => this.#store.setHighWatermark(topic.name, partition, offset),
+            setHighWatermark: (offset) => local.store.setHighWatermark(local.name, partition, offset),
             proposeIsr: (next) => this.#proposeIsr(topic.name, partition, leaderEpoch, next),
             leaseValid: () => (this.#metadata?.leaseValidUntil() ?? 0) - this.#leaseMarginMs > Date.now(),
             now: () => Date.now(),
@@ -289,6 +326,7 @@ export class ClusterNode {
           },
         ),
       );
+      if (isInternalTopic(topic.name)) for (const listener of this.#internalRoles) listener(topic.name, partition, true);
       this.#log?.log("info", "cluster.leader", `leading ${topic.name}/${partition} in epoch ${leaderEpoch}`, {
         topic: topic.name,
         partition,
@@ -300,6 +338,7 @@ export class ClusterNode {
     if (current !== undefined) {
       current.resign(leader < 0 ? "the partition is offline" : `node ${leader} leads it in epoch ${leaderEpoch}`);
       this.#leaders.delete(key);
+      this.#resigned(topic.name, partition);
     }
     const fetcher = this.#fetchers.get(key);
     if (leader >= 0 && p.replicas.includes(this.nodeId)) {
@@ -314,7 +353,8 @@ export class ClusterNode {
           leaderId: leader,
           leaderEpoch,
           leaderUrl: () => this.#brokers.get(leader),
-          store: this.#store,
+          store: this.#local(topic.name).store,
+          localTopic: this.#local(topic.name).name,
           waitMs: this.#fetchWaitMs,
           onError: (error) => this.#log?.log("debug", "cluster.fetch.error", `fetch of ${topic.name}/${partition}: ${String(error)}`),
         }),
@@ -322,6 +362,10 @@ export class ClusterNode {
       return;
     }
     await this.#stopFetcher(key);
+  }
+
+  #resigned(topic: string, partition: number): void {
+    if (isInternalTopic(topic)) for (const listener of this.#internalRoles) listener(topic, partition, false);
   }
 
   async #stopFetcher(key: string): Promise<void> {
@@ -355,6 +399,7 @@ export class ClusterNode {
     for (const [key, leader] of this.#leaders) {
       leader.resign(reason);
       this.#leaders.delete(key);
+      this.#resigned(leader.topic, leader.partition);
     }
     for (const key of [...this.#fetchers.keys()]) await this.#stopFetcher(key);
     await this.#controller?.stop().catch(() => undefined);
@@ -388,6 +433,7 @@ export class ClusterNode {
       controller: this.#controllerId ?? null,
       brokers: [...this.#brokers].sort(([a], [b]) => a - b).map(([nodeId, url]) => ({ nodeId, url })),
       topics: [...this.#topics.values()]
+        .filter((t) => !isInternalTopic(t.name))
         .sort((a, b) => (a.name < b.name ? -1 : 1))
         .map((t) => ({
           name: t.name,
@@ -396,6 +442,65 @@ export class ClusterNode {
           partitions: t.partitions.map((p) => ({ partition: p.partition, replicas: [...p.replicas], ...p.state, isr: [...p.state.isr] })),
         })),
     };
+  }
+
+  /**
+   * Calls `listener` when this broker starts (`leading` true) and stops leading a partition of an internal
+   * topic, in order, from the metadata task (it must not block).
+   */
+  onInternalRole(listener: (topic: string, partition: number, leading: boolean) => void): void {
+    this.#internalRoles.add(listener);
+  }
+
+  /**
+   * Appends records to a partition of an internal topic this broker leads, answered once its ISR has them.
+   * @throws BrokerError `NOT_LEADER_OR_FOLLOWER`, `NOT_ENOUGH_REPLICAS`, `NOT_ENOUGH_REPLICAS_AFTER_APPEND`
+   */
+  async appendInternal(topic: string, partition: number, records: ReadonlyArray<{ key: string; value: string | null }>): Promise<void> {
+    const leader = this.leaderOf(topic, partition);
+    leader.checkProduce();
+    const { store, name } = this.#local(topic);
+    const result = await store.append(name, partition, records, { leaderEpoch: leader.leaderEpoch });
+    await leader.committed(result.lastOffset + 1);
+  }
+
+  /**
+   * Resolves once the high watermark of a partition this broker leads covers the log it had when it became
+   * leader (so that what it reads below the high watermark is everything committed before).
+   */
+  async committedUpToLeadershipStart(topic: string, partition: number): Promise<void> {
+    const leader = this.leaderOf(topic, partition);
+    while (leader.highWatermark < leader.epochStartOffset && !leader.signal.aborted) {
+      await leader.highWatermarkAbove(leader.highWatermark, leader.signal);
+    }
+    if (leader.signal.aborted) {
+      throw new BrokerError("NOT_LEADER_OR_FOLLOWER", `this broker stopped leading ${topic}/${partition} before it had loaded it`);
+    }
+  }
+
+  /** The broker that coordinates `groupId` (the leader of its offsets partition), if it has one. */
+  coordinatorOf(groupId: string): { nodeId: number; url: string } | undefined {
+    const p = this.#topics.get(OFFSETS_TOPIC)?.partitions[offsetsPartitionOf(groupId)];
+    if (p === undefined || p.state.leader < 0) return undefined;
+    const url = this.#brokers.get(p.state.leader);
+    return url === undefined ? undefined : { nodeId: p.state.leader, url };
+  }
+
+  /**
+   * Creates the offsets topic if the cluster has none yet (its replication factor: 3, or the live brokers
+   * if fewer). Concurrent creations by several brokers are fine.
+   */
+  ensureOffsetsTopic(): Promise<void> {
+    if (this.#topics.has(OFFSETS_TOPIC) || this.#metadata === undefined) return Promise.resolve();
+    this.#creatingOffsets ??= this.createTopic(OFFSETS_TOPIC, {
+      partitions: OFFSETS_PARTITIONS,
+      replicationFactor: Math.min(3, Math.max(1, this.#brokers.size)),
+    })
+      .catch((error: unknown) => {
+        if (miniKafkaErrorCode(error) !== "TOPIC_ALREADY_EXISTS") this.#logger.error("minikafka broker: cannot create the offsets topic", error);
+      })
+      .finally(() => (this.#creatingOffsets = undefined));
+    return this.#creatingOffsets;
   }
 
   /** The cluster's view of a topic, if it has one. */
@@ -475,12 +580,13 @@ export class ClusterNode {
     signal: AbortSignal,
   ): Promise<ReplicaFetchAnswer> {
     const leader = this.#leaderInEpoch(topic, partition, q.leaderEpoch);
-    const logEnd = await this.#store.durableEndOffset(topic, partition);
-    const { logStartOffset } = this.#store.describeTopic(topic).partitions[partition]!;
+    const { store, name } = this.#local(topic);
+    const logEnd = await store.durableEndOffset(name, partition);
+    const { logStartOffset } = store.describeTopic(name).partitions[partition]!;
     if (q.offset < logStartOffset || q.offset > logEnd) return { kind: "out-of-range", logStartOffset, logEndOffset: logEnd };
     leader.followerFetched(q.replicaId, q.offset);
     const sentKey = `${partitionKey(topic, partition)}\u0000${q.replicaId}`;
-    let read = await this.#store.readBatches(topic, partition, q.offset, { maxBytes: q.maxBytes });
+    let read = await store.readBatches(name, partition, q.offset, { maxBytes: q.maxBytes });
     const waitMs = Math.min(q.waitMs ?? 0, 30_000);
     if (read.batches.length === 0 && waitMs > 0 && !signal.aborted) {
       const stop = new AbortController();
@@ -489,7 +595,7 @@ export class ClusterNode {
       leader.signal.addEventListener("abort", onAbort, { once: true });
       try {
         await Promise.race([
-          this.#store.waitForData(topic, partition, q.offset, { timeoutMs: waitMs, replica: true, signal: stop.signal }).catch(() => false),
+          store.waitForData(name, partition, q.offset, { timeoutMs: waitMs, replica: true, signal: stop.signal }).catch(() => false),
           leader.highWatermarkAbove(this.#hwSent.get(sentKey) ?? -1, stop.signal),
         ]);
       } finally {
@@ -497,7 +603,7 @@ export class ClusterNode {
         signal.removeEventListener("abort", onAbort);
         leader.signal.removeEventListener("abort", onAbort);
       }
-      if (!signal.aborted && !leader.signal.aborted) read = await this.#store.readBatches(topic, partition, q.offset, { maxBytes: q.maxBytes });
+      if (!signal.aborted && !leader.signal.aborted) read = await store.readBatches(name, partition, q.offset, { maxBytes: q.maxBytes });
     }
     const highWatermark = leader.highWatermark;
     this.#hwSent.set(sentKey, highWatermark);
@@ -511,7 +617,8 @@ export class ClusterNode {
    */
   async epochEnd(topic: string, partition: number, leaderEpoch: number, currentLeaderEpoch: number): Promise<EpochEndResult> {
     this.#leaderInEpoch(topic, partition, currentLeaderEpoch);
-    return this.#store.endOffsetForEpoch(topic, partition, leaderEpoch);
+    const { store, name } = this.#local(topic);
+    return store.endOffsetForEpoch(name, partition, leaderEpoch);
   }
 
   #leaderInEpoch(topic: string, partition: number, epoch: number): PartitionLeader {
@@ -529,7 +636,10 @@ export class ClusterNode {
   async close(): Promise<void> {
     if (this.#closed) return;
     await this.#enqueue(async () => {
-      for (const leader of this.#leaders.values()) leader.resign("the broker is shutting down");
+      for (const leader of this.#leaders.values()) {
+        leader.resign("the broker is shutting down");
+        this.#resigned(leader.topic, leader.partition);
+      }
       this.#leaders.clear();
       for (const key of [...this.#fetchers.keys()]) await this.#stopFetcher(key);
     });

@@ -120,6 +120,11 @@ export class PartitionLeader {
     return this.#isr;
   }
 
+  /** The log end when this leadership began: everything below it was written by earlier leaders. */
+  get epochStartOffset(): number {
+    return this.#epochStart;
+  }
+
   /** The high watermark this leader has set (what followers are told). */
   get highWatermark(): number {
     return this.#highWatermark;

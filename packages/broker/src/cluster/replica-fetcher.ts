@@ -18,7 +18,10 @@ export type FollowerStore = Pick<
 
 /** How a {@link ReplicaFetcher} starts. */
 export interface FetcherStart {
+  /** The cluster's name of the topic (in URLs). */
   topic: string;
+  /** Its name in `store` (internal topics are stored without their `__`). */
+  localTopic: string;
   partition: number;
   /** This broker's node id (sent as `replicaId`). */
   nodeId: number;
@@ -75,7 +78,7 @@ export class ReplicaFetcher {
   }
 
   #describe() {
-    return this.#s.store.describeTopic(this.#s.topic).partitions[this.#s.partition]!;
+    return this.#s.store.describeTopic(this.#s.localTopic).partitions[this.#s.partition]!;
   }
 
   #url(kind: "batches" | "epoch-end", query: Record<string, number>): string | undefined {
@@ -114,7 +117,7 @@ export class ReplicaFetcher {
    * @returns false when the leader cannot be reached by URL yet.
    */
   async #truncate(): Promise<boolean> {
-    const { store, topic, partition } = this.#s;
+    const { store, localTopic: topic, partition } = this.#s;
     const { logEndOffset, logStartOffset } = this.#describe();
     const latest = await store.latestEpoch(topic, partition);
     if (logEndOffset === logStartOffset || latest < 0) return true;
@@ -144,7 +147,7 @@ export class ReplicaFetcher {
 
   /** One fetch: append what came, follow the high watermark. */
   async #fetchOnce(): Promise<"ok" | "truncate"> {
-    const { store, topic, partition } = this.#s;
+    const { store, localTopic: topic, partition } = this.#s;
     const offset = this.#describe().logEndOffset;
     const url = this.#url("batches", {
       offset,
@@ -153,7 +156,7 @@ export class ReplicaFetcher {
       waitMs: this.#s.waitMs,
       maxBytes: REPLICA_MAX_BYTES,
     });
-    if (url === undefined) throw new Error(`leader ${this.leaderId} of ${topic}/${partition} is not registered`);
+    if (url === undefined) throw new Error(`leader ${this.leaderId} of ${this.#s.topic}/${partition} is not registered`);
     const res = await this.#fetch(url, { signal: this.#abort.signal });
     if (!res.ok) {
       const { code, message } = await errorCode(res);

@@ -4,7 +4,7 @@ import { createDefaultPartitioner, createRoundRobinPartitioner } from "@minikafk
 import { BrokerError, miniKafkaErrorCode } from "../errors.js";
 import { CompatConsumers } from "./compat-consumers.js";
 import { FetchService } from "./fetch-service.js";
-import { GroupService } from "./group-service.js";
+import { GroupService, type GroupCoordinatorApi } from "./group-service.js";
 import { ProduceService } from "./produce-service.js";
 import { DEFAULT_RECORD_LIMITS, type RecordLimits } from "./record-limits.js";
 import { ProducerIdService } from "./producer-id-service.js";
@@ -21,7 +21,7 @@ export interface BrokerCoreOptions {
   /** The storage served (`LogStore` fits). Never closed by the core. */
   store: BrokerStore;
   /** The group coordinator; default one created over `store` with the options below. */
-  coordinator?: GroupCoordinator | undefined;
+  coordinator?: GroupCoordinatorApi | undefined;
   /** Clock of the coordinator created here and of session expiry (default: the system clock). */
   clock?: Clock | undefined;
   sessionTimeoutMs?: number | undefined;
@@ -64,7 +64,7 @@ export interface BrokerCoreOptions {
  */
 export interface BrokerCore {
   readonly store: BrokerStore;
-  readonly coordinator: GroupCoordinator;
+  readonly coordinator: GroupCoordinatorApi;
   readonly topics: TopicService;
   readonly produce: ProduceService;
   /** Idempotent-producer ids. */

@@ -19,8 +19,28 @@ import type { ReadStore } from "./storage.js";
 import type { TopicService } from "./topic-service.js";
 
 /** What {@link GroupService} needs. */
+/**
+ * What the broker uses of a group coordinator: a `GroupCoordinator`, or in cluster mode one that routes each
+ * group to the coordinator of its offsets partition.
+ */
+export type GroupCoordinatorApi = Pick<
+  GroupCoordinator,
+  | "join"
+  | "heartbeat"
+  | "leave"
+  | "commitOffsets"
+  | "deleteGroup"
+  | "fetchOffsets"
+  | "describeGroup"
+  | "describeMember"
+  | "listGroups"
+  | "tick"
+  | "onTopicChanged"
+  | "close"
+>;
+
 export interface GroupServiceDeps {
-  readonly coordinator: GroupCoordinator;
+  readonly coordinator: GroupCoordinatorApi;
   readonly store: ReadStore;
   readonly topics: Pick<TopicService, "describeIfExists">;
   /** The coordinator's clock: session expiry runs at most once per `tickIntervalMs` of it. */

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { EpochEndQuery, PartitionParams, ReplicaFetchQuery, type ClusterMetadataResult } from "@minikafka/protocol";
+import { EpochEndQuery, GroupParams, ReplicaFetchQuery, ReplicaPartitionParams, type ClusterMetadataResult } from "@minikafka/protocol";
 import { CLUSTER } from "../access.js";
 import type { BrokerContext } from "../context.js";
 import { BrokerError } from "../errors.js";
@@ -25,7 +25,19 @@ export function clusterRoutes(ctx: BrokerContext): Hono {
       access.check(c, "cluster", CLUSTER, "describe");
       return c.json(ctx.cluster?.describeCluster() ?? SINGLE_NODE);
     })
-    .get("/v1/replica/topics/:topic/partitions/:partition/batches", params(PartitionParams), query(ReplicaFetchQuery), async (c) => {
+    .get("/v1/groups/:group/coordinator", params(GroupParams), async (c) => {
+      const { group } = c.req.valid("param");
+      access.check(c, "group", group, "describe");
+      if (ctx.cluster === undefined) return c.json({ nodeId: null, url: null });
+      const coordinator = ctx.cluster.coordinatorOf(group);
+      if (coordinator !== undefined) return c.json(coordinator);
+      void ctx.cluster.ensureOffsetsTopic();
+      throw new BrokerError(
+        "COORDINATOR_NOT_AVAILABLE",
+        `group ${group} has no coordinator yet (the offsets topic is being created or is offline): try again shortly`,
+      );
+    })
+    .get("/v1/replica/topics/:topic/partitions/:partition/batches", params(ReplicaPartitionParams), query(ReplicaFetchQuery), async (c) => {
       access.check(c, "cluster", CLUSTER, "alter");
       const { topic, partition } = c.req.valid("param");
       const answer = await node().serveFetch(topic, partition, c.req.valid("query"), c.req.raw.signal);
@@ -44,7 +56,7 @@ export function clusterRoutes(ctx: BrokerContext): Hono {
         "minikafka-log-start-offset": String(answer.logStartOffset),
       });
     })
-    .get("/v1/replica/topics/:topic/partitions/:partition/epoch-end", params(PartitionParams), query(EpochEndQuery), async (c) => {
+    .get("/v1/replica/topics/:topic/partitions/:partition/epoch-end", params(ReplicaPartitionParams), query(EpochEndQuery), async (c) => {
       access.check(c, "cluster", CLUSTER, "alter");
       const { topic, partition } = c.req.valid("param");
       const { leaderEpoch, currentLeaderEpoch } = c.req.valid("query");
