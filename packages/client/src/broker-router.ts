@@ -59,12 +59,12 @@ export class BrokerRouter {
 
   /**
    * Reads the metadata unless it was read already: `undefined` then (no await needed on the hot path), else
-   * a promise that settles once it is read.
-   * @throws ClientError (the promise) when no bootstrap broker answered
+   * a promise that resolves once it was read or could not be (no broker answered: requests go to the home
+   * broker, with their own retries, and the next call asks again).
    */
   ready(): Promise<void> | undefined {
     if (this.#view !== undefined) return undefined;
-    return this.refresh();
+    return this.refresh().catch(() => {});
   }
 
   /**
@@ -140,6 +140,9 @@ export class BrokerRouter {
   }
 
   async #homeRequest<T>(method: "GET" | "POST" | "DELETE", path: string, options: CallOptions): Promise<T> {
+    // The first request of a client learns which broker is home (the first live one) and the cluster.
+    const loading = this.ready();
+    if (loading !== undefined) await loading;
     const url = this.#homeUrl;
     try {
       return await this.#homeHttp.request<T>(method, path, options);
@@ -161,10 +164,9 @@ export class BrokerRouter {
       const url = urls[(start + i) % urls.length]!;
       let answer: ClusterMetadataResult;
       try {
-        // One broker: its request retries as any other; several: the next broker is the retry.
-        answer = await this.#http(url).request<ClusterMetadataResult>("GET", "v1/metadata", {
-          retry: urls.length === 1 ? "idempotent" : "never",
-        });
+        // Not retried: the next broker is the retry, and without any answer the request that needed the
+        // metadata goes to the home broker with its own retries (which would only be doubled here).
+        answer = await this.#http(url).request<ClusterMetadataResult>("GET", "v1/metadata", { retry: "never" });
       } catch (error) {
         // A broker without cluster mode's route (older than it), or one with auth, which cluster mode does not
         // support yet (a principal without `describe` on the cluster, or a bad token, which the request

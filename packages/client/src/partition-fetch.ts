@@ -28,7 +28,7 @@ export async function fetchByPartition(
   const maxRecords = Math.max(1, Math.ceil(limits.maxRecords / active.length));
   const maxBytes = Math.max(1, Math.ceil(limits.maxBytes / active.length));
   const loading = router.ready();
-  if (loading !== undefined) await loading.catch(() => {}); // unread: the home broker serves, as a single node
+  if (loading !== undefined) await loading; // unread: the home broker serves, as a single node
   try {
     const results = await Promise.all(
       active.map(async (state): Promise<FetchedBatch | undefined> => {

@@ -6,6 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, type StartBrokerResult } from "@minikafka/broker";
 import { hasEtcd, startEtcd, type EtcdServer } from "../../../test-support/etcd.js";
+import { freePort } from "../../../test-support/free-port.js";
 import { tempDir } from "../../../test-support/temp-dir.js";
 import { createClient, type FetchFunction, type RecordMetadata } from "../src/index.js";
 
@@ -151,7 +152,8 @@ describe.skipIf(!hasEtcd)("the client against a cluster on a real etcd", () => {
       // Each request carries the producer numbers of exactly its own partitions.
       expect(request.body.sequences.map((s: { partition: number }) => s.partition).sort()).toEqual([...partitions].sort());
     }
-    expect(metadataRequests(wire.requests).length).toBe(1);
+    // Read by the first admin call, and again once by the first send: the topic was created since.
+    expect(metadataRequests(wire.requests).length).toBe(2);
     for (let p = 0; p < 6; p++) expect(await readPartition(nodes[leaders[p]! - 1]!.url, "orders", p)).toEqual(sent.get(p));
   }, 60_000);
 
@@ -206,6 +208,52 @@ describe.skipIf(!hasEtcd)("the client against a cluster on a real etcd", () => {
     for (const { value, at } of acknowledged) expect(sent.get(at.partition)![at.offset]).toBe(value);
     expect(acknowledged.length).toBe(seq);
   }, 90_000);
+});
+
+describe.skipIf(!hasEtcd)("the client's home broker in a cluster", () => {
+  it("skips a bootstrap broker that is down, and keeps a consumer group's calls on the first live one", async () => {
+    const name = `client${++clusterSeq}`;
+    const nodes = [await startNode(name, 1), await startNode(name, 2), await startNode(name, 3)];
+    const dead = `http://127.0.0.1:${await freePort()}`; // nothing listens there
+    const wire = recording();
+    const kafka = createClient({ brokers: [dead, nodes[1]!.url, nodes[0]!.url, nodes[2]!.url], fetch: wire.fetch });
+    await kafka.admin().createTopics({ topics: [{ topic: "t", numPartitions: 6, replicationFactor: 3 }] });
+    await settledLeaders(
+      nodes.map((n) => n.url),
+      "t",
+      6,
+    );
+    const producer = kafka.producer();
+    const values = Array.from({ length: 30 }, (_, i) => `v${i}`);
+    await producer.send({ topic: "t", messages: values.map((value, i) => ({ partition: i % 6, value })) });
+    await producer.disconnect();
+
+    const consumer = kafka.consumer({ groupId: "g", fromBeginning: true, messageFormat: "text" });
+    await consumer.subscribe({ topics: ["t"] });
+    const seen: string[] = [];
+    let done!: () => void;
+    const all = new Promise<void>((resolve) => (done = resolve));
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        seen.push(message.value!);
+        if (seen.length === values.length) done();
+      },
+    });
+    await all;
+    await consumer.disconnect();
+    expect(seen.sort()).toEqual([...values].sort());
+
+    // The metadata was asked of the dead broker first, then of the next: the first live one is home (and
+    // asked again for the topic created since).
+    const asked = metadataRequests(wire.requests).map((r) => r.url.origin);
+    expect(asked).toEqual([dead, nodes[1]!.url, nodes[1]!.url]);
+    const home = new URL(nodes[1]!.url).host;
+    const groupCalls = wire.requests.filter((r) => r.url.pathname.startsWith("/v1/groups/"));
+    expect(groupCalls.length).toBeGreaterThan(2); // join, fetches, commits, leave
+    for (const r of groupCalls) expect(r.url.host).toBe(home);
+    // Only the metadata request went to the dead broker: everything else learned of the home broker first.
+    expect(wire.requests.filter((r) => r.url.origin === dead).length).toBe(1);
+  }, 60_000);
 });
 
 describe("the client against a single-node broker", () => {
