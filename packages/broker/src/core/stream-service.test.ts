@@ -255,6 +255,18 @@ describe("StreamService", () => {
     expect([...(await streams.read("big", { offset: "-1" })).body]).toEqual(Array(20).fill(9));
   });
 
+  it("answers at most 10,000 messages at once, however small", async () => {
+    const store = await LogStore.open({ dataDir: tempDir(), fsync: "never" });
+    const streams = await StreamService.open({ store, logger: { error() {} } });
+    open.push(store, streams);
+    await streams.create("tiny", { contentType: "text/plain", closed: false, body: empty() });
+    await Promise.all(Array.from({ length: 10_005 }, () => streams.append("tiny", { contentType: "text/plain", body: bytes("m"), close: false })));
+    const first = await streams.read("tiny", { offset: "-1" });
+    expect([first.body.length, first.upToDate]).toEqual([10_000, false]);
+    const rest = await streams.read("tiny", { offset: first.nextOffset });
+    expect([text(rest.body), rest.upToDate]).toEqual(["mmmmm", true]);
+  });
+
   it("answers large records as parts without copying them, small ones joined into parts of 64 KiB or more", async () => {
     const s = await service(tempDir());
     await s.streams.create("big", { contentType: "application/octet-stream", closed: false, body: empty() });
