@@ -192,17 +192,17 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
   const limits = socketLimits({ maxRequestHeaderBytes, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, idleTimeoutMs });
   const secure = tls === undefined ? undefined : readTls(tls);
   const store = await LogStore.open(storeOptions);
+  /** A store of the broker's own beside the topics (streams, the cluster's internal topics), with the same durability. */
+  const sideStore = (dir: string, extra: Partial<LogStoreOptions> = {}) =>
+    LogStore.open({ dataDir: join(storeOptions.dataDir, dir), fsync: storeOptions.fsync, fsyncIntervalMs: storeOptions.fsyncIntervalMs, ...extra });
+  const groupOptions = { sessionTimeoutMs, heartbeatIntervalMs, minSessionTimeoutMs, maxSessionTimeoutMs, offsetsRetentionMs };
   let internal: LogStore | undefined;
   let cluster: ClusterNode | undefined;
   let clusterGroups: ClusterGroups | undefined;
   if (clusterOptions !== undefined) {
     // The cluster's internal topics (group offsets) live in a store of their own, never reached through /v1.
     try {
-      internal = await LogStore.open({
-        dataDir: join(storeOptions.dataDir, "__cluster"),
-        fsync: storeOptions.fsync,
-        fsyncIntervalMs: storeOptions.fsyncIntervalMs,
-      });
+      internal = await sideStore("__cluster");
     } catch (error) {
       await store.close();
       throw error;
@@ -218,11 +218,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
         }
       },
       topics: () => store.listTopics(),
-      sessionTimeoutMs,
-      heartbeatIntervalMs,
-      minSessionTimeoutMs,
-      maxSessionTimeoutMs,
-      offsetsRetentionMs,
+      ...groupOptions,
       onEvent: log === undefined ? undefined : (event) => logGroupEvent(log, event),
       onLoadError: (partition, error) =>
         (logger ?? console).error(`minikafka broker: cannot load the group offsets of partition ${partition}`, error),
@@ -236,12 +232,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
   try {
     if (streamsOptions !== false) {
       // Streams are topics of a store of their own: never listed, created or deleted through /v1.
-      streamStore = await LogStore.open({
-        dataDir: join(storeOptions.dataDir, "__streams"),
-        fsync: storeOptions.fsync,
-        fsyncIntervalMs: storeOptions.fsyncIntervalMs,
-        segmentBytes: storeOptions.segmentBytes,
-      });
+      streamStore = await sideStore("__streams", { segmentBytes: storeOptions.segmentBytes });
       streams = await StreamService.open({ store: streamStore, ...streamsOptions, shutdown: shutdown.signal, logger });
     }
     ctx = createBrokerContext(
@@ -249,11 +240,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
         store: cluster === undefined ? store : new ReplicatedStore(store, cluster),
         coordinator: clusterGroups,
         clock: systemClock,
-        sessionTimeoutMs,
-        heartbeatIntervalMs,
-        minSessionTimeoutMs,
-        maxSessionTimeoutMs,
-        offsetsRetentionMs,
+        ...groupOptions,
         restartHoldMs,
         tickIntervalMs,
         maxBodyBytes,
