@@ -243,9 +243,10 @@ export class ClusterNode {
         if (mine !== undefined && BigInt(mine.revision) > BigInt(p.revision)) topic.partitions[p.partition] = mine;
       }
     }
-    this.#topics.set(topic.name, topic);
+    // The local replicas and roles first: the metadata this broker answers never names a topic it cannot serve yet.
     await this.#ensureLocal(topic);
     for (const p of topic.partitions) await this.#applyRole(topic, p.partition);
+    this.#topics.set(topic.name, topic);
   }
 
   /**
