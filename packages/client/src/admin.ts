@@ -1,4 +1,5 @@
 import { ClientError, isClientError, type ClientErrorCode } from "./errors.js";
+import type { BrokerRouter } from "./broker-router.js";
 import { segment, type Requester } from "./http.js";
 import { flatten, partitionKey } from "./partition-key.js";
 import type { GroupDescription, GroupOverview, TopicConfig, TopicDescription, TopicPartitionOffset } from "./types.js";
@@ -53,10 +54,12 @@ export interface TopicOffsets {
  */
 export class Admin {
   readonly #http: Requester;
+  readonly #router: BrokerRouter;
 
   /** @internal Use {@link Client.admin}. */
-  constructor(http: Requester) {
-    this.#http = http;
+  constructor(router: BrokerRouter) {
+    this.#http = router.home;
+    this.#router = router;
   }
 
   /**
@@ -168,7 +171,7 @@ export class Admin {
     return Promise.all(
       groupIds.map(async (groupId): Promise<DeleteGroupResult> => {
         try {
-          await this.#http.request("DELETE", `v1/groups/${segment(groupId)}`, { retry: "broker-retriable" });
+          await this.#router.group(groupId).request("DELETE", `v1/groups/${segment(groupId)}`, { retry: "broker-retriable" });
           return { groupId, errorCode: "NONE" };
         } catch (error) {
           if (!isClientError(error)) throw error;
@@ -244,7 +247,7 @@ export class Admin {
 
   async #describeGroup(groupId: string): Promise<WireGroupDescription | undefined> {
     try {
-      return await this.#http.request<WireGroupDescription>("GET", `v1/groups/${segment(groupId)}`, { retry: "idempotent" });
+      return await this.#router.group(groupId).request<WireGroupDescription>("GET", `v1/groups/${segment(groupId)}`, { retry: "idempotent" });
     } catch (error) {
       if (isClientError(error, "GROUP_ID_NOT_FOUND")) return undefined;
       throw error;
@@ -258,18 +261,19 @@ export class Admin {
   async #alterOffsets(groupId: string, topic: string, offsets: TopicPartitionOffset[]): Promise<void> {
     if (offsets.length === 0) return;
     const group = `v1/groups/${segment(groupId)}`;
+    const coordinator = this.#router.group(groupId);
     const nonEmpty = () => new ClientError("NON_EMPTY_GROUP", `group ${groupId} has active members: stop its consumers before changing its offsets`);
     if (((await this.#describeGroup(groupId))?.members.length ?? 0) > 0) throw nonEmpty();
-    const joined = await this.#http.request<WireJoinResult>("POST", `${group}/members`, { json: { topics: [topic] }, retry: "broker-retriable" });
+    const joined = await coordinator.request<WireJoinResult>("POST", `${group}/members`, { json: { topics: [topic] }, retry: "broker-retriable" });
     try {
       const owned = new Set(flatten(joined.assignment).map((tp) => partitionKey(tp.topic, tp.partition)));
       if (offsets.some((o) => !owned.has(partitionKey(o.topic, o.partition)))) throw nonEmpty(); // someone joined meanwhile
-      await this.#http.request("POST", `${group}/offsets`, {
+      await coordinator.request("POST", `${group}/offsets`, {
         json: { memberId: joined.memberId, memberEpoch: joined.memberEpoch, offsets },
         retry: "idempotent",
       });
     } finally {
-      await this.#http.request("DELETE", `${group}/members/${segment(joined.memberId)}`, { retry: "idempotent" }).catch(() => {});
+      await coordinator.request("DELETE", `${group}/members/${segment(joined.memberId)}`, { retry: "idempotent" }).catch(() => {});
     }
   }
 }

@@ -1,9 +1,11 @@
 // Where each request goes: the cluster metadata of `GET /v1/metadata` (read lazily from the first bootstrap
 // broker that answers, cached, refreshed on routing failures), one Http per broker, and the "home" broker for
 // everything that is not routed by partition. Internal.
-import type { ClusterMetadataResult } from "@minikafka/protocol";
+import type { ClusterMetadataResult, GroupCoordinatorResult } from "@minikafka/protocol";
+import type { ClientClock } from "./clock.js";
 import { ClientError, isClientError } from "./errors.js";
-import type { CallOptions, Http, Requester } from "./http.js";
+import { segment, type CallOptions, type Http, type Requester, type RetryPolicy } from "./http.js";
+import { backoffMs, sleep } from "./sleep.js";
 
 /** The cached view of the cluster. */
 interface ClusterView {
@@ -18,9 +20,10 @@ interface ClusterView {
  * (its metadata lists no brokers, or it has no `/v1/metadata`), everything goes to the home broker, as a
  * client of one broker always did. In a cluster, {@link BrokerRouter.leader} names each partition's leader.
  *
- * The home broker (group calls, admin, producer ids, topic descriptions) is the first bootstrap URL that
- * answered the metadata request; after a request to it fails for want of a connection, the next one goes to
- * the next known broker (bootstrap URLs first, then the brokers of the metadata), so a dead home is left.
+ * The home broker (admin, producer ids, topic descriptions) is the first bootstrap URL that answered the
+ * metadata request; after a request to it fails for want of a connection, the next one goes to the next
+ * known broker (bootstrap URLs first, then the brokers of the metadata), so a dead home is left. A
+ * consumer group's calls go to its coordinator ({@link BrokerRouter.group}).
  */
 export class BrokerRouter {
   readonly #makeHttp: (baseUrl: string) => Http;
@@ -32,15 +35,23 @@ export class BrokerRouter {
   #view: ClusterView | "single" | undefined;
   #loading: Promise<void> | undefined;
   readonly #lookedUp = new Set<string>();
+  /** group id → its coordinator, as `GET /v1/groups/:group/coordinator` named it. */
+  readonly #coordinators = new Map<string, Promise<Requester>>();
+  readonly #retry: RetryPolicy;
+  readonly #clock: ClientClock;
   /** The facade every non-routed request goes through. */
   readonly home: Requester;
 
   /**
    * @param bootstrap - base URLs, without a trailing slash, in the order given
    * @param makeHttp - an Http for a base URL (the client's options)
+   * @param retry - how often, and after which backoff, a group call refused with `NOT_COORDINATOR` is resent
+   * @param clock - the client's timers, for that backoff
    */
-  constructor(bootstrap: readonly string[], makeHttp: (baseUrl: string) => Http) {
+  constructor(bootstrap: readonly string[], makeHttp: (baseUrl: string) => Http, retry: RetryPolicy, clock: ClientClock) {
     this.#bootstrap = bootstrap;
+    this.#retry = retry;
+    this.#clock = clock;
     this.#makeHttp = makeHttp;
     this.#homeUrl = bootstrap[0]!;
     this.#homeHttp = this.#http(this.#homeUrl);
@@ -100,6 +111,16 @@ export class BrokerRouter {
     return this.refresh().catch(() => {});
   }
 
+  /**
+   * Where the calls of consumer group `groupId` go: its coordinator in a cluster (asked of the home broker
+   * once, and again after `NOT_COORDINATOR`, `COORDINATOR_NOT_AVAILABLE`, a connection error or a timeout);
+   * the home broker on a single node. A call refused with `NOT_COORDINATOR` changed nothing: it is sent
+   * again, to the coordinator named now (at once the first time, then after the `retry` backoff).
+   */
+  group(groupId: string): Requester {
+    return { request: (method, path, options) => this.#groupRequest(groupId, method, path, options) };
+  }
+
   /** The leader's node id (for grouping a request's partitions by leader); -1 when not routed. */
   leaderId(topic: string, partition: number): number {
     const view = this.#view;
@@ -154,6 +175,57 @@ export class BrokerRouter {
       }
       throw error;
     }
+  }
+
+  async #groupRequest<T>(groupId: string, method: "GET" | "POST" | "DELETE", path: string, options: CallOptions): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const coordinator = this.#coordinatorOf(groupId);
+      const target = await coordinator;
+      try {
+        return await target.request<T>(method, path, options);
+      } catch (error) {
+        if (!this.clustered) throw error;
+        const moved = isClientError(error, "NOT_COORDINATOR");
+        if (
+          (moved || isRoutingFailure(error) || isClientError(error, "COORDINATOR_NOT_AVAILABLE")) &&
+          this.#coordinators.get(groupId) === coordinator
+        )
+          this.#coordinators.delete(groupId);
+        if (!moved || attempt >= this.#retry.retries || options.signal?.aborted) throw error;
+        if (attempt > 0) {
+          const wait = backoffMs(attempt, this.#retry.initialRetryTimeMs, this.#retry.maxRetryTimeMs);
+          await (options.signal === undefined ? sleep(this.#clock, wait) : sleep(this.#clock, wait, options.signal));
+        }
+      }
+    }
+  }
+
+  #coordinatorOf(groupId: string): Promise<Requester> {
+    let coordinator = this.#coordinators.get(groupId);
+    if (coordinator !== undefined) return coordinator;
+    coordinator = this.#findCoordinator(groupId);
+    this.#coordinators.set(groupId, coordinator);
+    // A failed lookup is not kept: the next call asks again (and fails with the lookup's error meanwhile).
+    const kept = coordinator;
+    kept.catch(() => {
+      if (this.#coordinators.get(groupId) === kept) this.#coordinators.delete(groupId);
+    });
+    return coordinator;
+  }
+
+  async #findCoordinator(groupId: string): Promise<Requester> {
+    const loading = this.ready();
+    if (loading !== undefined) await loading;
+    if (!this.clustered) return this.home;
+    let found: GroupCoordinatorResult;
+    try {
+      // COORDINATOR_NOT_AVAILABLE (503, retriable: the offsets topic is being created) is retried with backoff.
+      found = await this.home.request<GroupCoordinatorResult>("GET", `v1/groups/${segment(groupId)}/coordinator`, { retry: "idempotent" });
+    } catch (error) {
+      if (isClientError(error) && error.status === 404) return this.home; // a broker that does not route groups
+      throw error;
+    }
+    return found.url == null ? this.home : this.#http(found.url.replace(/\/+$/, ""));
   }
 
   async #load(): Promise<void> {

@@ -18,8 +18,9 @@ export interface ClientOptions {
    * proxy), or several brokers of a cluster, e.g. `["http://127.0.0.1:8001", "http://127.0.0.1:8002"]`.
    * These are bootstrap brokers, as in Kafka: the client reads the cluster's metadata (`GET /v1/metadata`)
    * from the first that answers, once, before its first send, and from then on sends each partition's
-   * records and fetches to the partition's leader (its advertised URL), and group and admin calls to that
-   * first broker. A single-node broker (no brokers in its metadata) gets every request, as before.
+   * records and fetches to the partition's leader (its advertised URL), each consumer group's calls to the
+   * group's coordinator, and everything else to that first broker. A single-node broker (no brokers in its
+   * metadata) gets every request, as before.
    */
   brokers: string | readonly string[];
   /**
@@ -111,12 +112,12 @@ export function createClient(options: ClientOptions): Client {
     maxRetryTimeMs: positiveInteger("retry.maxRetryTimeMs", options.retry?.maxRetryTimeMs, DEFAULT_RETRY.maxRetryTimeMs),
   };
   const timeoutMs = positiveInteger("timeoutMs", options.timeoutMs, DEFAULT_TIMEOUT_MS);
-  const router = new BrokerRouter(bootstrap, (baseUrl) => new Http({ baseUrl, timeoutMs, retry, fetch: options.fetch, token }));
+  const router = new BrokerRouter(bootstrap, (baseUrl) => new Http({ baseUrl, timeoutMs, retry, fetch: options.fetch, token }), retry, clock);
   return {
     clientId,
     producer: (producerOptions) => new Producer(router, retry, producerOptions, clock),
     consumer: <F extends MessageFormat = "bytes">(consumerOptions: ConsumerOptions<F>) =>
       new Consumer<MessageData<F>>(router, retry, consumerOptions, clock),
-    admin: () => new Admin(router.home),
+    admin: () => new Admin(router),
   };
 }

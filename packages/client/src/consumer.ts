@@ -165,7 +165,9 @@ export class Consumer<T = Uint8Array> {
 
   /** @internal Use {@link Client.consumer}. */
   constructor(router: BrokerRouter, retry: RetryPolicy, options: ConsumerOptions<MessageFormat>, clock: ClientClock = systemClock) {
-    const http = router.home;
+    // Every call of the consumer goes to its group's coordinator (the home broker on a single node); so do
+    // its topic descriptions, which any broker answers.
+    const http = router.group(String(options?.groupId));
     if (typeof options?.groupId !== "string" || options.groupId.length === 0)
       throw new ClientError("INVALID_CONFIG", "groupId must be a non-empty string");
     if (options.instanceId !== undefined && (typeof options.instanceId !== "string" || options.instanceId.length === 0)) {

@@ -210,8 +210,8 @@ describe.skipIf(!hasEtcd)("the client against a cluster on a real etcd", () => {
   }, 90_000);
 });
 
-describe.skipIf(!hasEtcd)("the client's home broker in a cluster", () => {
-  it("skips a bootstrap broker that is down, and keeps a consumer group's calls on the first live one", async () => {
+describe.skipIf(!hasEtcd)("the client's home broker and group coordinators in a cluster", () => {
+  it("skips a bootstrap broker that is down, and sends a consumer group's calls to the group's coordinator", async () => {
     const name = `client${++clusterSeq}`;
     const nodes = [await startNode(name, 1), await startNode(name, 2), await startNode(name, 3)];
     const dead = `http://127.0.0.1:${await freePort()}`; // nothing listens there
@@ -228,7 +228,16 @@ describe.skipIf(!hasEtcd)("the client's home broker in a cluster", () => {
     await producer.send({ topic: "t", messages: values.map((value, i) => ({ partition: i % 6, value })) });
     await producer.disconnect();
 
-    const consumer = kafka.consumer({ groupId: "g", fromBeginning: true, messageFormat: "text" });
+    // A group coordinated by another broker than the client's home (nodes[1]): its calls must go there.
+    const coordinatorOf = (groupId: string) =>
+      until(async () => {
+        const res = await fetch(`${nodes[0]!.url}/v1/groups/${groupId}/coordinator`);
+        return res.status === 200 ? ((await res.json()) as { nodeId: number; url: string }) : undefined;
+      });
+    let groupId = "";
+    let coordinator!: { nodeId: number; url: string };
+    for (let i = 0; coordinator === undefined || coordinator.url === nodes[1]!.url; i++) coordinator = await coordinatorOf((groupId = `g${i}`));
+    const consumer = kafka.consumer({ groupId, fromBeginning: true, messageFormat: "text" });
     await consumer.subscribe({ topics: ["t"] });
     const seen: string[] = [];
     let done!: () => void;
@@ -247,10 +256,15 @@ describe.skipIf(!hasEtcd)("the client's home broker in a cluster", () => {
     // asked again for the topic created since).
     const asked = metadataRequests(wire.requests).map((r) => r.url.origin);
     expect(asked).toEqual([dead, nodes[1]!.url, nodes[1]!.url]);
-    const home = new URL(nodes[1]!.url).host;
-    const groupCalls = wire.requests.filter((r) => r.url.pathname.startsWith("/v1/groups/"));
-    expect(groupCalls.length).toBeGreaterThan(2); // join, fetches, commits, leave
-    for (const r of groupCalls) expect(r.url.host).toBe(home);
+    // The coordinator was asked of the home broker, once; every call of the group went to the coordinator.
+    const lookups = wire.requests.filter((r) => r.url.pathname === `/v1/groups/${groupId}/coordinator`);
+    expect(lookups.map((r) => r.url.origin)).toEqual([nodes[1]!.url]);
+    const groupCalls = wire.requests.filter((r) => r.url.pathname.startsWith(`/v1/groups/${groupId}/`) && !r.url.pathname.endsWith("/coordinator"));
+    expect(groupCalls.length).toBeGreaterThan(2); // join, heartbeats, fetches, commits, leave
+    for (const r of groupCalls) expect(r.url.origin).toBe(coordinator.url);
+    // The committed offsets are the coordinator's: every record is committed.
+    const offsets = await kafka.admin().fetchOffsets({ groupId });
+    expect(offsets[0]!.partitions.reduce((n, p) => n + Number(p.offset), 0)).toBe(values.length);
     // Only the metadata request went to the dead broker: everything else learned of the home broker first.
     expect(wire.requests.filter((r) => r.url.origin === dead).length).toBe(1);
   }, 60_000);
