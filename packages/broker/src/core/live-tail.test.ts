@@ -147,3 +147,30 @@ it("ends the tail's readers and reports the error when a round cannot be encoded
     shutdown.abort();
   }
 });
+
+it("hands a round to many readers 200 at a time, letting other work run between slices; every reader gets it once", async () => {
+  const log = fakeLog();
+  const { tails, stop } = pacedTails(0);
+  const order: Array<number | "other"> = [];
+  const readers = Array.from({ length: 450 }, (_, i) => {
+    const r = reader();
+    const send = r.send.bind(r);
+    r.send = (bytes) => {
+      if (i === 0) setImmediate(() => order.push("other")); // queued as the round starts
+      order.push(i);
+      return send(bytes);
+    };
+    return r;
+  });
+  for (const r of readers) void tails.serve("k", log.source, r, 0);
+  await settle();
+  expect(tails.readers).toBe(450);
+  log.append(7, 8);
+  for (let i = 0; i < 10 && !readers.every((r) => r.got.length === 2); i++) await settle();
+  expect(readers.every((r) => r.got.join() === "7,8")).toBe(true);
+  // The other task ran after the first slice, before the last reader.
+  const other = order.indexOf("other");
+  expect(other).toBe(200);
+  expect(order.filter((x) => x !== "other")).toEqual(Array.from({ length: 450 }, (_, i) => i));
+  stop();
+});
