@@ -116,6 +116,11 @@ export class Producer {
   readonly #http: Requester;
   readonly #router: BrokerRouter;
   readonly #retry: RetryPolicy;
+  /**
+   * How long a batch may wait for a partition's new leader: as long as the `retry` backoff would have waited
+   * over all its retries (with the defaults 300 + 600 + 1 200 + 2 400 + 4 800 ms, about 9 s).
+   */
+  readonly #rerouteBudgetMs: number;
   readonly #metadata: TopicMetadata;
   readonly #partitioner: Partitioner;
   readonly #clock: ClientClock;
@@ -140,6 +145,10 @@ export class Producer {
     this.#http = http;
     this.#router = router;
     this.#retry = retry;
+    let budget = 0;
+    for (let attempt = 1; attempt <= retry.retries; attempt++)
+      budget += Math.min(retry.maxRetryTimeMs, retry.initialRetryTimeMs * 2 ** Math.min(30, attempt - 1));
+    this.#rerouteBudgetMs = budget;
     this.#clock = clock;
     this.#lingerMs = nonNegativeInteger("lingerMs", options.lingerMs, DEFAULTS.lingerMs);
     this.#maxBatchRecords = positiveInteger("maxBatchRecords", options.maxBatchRecords, DEFAULTS.maxBatchRecords);
@@ -405,10 +414,10 @@ export class Producer {
     binary: boolean,
     refreshed: boolean,
     fixed?: ProducerFields,
-    attempt = 0,
+    reroute: Reroute = FIRST_ROUTE,
   ): Promise<void> {
     const router = this.#router;
-    if (!router.clustered) return this.#produce(topic, batch, binary, refreshed, fixed, false, attempt);
+    if (!router.clustered) return this.#produce(topic, batch, binary, refreshed, fixed, false, reroute);
     const byLeader = new Map<number, QueuedMessage[]>();
     for (const m of batch) {
       const leader = router.leaderId(topic, m.partition);
@@ -416,10 +425,10 @@ export class Producer {
       if (part === undefined) byLeader.set(leader, [m]);
       else part.push(m);
     }
-    if (byLeader.size === 1) return this.#produce(topic, batch, binary, refreshed, fixed, false, attempt);
+    if (byLeader.size === 1) return this.#produce(topic, batch, binary, refreshed, fixed, false, reroute);
     const parts = [...byLeader.values()];
     const outcomes = await Promise.allSettled(
-      parts.map((part) => this.#produce(topic, part, binary, refreshed, fixed === undefined ? undefined : share(fixed, part), false, attempt)),
+      parts.map((part) => this.#produce(topic, part, binary, refreshed, fixed === undefined ? undefined : share(fixed, part), false, reroute)),
     );
     let failure: { error: unknown } | undefined;
     for (let i = 0; i < parts.length; i++) {
@@ -442,7 +451,7 @@ export class Producer {
     refreshed: boolean,
     fixed?: ProducerFields,
     reset = false,
-    attempt = 0,
+    reroute: Reroute = FIRST_ROUTE,
   ): Promise<void> {
     const session = this.#session;
     let fields = fixed;
@@ -471,14 +480,16 @@ export class Producer {
       // producer numbers (the broker deduplicates them, whichever replica leads now), to the leaders it names.
       // Without producer numbers only a request that never reached the broker (connection refused) is safe.
       if (clustered && isRoutingFailure(error)) {
-        if (attempt < this.#retry.retries && (fields !== undefined || connectionFailure(error) === "refused")) {
-          const refused = this.#router.leaderId(topic, batch[0]!.partition);
-          await this.#router.refresh().catch(() => {}); // unanswered: the old view, and the attempt counts
-          // A new leader named: at once. The same one (not yet replaced, or not yet in its role): after the
-          // backoff of `retry`, as any retry (with the defaults, about 9 s over 5 attempts).
-          if (this.#router.leaderId(topic, batch[0]!.partition) === refused)
-            await sleep(this.#clock, backoffMs(attempt + 1, this.#retry.initialRetryTimeMs, this.#retry.maxRetryTimeMs));
-          return this.#produceByLeader(topic, batch, binary, refreshed, fields, attempt + 1);
+        const retries = this.#retry.retries;
+        if (
+          reroute.waitedMs < this.#rerouteBudgetMs &&
+          reroute.hops < 4 * (retries + 1) &&
+          (fields !== undefined || connectionFailure(error) === "refused")
+        ) {
+          const waitedMs = await this.#awaitNewLeader(topic, batch[0]!.partition, reroute.waitedMs);
+          // Only resends without a pause count as hops: the budget bounds the others.
+          const hops = waitedMs === reroute.waitedMs ? reroute.hops + 1 : reroute.hops;
+          return this.#produceByLeader(topic, batch, binary, refreshed, fields, { waitedMs, hops });
         }
         this.#router.afterFailure(error);
       }
@@ -526,6 +537,29 @@ export class Producer {
   }
 
   /**
+   * After a routing failure on `partition`'s leader: reads the metadata again and returns the time this
+   * batch has waited so far. A new live leader named: at once. The same leader (its lease not yet expired,
+   * or elected but not yet in its role): after one pause. No live leader (offline until the controller
+   * elects one): reads the metadata every pause until there is one. Pauses are `retry.initialRetryTimeMs`
+   * (a leader change is awaited at a steady pace, as Kafka's producer does, not with a growing backoff
+   * that would overshoot it), bounded in all by the reroute budget (what `retry` would wait over all its
+   * retries); once it is spent the batch is resent anyway, and then fails with the broker's answer.
+   */
+  async #awaitNewLeader(topic: string, partition: number, waitedMs: number): Promise<number> {
+    const router = this.#router;
+    const refused = router.leaderId(topic, partition);
+    for (;;) {
+      await router.refresh().catch(() => {}); // unanswered: the old view
+      const now = router.leaderId(topic, partition);
+      if ((now !== refused && now !== -1) || waitedMs >= this.#rerouteBudgetMs) return waitedMs;
+      const pause = Math.min(backoffMs(1, this.#retry.initialRetryTimeMs, this.#retry.maxRetryTimeMs), this.#rerouteBudgetMs - waitedMs);
+      await sleep(this.#clock, pause);
+      waitedMs += pause;
+      if (now !== -1) return waitedMs; // the same leader: try it again
+    }
+  }
+
+  /**
    * A request the broker refused as too large (413 `RECORD_LIST_TOO_LARGE`, `REQUEST_TOO_LARGE` or
    * `MESSAGE_TOO_LARGE`; nothing stored): several records are split in halves, sent one after the other
    * (the first half first, so per-partition order holds), each with fresh sequences of the same epoch; a
@@ -563,6 +597,17 @@ export class Producer {
     if (failure !== undefined) throw failure.error;
   }
 }
+
+/**
+ * How far a batch has been rerouted after routing failures (cluster mode): the time it waited for a new
+ * leader (at most the producer's reroute budget) and its `hops` (resends to a new leader without a pause, at
+ * most `4 · (retries + 1)`, so that leaders changing back and forth cannot keep a batch going forever).
+ */
+interface Reroute {
+  readonly waitedMs: number;
+  readonly hops: number;
+}
+const FIRST_ROUTE: Reroute = { waitedMs: 0, hops: 0 };
 
 /** The producer fields of `fields` for the partitions of `part` only (a request split by leader). */
 function share(fields: ProducerFields, part: readonly QueuedMessage[]): ProducerFields {

@@ -34,7 +34,8 @@ describe("browser build", () => {
     // reused in the same epoch, a refused message failing only its own send: +405, 55 536. Routing to a
     // cluster (the metadata, one request per partition leader, resending to a new leader, a home broker
     // for groups, replication options): +4 103; each group's calls to its coordinator, resent after
-    // NOT_COORDINATOR: +1 030, 60 669 now. Any further growth is a decision, not an accident.
-    expect(bytes - table![1].bytesInOutput).toBeLessThanOrEqual(60_669);
+    // NOT_COORDINATOR: +1 030; waiting for a new leader at a steady pace within a budget: +364, 61 033 now.
+    // Any further growth is a decision, not an accident.
+    expect(bytes - table![1].bytesInOutput).toBeLessThanOrEqual(61_033);
   });
 });
