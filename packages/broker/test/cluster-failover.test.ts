@@ -7,13 +7,15 @@ import { readdirSync, readFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { hasEtcd, startEtcd, type EtcdServer } from "../../../test-support/etcd.js";
 import { exited, onLines, spawnTs } from "../../../test-support/spawn-ts.js";
 import { tempDir } from "../../../test-support/temp-dir.js";
 import { until } from "./helpers/wait.js";
 
 if (!hasEtcd && process.env.CI) throw new Error("CI needs etcd for the cluster tests (apt-get install etcd-server)");
+// Real processes, real fsyncs and lease expiries: a loaded CI machine takes several times a quiet one's time.
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 30_000 });
 
 const CHILD = fileURLToPath(new URL("./helpers/cluster-broker-child.ts", import.meta.url));
 const LEASE_TTL_MS = 2_000;
