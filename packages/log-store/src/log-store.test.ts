@@ -46,6 +46,11 @@ describe("LogStore topics", () => {
     expect(store.listTopics()).toEqual(["audit.log_v-2", "orders"]);
     await store.append("orders", 2, [{ value: "x" }, { value: "y" }]);
     expect(store.describeTopic("orders").partitions[2]).toMatchObject({ logEndOffset: 2, highWatermark: 2 });
+    // One partition alone: the same entry, and the same error for what does not exist.
+    for (const p of [0, 1, 2]) expect(store.describePartition("orders", p)).toEqual(store.describeTopic("orders").partitions[p]);
+    expect(await codeOf(() => store.describePartition("orders", 3))).toBe("UNKNOWN_TOPIC_OR_PARTITION");
+    expect(await codeOf(() => store.describePartition("orders", 1.5))).toBe("UNKNOWN_TOPIC_OR_PARTITION");
+    expect(await codeOf(() => store.describePartition("nope", 0))).toBe("UNKNOWN_TOPIC_OR_PARTITION");
 
     const grown = await store.addPartitions("orders", 5);
     expect(grown.partitions.map((p) => p.partition)).toEqual([0, 1, 2, 3, 4]);

@@ -24,6 +24,7 @@ import type {
   DurabilityOptions,
   LogConfig,
   LogStoreMetrics,
+  PartitionDescription,
   ReadOptions,
   ReadResult,
   RecordInput,
@@ -429,6 +430,16 @@ export class LogStore implements AsyncDisposable {
     const state = this.topic(name);
     const { metadata } = state;
     return { name, config: { ...metadata.config }, createdAt: metadata.createdAt, partitions: state.logs.map((log, p) => log.describe(p)) };
+  }
+
+  /**
+   * One partition's `logStartOffset`, `logEndOffset`, `highWatermark` and size: what
+   * {@link LogStore.describeTopic} gives for it, without describing the topic's other partitions (a fetch
+   * of a few partitions of a large topic needs only theirs).
+   * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION` for an unknown topic or partition
+   */
+  describePartition(name: string, partition: number): PartitionDescription {
+    return this.log(name, partition).describe(partition);
   }
 
   /**

@@ -27,7 +27,7 @@ export interface CommittedReads {
 export interface CommittedReaderDeps {
   readonly store: Pick<ReadStore, "read">;
   readonly coordinator: Pick<GroupCoordinator, "fetchOffsets">;
-  readonly topics: Pick<TopicService, "describeIfExists">;
+  readonly topics: Pick<TopicService, "describePartitionIfExists">;
 }
 
 /**
@@ -53,11 +53,10 @@ export async function readFromCommitted(
   const committed = new Map<string, number>();
   for (const { topic, partition, offset } of await deps.coordinator.fetchOffsets(groupId, topics))
     committed.set(positionKey(topic, partition), offset);
-  const descriptions = new Map(topics.map((topic) => [topic, deps.topics.describeIfExists(topic)]));
   const waitTargets: WaitTarget[] = [];
   const pending: Array<Promise<CommittedRead | undefined>> = [];
   for (const { topic, partition } of partitions) {
-    const p = descriptions.get(topic)?.partitions[partition];
+    const p = deps.topics.describePartitionIfExists(topic, partition);
     if (p === undefined) continue;
     const key = positionKey(topic, partition);
     const position = positions?.get(key);

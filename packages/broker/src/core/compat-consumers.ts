@@ -37,7 +37,7 @@ export interface CompatConsumersDeps {
   /** Session expiry: run before every call; tells which members expired. */
   readonly sessions: Pick<GroupService, "expireSessions" | "onExpired">;
   readonly store: Pick<ReadStore, "read">;
-  readonly topics: Pick<TopicService, "partitionCount" | "describeIfExists">;
+  readonly topics: Pick<TopicService, "partitionCount" | "describePartitionIfExists">;
 }
 
 /**

@@ -42,7 +42,7 @@ export type GroupCoordinatorApi = Pick<
 export interface GroupServiceDeps {
   readonly coordinator: GroupCoordinatorApi;
   readonly store: ReadStore;
-  readonly topics: Pick<TopicService, "describeIfExists">;
+  readonly topics: Pick<TopicService, "describeIfExists" | "describePartitionIfExists">;
   /** The coordinator's clock: session expiry runs at most once per `tickIntervalMs` of it. */
   readonly clock: Clock;
   /** Silent members are evicted at most this often, in clock ms, when group calls are made. */

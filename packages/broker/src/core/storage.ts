@@ -7,6 +7,7 @@ import type {
   InitProducerIdResult,
   CreateTopicOptions,
   LogStoreMetrics,
+  PartitionDescription,
   ReadOptions,
   ReadResult,
   RecordInput,
@@ -37,6 +38,11 @@ export interface BrokerStore {
   listTopics(): string[];
   /** A topic's partitions; throws `UNKNOWN_TOPIC_OR_PARTITION` for an unknown topic. */
   describeTopic(name: string): TopicDescription;
+  /**
+   * Optional: one partition of {@link BrokerStore.describeTopic} without the others; throws
+   * `UNKNOWN_TOPIC_OR_PARTITION` for an unknown topic or partition. Without it, reads describe the topic.
+   */
+  describePartition?(name: string, partition: number): PartitionDescription;
   /** Grows a topic to `newCount` partitions. */
   addPartitions(name: string, newCount: number): Promise<TopicDescription>;
   /** Deletes a topic, its data and every group's committed offsets for it. */

@@ -1,11 +1,14 @@
-import type { CreateTopicOptions, TopicChangeEvent, TopicDescription } from "@minikafka/log-store";
+import type { CreateTopicOptions, PartitionDescription, TopicChangeEvent, TopicDescription } from "@minikafka/log-store";
 import { BrokerError, miniKafkaErrorCode } from "../errors.js";
 import type { BrokerStore, ReplicationOptions } from "./storage.js";
 
 const isUnknownTopic = (error: unknown) => miniKafkaErrorCode(error) === "UNKNOWN_TOPIC_OR_PARTITION";
 
 /** The part of {@link BrokerStore} topic administration uses. */
-export type TopicStore = Pick<BrokerStore, "createTopic" | "listTopics" | "describeTopic" | "addPartitions" | "deleteTopic" | "replicates">;
+export type TopicStore = Pick<
+  BrokerStore,
+  "createTopic" | "listTopics" | "describeTopic" | "describePartition" | "addPartitions" | "deleteTopic" | "replicates"
+>;
 
 /**
  * Topic administration, plus a cache of partition counts for the hot paths (produce asks for the count on
@@ -52,6 +55,22 @@ export class TopicService {
   describeIfExists(topic: string): TopicDescription | undefined {
     try {
       return this.#store.describeTopic(topic);
+    } catch (error) {
+      if (isUnknownTopic(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * One partition's offsets and size, or `undefined` when the topic or the partition does not exist: the
+   * store's `describePartition` where it has one (O(1) in the topic's partitions), else from the topic's
+   * description.
+   */
+  describePartitionIfExists(topic: string, partition: number): PartitionDescription | undefined {
+    const store = this.#store;
+    if (store.describePartition === undefined) return this.describeIfExists(topic)?.partitions[partition];
+    try {
+      return store.describePartition(topic, partition);
     } catch (error) {
       if (isUnknownTopic(error)) return undefined;
       throw error;
