@@ -10,3 +10,25 @@ export async function freePort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
+
+/** Whether `port` on 127.0.0.1 can be listened on right now. */
+async function isFree(port: number): Promise<boolean> {
+  const server = createServer();
+  const ok = await new Promise<boolean>((resolve) => {
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => resolve(true));
+  });
+  if (ok) await new Promise((resolve) => server.close(resolve));
+  return ok;
+}
+
+/** The first of `count` consecutive free ports (for a program that takes a base port and the ones after it). */
+export async function freePortRun(count: number): Promise<number> {
+  for (;;) {
+    const base = await freePort();
+    if (base + count > 65_536) continue;
+    let free = true;
+    for (let i = 1; i < count && free; i++) free = await isFree(base + i);
+    if (free) return base;
+  }
+}

@@ -3,19 +3,19 @@
 import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
-import { freePort } from "../../../test-support/free-port.js";
+import { freePortRun } from "../../../test-support/free-port.js";
 import { tempDir } from "../../../test-support/temp-dir.js";
 
 const SCRIPT = fileURLToPath(new URL("../scripts/cluster.mjs", import.meta.url));
 const hasEtcd = spawnSync("etcd", ["--version"], { stdio: "ignore" }).status === 0;
 if (!hasEtcd && process.env.CI) throw new Error("CI needs etcd for the cluster tests (apt-get install etcd-server)");
 
-/** Three consecutive free ports (the brokers), and two for etcd. */
+/** Three consecutive free ports (the brokers), and two for etcd (client, peer), apart from each other. */
 async function ports(): Promise<{ base: number; etcd: number }> {
   for (;;) {
-    const base = await freePort();
-    const etcd = await freePort();
-    if (base + 2 < 65_536 && etcd + 1 < 65_536 && Math.abs(base - etcd) > 3) return { base, etcd };
+    const base = await freePortRun(3);
+    const etcd = await freePortRun(2);
+    if (etcd + 1 < base || etcd > base + 2) return { base, etcd };
   }
 }
 
