@@ -270,6 +270,48 @@ describe.skipIf(!hasEtcd)("the client's home broker and group coordinators in a 
   }, 60_000);
 });
 
+describe.skipIf(!hasEtcd)("a consumer's partition fetches in a cluster", () => {
+  it("reads each partition from its leader while one partition is paused", async () => {
+    const name = `client${++clusterSeq}`;
+    const nodes = [await startNode(name, 1), await startNode(name, 2), await startNode(name, 3)];
+    const urls = nodes.map((n) => n.url);
+    const wire = recording();
+    const kafka = createClient({ brokers: urls, fetch: wire.fetch });
+    await kafka.admin().createTopics({ topics: [{ topic: "t", numPartitions: 6, replicationFactor: 3 }] });
+    const leaders = await settledLeaders(urls, "t", 6);
+    const producer = kafka.producer();
+    await producer.send({ topic: "t", messages: Array.from({ length: 30 }, (_, i) => ({ partition: i % 6, value: `v${i}` })) });
+    await producer.disconnect();
+
+    const consumer = kafka.consumer({ groupId: "paused", fromBeginning: true, messageFormat: "text" });
+    await consumer.subscribe({ topics: ["t"] });
+    // With a partition paused, the member fetch would serve it too: the consumer fetches partition by partition.
+    consumer.pause([{ topic: "t", partitions: [0] }]);
+    const seen: Array<{ partition: number; value: string }> = [];
+    let done!: () => void;
+    const all = new Promise<void>((resolve) => (done = resolve));
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        seen.push({ partition, value: message.value! });
+        if (seen.length === 25) done();
+      },
+    });
+    await all;
+    await consumer.disconnect();
+    expect(seen.filter((r) => r.partition === 0)).toEqual([]);
+    expect(seen.map((r) => r.value).sort()).toEqual(
+      Array.from({ length: 30 }, (_, i) => `v${i}`)
+        .filter((_, i) => i % 6 !== 0)
+        .sort(),
+    );
+
+    const hostOf = new Map(nodes.map((n, i) => [i + 1, new URL(n.url).host]));
+    const fetches = wire.requests.filter((r) => r.method === "GET" && /^\/v1\/topics\/t\/partitions\/\d+\/records$/.test(r.url.pathname));
+    expect(new Set(fetches.map((r) => Number(r.url.pathname.split("/")[5]))).size).toBe(5);
+    for (const r of fetches) expect(r.url.host).toBe(hostOf.get(leaders[Number(r.url.pathname.split("/")[5])]!));
+  }, 60_000);
+});
+
 describe("the client against a single-node broker", () => {
   it("sends everything to its one URL, reading the (empty) metadata once", async () => {
     const broker = await startBroker({ dataDir: tempDir(), port: 0, streams: false });
