@@ -45,7 +45,8 @@ ${CONNECTION}`,
   "topics describe": `Usage: minikafka topics describe NAME [--json]
 
 Prints the topic's settings and, per partition, its log start offset, high watermark, log end offset
-and stored bytes.
+and stored bytes; in a cluster also its replication factor and minimum ISR and, per partition, its leader,
+replicas and in-sync replicas (node ids).
 
 Options:
   --json           the description as one JSON object

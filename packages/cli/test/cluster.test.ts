@@ -34,6 +34,15 @@ describe.skipIf(!hasEtcd)("minikafka topics create in a cluster", () => {
       [1, 2, 3],
       [1, 2, 3],
     ]);
+    // The text description adds the replication settings and each partition's leader, replicas and ISR.
+    const described = await runCli(["topics", "describe", "orders"], { broker: brokers[0]!.url });
+    expect(described.code).toBe(0);
+    const lines = described.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^topic orders {2}partitions 2 {2}replication-factor 3 {2}min-insync-replicas 2 {2}created \S+Z$/);
+    expect(lines[1]).toMatch(/^PARTITION +LOG-START +HIGH-WATERMARK +LOG-END +BYTES +LEADER +REPLICAS +ISR$/);
+    for (const [i, p] of description.partitions.entries()) {
+      expect(lines[2 + i]!.split(/ +/)).toEqual([String(i), "0", "0", "0", "0", String(p.leader), p.replicas.join(","), p.isr.join(",")]);
+    }
   }, 30_000);
 });
 

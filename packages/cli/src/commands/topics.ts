@@ -102,15 +102,27 @@ function describeText(t: TopicDescription): string {
   const settings = Object.entries(t.config)
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k}=${String(v)}`);
+  // In a cluster: the replication settings, and per partition its leader, replicas and in-sync replicas.
+  const replicated = t.replicationFactor !== undefined;
   const head =
-    `topic ${t.name}  partitions ${t.partitions.length}  created ${new Date(t.createdAt).toISOString()}` +
+    `topic ${t.name}  partitions ${t.partitions.length}` +
+    (replicated ? `  replication-factor ${t.replicationFactor}  min-insync-replicas ${t.minInsyncReplicas ?? 1}` : "") +
+    `  created ${new Date(t.createdAt).toISOString()}` +
     (settings.length === 0 ? "" : `  ${settings.join(" ")}`) +
     "\n";
+  const ids = (nodes: readonly number[] | undefined) => (nodes === undefined || nodes.length === 0 ? "-" : nodes.join(","));
   return (
     head +
     table(
-      ["PARTITION", "LOG-START", "HIGH-WATERMARK", "LOG-END", "BYTES"],
-      t.partitions.map((p) => [p.partition, p.logStartOffset, p.highWatermark, p.logEndOffset, p.sizeBytes]),
+      ["PARTITION", "LOG-START", "HIGH-WATERMARK", "LOG-END", "BYTES", ...(replicated ? ["LEADER", "REPLICAS", "ISR"] : [])],
+      t.partitions.map((p) => [
+        p.partition,
+        p.logStartOffset,
+        p.highWatermark,
+        p.logEndOffset,
+        p.sizeBytes,
+        ...(replicated ? [p.leader === undefined || p.leader < 0 ? "none" : p.leader, ids(p.replicas), ids(p.isr)] : []),
+      ]),
     )
   );
 }
