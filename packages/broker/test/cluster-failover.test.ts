@@ -190,6 +190,14 @@ class RoutingProducer {
   }
 }
 
+/**
+ * Until every broker lists `topic` in its metadata: a broker serves a topic once it lists it, and a produce
+ * to a leader that has not seen the topic yet would answer 404.
+ */
+async function listedEverywhere(brokers: readonly BrokerProcess[], topic: string): Promise<void> {
+  for (const b of brokers) await until(async () => ((await metadata([b]))?.topics.find((t) => t.name === topic) ? true : undefined));
+}
+
 /** How many brokers of cluster `name` hold a live registration in etcd (through etcd's JSON gateway). */
 async function registeredBrokers(name: string): Promise<number> {
   const prefix = `/minikafka/${name}/brokers/`;
@@ -254,7 +262,7 @@ async function onePartitionWithHistory() {
   const brokers = [await spawnBroker(name, 1), await spawnBroker(name, 2), await spawnBroker(name, 3)];
   const created = await call("POST", `${brokers[0]!.url}/v1/topics`, { name: "t", partitions: 1, replicationFactor: 3, minInsyncReplicas: 2 });
   const first = created.body.partitions[0] as PartitionView;
-  await until(async () => ((await metadata(brokers))?.topics.find((t) => t.name === "t") ? true : undefined));
+  await listedEverywhere(brokers, "t");
   const { producerId } = (await call("POST", `${brokers[0]!.url}/v1/producers`)).body as { producerId: number };
   const producer = new RoutingProducer("t", producerId, () => brokers);
   for (let i = 0; i < 10; i++) await producer.send(0, `before-${i}`);
@@ -269,7 +277,7 @@ describe.skipIf(!hasEtcd)("cluster failover with real processes", () => {
       let brokers = [await spawnBroker(name, 1), await spawnBroker(name, 2), await spawnBroker(name, 3)];
       const created = await call("POST", `${brokers[0]!.url}/v1/topics`, { name: "t", partitions: 6, replicationFactor: 3, minInsyncReplicas: 2 });
       expect(created.status).toBe(201);
-      await until(async () => ((await metadata(brokers))?.topics.find((t) => t.name === "t") ? true : undefined));
+      await listedEverywhere(brokers, "t");
       const { producerId } = (await call("POST", `${brokers[0]!.url}/v1/producers`)).body as { producerId: number };
       const producer = new RoutingProducer("t", producerId, () => brokers);
       const runs = Array.from({ length: 6 }, (_, p) => producer.run(p, `p${p}`));
