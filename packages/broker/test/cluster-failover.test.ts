@@ -7,13 +7,12 @@ import { readdirSync, readFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { hasEtcd, startEtcd, type EtcdServer } from "../../../test-support/etcd.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { etcdForThisFile, hasEtcd } from "../../../test-support/etcd-suite.js";
 import { exited, onLines, spawnTs } from "../../../test-support/spawn-ts.js";
 import { tempDir } from "../../../test-support/temp-dir.js";
 import { until } from "./helpers/wait.js";
 
-if (!hasEtcd && process.env.CI) throw new Error("CI needs etcd for the cluster tests (apt-get install etcd-server)");
 // Real processes, real fsyncs and lease expiries: a loaded CI machine takes several times a quiet one's time.
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 30_000 });
 
@@ -22,13 +21,10 @@ const LEASE_TTL_MS = 2_000;
 /** Kills of random brokers after the first (a leader's), in the history test (`pnpm chaos:cluster`: 30). */
 const RANDOM_KILLS = Number(process.env.CLUSTER_CHAOS_KILLS ?? 1);
 
-let etcd: EtcdServer;
+const etcd = etcdForThisFile();
 let clusterSeq = 0;
 const children = new Set<ReturnType<typeof spawnTs>>();
 
-beforeAll(async () => {
-  if (hasEtcd) etcd = await startEtcd();
-});
 afterEach(async () => {
   for (const child of children) {
     child.kill("SIGCONT");
@@ -36,9 +32,6 @@ afterEach(async () => {
   }
   await Promise.all([...children].map((c) => exited(c)));
   children.clear();
-});
-afterAll(async () => {
-  await etcd?.stop();
 });
 
 interface BrokerProcess {

@@ -3,31 +3,24 @@
 // and truncating, ISR shrink and the minimum ISR, and a leader change after a broker leaves.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { hasEtcd, startEtcd, type EtcdServer } from "../../../test-support/etcd.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { etcdForThisFile, hasEtcd } from "../../../test-support/etcd-suite.js";
 import { tempDir } from "../../../test-support/temp-dir.js";
 import { startBroker, type StartBrokerResult } from "../src/index.js";
 import { until } from "./helpers/wait.js";
 
-if (!hasEtcd && process.env.CI) throw new Error("CI needs etcd for the cluster tests (apt-get install etcd-server)");
 // Real processes, real fsyncs and lease expiries: a loaded CI machine takes several times a quiet one's time.
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 30_000 });
 
 /** Consumer group session timeout of these brokers (and so the hold after a coordinator moves). */
 const SESSION_MS = 1_500;
-let etcd: EtcdServer;
+const etcd = etcdForThisFile();
 let clusterSeq = 0;
 const running = new Set<StartBrokerResult>();
 
-beforeAll(async () => {
-  if (hasEtcd) etcd = await startEtcd();
-});
 afterEach(async () => {
   await Promise.all([...running].map((b) => b.close()));
   running.clear();
-});
-afterAll(async () => {
-  await etcd?.stop();
 });
 
 interface Node {

@@ -2,14 +2,12 @@
 // brokers in cluster mode (in this process) over a real etcd: the broker that coordinates the group leaves;
 // the new coordinator (the new leader of the group's offsets partition) resumes from the committed offsets
 // and hands nothing out for a session timeout, so no partition is ever processed by two consumers at once.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { startBroker, type StartBrokerResult } from "@minikafka/broker";
-import { hasEtcd, startEtcd, type EtcdServer } from "../../../test-support/etcd.js";
+import { etcdForThisFile, hasEtcd } from "../../../test-support/etcd-suite.js";
 import { tempDir } from "../../../test-support/temp-dir.js";
 import { createClient, type Consumer } from "../src/index.js";
 import { OwnershipTracker } from "./helpers/ownership.js";
-
-if (!hasEtcd && process.env.CI) throw new Error("CI needs etcd for the cluster tests (apt-get install etcd-server)");
 
 const SESSION_MS = 1_500;
 const PARTITIONS = 4;
@@ -17,17 +15,11 @@ const PER_PARTITION = 300;
 /** Simulated work per message, so that consumers are busy when the coordinator leaves. */
 const WORK_MS = 5;
 
-let etcd: EtcdServer;
+const etcd = etcdForThisFile();
 const running = new Set<StartBrokerResult>();
-beforeAll(async () => {
-  if (hasEtcd) etcd = await startEtcd();
-});
 afterEach(async () => {
   await Promise.all([...running].map((b) => b.close()));
   running.clear();
-});
-afterAll(async () => {
-  await etcd?.stop();
 });
 
 async function startNode(nodeId: number): Promise<{ nodeId: number; broker: StartBrokerResult }> {

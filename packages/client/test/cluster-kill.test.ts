@@ -2,25 +2,17 @@
 // processes, fsync "always", a 2 s etcd lease, a real etcd), with the client's default retry settings: every
 // send is acknowledged, and each partition's log on its new leader holds every message exactly once, in send
 // order, at the offset its send was told. Prints how long the killed leader's partitions went unacknowledged.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasEtcd, startEtcd, type EtcdServer } from "../../../test-support/etcd.js";
+import { describe, expect, it } from "vitest";
+import { etcdForThisFile, hasEtcd } from "../../../test-support/etcd-suite.js";
 import { tempDir } from "../../../test-support/temp-dir.js";
 import { createClient, type RecordMetadata } from "../src/index.js";
 import { BrokerProcess } from "./helpers/broker-process.js";
 import { until } from "./helpers/until.js";
 
-if (!hasEtcd && process.env.CI) throw new Error("CI needs etcd for the cluster tests (apt-get install etcd-server)");
-
 const PARTITIONS = 6;
 const OUTSTANDING = 8;
 
-let etcd: EtcdServer;
-beforeAll(async () => {
-  if (hasEtcd) etcd = await startEtcd();
-});
-afterAll(async () => {
-  await etcd?.stop();
-});
+const etcd = etcdForThisFile();
 
 interface PartitionView {
   partition: number;

@@ -3,28 +3,20 @@
 // leader, splitting a request whose partitions have different leaders; after a leader is closed, sends keep
 // succeeding (the metadata is read again, batches go to the new leaders with the same producer numbers), with
 // nothing lost or doubled. A single-node broker is still one URL and no metadata request after the first.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { startBroker, type StartBrokerResult } from "@minikafka/broker";
-import { hasEtcd, startEtcd, type EtcdServer } from "../../../test-support/etcd.js";
+import { etcdForThisFile, hasEtcd } from "../../../test-support/etcd-suite.js";
 import { freePort } from "../../../test-support/free-port.js";
 import { tempDir } from "../../../test-support/temp-dir.js";
 import { createClient, type FetchFunction, type RecordMetadata } from "../src/index.js";
 
-if (!hasEtcd && process.env.CI) throw new Error("CI needs etcd for the cluster tests (apt-get install etcd-server)");
-
-let etcd: EtcdServer;
+const etcd = etcdForThisFile();
 let clusterSeq = 0;
 const running = new Set<StartBrokerResult>();
 
-beforeAll(async () => {
-  if (hasEtcd) etcd = await startEtcd();
-});
 afterEach(async () => {
   await Promise.all([...running].map((b) => b.close()));
   running.clear();
-});
-afterAll(async () => {
-  await etcd?.stop();
 });
 
 interface PartitionView {

@@ -1,23 +1,17 @@
 // The controller against a real etcd: failover of partition leadership when brokers die (leases expire),
 // failover of the controller itself, offline partitions without a live in-sync replica.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { ClusterMetadata, Controller, type TopicMetadata } from "../src/index.js";
-import { hasEtcd, startEtcd, type EtcdServer } from "../../../test-support/etcd.js";
-
-if (!hasEtcd && process.env.CI) throw new Error("CI needs etcd for the cluster tests (apt-get install etcd-server)");
+import { etcdForThisFile, hasEtcd } from "../../../test-support/etcd-suite.js";
 
 // Long enough that a loaded CI machine does not miss keepalives (a spurious expiry would move partitions).
 const TTL_SECONDS = 3;
-let etcd: EtcdServer;
+const etcd = etcdForThisFile();
 let clusterSeq = 0;
 const cleanups: Array<() => Promise<void>> = [];
 
-beforeAll(async () => {
-  if (hasEtcd) etcd = await startEtcd();
-});
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  await etcd?.stop();
 });
 
 interface Node {

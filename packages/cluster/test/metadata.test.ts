@@ -1,20 +1,14 @@
 // ClusterMetadata against a real etcd: registration under a lease, topic creation, compare-and-swap, watches.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { ClusterMetadata, isClusterError, type ClusterEvent } from "../src/index.js";
-import { hasEtcd, startEtcd, type EtcdServer } from "../../../test-support/etcd.js";
+import { etcdForThisFile, hasEtcd } from "../../../test-support/etcd-suite.js";
 
-if (!hasEtcd && process.env.CI) throw new Error("CI needs etcd for the cluster tests (apt-get install etcd-server)");
-
-let etcd: EtcdServer;
+const etcd = etcdForThisFile();
 let clusterSeq = 0;
 const opened: ClusterMetadata[] = [];
 
-beforeAll(async () => {
-  if (hasEtcd) etcd = await startEtcd();
-});
 afterAll(async () => {
   await Promise.all(opened.map((m) => m.close()));
-  await etcd?.stop();
 });
 
 async function open(nodeId: number, cluster: string, leaseTtlSeconds = 2): Promise<ClusterMetadata> {

@@ -1,15 +1,11 @@
 // The README's sample, run as written (only the etcd URL and the package name point at this test's etcd and
 // at the sources).
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { readmeSample, runSample } from "../../../test-support/readme-sample.js";
-import { hasEtcd, startEtcd, type EtcdServer } from "../../../test-support/etcd.js";
+import { etcdForThisFile, hasEtcd } from "../../../test-support/etcd-suite.js";
 
-let etcd: EtcdServer;
-beforeAll(async () => {
-  if (hasEtcd) etcd = await startEtcd();
-});
-afterAll(() => etcd?.stop());
+const etcd = etcdForThisFile();
 
 it.skipIf(!hasEtcd)(
   "runs the README sample",
