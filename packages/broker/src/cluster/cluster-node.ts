@@ -300,7 +300,7 @@ export class ClusterNode {
       }
       await this.#stopFetcher(key);
       const local = this.#local(topic.name);
-      const describe = local.store.describeTopic(local.name).partitions[partition]!;
+      const describe = local.store.describePartition(local.name, partition);
       const logEnd = await local.store.durableEndOffset(local.name, partition);
       this.#leaders.set(
         key,
@@ -583,7 +583,7 @@ export class ClusterNode {
     const leader = this.#leaderInEpoch(topic, partition, q.leaderEpoch);
     const { store, name } = this.#local(topic);
     const logEnd = await store.durableEndOffset(name, partition);
-    const { logStartOffset } = store.describeTopic(name).partitions[partition]!;
+    const { logStartOffset } = store.describePartition(name, partition);
     if (q.offset < logStartOffset || q.offset > logEnd) return { kind: "out-of-range", logStartOffset, logEndOffset: logEnd };
     leader.followerFetched(q.replicaId, q.offset);
     const sentKey = `${partitionKey(topic, partition)}\u0000${q.replicaId}`;

@@ -12,7 +12,7 @@ export type FollowerStore = Pick<
   | "latestEpoch"
   | "endOffsetForEpoch"
   | "setHighWatermark"
-  | "describeTopic"
+  | "describePartition"
   | "durableEndOffset"
 >;
 
@@ -78,7 +78,7 @@ export class ReplicaFetcher {
   }
 
   #describe() {
-    return this.#s.store.describeTopic(this.#s.localTopic).partitions[this.#s.partition]!;
+    return this.#s.store.describePartition(this.#s.localTopic, this.#s.partition);
   }
 
   #url(kind: "batches" | "epoch-end", query: Record<string, number>): string | undefined {

@@ -8,6 +8,7 @@ import type {
   CreateTopicOptions,
   InitProducerIdResult,
   LogStore,
+  PartitionDescription,
   ReadOptions,
   ReadResult,
   RecordInput,
@@ -71,6 +72,21 @@ export class ReplicatedStore implements BrokerStore {
           : { ...p, leader: c.state.leader, leaderEpoch: c.state.leaderEpoch, replicas: [...c.replicas], isr: [...c.state.isr] };
       }),
     } as TopicDescription;
+  }
+
+  /** One partition's local description, with its leader, epoch, replicas and ISR (cheaper than the whole topic). */
+  describePartition(name: string, partition: number): PartitionDescription {
+    const local = this.#store.describePartition(name, partition);
+    const c = this.#node.topic(name)?.partitions[partition];
+    return c === undefined
+      ? local
+      : ({
+          ...local,
+          leader: c.state.leader,
+          leaderEpoch: c.state.leaderEpoch,
+          replicas: [...c.replicas],
+          isr: [...c.state.isr],
+        } as PartitionDescription);
   }
 
   addPartitions(name: string): Promise<TopicDescription> {
