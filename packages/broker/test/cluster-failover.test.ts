@@ -3,14 +3,13 @@
 // leader serves soon after the lease TTL, no acknowledged record is lost or doubled, the old leader never
 // acknowledges after it was replaced, truncates what was never committed, and once it is back every
 // replica's log is byte-identical.
-import { readdirSync, readFileSync } from "node:fs";
 import { request } from "node:http";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { etcdForThisFile, hasEtcd } from "../../../test-support/etcd-suite.js";
 import { exited, onLines, spawnTs } from "../../../test-support/spawn-ts.js";
 import { tempDir } from "../../../test-support/temp-dir.js";
+import { call, segmentBytes, type PartitionView } from "./helpers/cluster.js";
 import { until } from "./helpers/wait.js";
 
 // Real processes, real fsyncs and lease expiries: a loaded CI machine takes several times a quiet one's time.
@@ -68,17 +67,6 @@ async function kill(b: BrokerProcess): Promise<void> {
   children.delete(b.child);
 }
 
-const call = async (method: string, url: string, body?: unknown, signal?: AbortSignal) => {
-  const res = await fetch(url, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text === "" ? null : (JSON.parse(text) as any) };
-};
-
 /** A POST on a connection of its own (`agent: false`), answered as `{ status, body }`. */
 function postFresh(url: string, body: unknown): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
@@ -94,13 +82,6 @@ function postFresh(url: string, body: unknown): Promise<{ status: number; body: 
   });
 }
 
-interface PartitionView {
-  partition: number;
-  leader: number;
-  leaderEpoch: number;
-  replicas: number[];
-  isr: number[];
-}
 interface Metadata {
   brokers: Array<{ nodeId: number; url: string }>;
   topics: Array<{ name: string; partitions: PartitionView[] }>;
@@ -201,15 +182,6 @@ async function registeredBrokers(name: string): Promise<number> {
     body: JSON.stringify({ key: b64(prefix), range_end: b64(end), count_only: true }),
   });
   return Number(((await res.json()) as { count?: string }).count ?? 0);
-}
-
-/** A partition's stored batches on disk, for comparing replicas byte for byte. */
-function segmentBytes(dataDir: string, topic: string, partition: number): Buffer {
-  const dir = join(dataDir, topic, String(partition));
-  const names = readdirSync(dir)
-    .filter((f) => f.endsWith(".log"))
-    .sort();
-  return Buffer.concat(names.map((f) => readFileSync(join(dir, f))));
 }
 
 async function values(url: string, topic: string, partition: number): Promise<string[]> {

@@ -1,12 +1,11 @@
 // Cluster mode against a real etcd: three brokers in this process, each with its own data directory and a
 // short etcd lease. Topics created through any broker, produce on the leader (acks=all), followers fetching
 // and truncating, ISR shrink and the minimum ISR, and a leader change after a broker leaves.
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { etcdForThisFile, hasEtcd } from "../../../test-support/etcd-suite.js";
 import { tempDir } from "../../../test-support/temp-dir.js";
 import { startBroker, type StartBrokerResult } from "../src/index.js";
+import { call, segmentBytes, type PartitionView } from "./helpers/cluster.js";
 import { until } from "./helpers/wait.js";
 
 // Real processes, real fsyncs and lease expiries: a loaded CI machine takes several times a quiet one's time.
@@ -50,24 +49,6 @@ async function stopNode(node: Node): Promise<void> {
   await node.broker.close();
 }
 
-const call = async (method: string, url: string, body?: unknown) => {
-  const res = await fetch(url, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text === "" ? null : (JSON.parse(text) as any) };
-};
-
-interface PartitionView {
-  partition: number;
-  leader: number;
-  leaderEpoch: number;
-  replicas: number[];
-  isr: number[];
-}
-
 async function partitions(node: Node, topic: string): Promise<PartitionView[] | undefined> {
   const { body } = await call("GET", `${node.url}/v1/metadata`);
   return (body.topics as Array<{ name: string; partitions: PartitionView[] }>).find((t) => t.name === topic)?.partitions;
@@ -80,15 +61,6 @@ const values = async (node: Node, topic: string, partition: number) => {
   const { body } = await call("GET", `${node.url}/v1/topics/${topic}/partitions/${partition}/records?offset=0&maxRecords=10000`);
   return (body.records as Array<{ value: string }>).map((r) => r.value);
 };
-
-/** The bytes of a partition's segments, for comparing replicas. */
-function segmentBytes(dataDir: string, topic: string, partition: number): Buffer {
-  const dir = join(dataDir, topic, String(partition));
-  const names = readdirSync(dir)
-    .filter((f) => f.endsWith(".log"))
-    .sort();
-  return Buffer.concat(names.map((f) => readFileSync(join(dir, f))));
-}
 
 describe.skipIf(!hasEtcd)("cluster mode on a real etcd", () => {
   it("creates a replicated topic through any broker, acknowledges a produce once the ISR has it, and keeps replicas byte-identical", async () => {

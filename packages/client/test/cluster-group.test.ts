@@ -8,6 +8,7 @@ import { etcdForThisFile, hasEtcd } from "../../../test-support/etcd-suite.js";
 import { tempDir } from "../../../test-support/temp-dir.js";
 import { createClient, type Consumer } from "../src/index.js";
 import { OwnershipTracker } from "./helpers/ownership.js";
+import { until } from "./helpers/until.js";
 
 const SESSION_MS = 1_500;
 const PARTITIONS = 4;
@@ -38,16 +39,6 @@ async function startNode(nodeId: number): Promise<{ nodeId: number; broker: Star
   return { nodeId, broker };
 }
 
-async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await Promise.resolve(probe()).catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 interface Call {
   consumer: string;
   partition: number;
@@ -63,10 +54,17 @@ describe.skipIf(!hasEtcd)("a consumer group across its coordinator's failover", 
     await kafka.admin().createTopics({ topics: [{ topic: "t", numPartitions: PARTITIONS, replicationFactor: 3 }] });
     const producer = kafka.producer();
     for (let p = 0; p < PARTITIONS; p++) {
-      await until(async () => {
-        await producer.send({ topic: "t", messages: Array.from({ length: PER_PARTITION }, (_, i) => ({ partition: p, value: `${p}/${i}` })) });
-        return true;
-      });
+      // A leader may not have seen the new topic yet: send again until it has.
+      const messages = Array.from({ length: PER_PARTITION }, (_, i) => ({ partition: p, value: `${p}/${i}` }));
+      await until(
+        `partition ${p} written`,
+        () =>
+          producer.send({ topic: "t", messages }).then(
+            () => true,
+            () => false,
+          ),
+        30_000,
+      );
     }
     await producer.disconnect();
 
@@ -97,12 +95,16 @@ describe.skipIf(!hasEtcd)("a consumer group across its coordinator's failover", 
     try {
       await start("a");
       await start("b");
-      await until(() => (["a", "b"].every((n) => calls.filter((c) => c.consumer === n).length >= 20) ? true : undefined));
+      await until("both consumers working", () => ["a", "b"].every((n) => calls.filter((c) => c.consumer === n).length >= 20), 30_000);
 
-      const coordinator = await until(async () => {
-        const res = await fetch(`${urls[0]}/v1/groups/g/coordinator`);
-        return res.status === 200 ? ((await res.json()) as { nodeId: number }) : undefined;
-      });
+      const coordinator = await until(
+        "the group's coordinator",
+        async () => {
+          const res = await fetch(`${urls[0]}/v1/groups/g/coordinator`);
+          return res.status === 200 ? ((await res.json()) as { nodeId: number }) : undefined;
+        },
+        30_000,
+      );
       const home = nodes.find((n) => n.nodeId === coordinator.nodeId)!;
       const committedBefore = (await kafka.admin().fetchOffsets({ groupId: "g" }))[0]!.partitions.map(
         (p) => [p.partition, Number(p.offset)] as const,
@@ -113,7 +115,7 @@ describe.skipIf(!hasEtcd)("a consumer group across its coordinator's failover", 
 
       // Every partition makes progress again after the new coordinator's hold.
       const resumed = (p: number) => calls.filter((c) => c.partition === p && c.start >= leftAt + SESSION_MS).length;
-      await until(() => (Array.from({ length: PARTITIONS }, (_, p) => p).every((p) => resumed(p) >= 5) ? true : undefined), 45_000);
+      await until("every partition resumed", () => Array.from({ length: PARTITIONS }, (_, p) => p).every((p) => resumed(p) >= 5), 45_000);
       expect(tracker.violations).toEqual([]);
       // Resumed from what was committed before: no partition went back past its committed offset.
       for (const [p, committed] of committedBefore) {

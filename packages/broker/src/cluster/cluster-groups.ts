@@ -89,7 +89,7 @@ export type ClusterGroupsOptions = Omit<GroupCoordinatorOptions, "offsetStore" |
 
 const utf8 = new TextDecoder();
 
-type Slot = { state: "loading"; ready: Promise<void> } | { state: "ready"; coordinator: GroupCoordinator };
+type Slot = { state: "loading" } | { state: "ready"; coordinator: GroupCoordinator };
 
 /**
  * The group coordinator of a cluster member: one {@link GroupCoordinator} per offsets partition this broker
@@ -119,11 +119,11 @@ export class ClusterGroups implements GroupCoordinatorApi {
   #lead(partition: number): void {
     const generation = (this.#generation.get(partition) ?? 0) + 1;
     this.#generation.set(partition, generation);
-    const ready = this.#load(partition, generation).catch((error: unknown) => {
+    this.#slots.set(partition, { state: "loading" });
+    void this.#load(partition, generation).catch((error: unknown) => {
       this.#options.onLoadError(partition, error);
       if (this.#generation.get(partition) === generation) this.#slots.delete(partition);
     });
-    this.#slots.set(partition, { state: "loading", ready });
   }
 
   async #load(partition: number, generation: number): Promise<void> {
