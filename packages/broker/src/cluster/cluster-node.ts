@@ -93,6 +93,10 @@ export class ClusterNode {
   #producerIds: { next: number; end: number } = { next: 0, end: 0 };
   #closed = false;
   #creatingOffsets: Promise<void> | undefined;
+  /** Topics being looked up in etcd because a request named one this broker has not seen yet. */
+  readonly #lookUps = new Map<string, Promise<boolean>>();
+  /** While set, watch events wait here instead of being applied (see {@link ClusterNode.delayWatch}). */
+  #delayedEvents: ClusterEvent[] | undefined;
   readonly #internalRoles = new Set<(topic: string, partition: number, leading: boolean) => void>();
 
   /** Nothing happens until {@link ClusterNode.join}: until then this broker leads nothing and serves no replica. */
@@ -154,7 +158,11 @@ export class ClusterNode {
     this.#metadata = metadata;
     try {
       metadata.onLeaseLost(() => this.#enqueue(() => this.#rejoin("its etcd lease was lost")));
-      this.#stopWatching = await metadata.watch((event) => this.#enqueue(() => this.#onEvent(event)));
+      this.#stopWatching = await metadata.watch((event) => {
+        if (this.#delayedEvents !== undefined) this.#delayedEvents.push(event);
+        // (A failed change is logged by the queue; the watch has nobody to report it to.)
+        else this.#enqueue(() => this.#onEvent(event)).catch(() => undefined);
+      });
       await this.#enqueue(() => this.#reload());
       this.#controller = new cluster.Controller(metadata, {
         onChange: (c) =>
@@ -507,6 +515,56 @@ export class ClusterNode {
   /** The cluster's view of a topic, if it has one. */
   topic(name: string): TopicMetadata | undefined {
     return this.#topics.get(name);
+  }
+
+  /**
+   * For a request naming a topic this broker has not seen (yet): asks etcd, and when the cluster has the
+   * topic, takes it up as its watch event would (local replica, roles) before answering. A topic created a
+   * moment ago through another broker is then served at once instead of being answered 404 because this
+   * broker's watch has not delivered it yet. Concurrent look-ups of one topic share one etcd read; a topic
+   * etcd does not have costs one read per request (and is answered `false`, as when etcd cannot be reached).
+   * @returns true when this broker knows the topic now
+   */
+  lookUpTopic(name: string): Promise<boolean> {
+    if (this.#topics.has(name)) return Promise.resolve(true);
+    if (this.#metadata === undefined || this.#closed) return Promise.resolve(false);
+    let pending = this.#lookUps.get(name);
+    if (pending === undefined) {
+      pending = this.#lookUp(name).finally(() => this.#lookUps.delete(name));
+      this.#lookUps.set(name, pending);
+    }
+    return pending;
+  }
+
+  async #lookUp(name: string): Promise<boolean> {
+    try {
+      // Outside the metadata queue first: a topic etcd does not have never waits for role changes.
+      if ((await this.#meta.topic(name)) === undefined) return false;
+      // Read again inside the queue: a deletion seen meanwhile must not be undone by the earlier read (its
+      // event is queued after this task if it comes later).
+      await this.#enqueue(async () => {
+        if (this.#topics.has(name)) return;
+        const topic = await this.#meta.topic(name);
+        if (topic !== undefined) await this.#topicSeen(topic);
+      });
+    } catch (error) {
+      this.#log?.log("debug", "cluster.lookup.error", `cannot look up topic ${name}: ${String(error)}`, { topic: name });
+    }
+    return this.#topics.has(name);
+  }
+
+  /**
+   * Holds back the watch's events (they are applied, in order, when the returned function is called), as a
+   * watch lagging behind etcd would. For tests of what a broker does before it has seen a change.
+   * @internal
+   */
+  delayWatch(): () => void {
+    this.#delayedEvents ??= [];
+    return () => {
+      const events = this.#delayedEvents ?? [];
+      this.#delayedEvents = undefined;
+      for (const event of events) this.#enqueue(() => this.#onEvent(event)).catch(() => undefined);
+    };
   }
 
   /**

@@ -18,7 +18,7 @@ import type {
   WaitOptions,
 } from "@minikafka/log-store";
 import type { BrokerStore, ReplicationOptions } from "../core/storage.js";
-import { BrokerError } from "../errors.js";
+import { BrokerError, miniKafkaErrorCode } from "../errors.js";
 import type { ClusterNode } from "./cluster-node.js";
 
 /** A {@link BrokerStore} over a cluster member's local store. */
@@ -89,6 +89,11 @@ export class ReplicatedStore implements BrokerStore {
         } as PartitionDescription);
   }
 
+  /** Asks etcd about a topic this broker has not seen yet, taking it up if the cluster has it (see `ClusterNode.lookUpTopic`). */
+  lookUpTopic(name: string): Promise<boolean> {
+    return this.#node.lookUpTopic(name);
+  }
+
   addPartitions(name: string): Promise<TopicDescription> {
     return Promise.reject(new BrokerError("INVALID_REQUEST", `growing topic ${name} is not supported in cluster mode yet`));
   }
@@ -117,7 +122,8 @@ export class ReplicatedStore implements BrokerStore {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#store.read(topic, partition, offset, options);
+    const read = this.#store.read(topic, partition, offset, options);
+    return this.#node.topic(topic) === undefined ? this.#afterLookUp(topic, read, () => this.read(topic, partition, offset, options)) : read;
   }
 
   waitForData(topic: string, partition: number, offset: number, options: WaitOptions): Promise<boolean> {
@@ -126,7 +132,21 @@ export class ReplicatedStore implements BrokerStore {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#store.waitForData(topic, partition, offset, options);
+    const wait = this.#store.waitForData(topic, partition, offset, options);
+    return this.#node.topic(topic) === undefined ? this.#afterLookUp(topic, wait, () => this.waitForData(topic, partition, offset, options)) : wait;
+  }
+
+  /**
+   * `attempt` of a topic the cluster view does not hold; when it fails with `UNKNOWN_TOPIC_OR_PARTITION`,
+   * looks the topic up in etcd and, when the cluster has it, runs `again` (now with the topic taken up).
+   */
+  async #afterLookUp<T>(topic: string, attempt: Promise<T>, again: () => Promise<T>): Promise<T> {
+    try {
+      return await attempt;
+    } catch (error) {
+      if (miniKafkaErrorCode(error) !== "UNKNOWN_TOPIC_OR_PARTITION" || !(await this.#node.lookUpTopic(topic))) throw error;
+      return again();
+    }
   }
 
   commitOffsets(groupId: string, offsets: readonly TopicPartitionOffset[]): Promise<void> {

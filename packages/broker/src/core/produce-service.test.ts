@@ -25,7 +25,7 @@ async function service(failMerged = false) {
   };
   const produce = new ProduceService({
     store: recorder,
-    topics: { requirePartitionCount: () => 2, ensure: async () => 2 },
+    topics: { partitionCount: () => 2, resolvePartitionCount: async () => 2, ensure: async () => 2 },
     partitioner: createDefaultPartitioner(),
     keylessCompat: createRoundRobinPartitioner(),
   });

@@ -55,7 +55,7 @@ const PRODUCER_CODES: ReadonlySet<string> = new Set(["OUT_OF_ORDER_SEQUENCE_NUMB
 /** What {@link ProduceService} needs. */
 export interface ProduceServiceDeps {
   readonly store: Pick<BrokerStore, "append">;
-  readonly topics: Pick<TopicService, "requirePartitionCount" | "ensure">;
+  readonly topics: Pick<TopicService, "partitionCount" | "resolvePartitionCount" | "ensure">;
   /** Places `/v1` records: explicit partition > murmur2 of the key > the keyless strategy (sticky by default). */
   readonly partitioner: Partitioner;
   /** Places the seed API's keyless records (round-robin, as the seed does). */
@@ -199,7 +199,8 @@ export class ProduceService {
    *   (nothing appended).
    */
   async produce(topic: string, records: readonly ProduceInput[], encoding: Encoding = "utf8", producer?: ProduceProducer): Promise<ProduceOffsets> {
-    const partitionCount = this.#deps.topics.requirePartitionCount(topic);
+    // A topic missing from the cache is looked up (cluster mode: created through another broker a moment ago).
+    const partitionCount = this.#deps.topics.partitionCount(topic) ?? (await this.#deps.topics.resolvePartitionCount(topic));
     const { partitioner } = this.#deps;
     const limits = this.#limits;
     const n = records.length;

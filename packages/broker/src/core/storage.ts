@@ -43,6 +43,13 @@ export interface BrokerStore {
    * `UNKNOWN_TOPIC_OR_PARTITION` for an unknown topic or partition. Without it, reads describe the topic.
    */
   describePartition?(name: string, partition: number): PartitionDescription;
+  /**
+   * Optional: asks the source of truth of a store that learns of topics later than they are created (the
+   * cluster metadata in etcd, in cluster mode) about a topic it does not know yet, and takes the topic up
+   * when that has it. Resolves true when the store knows the topic now. Without it, an unknown topic is
+   * unknown.
+   */
+  lookUpTopic?(name: string): Promise<boolean>;
   /** Grows a topic to `newCount` partitions. */
   addPartitions(name: string, newCount: number): Promise<TopicDescription>;
   /** Deletes a topic, its data and every group's committed offsets for it. */

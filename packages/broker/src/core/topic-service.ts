@@ -7,7 +7,7 @@ const isUnknownTopic = (error: unknown) => miniKafkaErrorCode(error) === "UNKNOW
 /** The part of {@link BrokerStore} topic administration uses. */
 export type TopicStore = Pick<
   BrokerStore,
-  "createTopic" | "listTopics" | "describeTopic" | "describePartition" | "addPartitions" | "deleteTopic" | "replicates"
+  "createTopic" | "listTopics" | "describeTopic" | "describePartition" | "addPartitions" | "deleteTopic" | "replicates" | "lookUpTopic"
 >;
 
 /**
@@ -49,6 +49,29 @@ export class TopicService {
    */
   requirePartitionCount(topic: string): number {
     return this.partitionCount(topic) ?? this.#store.describeTopic(topic).partitions.length;
+  }
+
+  /**
+   * The topic's partition count, like {@link TopicService.requirePartitionCount}; a topic the store does
+   * not know is looked up first where the store can (`BrokerStore.lookUpTopic`: in cluster mode, a topic
+   * created through another broker that this one has not seen yet).
+   * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION` when it does not exist.
+   */
+  async resolvePartitionCount(topic: string): Promise<number> {
+    const count = this.partitionCount(topic);
+    if (count !== undefined) return count;
+    await this.#store.lookUpTopic?.(topic);
+    return this.requirePartitionCount(topic);
+  }
+
+  /**
+   * The topic's description, looking it up first where the store can (see
+   * {@link TopicService.resolvePartitionCount}).
+   * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`
+   */
+  async resolve(topic: string): Promise<TopicDescription> {
+    if (this.#store.lookUpTopic !== undefined && this.describeIfExists(topic) === undefined) await this.#store.lookUpTopic(topic);
+    return this.#store.describeTopic(topic);
   }
 
   /** The topic's description, or `undefined` when it does not exist. */
@@ -134,6 +157,7 @@ export class TopicService {
     } catch (error) {
       if (miniKafkaErrorCode(error) !== "TOPIC_ALREADY_EXISTS") throw error;
     }
-    return this.requirePartitionCount(name);
+    // Created meanwhile, perhaps through another broker of a cluster: one this broker may not have seen yet.
+    return this.resolvePartitionCount(name);
   }
 }

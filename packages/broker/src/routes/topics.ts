@@ -14,10 +14,10 @@ export function topicRoutes(ctx: BrokerContext): Hono {
       return c.json(await topics.create(name, { partitions, config, replicationFactor, minInsyncReplicas }), 201);
     })
     .get("/v1/topics", (c) => c.json({ topics: access.filter(c, "topic", topics.list(), (t) => t.name) }))
-    .get("/v1/topics/:topic", params(TopicParams), (c) => {
+    .get("/v1/topics/:topic", params(TopicParams), async (c) => {
       const { topic } = c.req.valid("param");
       access.check(c, "topic", topic, "describe");
-      return c.json(topics.describe(topic));
+      return c.json(await topics.resolve(topic));
     })
     .post("/v1/topics/:topic/partitions", params(TopicParams), jsonBody(AddPartitionsBody), async (c) => {
       const { topic } = c.req.valid("param");
