@@ -677,6 +677,19 @@ export class LogStore implements AsyncDisposable {
   }
 
   /**
+   * One past the last offset of one partition a leader may serve its followers, what
+   * {@link LogStore.readBatches} reads up to (see {@link PartitionLog.replicaEndOffset}).
+   * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`, `STORE_CLOSED`
+   */
+  replicaEndOffset(topic: string, partition: number): Promise<number> {
+    try {
+      return this.log(topic, partition).run(async (log) => log.replicaEndOffset);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
    * One past the last offset of one partition that is durable under the fsync policy (see
    * {@link PartitionLog.durableEndOffset}): what a follower reports to its leader as its log end.
    * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`, `STORE_CLOSED`

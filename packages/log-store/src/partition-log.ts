@@ -208,10 +208,15 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
   private hwTimer: ReturnType<typeof setTimeout> | undefined;
   /** Replicated mode: checkpoint writes, one at a time. */
   private hwWrites: Promise<void> = Promise.resolve();
-  /** Replicated mode: `waitForData(…, { replica: true })` waiters, woken by the durable end. */
+  /** Replicated mode: `waitForData(…, { replica: true })` waiters, woken as {@link replicaEndOffset} passes them. */
   private readonly replicaWaiters = new Set<DataWaiter>();
   /** One past the last offset actually fsynced. Equals `hw` except under "never", where it lags. */
   private synced: number;
+  /**
+   * One past the last offset whose batch is in its segment (written, durable or not; not one queued behind
+   * a roll). What a leader serves followers in a replicated log without the journal ({@link replicaEndOffset}).
+   */
+  private written: number;
   private syncing = false;
   private roundScheduled = false;
   private readonly syncWaiters: SyncWaiter[] = [];
@@ -250,6 +255,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
   ) {
     this.nextOffset = this.active.nextOffset;
     this.hw = this.nextOffset;
+    this.written = this.nextOffset;
     this.synced = this.nextOffset;
     this.replicated = settings.replicated;
   }
@@ -298,10 +304,24 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
 
   /**
    * One past the last offset durable under the fsync policy (Kafka's log end as a follower reports it to
-   * its leader): what {@link readBatches} serves. At most {@link logEndOffset}; under `"never"`, equal to it.
+   * its leader). At most {@link logEndOffset}; under `"never"`, equal to it.
    */
   get durableEndOffset(): number {
     return this.hw;
+  }
+
+  /**
+   * One past the last offset {@link readBatches} serves, what a leader's followers may fetch: in a
+   * replicated log without the store's journal, everything written to the segments, durable here or not
+   * (Kafka's leaders serve up to their log end), so that a follower's fetch and fsync overlap the leader's
+   * own fsync instead of following it; otherwise the durable end ({@link durableEndOffset}). Safe because a
+   * leader's high watermark counts its own durable end too: a record is committed only once it is durable
+   * on the leader and on every in-sync follower, and a follower that got a record the leader then lost in
+   * a power cut either leads it (the record survives, never acknowledged) or truncates it by leader epoch.
+   */
+  get replicaEndOffset(): number {
+    if (!this.replicated || this.settings.journal !== undefined) return this.hw;
+    return this.written > this.hw ? this.written : this.hw;
   }
 
   /**
@@ -554,6 +574,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     // Readers see nothing at or past the cut from now on (nothing raises the high watermark meanwhile: all
     // is durable and appends are refused).
     if (this.hw > offset) this.hw = offset;
+    if (this.written > offset) this.written = offset;
     if (this.highWm > offset) this.highWm = offset;
     // Where the cut falls: the kept segment, the byte position and offset of the first batch to remove.
     let keep = this.segments.indexOf(this.segmentFor(offset)!);
@@ -586,7 +607,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
       this.segments[keep] = reopened;
       if (reopened.nextOffset !== cut.offset)
         throw new Error(`the segment at ${reopened.baseOffset} ends at offset ${reopened.nextOffset} after the cut, expected ${cut.offset}`);
-      this.nextOffset = this.synced = cut.offset;
+      this.nextOffset = this.synced = this.written = cut.offset;
       this.hw = Math.min(this.hw, cut.offset);
       this.highWm = Math.min(this.highWm, cut.offset);
       this.durable = { offset: cut.offset, segment: reopened, position: reopened.size };
@@ -688,7 +709,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     try {
       writeFileAtomicSync(fs, join(this.dir, LOG_RESET_FILE), Buffer.from(`0\n${offset}\n`), true);
       // Decided. Readers see nothing from now on; the files go.
-      this.hw = this.highWm = this.logStartOffset;
+      this.hw = this.highWm = this.written = this.logStartOffset;
       for (const segment of this.segments) {
         recentBatches.delete(segment);
         segment.close();
@@ -703,7 +724,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
       });
       this.segments.length = 0;
       this.segments.push(segment);
-      this.nextOffset = this.synced = this.hw = this.highWm = offset;
+      this.nextOffset = this.synced = this.hw = this.highWm = this.written = offset;
       this.hwCheckpointed = offset; // completeReset wrote it, or there is none (a restart starts at the log start)
       this.durable = { offset, segment, position: 0 };
       this.producers = new ProducerStateManager(this.settings.producerIdExpirationMs, this.settings.now);
@@ -909,6 +930,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
           wrote = true;
           next.append(buffer, header);
           this.dirtySegments.add(next);
+          this.wroteThrough(lastOffset + 1);
         } else {
           pending = { buffer: Buffer.from(buffer), baseOffset, ...header };
           queued = this.startRoll(segment, pending);
@@ -917,6 +939,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
         wrote = true;
         segment.append(buffer, header);
         this.dirtySegments.add(segment);
+        this.wroteThrough(lastOffset + 1);
       }
     } catch (error) {
       // A full disk on the write itself: the segment was cut back to where this batch began (else the
@@ -1202,8 +1225,8 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
   }
 
   /**
-   * Reads whole stored batches, from the one holding `offset` up to the durable end
-   * ({@link durableEndOffset}; in a log that is not replicated, the high watermark): their bytes exactly
+   * Reads whole stored batches, from the one holding `offset` up to {@link replicaEndOffset} (what is
+   * written, or durable: see there; in a log that is not replicated, the high watermark): their bytes exactly
    * as stored (RecordBatch v2, offsets and leader epochs included), back to back, with each batch's offsets
    * and epoch. What a leader serves a follower, which appends them with {@link appendAsFollower}. The
    * first batch may start before `offset` (Kafka's fetch does the same). At least one batch when any is
@@ -1211,17 +1234,17 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
    * checked as {@link read} checks it (checksum included) before it is handed out.
    *
    * In a replicated log this is where a leader's replica fetches and consumer reads differ: a follower
-   * must get what is durable here but not yet committed (the high watermark moves only once followers
-   * have it), so batches go past the high watermark, up to the durable end, and `highWatermark` in the
-   * result tells the follower what is committed. Never hand these to consumers.
-   * @throws LogStoreError `OFFSET_OUT_OF_RANGE` when `offset` is below the log start or above the durable
-   *   end, `CORRUPT_RECORD` when the first batch fails its checks, `INVALID_REQUEST` for a bad limit
+   * must get what is not yet committed (the high watermark moves only once followers have it), so batches
+   * go past the high watermark, up to {@link replicaEndOffset}, and `highWatermark` in the result tells the
+   * follower what is committed. Never hand these to consumers.
+   * @throws LogStoreError `OFFSET_OUT_OF_RANGE` when `offset` is below the log start or above
+   *   {@link replicaEndOffset}, `CORRUPT_RECORD` when the first batch fails its checks, `INVALID_REQUEST` for a bad limit
    */
   async readBatches(offset: number, options: { maxBytes?: number | undefined } = {}): Promise<BatchReadResult> {
     this.assertOpen();
     const maxBytes = positiveInt("maxBytes", options.maxBytes, DEFAULT_MAX_BYTES);
     if (!Number.isSafeInteger(offset)) throw new LogStoreError("OFFSET_OUT_OF_RANGE", `offset ${String(offset)} is not an integer`);
-    const hw = this.hw;
+    const hw = this.replicaEndOffset;
     const start = this.logStartOffset;
     if (offset < start || offset > hw) throw new LogStoreError("OFFSET_OUT_OF_RANGE", `offset ${offset} is outside [${start}, ${hw}]`);
     const batches: StoredBatch[] = [];
@@ -1263,8 +1286,8 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
   /**
    * Resolves `true` as soon as a record at `offset` or later is readable (immediately if one already is),
    * or `false` after `timeoutMs` or when the log closes. No disk polling: appends wake the waiters (in a
-   * replicated log, {@link setHighWatermark} does). With `replica: true`, waits for the durable end to pass
-   * `offset` instead (what a leader's replica fetch waits for). Rejects with the signal's reason if
+   * replicated log, {@link setHighWatermark} does). With `replica: true`, waits for {@link replicaEndOffset}
+   * to pass `offset` instead (what a leader's replica fetch waits for). Rejects with the signal's reason if
    * `signal` aborts.
    */
   waitForData(offset: number, options: WaitOptions): Promise<boolean> {
@@ -1277,7 +1300,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const replica = options.replica === true;
-    if (offset < (replica ? this.hw : this.highWatermark)) return Promise.resolve(true);
+    if (offset < (replica ? this.replicaEndOffset : this.highWatermark)) return Promise.resolve(true);
     if (this.closed || timeoutMs === 0) return Promise.resolve(false);
     const waiters = replica && this.replicated ? this.replicaWaiters : this.dataWaiters;
     return new Promise<boolean>((resolve, reject) => {
@@ -1613,6 +1636,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
             this.giveBack(pending.slice(next), diskFull(this.dir, error));
             return;
           }
+          this.wroteThrough(batch.lastOffset + 1);
           written += batch.buffer.length;
         }
       } catch (error) {
@@ -1633,6 +1657,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
   private giveBack(dropped: PendingBatch[], error: LogStoreError): void {
     const from = dropped[0]!.baseOffset;
     this.nextOffset = from;
+    if (this.written > from) this.written = from;
     this.producers.rollback(from);
     for (const batch of dropped) {
       batch.error = error;
@@ -1731,6 +1756,13 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
    * Moves the durable end and wakes the readers waiting for offsets below it: consumers' waits, or in a
    * replicated log replica waits (consumers wait for {@link setHighWatermark} there).
    */
+  /** A batch ending at `end` is in its segment: a replicated log's replica waits below it wake. */
+  private wroteThrough(end: number): void {
+    this.written = end;
+    if (!this.replicated || this.replicaWaiters.size === 0) return;
+    for (const waiter of this.replicaWaiters) if (waiter.offset < end) waiter.finish(true);
+  }
+
   private advance(hw: number): void {
     if (hw <= this.hw) return;
     this.hw = hw;

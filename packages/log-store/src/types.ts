@@ -128,7 +128,7 @@ export interface WaitOptions {
   /** Abort the wait: the promise rejects with the signal's reason. */
   signal?: AbortSignal | undefined;
   /**
-   * Wait for data a follower may fetch ({@link LogConfig.replicated}: below the durable end, which
+   * Wait for data a follower may fetch ({@link LogConfig.replicated}: below `replicaEndOffset`, which
    * `readBatches` serves) instead of data consumers may read (below the high watermark). The same in a
    * log that is not replicated. Default `false`.
    */
@@ -169,8 +169,8 @@ export interface LogConfig {
    * Replicated mode (default `false`): the high watermark, below which consumers read and
    * `waitForData` wakes, is set from outside with `setHighWatermark` (by a leader, to the lowest log end of
    * its in-sync replicas; by a follower, to the leader's), never above the durable end, which keeps
-   * advancing under the fsync policy (what `readBatches` serves to followers and `durableEndOffset`
-   * reports). It is checkpointed to the partition's `high-watermark-checkpoint` periodically and on close,
+   * advancing under the fsync policy (what `durableEndOffset` reports; `readBatches` serves followers up
+   * to `replicaEndOffset`, which without the journal includes what is written but not yet durable). It is checkpointed to the partition's `high-watermark-checkpoint` periodically and on close,
    * and a restart starts from the checkpoint (the log start when there is none), never above the log end.
    * Without it the high watermark is the durable end, as in a single-node store.
    */

@@ -1,6 +1,7 @@
 // Replicated mode (issue 18): the high watermark set from outside, apart from the durable end. Consumer reads
-// and waits stop at the high watermark; replica fetches (readBatches) and replica waits at the durable end;
-// the high watermark is checkpointed and a restart starts from the checkpoint. Real files.
+// and waits stop at the high watermark; replica fetches (readBatches) and replica waits at what is written
+// (without the journal; durable with it); the high watermark is checkpointed and a restart starts from the
+// checkpoint. Real files.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
@@ -225,6 +226,86 @@ describe("a replicated log", () => {
     expect(log.durableEndOffset).toBe(1);
     log.setHighWatermark(1);
     expect(await values(log)).toEqual(["a"]);
+    await log.close();
+  });
+
+  it("serves followers what is written before it is durable, and wakes replica waits on the write (fsync always)", async () => {
+    const dir = tempDir();
+    // fdatasync held until the test releases it: the batch is written, not yet durable.
+    let hold: Promise<void> | undefined;
+    let release!: () => void;
+    const fs: FileSystem = {
+      ...nodeFileSystem,
+      fdatasync: async (fd) => {
+        await hold;
+        return nodeFileSystem.fdatasync(fd);
+      },
+    };
+    const log = await PartitionLog.openDir(dir, resolveSettings({ replicated: true }, {}, undefined, fs));
+    await log.append(recs("a"));
+    hold = new Promise<void>((resolve) => (release = resolve));
+    const replica = log.waitForData(1, { timeoutMs: 60_000, replica: true });
+    const consumer = log.waitForData(0, { timeoutMs: 60_000 });
+    let acked = false;
+    const append = log.append(recs("b", "c")).then(() => (acked = true));
+    expect(await replica).toBe(true);
+    expect(acked).toBe(false);
+    expect(log.durableEndOffset).toBe(1);
+    expect(log.replicaEndOffset).toBe(3);
+    const fetched = await log.readBatches(1);
+    expect(fetched.batches.map((b) => [b.baseOffset, b.lastOffset])).toEqual([[1, 2]]);
+    expect(fetched.highWatermark).toBe(0);
+    // Committed only once durable here too: the high watermark cannot pass the durable end.
+    expect(() => log.setHighWatermark(3)).toThrow(expect.objectContaining({ code: "OFFSET_OUT_OF_RANGE" }));
+    hold = undefined;
+    release();
+    await append;
+    expect(log.durableEndOffset).toBe(3);
+    log.setHighWatermark(3);
+    expect(await consumer).toBe(true);
+    expect(await values(log)).toEqual(["a", "b", "c"]);
+    await log.close();
+  });
+
+  it("does not serve a batch queued behind a segment roll before it is written", async () => {
+    const dir = tempDir();
+    let hold: Promise<void> | undefined;
+    let release!: () => void;
+    const fs: FileSystem = {
+      ...nodeFileSystem,
+      fdatasync: async (fd) => {
+        await hold;
+        return nodeFileSystem.fdatasync(fd);
+      },
+    };
+    const log = await PartitionLog.openDir(dir, resolveSettings({ replicated: true, segmentBytes: 1024 }, {}, undefined, fs));
+    await log.append(recs("x".repeat(700)));
+    hold = new Promise<void>((resolve) => (release = resolve));
+    // Does not fit: the old segment is fsynced (held) before the new one gets this batch.
+    const rolled = log.append(recs("y".repeat(700)));
+    expect(log.logEndOffset).toBe(2);
+    expect(log.replicaEndOffset).toBe(1);
+    expect(await log.waitForData(1, { timeoutMs: 0, replica: true })).toBe(false);
+    expect((await log.readBatches(1)).batches).toEqual([]);
+    hold = undefined;
+    release();
+    await rolled;
+    expect(log.replicaEndOffset).toBe(2);
+    expect((await log.readBatches(1)).batches.map((b) => b.baseOffset)).toEqual([1]);
+    await log.close();
+  });
+
+  it("under fsync interval, followers get written batches before the periodic fsync; truncation lowers what they get", async () => {
+    const log = await PartitionLog.open({ dir: tempDir(), replicated: true, fsync: "interval", fsyncIntervalMs: 60_000 });
+    await log.append(recs("a"));
+    await log.append(recs("b"));
+    expect(log.durableEndOffset).toBe(0);
+    expect(log.replicaEndOffset).toBe(2);
+    expect((await log.readBatches(0)).batches.map((b) => b.baseOffset)).toEqual([0, 1]);
+    await log.flush();
+    expect(await log.truncateTo(1)).toBe(1);
+    expect(log.replicaEndOffset).toBe(1);
+    expect((await log.readBatches(0)).batches.map((b) => b.baseOffset)).toEqual([0]);
     await log.close();
   });
 

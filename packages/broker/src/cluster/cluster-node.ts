@@ -640,7 +640,7 @@ export class ClusterNode {
   ): Promise<ReplicaFetchAnswer> {
     const leader = this.#leaderInEpoch(topic, partition, q.leaderEpoch);
     const { store, name } = this.#local(topic);
-    const logEnd = await store.durableEndOffset(name, partition);
+    const logEnd = await store.replicaEndOffset(name, partition);
     const { logStartOffset } = store.describePartition(name, partition);
     if (q.offset < logStartOffset || q.offset > logEnd) return { kind: "out-of-range", logStartOffset, logEndOffset: logEnd };
     leader.followerFetched(q.replicaId, q.offset);
