@@ -14,10 +14,13 @@ describe("admin routes", () => {
     void store;
   });
 
-  it("answers /readyz with 503 once the store is closed", async () => {
-    const { call, store } = await openTestApp();
+  it("answers /readyz with 503 once the store is closed, without logging the probe as an error", async () => {
+    const errors: string[] = [];
+    const { call, store } = await openTestApp({ logger: { error: (message) => errors.push(message) } });
     await store.close();
     expect(await call("GET", "/readyz")).toMatchObject({ status: 503, body: envelope("STORE_CLOSED") });
+    expect(await call("GET", "/v1/topics")).toMatchObject({ status: 503, body: envelope("STORE_CLOSED") });
+    expect(errors).toEqual([expect.stringMatching(/^minikafka broker: STORE_CLOSED: /)]); // the topic list's, not the probe's
   });
 
   it("exposes Prometheus metrics: requests by route, records, bytes, fsyncs", async () => {

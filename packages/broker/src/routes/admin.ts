@@ -3,6 +3,9 @@ import { openApiDocument } from "@minikafka/protocol";
 import { CLUSTER } from "../access.js";
 import type { BrokerContext } from "../context.js";
 import { BrokerError } from "../errors.js";
+import { toErrorResponse } from "../error-handler.js";
+
+const QUIET = { error() {} };
 
 /** `/healthz`, `/readyz`, `/metrics`, `/openapi.json`. */
 export function adminRoutes(ctx: BrokerContext): Hono {
@@ -11,9 +14,17 @@ export function adminRoutes(ctx: BrokerContext): Hono {
   return new Hono()
     .get("/healthz", (c) => c.json({ status: "ok" }))
     .get("/readyz", (c) => {
-      core.checkReady();
-      if (ctx.cluster !== undefined && !ctx.cluster.joined) {
-        throw new BrokerError("BROKER_NOT_AVAILABLE", `broker ${ctx.cluster.nodeId} has not joined its cluster (yet): is etcd reachable?`);
+      try {
+        core.checkReady();
+        if (ctx.cluster !== undefined && !ctx.cluster.joined) {
+          throw new BrokerError("BROKER_NOT_AVAILABLE", `broker ${ctx.cluster.nodeId} has not joined its cluster (yet): is etcd reachable?`);
+        }
+      } catch (error) {
+        // "Not ready" is what a readiness probe asks about, not a fault: the same 503 envelope, without the
+        // error log every other 5xx gets (a supervisor probing a starting broker would fill the log).
+        const answer = toErrorResponse(error, QUIET);
+        if (answer.status === 503) return c.json(answer.body, 503);
+        throw error;
       }
       return c.json({ status: "ready" });
     })
