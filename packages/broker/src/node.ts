@@ -207,7 +207,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<StartBro
       await store.close();
       throw error;
     }
-    cluster = new ClusterNode(store, clusterOptions, logger ?? console, log, internal);
+    cluster = new ClusterNode(store, clusterOptions, logger ?? console, log, internal, join(storeOptions.dataDir, "cluster-topics.json"));
     clusterGroups = new ClusterGroups(cluster, internal, {
       clock: systemClock,
       partitionCount: (topic) => {

@@ -71,21 +71,30 @@ describe.skipIf(!hasEtcd)("a topic this broker's watch has not delivered yet", (
       }
     }
     expect(b.node.topic("t")?.partitions.map((p) => p.state.leader)).toEqual(leaders);
+    // A follower's fetch names the topic id: one of another topic of that name (deleted, created again) is refused.
+    const topicId = b.node.topic("t")!.topicId;
+    const replica = (id: string) =>
+      b.call("GET", `/v1/replica/topics/t/partitions/${leaders.indexOf(2)}/batches?offset=0&leaderEpoch=0&replicaId=1&topicId=${id}`);
+    // (The right id passes; node 1 is then no follower of it at replication factor 1.)
+    const same = await replica(topicId);
+    expect(same.status).toBe(400);
+    expect(same.body.error.message).toContain("is not a follower");
+    const other = await replica(`${BigInt(topicId) - 1n}`);
+    expect(other.status).toBe(421);
+    expect(other.body.error.message).toContain(`leads topic t of id ${topicId}, not`);
 
     // A fetch and a describe of another new topic, also unseen.
-    const other = await a.call("POST", "/v1/topics", { name: "u", partitions: 2 });
-    expect(other.status).toBe(201);
+    const u = await a.call("POST", "/v1/topics", { name: "u", partitions: 2 });
+    expect(u.status).toBe(201);
     expect(b.node.topic("u")).toBeUndefined();
     // (Replication factor 1: a broker serves reads of the partitions it holds, here the one it leads.)
-    const mine = (other.body.partitions as Array<{ leader: number }>).findIndex((p) => p.leader === 2);
+    const mine = (u.body.partitions as Array<{ leader: number }>).findIndex((p) => p.leader === 2);
     const fetched = await b.call("GET", `/v1/topics/u/partitions/${mine}/records?offset=0`);
     expect(fetched.status).toBe(200);
     expect(fetched.body).toMatchObject({ records: [], nextOffset: 0, highWatermark: 0 });
     const described = await b.call("GET", "/v1/topics/u");
     expect(described.status).toBe(200);
-    expect(described.body.partitions.map((p: { leader: number }) => p.leader)).toEqual(
-      other.body.partitions.map((p: { leader: number }) => p.leader),
-    );
+    expect(described.body.partitions.map((p: { leader: number }) => p.leader)).toEqual(u.body.partitions.map((p: { leader: number }) => p.leader));
 
     for (const path of ["/v1/topics/nope", "/v1/topics/nope/partitions/0/records?offset=0"]) {
       const res = await b.call("GET", path);

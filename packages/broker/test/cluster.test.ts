@@ -1,6 +1,8 @@
 // Cluster mode against a real etcd: three brokers in this process, each with its own data directory and a
 // short etcd lease. Topics created through any broker, produce on the leader (acks=all), followers fetching
 // and truncating, ISR shrink and the minimum ISR, and a leader change after a broker leaves.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { etcdForThisFile, hasEtcd } from "../../../test-support/etcd-suite.js";
 import { tempDir } from "../../../test-support/temp-dir.js";
@@ -270,6 +272,53 @@ describe.skipIf(!hasEtcd)("consumer groups in cluster mode", () => {
     });
     // (The hold began when the new coordinator loaded, just before the move was seen here.)
     expect(assignedAt - movedAt).toBeGreaterThanOrEqual(SESSION_MS / 2);
+  });
+});
+
+describe.skipIf(!hasEtcd)("deleting a topic in cluster mode", () => {
+  it("drops every replica (also one of a broker that was away) and a topic created again under the name starts empty at epoch 0", async () => {
+    const name = `c${++clusterSeq}`;
+    const nodes = [await startNode(name, 1), await startNode(name, 2), await startNode(name, 3)];
+    const created = await call("POST", `${nodes[0]!.url}/v1/topics`, { name: "t", partitions: 2, replicationFactor: 3 });
+    expect(created.status).toBe(201);
+    const leader = nodes.find((n) => n.nodeId === created.body.partitions[0].leader)!;
+    await Promise.all(nodes.map((n) => until(() => partitions(n, "t"))));
+    for (let i = 0; i < 5; i++) expect((await produce(leader, "t", 0, [`old${i}`])).status).toBe(200);
+    for (const n of nodes) await until(async () => ((await values(n, "t", 0)).length === 5 ? true : undefined));
+
+    // One broker is away while the topic is deleted; it drops its replica when it comes back.
+    const away = nodes.find((n) => n !== leader)!;
+    await stopNode(away);
+    const present = nodes.filter((n) => n !== away);
+    const deleted = await call("DELETE", `${present[1]!.url}/v1/topics/t`);
+    expect(deleted.status).toBe(204);
+    // The broker asked has dropped its replica before answering; the others as their watch tells them.
+    expect(existsSync(join(present[1]!.dataDir, "t"))).toBe(false);
+    for (const n of present) {
+      await until(async () => ((await partitions(n, "t")) === undefined && !existsSync(join(n.dataDir, "t")) ? true : undefined));
+      expect((await call("GET", `${n.url}/v1/topics/t`)).status).toBe(404);
+      expect((await produce(n, "t", 0, ["x"])).status).toBe(404);
+    }
+    expect((await call("DELETE", `${present[0]!.url}/v1/topics/t`)).status).toBe(404);
+    expect(existsSync(join(away.dataDir, "t"))).toBe(true);
+    const back = await startNode(name, away.nodeId, away.dataDir);
+    expect(existsSync(join(back.dataDir, "t"))).toBe(false);
+    const all = [...present, back];
+
+    // The same name again: fresh logs, epoch 0, every replica the same bytes (no fetcher of the old topic appended anything).
+    const again = await call("POST", `${all[0]!.url}/v1/topics`, { name: "t", partitions: 1, replicationFactor: 3 });
+    expect(again.status).toBe(201);
+    const views = await Promise.all(
+      all.map((n) => until(async () => ((await partitions(n, "t"))?.[0]?.isr.length === 3 ? partitions(n, "t") : undefined))),
+    );
+    for (const v of views) expect(v).toEqual([expect.objectContaining({ partition: 0, leaderEpoch: 0 })]);
+    const newLeader = all.find((n) => n.nodeId === views[0]![0]!.leader)!;
+    const fresh = await produce(newLeader, "t", 0, ["fresh"]);
+    expect(fresh.body).toEqual({ offsets: [{ partition: 0, offset: 0 }] });
+    for (const n of all) await until(async () => ((await values(n, "t", 0)).length === 1 ? true : undefined));
+    for (const n of all) expect(await values(n, "t", 0)).toEqual(["fresh"]);
+    const bytes = segmentBytes(newLeader.dataDir, "t", 0);
+    for (const n of all) expect(segmentBytes(n.dataDir, "t", 0).equals(bytes)).toBe(true);
   });
 });
 

@@ -24,7 +24,9 @@ export interface ClusterMetadataOptions {
 export type ClusterEvent =
   | { type: "broker-up" | "broker-down"; nodeId: number }
   | { type: "controller"; nodeId: number | undefined }
-  | { type: "topic-created" | "topic-deleted"; topic: string }
+  | { type: "topic-created"; topic: string }
+  /** `revision`: the etcd revision of the deletion (a topic whose `topicId` is below it is gone). */
+  | { type: "topic-deleted"; topic: string; revision: string }
   | { type: "partition-state"; topic: string; partition: number; state: PartitionState; revision: string };
 
 const DEFAULT_TTL_SECONDS = 6;
@@ -257,9 +259,9 @@ export class ClusterMetadata {
   /** A topic with the current state of each partition, or `undefined` if it does not exist. */
   async topic(name: string): Promise<TopicMetadata | undefined> {
     try {
-      const raw = await this.#client.get(this.#key(`topics/${name}`)).string();
-      if (raw === null) return undefined;
-      const stored = JSON.parse(raw) as Omit<TopicMetadata, "partitions"> & { replicas: number[][] };
+      const topicKv = (await this.#client.get(this.#key(`topics/${name}`)).exec()).kvs[0];
+      if (topicKv === undefined) return undefined;
+      const stored = JSON.parse(topicKv.value.toString()) as Omit<TopicMetadata, "partitions" | "topicId"> & { replicas: number[][] };
       const range = await this.#client
         .getAll()
         .prefix(this.#key(`state/${name}/`))
@@ -268,6 +270,7 @@ export class ClusterMetadata {
       for (const kv of range.kvs) states.set(Number(kv.key.toString().slice(this.#key(`state/${name}/`).length)), kv);
       return {
         name: stored.name,
+        topicId: topicKv.create_revision,
         replicationFactor: stored.replicationFactor,
         config: stored.config,
         partitions: stored.replicas.map((replicas, partition) => {
@@ -278,6 +281,27 @@ export class ClusterMetadata {
       };
     } catch (error) {
       throw unavailable(error, `cannot read topic ${name}`);
+    }
+  }
+
+  /**
+   * Deletes a topic — its key and every partition's state, in one transaction — if it is still the topic
+   * `topicId` names (compare-and-swap on the key's creation revision: a topic re-created meanwhile under the
+   * same name is left alone). Later compare-and-swaps on its partition states (the controller's, a
+   * leader's ISR change) fail, so nothing writes them back. Brokers see a `topic-deleted` event.
+   * @returns the etcd revision of the deletion, or `undefined` when no topic `topicId` exists any more.
+   * @throws ClusterError `CLUSTER_UNAVAILABLE`.
+   */
+  async deleteTopic(name: string, topicId: string): Promise<string | undefined> {
+    const topicKey = this.#key(`topics/${name}`);
+    try {
+      const txn = await this.#client
+        .if(topicKey, "Create", "==", topicId)
+        .then(this.#client.delete().key(topicKey), this.#client.delete().prefix(this.#key(`state/${name}/`)))
+        .commit();
+      return txn.succeeded ? txn.header.revision : undefined;
+    } catch (error) {
+      throw unavailable(error, `cannot delete topic ${name}`);
     }
   }
 
@@ -381,7 +405,7 @@ export class ClusterMetadata {
       const [kind, a] = path(kv);
       if (kind === "brokers") listener({ type: "broker-down", nodeId: Number(a) });
       else if (kind === "controller") listener({ type: "controller", nodeId: undefined });
-      else if (kind === "topics") listener({ type: "topic-deleted", topic: a! });
+      else if (kind === "topics") listener({ type: "topic-deleted", topic: a!, revision: kv.mod_revision });
     });
     return async () => {
       this.#watchers.delete(watcher);

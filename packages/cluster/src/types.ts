@@ -32,6 +32,11 @@ export interface PartitionMetadata {
 /** A topic as the cluster metadata holds it. */
 export interface TopicMetadata {
   name: string;
+  /**
+   * Which topic of that name this is (Kafka's topic id): the etcd creation revision of its key, a decimal
+   * string. A topic deleted and created again under the same name has another, larger one.
+   */
+  topicId: string;
   replicationFactor: number;
   /** Topic configuration (retention, segment size, min in-sync replicas…), as given at creation. */
   config: Record<string, number>;

@@ -127,6 +127,14 @@ export const ReplicaPartitionParams = Type.Object({
   partition: Partition,
 });
 
+/**
+ * Which topic of its name a replica request is about (the etcd creation revision of the topic's key): a
+ * leader refuses a follower of another topic of the same name (deleted and created again).
+ */
+const TopicId = Type.String({
+  pattern: "^[0-9]{1,20}$",
+  description: "the topic's id in the cluster metadata (a topic re-created under the same name has another)",
+});
 /** Query of a follower's replica fetch (cluster mode, broker to broker). */
 export const ReplicaFetchQuery = Type.Object({
   offset: Offset,
@@ -134,11 +142,13 @@ export const ReplicaFetchQuery = Type.Object({
   replicaId: Type.Integer({ minimum: 1, maximum: MAX_INT32, description: "the follower's node id" }),
   maxBytes: Limits.maxBytes,
   waitMs: Limits.waitMs,
+  topicId: Type.Optional(TopicId),
 });
 /** Query of an OffsetForLeaderEpoch request (cluster mode, broker to broker). */
 export const EpochEndQuery = Type.Object({
   leaderEpoch: Type.Integer({ minimum: 0, maximum: MAX_INT32, description: "the follower's latest leader epoch" }),
   currentLeaderEpoch: Type.Integer({ minimum: 0, maximum: MAX_INT32, description: "the leader epoch the follower follows" }),
+  topicId: Type.Optional(TopicId),
 });
 
 // ---------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import type { StructuredLogger } from "../structured-logger.js";
 import { OFFSETS_PARTITIONS, OFFSETS_TOPIC, offsetsPartitionOf } from "./group-offsets-topic.js";
 import { PartitionLeader } from "./partition-leader.js";
 import { ReplicaFetcher } from "./replica-fetcher.js";
+import { TopicIds } from "./topic-ids.js";
 
 /** `startBroker({ cluster })` and the config file's `cluster` object. */
 export interface ClusterOptions {
@@ -98,9 +99,15 @@ export class ClusterNode {
   /** While set, watch events wait here instead of being applied (see {@link ClusterNode.delayWatch}). */
   #delayedEvents: ClusterEvent[] | undefined;
   readonly #internalRoles = new Set<(topic: string, partition: number, leading: boolean) => void>();
+  /** The cluster topic id of each local replica (`cluster-topics.json` beside the topics). */
+  readonly #topicIds: TopicIds;
 
-  /** Nothing happens until {@link ClusterNode.join}: until then this broker leads nothing and serves no replica. */
-  constructor(store: LogStore, options: ClusterOptions, logger: BrokerLogger, log?: StructuredLogger, internal?: LogStore) {
+  /**
+   * Nothing happens until {@link ClusterNode.join}: until then this broker leads nothing and serves no replica.
+   * `topicIdsFile`: where the topic ids of the local replicas are kept (`startBroker`: `<dataDir>/cluster-topics.json`);
+   * without it they are known only while the node runs.
+   */
+  constructor(store: LogStore, options: ClusterOptions, logger: BrokerLogger, log?: StructuredLogger, internal?: LogStore, topicIdsFile?: string) {
     this.nodeId = options.nodeId;
     this.clusterId = options.name ?? "default";
     this.#store = store;
@@ -113,6 +120,7 @@ export class ClusterNode {
     this.#fetchWaitMs = options.replicaFetchWaitMs ?? DEFAULT_FETCH_WAIT_MS;
     const ttlMs = (options.leaseTtlSeconds ?? 6) * 1000;
     this.#leaseMarginMs = Math.min(1000, Math.floor(ttlMs / 4));
+    this.#topicIds = new TopicIds(topicIdsFile, this.clusterId);
   }
 
   /** True once {@link ClusterNode.join} succeeded (and until close). */
@@ -200,7 +208,10 @@ export class ClusterNode {
   async #reload(): Promise<void> {
     await this.#refreshBrokers();
     this.#controllerId = await this.#meta.controller();
-    for (const name of await this.#meta.topicNames()) {
+    const names = await this.#meta.topicNames();
+    // Replicas of topics deleted while this broker was away (or not listening) go.
+    for (const name of this.#topicIds.topics()) if (!names.includes(name)) await this.#dropTopic(name, `topic ${name} was deleted`);
+    for (const name of names) {
       const topic = await this.#meta.topic(name);
       if (topic !== undefined) await this.#topicSeen(topic);
     }
@@ -227,7 +238,12 @@ export class ClusterNode {
         return;
       }
       case "topic-deleted":
-        return; // Topic deletion is not offered in cluster mode (yet): nothing deletes topic keys.
+        // Only the topic of that name the deletion was about: one created again since (and looked up
+        // before this event came) has a larger id, and stays.
+        if (BigInt(this.#topics.get(event.topic)?.topicId ?? this.#topicIds.get(event.topic) ?? "0") < BigInt(event.revision)) {
+          await this.#dropTopic(event.topic, `topic ${event.topic} was deleted`);
+        }
+        return;
       case "partition-state": {
         const topic = this.#topics.get(event.topic);
         if (topic === undefined) return; // its topic-created event (or the reload) brings it whole
@@ -243,7 +259,13 @@ export class ClusterNode {
 
   /** A topic as read from etcd: its local replica exists, and each partition's role follows its state. */
   async #topicSeen(topic: TopicMetadata): Promise<void> {
-    const known = this.#topics.get(topic.name);
+    let known = this.#topics.get(topic.name);
+    if (known !== undefined && known.topicId !== topic.topicId) {
+      // An earlier read of a topic since deleted and created again: the one with the larger id is the live one.
+      if (BigInt(known.topicId) > BigInt(topic.topicId)) return;
+      await this.#dropTopic(topic.name, `topic ${topic.name} was deleted and created again`);
+      known = undefined;
+    }
     if (known !== undefined) {
       // Keep the newer state of each partition (events may have overtaken the read).
       for (const p of topic.partitions) {
@@ -272,6 +294,8 @@ export class ClusterNode {
     const config: Record<string, number | boolean> = { replicated: true };
     for (const key of LOG_CONFIG_KEYS) if (topic.config[key] !== undefined) config[key] = topic.config[key];
     const { store, name } = this.#local(topic.name);
+    const recorded = this.#topicIds.get(topic.name);
+    let stale = false;
     try {
       const local = store.describeTopic(name);
       if (local.config.replicated !== true) {
@@ -280,15 +304,54 @@ export class ClusterNode {
           `topic ${topic.name} exists in this broker's data directory as a single-node topic, but the cluster has a topic of that name: move the data directory aside`,
         );
       }
-      return;
+      // A replica without a recorded id predates topic ids (and topic deletion): it is of this topic.
+      if (recorded === undefined || recorded === topic.topicId) {
+        this.#topicIds.set(topic.name, topic.topicId);
+        return;
+      }
+      stale = true;
     } catch (error) {
       if (miniKafkaErrorCode(error) !== "UNKNOWN_TOPIC_OR_PARTITION") throw error;
+    }
+    if (stale) {
+      // Of a topic of the same name deleted while this broker was away: none of its records are this topic's.
+      this.#log?.log("info", "cluster.topic.stale", `dropping the replica of an earlier topic ${topic.name} (id ${recorded}, now ${topic.topicId})`, {
+        topic: topic.name,
+      });
+      await this.#dropTopic(topic.name, `topic ${topic.name} was created again`);
     }
     try {
       await store.createTopic(name, { partitions: topic.partitions.length, config });
     } catch (error) {
       if (miniKafkaErrorCode(error) !== "TOPIC_ALREADY_EXISTS") throw error;
     }
+    this.#topicIds.set(topic.name, topic.topicId);
+  }
+
+  /**
+   * A topic is gone (deleted in the cluster, or this replica is of an earlier topic of its name): this broker
+   * stops leading and following its partitions (in-flight produces are answered `NOT_LEADER_OR_FOLLOWER`, the
+   * fetchers stop before the log goes), forgets it, and deletes its local replica.
+   */
+  async #dropTopic(topic: string, reason: string): Promise<void> {
+    for (const [key, leader] of this.#leaders) {
+      if (leader.topic !== topic) continue;
+      leader.resign(reason);
+      this.#leaders.delete(key);
+      this.#resigned(topic, leader.partition);
+    }
+    const prefix = partitionKey(topic, 0).slice(0, -1);
+    for (const key of [...this.#fetchers.keys()]) if (key.startsWith(prefix)) await this.#stopFetcher(key);
+    for (const key of [...this.#hwSent.keys()]) if (key.startsWith(prefix)) this.#hwSent.delete(key);
+    this.#topics.delete(topic);
+    const { store, name } = this.#local(topic);
+    try {
+      await store.deleteTopic(name);
+    } catch (error) {
+      if (miniKafkaErrorCode(error) !== "UNKNOWN_TOPIC_OR_PARTITION") throw error;
+    }
+    this.#topicIds.delete(topic);
+    this.#log?.log("info", "cluster.topic.dropped", `dropped the local replica of ${topic}: ${reason}`, { topic });
   }
 
   /** Takes up the role the partition's state gives this broker: leader, follower, or none. */
@@ -357,6 +420,7 @@ export class ClusterNode {
         key,
         new ReplicaFetcher({
           topic: topic.name,
+          topicId: topic.topicId,
           partition,
           nodeId: this.nodeId,
           leaderId: leader,
@@ -618,6 +682,24 @@ export class ClusterNode {
     await this.#enqueue(() => this.#topicSeen(topic));
   }
 
+  /**
+   * Deletes a topic from the cluster: a compare-and-swap in etcd removes its key and partition states if it is
+   * still the topic this broker read (not one created again meanwhile); every broker then drops its replica
+   * as its watch tells it (this one before answering).
+   * @throws BrokerError `UNKNOWN_TOPIC_OR_PARTITION` when the cluster has no such topic (or it was deleted
+   *   meanwhile); ClusterError `CLUSTER_UNAVAILABLE`
+   */
+  async deleteTopic(name: string): Promise<void> {
+    const topic = isInternalTopic(name) ? undefined : await this.#meta.topic(name);
+    if (topic === undefined) throw new BrokerError("UNKNOWN_TOPIC_OR_PARTITION", `topic ${name} does not exist in the cluster`);
+    const revision = await this.#meta.deleteTopic(name, topic.topicId);
+    if (revision === undefined) throw new BrokerError("UNKNOWN_TOPIC_OR_PARTITION", `topic ${name} was deleted meanwhile`);
+    await this.#enqueue(async () => {
+      const id = this.#topics.get(name)?.topicId ?? this.#topicIds.get(name);
+      if (id !== undefined && BigInt(id) < BigInt(revision)) await this.#dropTopic(name, `topic ${name} was deleted`);
+    });
+  }
+
   /** A fresh idempotent-producer id, unique in the cluster (from blocks reserved in etcd). */
   async allocateProducerId(): Promise<number> {
     if (this.#producerIds.next >= this.#producerIds.end) {
@@ -635,10 +717,17 @@ export class ClusterNode {
   async serveFetch(
     topic: string,
     partition: number,
-    q: { offset: number; leaderEpoch: number; replicaId: number; maxBytes?: number | undefined; waitMs?: number | undefined },
+    q: {
+      offset: number;
+      leaderEpoch: number;
+      replicaId: number;
+      maxBytes?: number | undefined;
+      waitMs?: number | undefined;
+      topicId?: string | undefined;
+    },
     signal: AbortSignal,
   ): Promise<ReplicaFetchAnswer> {
-    const leader = this.#leaderInEpoch(topic, partition, q.leaderEpoch);
+    const leader = this.#leaderInEpoch(topic, partition, q.leaderEpoch, q.topicId);
     const { store, name } = this.#local(topic);
     const logEnd = await store.replicaEndOffset(name, partition);
     const { logStartOffset } = store.describePartition(name, partition);
@@ -674,14 +763,22 @@ export class ClusterNode {
    * `currentLeaderEpoch`.
    * @throws BrokerError `NOT_LEADER_OR_FOLLOWER`
    */
-  async epochEnd(topic: string, partition: number, leaderEpoch: number, currentLeaderEpoch: number): Promise<EpochEndResult> {
-    this.#leaderInEpoch(topic, partition, currentLeaderEpoch);
+  async epochEnd(topic: string, partition: number, leaderEpoch: number, currentLeaderEpoch: number, topicId?: string): Promise<EpochEndResult> {
+    this.#leaderInEpoch(topic, partition, currentLeaderEpoch, topicId);
     const { store, name } = this.#local(topic);
     return store.endOffsetForEpoch(name, partition, leaderEpoch);
   }
 
-  #leaderInEpoch(topic: string, partition: number, epoch: number): PartitionLeader {
+  #leaderInEpoch(topic: string, partition: number, epoch: number, topicId: string | undefined): PartitionLeader {
     const leader = this.leaderOf(topic, partition);
+    const ours = this.#topics.get(topic)?.topicId;
+    if (topicId !== undefined && ours !== topicId) {
+      // Epochs start at 0 again in a topic created again under the same name: the id tells them apart.
+      throw new BrokerError(
+        "NOT_LEADER_OR_FOLLOWER",
+        `this broker leads topic ${topic} of id ${ours}, not ${topicId} (deleted and created again?): refresh the metadata`,
+      );
+    }
     if (leader.leaderEpoch !== epoch) {
       throw new BrokerError(
         "NOT_LEADER_OR_FOLLOWER",

@@ -20,6 +20,8 @@ export type FollowerStore = Pick<
 export interface FetcherStart {
   /** The cluster's name of the topic (in URLs). */
   topic: string;
+  /** Which topic of that name (the cluster's topic id): the leader refuses fetches of another one. */
+  topicId: string;
   /** Its name in `store` (internal topics are stored without their `__`). */
   localTopic: string;
   partition: number;
@@ -86,6 +88,7 @@ export class ReplicaFetcher {
     if (base === undefined) return undefined;
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) q.set(k, String(v));
+    q.set("topicId", this.#s.topicId);
     return `${base}/v1/replica/topics/${encodeURIComponent(this.#s.topic)}/partitions/${this.#s.partition}/${kind}?${q}`;
   }
 

@@ -98,8 +98,9 @@ export class ReplicatedStore implements BrokerStore {
     return Promise.reject(new BrokerError("INVALID_REQUEST", `growing topic ${name} is not supported in cluster mode yet`));
   }
 
+  /** Deletes the topic in the cluster: every broker drops its replica (this one before answering). */
   deleteTopic(name: string): Promise<void> {
-    return Promise.reject(new BrokerError("INVALID_REQUEST", `deleting topic ${name} is not supported in cluster mode yet`));
+    return this.#node.deleteTopic(name);
   }
 
   /** On the leader only: stamped with its epoch, answered once the in-sync replicas all have it. */

@@ -59,7 +59,7 @@ export function clusterRoutes(ctx: BrokerContext): Hono {
     .get("/v1/replica/topics/:topic/partitions/:partition/epoch-end", params(ReplicaPartitionParams), query(EpochEndQuery), async (c) => {
       access.check(c, "cluster", CLUSTER, "alter");
       const { topic, partition } = c.req.valid("param");
-      const { leaderEpoch, currentLeaderEpoch } = c.req.valid("query");
-      return c.json(await node().epochEnd(topic, partition, leaderEpoch, currentLeaderEpoch));
+      const { leaderEpoch, currentLeaderEpoch, topicId } = c.req.valid("query");
+      return c.json(await node().epochEnd(topic, partition, leaderEpoch, currentLeaderEpoch, topicId));
     });
 }
