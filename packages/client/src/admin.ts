@@ -140,10 +140,27 @@ export class Admin {
     await Promise.all(options.topics.map((topic) => this.#http.request("DELETE", `v1/topics/${segment(topic)}`, { retry: "broker-retriable" })));
   }
 
-  /** Consumer groups the broker knows since it started, sorted by id. */
+  /**
+   * Consumer groups the broker knows since it started, sorted by id. In a cluster, where each broker knows
+   * the groups it coordinates, those of every live broker (from metadata read again for the call).
+   * @throws ClientError the first failure of a broker's listing (a broker down until its lease expires).
+   */
   async listGroups(): Promise<{ groups: GroupOverview[] }> {
-    const { groups } = await this.#http.request<{ groups: WireGroupListing[] }>("GET", "v1/groups", { retry: "idempotent" });
-    return { groups };
+    // In a cluster each broker lists the groups it coordinates (as Kafka's ListGroups): ask them all.
+    const brokers = await this.#router.brokers();
+    const listings = await Promise.all(
+      brokers.map((broker) =>
+        broker.request<{ groups: WireGroupListing[] }>("GET", "v1/groups", { retry: "idempotent" }).catch((error: unknown) => {
+          this.#router.afterFailure(error);
+          throw error;
+        }),
+      ),
+    );
+    if (listings.length === 1) return { groups: listings[0]!.groups };
+    // A group whose coordinator just moved may be listed by both: once, as the first broker lists it.
+    const groups = new Map<string, GroupOverview>();
+    for (const { groups: listed } of listings) for (const g of listed) if (!groups.has(g.groupId)) groups.set(g.groupId, g);
+    return { groups: [...groups.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0)) };
   }
 
   /**

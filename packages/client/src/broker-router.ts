@@ -33,6 +33,9 @@ export class BrokerRouter {
   #homeUrl: string;
   #homeHttp: Http;
   #view: ClusterView | "single" | undefined;
+  /** When the cached view was read (the client clock's ms). */
+  #loadedAt = 0;
+  readonly #maxAgeMs: number;
   #loading: Promise<void> | undefined;
   readonly #lookedUp = new Set<string>();
   /** group id → its coordinator, as `GET /v1/groups/:group/coordinator` named it. */
@@ -46,10 +49,13 @@ export class BrokerRouter {
    * @param bootstrap - base URLs, without a trailing slash, in the order given
    * @param makeHttp - an Http for a base URL (the client's options)
    * @param retry - how often, and after which backoff, a group call refused with `NOT_COORDINATOR` is resent
-   * @param clock - the client's timers, for that backoff
+   * @param clock - the client's timers, for that backoff, and its time, for the metadata's age
+   * @param maxAgeMs - a cluster's metadata older than this is read again (in the background) by the next
+   *   request that uses it
    */
-  constructor(bootstrap: readonly string[], makeHttp: (baseUrl: string) => Http, retry: RetryPolicy, clock: ClientClock) {
+  constructor(bootstrap: readonly string[], makeHttp: (baseUrl: string) => Http, retry: RetryPolicy, clock: ClientClock, maxAgeMs = 300_000) {
     this.#bootstrap = bootstrap;
+    this.#maxAgeMs = maxAgeMs;
     this.#retry = retry;
     this.#clock = clock;
     this.#makeHttp = makeHttp;
@@ -95,6 +101,7 @@ export class BrokerRouter {
   leader(topic: string, partition: number): Http {
     const view = this.#view;
     if (view === undefined || view === "single") return this.#homeHttp;
+    this.#refreshIfOld();
     const node = view.leaders.get(topic)?.[partition];
     return (node !== undefined && view.brokers.get(node)) || this.#homeHttp;
   }
@@ -135,8 +142,30 @@ export class BrokerRouter {
    * background (its failure is left for the next request to meet).
    */
   afterFailure(error: unknown): void {
-    if (this.#view === "single" || !isRoutingFailure(error)) return;
+    if (this.#view === "single" || !(isRoutingFailure(error) || isClientError(error, "UNKNOWN_TOPIC_OR_PARTITION"))) return;
     this.refresh().catch(() => {});
+  }
+
+  /**
+   * Every live broker of the cluster, in node id order, from metadata read now; the home broker alone on a
+   * single node (or when no broker answered the metadata request).
+   */
+  async brokers(): Promise<Requester[]> {
+    // A single node is never asked again; a cluster is, for the brokers that are live now.
+    if (this.#view !== "single") await this.refresh().catch(() => {});
+    const view = this.#view;
+    if (view === undefined || view === "single" || view.brokers.size === 0) return [this.home];
+    return [...view.brokers].sort(([a], [b]) => a - b).map(([, http]) => http);
+  }
+
+  /**
+   * Starts reading a cluster's metadata again in the background once the cached one is older than the
+   * client's `metadataMaxAgeMs` (Kafka's `metadata.max.age.ms`): leaders that moved without a request failing
+   * (a preferred leader back), brokers that joined. On use, not on a timer: an idle client sends nothing and
+   * holds no timer.
+   */
+  #refreshIfOld(): void {
+    if (this.#loading === undefined && this.#clock.now() - this.#loadedAt >= this.#maxAgeMs) this.refresh().catch(() => {});
   }
 
   /** Every base URL known, in the order home requests try them: the bootstrap list, then the metadata's brokers. */
@@ -164,6 +193,7 @@ export class BrokerRouter {
     // The first request of a client learns which broker is home (the first live one) and the cluster.
     const loading = this.ready();
     if (loading !== undefined) await loading;
+    else if (this.clustered) this.#refreshIfOld();
     const url = this.#homeUrl;
     try {
       return await this.#homeHttp.request<T>(method, path, options);
@@ -178,6 +208,7 @@ export class BrokerRouter {
   }
 
   async #groupRequest<T>(groupId: string, method: "GET" | "POST" | "DELETE", path: string, options: CallOptions): Promise<T> {
+    if (this.clustered) this.#refreshIfOld();
     for (let attempt = 0; ; attempt++) {
       const coordinator = this.#coordinatorOf(groupId);
       const target = await coordinator;
@@ -253,6 +284,7 @@ export class BrokerRouter {
       }
       if (this.#view === undefined) this.#setHome(url); // the first live broker stays home
       this.#view = this.#toView(answer);
+      this.#loadedAt = this.#clock.now();
       return;
     }
     throw last ?? new ClientError("NETWORK_EXCEPTION", "no broker to ask for the cluster metadata", { retriable: true });

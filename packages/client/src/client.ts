@@ -34,6 +34,13 @@ export interface ClientOptions {
   timeoutMs?: number | undefined;
   /** Retries of retriable failures, with exponential backoff. */
   retry?: RetryOptions | undefined;
+  /**
+   * In a cluster: how old the cached cluster metadata (brokers, partition leaders) may get, in ms (default
+   * 300 000, Kafka's `metadata.max.age.ms`). The first request that finds it older reads it again, in the
+   * background; there is no timer, so an idle client sends nothing. Failures that say the metadata is wrong
+   * (`NOT_LEADER_OR_FOLLOWER`, `UNKNOWN_TOPIC_OR_PARTITION`, a connection error, a timeout) read it at once.
+   */
+  metadataMaxAgeMs?: number | undefined;
   /** The `fetch` to use (default: the global one), e.g. to add headers or to test failures. */
   fetch?: FetchFunction | undefined;
   /**
@@ -64,6 +71,7 @@ export interface Client {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_METADATA_MAX_AGE_MS = 300_000;
 const DEFAULT_RETRY: RetryPolicy = { retries: 5, initialRetryTimeMs: 300, maxRetryTimeMs: 30_000 };
 
 /**
@@ -112,7 +120,9 @@ export function createClient(options: ClientOptions): Client {
     maxRetryTimeMs: positiveInteger("retry.maxRetryTimeMs", options.retry?.maxRetryTimeMs, DEFAULT_RETRY.maxRetryTimeMs),
   };
   const timeoutMs = positiveInteger("timeoutMs", options.timeoutMs, DEFAULT_TIMEOUT_MS);
-  const router = new BrokerRouter(bootstrap, (baseUrl) => new Http({ baseUrl, timeoutMs, retry, fetch: options.fetch, token }), retry, clock);
+  const metadataMaxAgeMs = positiveInteger("metadataMaxAgeMs", options.metadataMaxAgeMs, DEFAULT_METADATA_MAX_AGE_MS);
+  const makeHttp = (baseUrl: string) => new Http({ baseUrl, timeoutMs, retry, fetch: options.fetch, token });
+  const router = new BrokerRouter(bootstrap, makeHttp, retry, clock, metadataMaxAgeMs);
   return {
     clientId,
     producer: (producerOptions) => new Producer(router, retry, producerOptions, clock),

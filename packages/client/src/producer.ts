@@ -517,6 +517,8 @@ export class Producer {
       // Both are refused before anything is appended, so sending again cannot duplicate.
       if (isClientError(error, "UNKNOWN_TOPIC_OR_PARTITION") && !refreshed) {
         this.#metadata.invalidate(topic);
+        // In a cluster the leaders may be stale too (the topic deleted and created again): read them again first.
+        if (clustered) await this.#router.refresh().catch(() => {});
         return this.#sendBatch(topic, batch, true);
       }
       throw error;

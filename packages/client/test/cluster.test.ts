@@ -8,6 +8,8 @@ import { startBroker, type StartBrokerResult } from "@minikafka/broker";
 import { etcdForThisFile, hasEtcd } from "../../../test-support/etcd-suite.js";
 import { freePort } from "../../../test-support/free-port.js";
 import { tempDir } from "../../../test-support/temp-dir.js";
+import { partitionForKey } from "@minikafka/partitioner";
+import { systemClock } from "../src/clock.js";
 import { createClient, type FetchFunction, type RecordMetadata } from "../src/index.js";
 
 const etcd = etcdForThisFile();
@@ -301,6 +303,66 @@ describe.skipIf(!hasEtcd)("a consumer's partition fetches in a cluster", () => {
     const fetches = wire.requests.filter((r) => r.method === "GET" && /^\/v1\/topics\/t\/partitions\/\d+\/records$/.test(r.url.pathname));
     expect(new Set(fetches.map((r) => Number(r.url.pathname.split("/")[5]))).size).toBe(5);
     for (const r of fetches) expect(r.url.host).toBe(hostOf.get(leaders[Number(r.url.pathname.split("/")[5])]!));
+  }, 60_000);
+});
+
+describe.skipIf(!hasEtcd)("the client's cluster metadata", () => {
+  it("is read again once older than metadataMaxAgeMs and after UNKNOWN_TOPIC_OR_PARTITION; listGroups asks every broker", async () => {
+    const name = `client${++clusterSeq}`;
+    const nodes = [await startNode(name, 1), await startNode(name, 2), await startNode(name, 3)];
+    const urls = nodes.map((n) => n.url);
+    const wire = recording();
+    // The system clock, ahead by `skew`: the metadata grows old without waiting for it.
+    let skew = 0;
+    const clock = { ...systemClock, now: () => Date.now() + skew };
+    const kafka = createClient({ brokers: urls, fetch: wire.fetch, clock, metadataMaxAgeMs: 60_000 });
+    const admin = kafka.admin();
+    await admin.createTopics({ topics: [{ topic: "t", numPartitions: 3, replicationFactor: 3 }] });
+    await settledLeaders(urls, "t", 3);
+    const producer = kafka.producer();
+    const asked = () => metadataRequests(wire.requests).length;
+    await producer.send({ topic: "t", messages: [{ partition: 0, value: "a" }] });
+    const before = asked();
+    await producer.send({ topic: "t", messages: [{ partition: 0, value: "b" }] });
+    expect(asked()).toBe(before);
+    skew = 60_000;
+    await producer.send({ topic: "t", messages: [{ partition: 0, value: "c" }] });
+    await until(async () => (asked() === before + 1 ? true : undefined));
+    await producer.send({ topic: "t", messages: [{ partition: 0, value: "d" }] });
+    expect(asked()).toBe(before + 1);
+
+    // Deleted and created again with one partition: a key of partition 2 (by the cached count) is refused
+    // with UNKNOWN_TOPIC_OR_PARTITION; the client reads the metadata and the count again and sends it to partition 0.
+    await admin.deleteTopics({ topics: ["t"] });
+    await admin.createTopics({ topics: [{ topic: "t", numPartitions: 1, replicationFactor: 3 }] });
+    await settledLeaders(urls, "t", 1);
+    const key = Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => partitionForKey(k, 3) === 2)!;
+    const refreshedBefore = asked();
+    expect(await producer.send({ topic: "t", messages: [{ key, value: "again" }] })).toEqual([{ partition: 0, offset: 0 }]);
+    expect(asked()).toBe(refreshedBefore + 1);
+    await producer.disconnect();
+
+    // Two groups coordinated by different brokers, each with a member: every broker lists only its own.
+    const coordinators = new Map<number, string>();
+    for (let i = 0; coordinators.size < 2; i++) {
+      const coordinator = await until(async () => {
+        const res = await fetch(`${urls[0]}/v1/groups/g${i}/coordinator`);
+        return res.status === 200 ? ((await res.json()) as { nodeId: number; url: string }) : undefined;
+      });
+      if (coordinators.has(coordinator.nodeId)) continue;
+      coordinators.set(coordinator.nodeId, `g${i}`);
+      const joined = await fetch(`${coordinator.url}/v1/groups/g${i}/members`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ topics: ["t"] }),
+      });
+      expect(joined.status).toBe(201);
+    }
+    const groupIds = [...coordinators.values()].sort();
+    const own = (await (await fetch(`${urls[[...coordinators.keys()][0]! - 1]}/v1/groups`)).json()) as { groups: Array<{ groupId: string }> };
+    expect(own.groups.map((g) => g.groupId)).toEqual([coordinators.get([...coordinators.keys()][0]!)]);
+    const listed = await admin.listGroups();
+    expect(listed.groups.map((g) => g.groupId)).toEqual(groupIds);
   }, 60_000);
 });
 
