@@ -322,6 +322,39 @@ describe.skipIf(!hasEtcd)("deleting a topic in cluster mode", () => {
   });
 });
 
+describe.skipIf(!hasEtcd)("growing a topic in cluster mode", () => {
+  it("adds partitions placed over the live brokers, led and replicated like the first ones; never shrinks", async () => {
+    const name = `c${++clusterSeq}`;
+    const nodes = [await startNode(name, 1), await startNode(name, 2), await startNode(name, 3)];
+    expect((await call("POST", `${nodes[0]!.url}/v1/topics`, { name: "t", partitions: 1, replicationFactor: 2 })).status).toBe(201);
+    const first = (await Promise.all(nodes.map((n) => until(() => partitions(n, "t")))))[0]![0]!;
+    expect((await produce(nodes[first.leader - 1]!, "t", 0, ["kept"])).status).toBe(200);
+
+    const grown = await call("POST", `${nodes[2]!.url}/v1/topics/t/partitions`, { count: 3 });
+    expect(grown.status).toBe(200);
+    expect(grown.body.partitions.map((p: PartitionView) => p.partition)).toEqual([0, 1, 2]);
+    for (const p of grown.body.partitions as PartitionView[]) {
+      expect(p.replicas.length).toBe(2);
+      expect(p.isr.sort()).toEqual([...p.replicas].sort());
+    }
+    // Leaders spread: the three partitions have three leaders.
+    expect(new Set(grown.body.partitions.map((p: PartitionView) => p.leader)).size).toBe(3);
+    const views = await Promise.all(nodes.map((n) => until(async () => ((await partitions(n, "t"))?.length === 3 ? partitions(n, "t") : undefined))));
+    for (const v of views) expect(v!.map((p) => p.leader)).toEqual(grown.body.partitions.map((p: PartitionView) => p.leader));
+    for (const p of [1, 2]) {
+      const view = views[0]![p]!;
+      const leader = nodes[view.leader - 1]!;
+      expect((await produce(leader, "t", p, [`new${p}`])).body).toEqual({ offsets: [{ partition: p, offset: 0 }] });
+      for (const id of view.replicas) await until(async () => ((await values(nodes[id - 1]!, "t", p)).length === 1 ? true : undefined));
+      for (const id of view.replicas) expect(await values(nodes[id - 1]!, "t", p)).toEqual([`new${p}`]);
+    }
+    expect(await values(nodes[first.leader - 1]!, "t", 0)).toEqual(["kept"]);
+    const shrink = await call("POST", `${nodes[0]!.url}/v1/topics/t/partitions`, { count: 2 });
+    expect(shrink.status).toBe(400);
+    expect(shrink.body.error.code).toBe("INVALID_PARTITIONS");
+  });
+});
+
 describe("a single-node broker", () => {
   it("answers an empty cluster on /v1/metadata and refuses a replication factor above 1", async () => {
     const broker = await startBroker({ dataDir: tempDir(), port: 0, streams: false });

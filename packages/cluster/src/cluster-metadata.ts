@@ -25,6 +25,8 @@ export type ClusterEvent =
   | { type: "broker-up" | "broker-down"; nodeId: number }
   | { type: "controller"; nodeId: number | undefined }
   | { type: "topic-created"; topic: string }
+  /** The topic's key was rewritten: it has more partitions ({@link ClusterMetadata.addPartitions}). */
+  | { type: "topic-changed"; topic: string }
   /** `revision`: the etcd revision of the deletion (a topic whose `topicId` is below it is gone). */
   | { type: "topic-deleted"; topic: string; revision: string }
   | { type: "partition-state"; topic: string; partition: number; state: PartitionState; revision: string };
@@ -305,6 +307,61 @@ export class ClusterMetadata {
     }
   }
 
+  /**
+   * Grows a topic to `count` partitions: the new ones are placed as {@link assignReplicas} would have placed
+   * them at creation, over the brokers live now, each led by its first replica at epoch 0 with all its
+   * replicas in sync. The topic key is rewritten by compare-and-swap on its modification revision (a
+   * concurrent growth or deletion makes this one fail), states of new partitions first (harmless leftovers:
+   * a state beyond the topic's partition list is never read). Brokers see a `topic-changed` event.
+   * @throws ClusterError `UNKNOWN_TOPIC_OR_PARTITION` (no such topic, or it changed meanwhile: read it again),
+   *   `INVALID_PARTITIONS` (not more than now), `INVALID_REPLICATION_FACTOR` (fewer live brokers than its
+   *   replication factor), `CLUSTER_UNAVAILABLE`.
+   */
+  async addPartitions(name: string, count: number): Promise<TopicMetadata> {
+    const topicKey = this.#key(`topics/${name}`);
+    let kv: IKeyValue | undefined;
+    try {
+      kv = (await this.#client.get(topicKey).exec()).kvs[0];
+    } catch (error) {
+      throw unavailable(error, `cannot read topic ${name}`);
+    }
+    if (kv === undefined) throw new ClusterError("UNKNOWN_TOPIC_OR_PARTITION", `topic ${name} does not exist`);
+    const stored = JSON.parse(kv.value.toString()) as { replicationFactor: number; replicas: number[][] };
+    const current = stored.replicas.length;
+    if (!Number.isSafeInteger(count) || count <= current) {
+      throw new ClusterError("INVALID_PARTITIONS", `topic ${name} has ${current} partitions; it can only grow, got ${count}`);
+    }
+    const live = (await this.liveBrokers()).map((b) => b.nodeId);
+    const added = assignReplicas(count, stored.replicationFactor, live, hashName(name)).slice(current);
+    const stateOps = added.map((r, i) =>
+      this.#client
+        .put(this.#key(`state/${name}/${current + i}`))
+        .value(JSON.stringify({ leader: r[0]!, leaderEpoch: 0, isr: [...r] } satisfies PartitionState)),
+    );
+    const next = { ...stored, replicas: [...stored.replicas, ...added] };
+    try {
+      const head = stateOps.length > MAX_TXN_OPS ? stateOps.length - MAX_TXN_OPS : 0;
+      for (let from = 0; from < head; from += MAX_TXN_OPS) {
+        const txn = await this.#client
+          .if(topicKey, "Mod", "==", kv.mod_revision)
+          .then(...stateOps.slice(from, Math.min(head, from + MAX_TXN_OPS)))
+          .commit();
+        if (!txn.succeeded) throw new ClusterError("UNKNOWN_TOPIC_OR_PARTITION", `topic ${name} changed meanwhile: try again`);
+      }
+      const txn = await this.#client
+        .if(topicKey, "Mod", "==", kv.mod_revision)
+        .then(this.#client.put(topicKey).value(JSON.stringify(next)), ...stateOps.slice(head))
+        .commit();
+      if (!txn.succeeded) throw new ClusterError("UNKNOWN_TOPIC_OR_PARTITION", `topic ${name} changed meanwhile: try again`);
+    } catch (error) {
+      if (error instanceof ClusterError) throw error;
+      throw unavailable(error, `cannot grow topic ${name}`);
+    }
+    const grown = await this.topic(name);
+    if (grown === undefined) throw new ClusterError("UNKNOWN_TOPIC_OR_PARTITION", `topic ${name} was deleted meanwhile`);
+    return grown;
+  }
+
   /** The names of every topic, sorted. */
   async topicNames(): Promise<string[]> {
     const prefix = this.#key("topics/");
@@ -390,7 +447,7 @@ export class ClusterMetadata {
       const [kind, a, b] = path(kv);
       if (kind === "brokers" && kv.version === "1") listener({ type: "broker-up", nodeId: Number(a) });
       else if (kind === "controller") listener({ type: "controller", nodeId: (JSON.parse(kv.value.toString()) as ControllerRecord).nodeId });
-      else if (kind === "topics" && kv.version === "1") listener({ type: "topic-created", topic: a! });
+      else if (kind === "topics") listener({ type: kv.version === "1" ? "topic-created" : "topic-changed", topic: a! });
       else if (kind === "state") {
         listener({
           type: "partition-state",

@@ -62,7 +62,13 @@ export class Controller {
 
   #onEvent(event: ClusterEvent): void {
     if (event.type === "controller" && event.nodeId !== this.#metadata.nodeId) this.#fence = undefined;
-    if (event.type === "broker-up" || event.type === "broker-down" || event.type === "controller" || event.type === "topic-created") {
+    if (
+      event.type === "broker-up" ||
+      event.type === "broker-down" ||
+      event.type === "controller" ||
+      event.type === "topic-created" ||
+      event.type === "topic-changed"
+    ) {
       void this.#schedule();
     }
   }

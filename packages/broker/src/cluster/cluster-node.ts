@@ -232,7 +232,8 @@ export class ClusterNode {
       case "controller":
         this.#controllerId = event.nodeId;
         return;
-      case "topic-created": {
+      case "topic-created":
+      case "topic-changed": {
         const topic = await this.#meta.topic(event.topic);
         if (topic !== undefined) await this.#topicSeen(topic);
         return;
@@ -306,6 +307,8 @@ export class ClusterNode {
       }
       // A replica without a recorded id predates topic ids (and topic deletion): it is of this topic.
       if (recorded === undefined || recorded === topic.topicId) {
+        // The topic grew (in the cluster, before or while this broker was away): its new partitions, empty.
+        if (local.partitions.length < topic.partitions.length) await store.addPartitions(name, topic.partitions.length);
         this.#topicIds.set(topic.name, topic.topicId);
         return;
       }
@@ -697,6 +700,23 @@ export class ClusterNode {
     await this.#enqueue(async () => {
       const id = this.#topics.get(name)?.topicId ?? this.#topicIds.get(name);
       if (id !== undefined && BigInt(id) < BigInt(revision)) await this.#dropTopic(name, `topic ${name} was deleted`);
+    });
+  }
+
+  /**
+   * Grows a topic in the cluster to `count` partitions (see `ClusterMetadata.addPartitions`) and takes up
+   * this broker's roles of the new ones before answering; the others as their watch tells them.
+   * @throws BrokerError `UNKNOWN_TOPIC_OR_PARTITION`, `INVALID_REQUEST` (an internal topic); ClusterError
+   *   `INVALID_PARTITIONS`, `INVALID_REPLICATION_FACTOR`, `UNKNOWN_TOPIC_OR_PARTITION` (changed meanwhile),
+   *   `CLUSTER_UNAVAILABLE`
+   */
+  async addPartitions(name: string, count: number): Promise<void> {
+    if (isInternalTopic(name)) throw new BrokerError("INVALID_REQUEST", `the cluster's internal topic ${name} cannot grow`);
+    const grown = await this.#meta.addPartitions(name, count);
+    await this.#enqueue(async () => {
+      // Read again in the queue: a deletion (or another growth) seen meanwhile wins over this answer.
+      const topic = await this.#meta.topic(name);
+      if (topic !== undefined && topic.topicId === grown.topicId) await this.#topicSeen(topic);
     });
   }
 

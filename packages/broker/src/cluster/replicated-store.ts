@@ -18,7 +18,7 @@ import type {
   WaitOptions,
 } from "@minikafka/log-store";
 import type { BrokerStore, ReplicationOptions } from "../core/storage.js";
-import { BrokerError, miniKafkaErrorCode } from "../errors.js";
+import { miniKafkaErrorCode } from "../errors.js";
 import type { ClusterNode } from "./cluster-node.js";
 
 /** A {@link BrokerStore} over a cluster member's local store. */
@@ -94,8 +94,10 @@ export class ReplicatedStore implements BrokerStore {
     return this.#node.lookUpTopic(name);
   }
 
-  addPartitions(name: string): Promise<TopicDescription> {
-    return Promise.reject(new BrokerError("INVALID_REQUEST", `growing topic ${name} is not supported in cluster mode yet`));
+  /** Grows the topic in the cluster (new partitions placed over the live brokers), then answers its description here. */
+  async addPartitions(name: string, newCount: number): Promise<TopicDescription> {
+    await this.#node.addPartitions(name, newCount);
+    return this.describeTopic(name);
   }
 
   /** Deletes the topic in the cluster: every broker drops its replica (this one before answering). */
