@@ -386,7 +386,8 @@ export class LogSegment {
   }
 
   /**
-   * Reads up to `length` bytes at `position` into a new buffer (shorter at the end of the file).
+   * Reads up to `length` bytes at `position` into a new buffer (shorter at the end of the file), or into
+   * one `into` gives when they are all in the file (the caller's: see `ReadOptions.readBuffer`).
    *
    * A read near the end of the file of bytes this process wrote (a consumer at the tail: within the last
    * {@link RECENT_READ_WINDOW_BYTES}, at most {@link RECENT_READ_MAX_BYTES}, the descriptor open) is done
@@ -395,10 +396,10 @@ export class LogSegment {
    * a small VM). Anything else (older data, after a restart, a closed descriptor) goes through the pool, so
    * the event loop never waits for the disk on a cold read.
    */
-  read(position: number, length: number): Promise<Buffer> {
+  read(position: number, length: number, into?: (size: number) => Buffer | undefined): Promise<Buffer> {
     const fileSize = this.fileSize;
     const end = Math.min(position + length, this.size);
-    if (end <= fileSize) return this.readFile(position, length);
+    if (end <= fileSize) return this.readFile(position, length, into);
     // Part (or all) of it is in the tail: copied now, since a write-back moves the tail meanwhile.
     const from = Math.max(position, fileSize);
     const tailPart = Buffer.from(this.tail.subarray(from - fileSize, end - fileSize));
@@ -408,8 +409,11 @@ export class LogSegment {
     );
   }
 
-  /** Reads `length` bytes of the file at `position`: synchronously when they are recent (see {@link read}). */
-  private readFile(position: number, length: number): Promise<Buffer> {
+  /**
+   * Reads `length` bytes of the file at `position`: synchronously when they are recent (see {@link read}),
+   * into a buffer of `into` when it gives one.
+   */
+  private readFile(position: number, length: number, into?: (size: number) => Buffer | undefined): Promise<Buffer> {
     if (
       this.fs.readSync !== undefined &&
       position >= this.writtenFrom &&
@@ -418,12 +422,12 @@ export class LogSegment {
       this.file.isOpen
     ) {
       try {
-        return Promise.resolve(this.file.use((fd) => readWholeSync(this.fs, fd, length, position)));
+        return Promise.resolve(this.file.use((fd) => readWholeSync(this.fs, fd, length, position, into?.(length))));
       } catch (error) {
         return Promise.reject(error as Error);
       }
     }
-    return this.file.useAsync((fd) => readWhole(this.fs, fd, length, position));
+    return this.file.useAsync((fd) => readWhole(this.fs, fd, length, position, into?.(length)));
   }
 
   /**
@@ -526,8 +530,8 @@ function checkScan(scan: ScanResult, file: string, endOffset: number | undefined
 }
 
 /** Synchronous {@link readWhole} (`fs` has `readSync`). */
-function readWholeSync(fs: FileSystem, fd: number, size: number, position: number): Buffer {
-  const buf = Buffer.allocUnsafe(size);
+function readWholeSync(fs: FileSystem, fd: number, size: number, position: number, into?: Buffer): Buffer {
+  const buf = into !== undefined && into.length >= size ? into : Buffer.allocUnsafe(size);
   let done = 0;
   while (done < size) {
     const n = fs.readSync!(fd, buf, done, size - done, position + done);
@@ -537,8 +541,9 @@ function readWholeSync(fs: FileSystem, fd: number, size: number, position: numbe
   return buf.subarray(0, done);
 }
 
-async function readWhole(fs: FileSystem, fd: number, size: number, position = 0): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(size);
+/** Reads `size` bytes at `position` into `into` (when it is large enough) or a new buffer; shorter at the end of the file. */
+async function readWhole(fs: FileSystem, fd: number, size: number, position = 0, into?: Buffer): Promise<Buffer> {
+  const buf = into !== undefined && into.length >= size ? into : Buffer.allocUnsafe(size);
   let done = 0;
   while (done < size) {
     const n = await fs.read(fd, buf, done, size - done, position + done);

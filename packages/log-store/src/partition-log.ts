@@ -1208,7 +1208,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
       }
       let result: SegmentReadResult;
       try {
-        result = await this.readSegment(segment, next, hw, maxRecords - records.length, maxBytes - bytes, records);
+        result = await this.readSegment(segment, next, hw, maxRecords - records.length, maxBytes - bytes, records, undefined, options.readBuffer);
       } catch (error) {
         // Damage met before this segment gave anything: hand out the intact records read so far; the next
         // read, starting at `next`, meets the damage first and fails with it.
@@ -1449,11 +1449,12 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     byteBudget: number,
     out: StoredRecord[],
     raw?: StoredBatch[],
+    readBuffer?: ReadOptions["readBuffer"],
   ): Promise<SegmentReadResult> {
     await segment.acquire();
     try {
       for (let attempt = 0; ; attempt++) {
-        const result = await this.tryReadSegment(segment, fromOffset, hw, recordBudget, byteBudget, out, raw);
+        const result = await this.tryReadSegment(segment, fromOffset, hw, recordBudget, byteBudget, out, raw, readBuffer);
         if (!("badIndex" in result)) return result;
         // The index pointed at something that is not the batch it claims: rebuild it once from the log.
         // After a rebuild (or one that failed: the scan met damage, which stays) the batch itself is bad.
@@ -1486,6 +1487,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     byteBudget: number,
     out: StoredRecord[],
     raw: StoredBatch[] | undefined,
+    readBuffer?: ReadOptions["readBuffer"],
   ): Promise<SegmentReadResult | BadIndex> {
     // Raw mode (readBatches): whole batches go to `raw` as their bytes, nothing is decoded.
     const taken = raw ?? out;
@@ -1505,7 +1507,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     // The batch a previous read stopped inside (already checked, checksum included), or a read of the file.
     const recent = recentBatches.get(segment, fromOffset);
     let filePos = recent?.position ?? indexed;
-    let buf = recent?.bytes ?? (await segment.read(filePos, Math.min(end - filePos, chunkSize)));
+    let buf = recent?.bytes ?? (await segment.read(filePos, Math.min(end - filePos, chunkSize), readBuffer));
     let i = 0;
     let bytes = 0;
     let next = fromOffset;
@@ -1538,7 +1540,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
             : more
               ? Math.min(Math.max(byteBudget - bytes, check.needed), MAX_READ_CHUNK)
               : Math.min(Math.max(chunkSize * 4, byteBudget - bytes), MAX_READ_CHUNK);
-        buf = await segment.read(filePos, Math.min(end - filePos, Math.max(chunkSize, check.needed)));
+        buf = await segment.read(filePos, Math.min(end - filePos, Math.max(chunkSize, check.needed)), readBuffer);
         continue;
       }
       if ("corrupt" in check) {
@@ -1573,7 +1575,17 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
         bytes += check.size;
         next = out[out.length - 1]!.offset + 1;
         // Stopped inside the batch: the next read (the same consumer's next fetch) starts in it again.
-        if (next <= check.lastOffset) recentBatches.put(segment, filePos + i, check.baseOffset, check.lastOffset, buf, i, check.size);
+        if (next <= check.lastOffset)
+          recentBatches.put(
+            segment,
+            filePos + i,
+            check.baseOffset,
+            check.lastOffset,
+            buf,
+            i,
+            check.size,
+            readBuffer !== undefined && buf !== recent?.bytes,
+          );
         if (bytes >= byteBudget) break;
       }
       i += check.size;

@@ -37,15 +37,16 @@ export class RecentBatches<Segment extends object> {
 
   /**
    * Keeps the verified batch `buf[start, start + size)` read at file `position`, replacing the segment's
-   * previous one. Copies it when it is a small part of `buf`, so a large read buffer is not kept alive.
+   * previous one. Copies it when it is a small part of `buf`, so a large read buffer is not kept alive, and
+   * always with `copy` (`buf` is the reader's, reused after the read).
    */
-  put(segment: Segment, position: number, baseOffset: number, lastOffset: number, buf: Buffer, start: number, size: number): void {
+  put(segment: Segment, position: number, baseOffset: number, lastOffset: number, buf: Buffer, start: number, size: number, copy = false): void {
     if (size < this.minBatchBytes || size > this.maxBytes) return;
     const previous = this.#entries.get(segment);
     if (previous?.position === position) return;
     const view = buf.subarray(start, start + size);
     let bytes = view;
-    if (buf.buffer.byteLength > 2 * size) {
+    if (copy || buf.buffer.byteLength > 2 * size) {
       bytes = Buffer.allocUnsafeSlow(size); // its own memory (not the shared pool), so the budget is exact
       view.copy(bytes);
     }

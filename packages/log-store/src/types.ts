@@ -104,6 +104,16 @@ export interface ReadOptions {
    * when any is available, even if it is larger, so a consumer always makes progress.
    */
   maxBytes?: number | undefined;
+  /**
+   * Where this read's file reads go: called with the size of each read of the segment file, it returns a
+   * buffer of at least that many bytes, not in use, for the read to fill, or `undefined` for a new one (the default).
+   * The records' keys, values and headers are then views into the buffers it gave, and the caller owns
+   * them: it must not reuse one while it still uses records read into it. The store keeps no view into
+   * them after the read (what it keeps for the next read, it copies). For a reader that reuses a few large
+   * buffers instead of allocating one per read: fresh multi-MiB buffers cost page faults, and their
+   * external memory makes V8 collect garbage (full collections) every few tens of MiB read.
+   */
+  readBuffer?: ((size: number) => Buffer | undefined) | undefined;
 }
 
 /** What one read returned. */

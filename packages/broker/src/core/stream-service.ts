@@ -29,6 +29,7 @@ import type { LogStore, RecordInput, StoredRecord } from "@minikafka/log-store";
 import { BrokerError } from "../errors.js";
 import type { BrokerLogger } from "./broker-core.js";
 import { LiveTails, type LiveReader, type LiveTailSource } from "./live-tail.js";
+import { ReadBufferPool, type ReadLease } from "./read-buffers.js";
 import { StreamError } from "./stream-errors.js";
 import {
   cursorInterval,
@@ -145,6 +146,12 @@ export interface StreamReadOptions {
   live?: "long-poll" | undefined;
   cursor?: string | undefined;
   signal?: AbortSignal | undefined;
+  /**
+   * Read into the service's reused buffers: the answer's parts are then views into them until the
+   * caller calls the result's {@link StreamReadResult.release} (once they are sent, or will never be).
+   * Without it, the parts are the caller's to keep.
+   */
+  reuseBuffers?: boolean | undefined;
 }
 
 /** What a read answers. */
@@ -168,6 +175,11 @@ export interface StreamReadResult {
   etag?: string | undefined;
   /** `offset=now` and 204s must not be cached; data answers may. */
   cacheable: boolean;
+  /**
+   * With `reuseBuffers`: gives the buffers the parts are views into back to the service, which reuses
+   * them for other reads; nothing may use `parts` or `body` afterwards. A no-op otherwise. Idempotent.
+   */
+  release(): void;
 }
 
 /** How a stream's SSE reader gets its bytes: readers with equal profiles share each round's bytes. */
@@ -194,6 +206,8 @@ interface ReadData {
   groups: Uint8Array[];
   next: number;
   closes: boolean;
+  /** The reused buffers `groups` are views into, if it was read into them. */
+  lease?: ReadLease | undefined;
 }
 
 interface ProducerState {
@@ -314,6 +328,11 @@ const READ_AHEAD_MAX_RECORDS = 1_000;
 const MAX_READ_AHEADS = 4;
 /** A read-ahead not asked for within this long is dropped, in ms. */
 const READ_AHEAD_MS = 2_000;
+/**
+ * Size of the reused read buffers: a file read of a catch-up answer is at most {@link SCAN_BYTES} plus
+ * log-store's index interval (the indexed batch before the offset asked for; 4 KiB by default).
+ */
+const READ_BUFFER_BYTES = SCAN_BYTES + 64 * 1024;
 
 /**
  * The Durable Streams protocol over a log store: create, append (idempotent producers, `Stream-Seq`,
@@ -353,6 +372,13 @@ export class StreamService {
   #readAheads = 0;
   /** The shared tails of streams with SSE readers (one per stream). */
   readonly #sseTails: LiveTails<StreamSseProfile>;
+  /** Buffers reused by catch-up and long-poll answers read with `reuseBuffers` (and read-aheads). */
+  readonly #readBuffers = new ReadBufferPool({
+    bufferBytes: READ_BUFFER_BYTES,
+    minReadBytes: 256 * 1024,
+    maxIdle: 8,
+    idleMs: 10_000,
+  });
 
   private constructor(options: StreamServiceOptions) {
     this.#store = options.store;
@@ -387,7 +413,10 @@ export class StreamService {
       await service.close();
       throw error;
     }
-    service.#checkpointer = setInterval(() => void service.checkpoint(), service.#checkpointMs);
+    service.#checkpointer = setInterval(() => {
+      service.#readBuffers.trim();
+      void service.checkpoint();
+    }, service.#checkpointMs);
     service.#checkpointer.unref?.();
     return service;
   }
@@ -813,7 +842,7 @@ export class StreamService {
   /** Deletes a stream's data (now or, while forks read it, once the last is gone), cascading up fork chains. */
   async #remove(s: StreamState): Promise<void> {
     s.removed = true;
-    this.#dropReadAhead(s);
+    this.#dropReadAhead(s, true);
     if (this.#byPath.get(s.meta.path) === s) this.#byPath.delete(s.meta.path);
     if (s.refCount > 0) return;
     if (!this.#byTopic.delete(s.topic)) return;
@@ -872,12 +901,16 @@ export class StreamService {
     const from = parsed === "now" ? s.tail : parsed === "start" ? 1 : parsed;
     const deadline = this.#clock.now() + this.#longPollMs;
     for (;;) {
-      const r = (await this.#takeReadAhead(s, from)) ?? (await this.#readData(s, from, this.#maxReadBytes));
+      const lease = options.reuseBuffers === true ? this.#readBuffers.lease() : undefined;
+      const r = (await this.#takeReadAhead(s, from)) ?? (await this.#readData(s, from, this.#maxReadBytes, Infinity, lease));
       const upToDate = r.next >= s.tail;
       const closed = s.closed && upToDate;
       if (r.groups.length > 0 || !live) {
         // A reader behind the tail reads on: its next answer is read while this one is sent.
         if (!upToDate && r.groups.length <= READ_AHEAD_MAX_RECORDS) this.#readAhead(s, r.next);
+        // A read-ahead's buffers are its own lease's: released with this answer when the caller reuses
+        // buffers; a caller that keeps its parts keeps them (they are simply not reused).
+        const release = options.reuseBuffers === true && r.lease !== undefined ? () => r.lease!.release() : noRelease;
         return readResult({
           status: 200,
           contentType,
@@ -888,8 +921,10 @@ export class StreamService {
           cursor: live ? responseCursor(options.cursor, this.#clock.now()) : undefined,
           etag: `"${s.topic}:${options.offset ?? "-1"}:${offsetToken(r.next)}${closed ? ":c" : ""}"`,
           cacheable: true,
+          release,
         });
       }
+      r.lease?.release(); // nothing was read into its buffers that anyone keeps
       const remaining = deadline - this.#clock.now();
       if (closed || remaining <= 0 || !(await this.#wait(s, r.next, remaining, options.signal))) {
         return readResult({
@@ -1129,8 +1164,12 @@ export class StreamService {
   #readAhead(s: StreamState, from: number): void {
     if (s.readAhead !== undefined || this.#readAheads >= MAX_READ_AHEADS || this.#closed) return;
     this.#readAheads++;
-    const read = this.#readData(s, from, this.#maxReadBytes).catch(() => undefined); // the reader's own read meets the error
-    const timer = setTimeout(() => this.#dropReadAhead(s), READ_AHEAD_MS);
+    const lease = this.#readBuffers.lease();
+    const read = this.#readData(s, from, this.#maxReadBytes, Infinity, lease).catch(() => {
+      lease.release();
+      return undefined; // the reader's own read meets the error
+    });
+    const timer = setTimeout(() => this.#dropReadAhead(s, true), READ_AHEAD_MS);
     timer.unref?.();
     s.readAhead = { from, read, timer };
   }
@@ -1139,16 +1178,19 @@ export class StreamService {
   async #takeReadAhead(s: StreamState, from: number): Promise<ReadData | undefined> {
     const ahead = s.readAhead;
     if (ahead === undefined) return undefined;
-    this.#dropReadAhead(s);
-    return ahead.from === from ? await ahead.read : undefined;
+    const taken = ahead.from === from;
+    this.#dropReadAhead(s, !taken);
+    return taken ? await ahead.read : undefined;
   }
 
-  #dropReadAhead(s: StreamState): void {
+  /** Forgets the read-ahead of `s`; with `discard`, its buffers go back to the pool once its read is done. */
+  #dropReadAhead(s: StreamState, discard: boolean): void {
     const ahead = s.readAhead;
     if (ahead === undefined) return;
     clearTimeout(ahead.timer);
     s.readAhead = undefined;
     this.#readAheads--;
+    if (discard) void ahead.read.then((r) => r?.lease?.release());
   }
 
   /**
@@ -1156,7 +1198,7 @@ export class StreamService {
    * source below the fork offset, then its own log. `next` is one past the last data record returned (or
    * `from`, clamped to the tail, when none).
    */
-  async #readData(s: StreamState, from: number, maxBytes: number, cap = Infinity): Promise<ReadData> {
+  async #readData(s: StreamState, from: number, maxBytes: number, cap = Infinity, lease?: ReadLease): Promise<ReadData> {
     const groups: Uint8Array[] = [];
     let next = from;
     let closes = false;
@@ -1164,29 +1206,30 @@ export class StreamService {
     const fork = s.meta.fork;
     if (fork !== undefined && next < fork.offset) {
       if (s.source === undefined) throw new BrokerError("INTERNAL_ERROR", `the fork source of stream ${s.meta.path} is missing`);
-      const inherited = await this.#readData(s.source, next, budget, Math.min(cap, fork.offset));
+      const inherited = await this.#readData(s.source, next, budget, Math.min(cap, fork.offset), lease);
       for (const g of inherited.groups) {
         groups.push(g);
         budget -= g.length;
       }
       next = inherited.next;
-      if (next < fork.offset) return { groups, next, closes };
+      if (next < fork.offset) return { groups, next, closes, lease };
     }
     let local = Math.max(next - s.base, 1);
     while (budget > 0 && groups.length < READ_RECORDS && next < cap) {
       const result = await this.#store.read(s.topic, 0, local, {
         maxBytes: Math.min(budget, SCAN_BYTES),
         maxRecords: Math.min(10_000, READ_RECORDS - groups.length),
+        readBuffer: lease?.take,
       });
       if (result.records.length === 0) break;
       for (const r of result.records) {
         const offset = r.offset + s.base;
-        if (offset >= cap) return { groups, next, closes };
+        if (offset >= cap) return { groups, next, closes, lease };
         if (r.value === null || r.headers[KIND] !== undefined) {
           if (r.headers[KIND] !== undefined && utf8.decode(r.headers[KIND]) === "close") closes = true;
           continue;
         }
-        if (groups.length > 0 && r.value.length > budget) return { groups, next, closes };
+        if (groups.length > 0 && r.value.length > budget) return { groups, next, closes, lease };
         if (r.headers[CLOSE] !== undefined) closes = true;
         groups.push(r.value);
         budget -= r.value.length;
@@ -1195,7 +1238,7 @@ export class StreamService {
       local = result.nextOffset;
     }
     if (groups.length === 0 && next > s.tail && fork === undefined) next = s.tail;
-    return { groups, next, closes };
+    return { groups, next, closes, lease };
   }
 
   /** Waits until the stream's own log has a record past stream offset `from`, or the time passes; `true` if woken. */
@@ -1471,8 +1514,14 @@ function joined(parts: readonly Uint8Array[]): Uint8Array {
   return parts.length === 0 ? EMPTY : parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
-/** A read's answer with a `body` that joins its parts on first use (not copied by a spread: define, not assign). */
-function readResult(fields: Omit<StreamReadResult, "body">): StreamReadResult {
+const noRelease = (): void => {};
+
+/**
+ * A read's answer with a `body` that joins its parts on first use (not copied by a spread: define, not
+ * assign), and `release` (a no-op unless given).
+ */
+function readResult(fields: Omit<StreamReadResult, "body" | "release"> & { release?: (() => void) | undefined }): StreamReadResult {
   let body: Uint8Array | undefined;
+  fields.release ??= noRelease;
   return Object.defineProperty(fields, "body", { get: () => (body ??= joined(fields.parts)), enumerable: false }) as StreamReadResult;
 }

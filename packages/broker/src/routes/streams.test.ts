@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { EventEmitter } from "node:events";
 import { LogStore } from "@minikafka/log-store";
 import { afterEach, describe, expect, it } from "vitest";
 import { tempDir } from "../../../../test-support/temp-dir.js";
@@ -93,5 +94,49 @@ describe("/v1/stream/* routes", () => {
     const rest = await call("GET", `/v1/stream/parts?offset=${first.headers.get("stream-next-offset")}`);
     expect(Buffer.from(await rest.arrayBuffer()).equals(Buffer.concat([27, 28, 29].map(record)))).toBe(true);
     expect(rest.headers.get("stream-up-to-date")).toBe("true");
+  });
+
+  it("reads catch-ups into reused buffers on Node, and gives an answer's back only once its response is done", async () => {
+    const dataDir = tempDir();
+    const record = (i: number) => Buffer.alloc(400_000, i + 1);
+    {
+      const store = await LogStore.open({ dataDir, fsync: "never" });
+      const streams = await StreamService.open({ store });
+      await streams.create("big", { contentType: "application/octet-stream", closed: false, body: new Uint8Array(0) });
+      for (let i = 0; i < 24; i++) await streams.append("big", { contentType: "application/octet-stream", body: record(i), close: false });
+      await streams.close();
+      await store.close();
+    }
+    // Reopened: every byte is read from the segment file (into the reused buffers).
+    const store = await LogStore.open({ dataDir, fsync: "never" });
+    const streams = await StreamService.open({ store });
+    open.push(store, streams);
+    const broker = createBrokerApp({ store, streams, logger: { error() {} } });
+    // @hono/node-server's c.env.outgoing: the route waits for its close event.
+    const outgoing = () => Object.assign(new EventEmitter(), { destroyed: false });
+    const catchUp = async () => {
+      const parts: Buffer[] = [];
+      for (let offset = "-1"; ;) {
+        const response = outgoing();
+        const res = await broker.request(`/v1/stream/big?offset=${offset}`, {}, { outgoing: response });
+        parts.push(Buffer.from(await res.arrayBuffer()));
+        response.emit("close");
+        offset = res.headers.get("stream-next-offset")!;
+        if (res.headers.get("stream-up-to-date") === "true") return Buffer.concat(parts);
+      }
+    };
+    const all = Buffer.concat(Array.from({ length: 24 }, (_, i) => record(i)));
+    // An answer whose response is not done yet (its body not sent): other reads meanwhile must not reuse its buffers.
+    const held = outgoing();
+    const first = await broker.request("/v1/stream/big?offset=-1", {}, { outgoing: held });
+    for (let i = 0; i < 3; i++) expect((await catchUp()).equals(all)).toBe(true);
+    const body = Buffer.from(await first.arrayBuffer());
+    expect(body.equals(all.subarray(0, 20 * 400_000))).toBe(true); // 20 records fit 8 MiB
+    held.emit("close");
+    // Its buffers back in the pool: reads go on byte for byte, and so does a response closed early.
+    const abandoned = outgoing();
+    await broker.request("/v1/stream/big?offset=-1", {}, { outgoing: abandoned });
+    abandoned.emit("close");
+    expect((await catchUp()).equals(all)).toBe(true);
   });
 });

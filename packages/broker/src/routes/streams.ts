@@ -193,11 +193,18 @@ function read(streams: StreamService, quotas: Quotas) {
     if (live !== undefined && live !== "long-poll")
       throw new BrokerError("INVALID_REQUEST", `live must be long-poll or sse, got ${JSON.stringify(live)}`);
     const release = live === "long-poll" ? quotas.holdLongPoll(c) : undefined;
+    // On Node, the answer is read into the service's reused buffers, given back once the response is done
+    // (sent, or its connection gone: Node has then handed every byte to the kernel or dropped it).
+    const outgoing = nodeResponse(c);
     let r: Awaited<ReturnType<StreamService["read"]>>;
     try {
-      r = await streams.read(path, { offset, live, cursor, signal: c.req.raw.signal });
+      r = await streams.read(path, { offset, live, cursor, signal: c.req.raw.signal, reuseBuffers: outgoing !== undefined });
     } finally {
       release?.();
+    }
+    if (outgoing !== undefined) {
+      if (outgoing.destroyed) r.release();
+      else outgoing.once("close", () => r.release());
     }
     const headers: Record<string, string> = { "stream-next-offset": r.nextOffset };
     if (r.status === 200) {
@@ -236,6 +243,18 @@ function answerBody(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> | Rea
     },
     { highWaterMark: 0 },
   );
+}
+
+/** The part of Node's `http.ServerResponse` a read's buffers wait on; @hono/node-server passes it as `c.env.outgoing`. */
+interface NodeResponse {
+  readonly destroyed: boolean;
+  once(event: "close", listener: () => void): unknown;
+}
+
+/** Node's response of the request, when the runtime gives it (its `close` tells when the answer is done). */
+function nodeResponse(c: Context): NodeResponse | undefined {
+  const outgoing = (c.env as { outgoing?: Partial<NodeResponse> } | undefined)?.outgoing;
+  return typeof outgoing?.once === "function" && typeof outgoing.destroyed === "boolean" ? (outgoing as NodeResponse) : undefined;
 }
 
 function infoHeaders(info: StreamInfo): Record<string, string> {
