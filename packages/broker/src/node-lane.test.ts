@@ -28,6 +28,8 @@ interface Target {
   laned: number;
   /** The member ids this broker handed out, in join order (they differ between the two brokers). */
   members: string[];
+  /** Called when a request's headers have arrived (after the lane or the app took it). */
+  onRequest?: (() => void) | undefined;
 }
 
 const cleanup: Array<() => Promise<void>> = [];
@@ -48,6 +50,7 @@ async function broker(lane: boolean, options: Partial<BrokerAppOptions>): Promis
   const server: Server = createServer((req, res) => {
     if (lane && nodeLane(req, res)) target.laned++;
     else void app(req, res);
+    target.onRequest?.();
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   target.port = (server.address() as AddressInfo).port;
@@ -250,6 +253,50 @@ describe("the Node lane", () => {
     const commit = JSON.stringify({ memberId: "{m0}", memberEpoch: 1, offsets: [{ topic: "a", partition: 0, offset: 1 }] });
     await both({ method: "POST", path: "/v1/groups/bg/offsets", headers: as("bob"), body: commit }, true);
     await both({ method: "POST", path: "/v1/groups/bg/offsets", headers: as("alice"), body: commit }, true);
+  });
+
+  it("reads a produce body that arrives with its headers, or after them, alike", async () => {
+    const [hono, laned] = [await broker(false, {}), await broker(true, {})];
+    const both = (call: Call, lane: boolean) => same(hono, laned, call, lane);
+    await both({ method: "POST", path: "/v1/topics", headers: json, body: JSON.stringify({ name: "t", partitions: 2 }) }, false);
+    const records = JSON.stringify({
+      records: [
+        { value: VALUE, partition: 1 },
+        { key: "k", value: "é" },
+      ],
+    });
+    // In one write with the headers: the lane takes the body from the stream's buffer at once.
+    await both({ method: "POST", path: "/v1/topics/t/records", headers: json, body: records }, true);
+    await both({ method: "POST", path: "/v1/topics/t/records", headers: json, body: `\uFEFF${records}` }, true);
+    await both({ method: "POST", path: "/v1/topics/t/records", headers: json, body: "" }, true);
+    await both({ method: "POST", path: "/v1/topics/t/records", headers: json, body: "{" }, true);
+    // The headers and half the body first, the rest once the server has seen the request: read as it arrives.
+    const split = (t: Target) =>
+      new Promise<Sent>((resolve, reject) => {
+        const bytes = Buffer.from(records);
+        const headers = { ...json, "content-length": String(bytes.length) };
+        const req = request({ host: "127.0.0.1", port: t.port, method: "POST", path: "/v1/topics/t/records", headers, agent: false }, (res) => {
+          let body = "";
+          res.setEncoding("utf8").on("data", (d: string) => (body += d));
+          res.on("end", () => resolve({ status: res.statusCode!, ...pick(res.headers), body }));
+        });
+        req.on("error", reject);
+        t.onRequest = () => {
+          t.onRequest = undefined;
+          req.end(bytes.subarray(10));
+        };
+        req.write(bytes.subarray(0, 10));
+      });
+    const before = laned.laned;
+    const a = await split(hono);
+    expect(await split(laned)).toEqual(a);
+    expect(laned.laned - before).toBe(1);
+    expect(JSON.parse(a.body)).toEqual({
+      offsets: [
+        { partition: 1, offset: 2 },
+        { partition: expect.any(Number), offset: expect.any(Number) },
+      ],
+    });
   });
 
   it("leaves everything to the app when quotas are configured", async () => {

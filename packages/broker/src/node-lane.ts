@@ -100,7 +100,8 @@ export function createNodeLane(ctx: BrokerContext): NodeLane {
     async serve({ req, segments, principal }) {
       const { topic } = parseStrings(TopicParams, { topic: segments[2]! }, "path");
       requireJsonContentType(req.headers["content-type"]);
-      const body = parseJsonText(ProduceBody, await readText(req));
+      const text = readText(req);
+      const body = parseJsonText(ProduceBody, typeof text === "string" ? text : await text);
       access.checkPrincipal(principal, "topic", topic, "write");
       const { records, encoding = "utf8", ...producer } = body;
       return { status: 200, body: offsetsJson(await produce.produce(topic, records, encoding, produceProducer(producer))) };
@@ -270,8 +271,17 @@ export function createNodeLane(ctx: BrokerContext): NodeLane {
 /** The request body could not be read to its end (the client disconnected). */
 class BodyUnreadable extends Error {}
 
-/** The whole body as text, decoded as @hono/node-server's `text()` does (UTF-8, a leading BOM dropped). */
-function readText(req: IncomingMessage): Promise<string> {
+/**
+ * The whole body as text, decoded as @hono/node-server's `text()` does (UTF-8, a leading BOM dropped).
+ * A small body usually arrives in the same read as its headers: the parser has then pushed all of it, and
+ * its end, before the lane's route runs (`req.complete`), and it is taken from the stream's buffer at once
+ * (a string, no promise, no listeners); otherwise it is read as it arrives.
+ */
+function readText(req: IncomingMessage): string | Promise<string> {
+  if (req.complete && !req.readableFlowing) {
+    const all = req.read() as Buffer | null; // everything buffered, in one Buffer (null: an empty body)
+    return all === null ? "" : textDecoder.decode(all);
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));

@@ -174,7 +174,8 @@ export class ProduceService {
 
   /** One partition's records of a call without a producer: small ones merged with the turn's others. */
   #append(topic: string, partition: number, records: RecordInput[]): Promise<number> {
-    if (records.length > COALESCE_MAX_RECORDS || this.#deps.coalesce === false) return this.#deps.store.append(topic, partition, records).then((r) => r.baseOffset);
+    if (records.length > COALESCE_MAX_RECORDS || this.#deps.coalesce === false)
+      return this.#deps.store.append(topic, partition, records).then((r) => r.baseOffset);
     return this.#coalescer.append(topic, partition, records);
   }
 
@@ -235,8 +236,15 @@ export class ProduceService {
       partitionOf[i] = partition;
       indexInBatch[i] = batch.push(input) - 1;
     }
-    const partitions = [...batches.keys()];
     const offsets = new Float64Array(n);
+    if (producer === undefined && batches.size === 1) {
+      // One partition (a single record, or a sticky run): its batch is the call's records in order.
+      const partition = partitionOf[0]!;
+      const base = await this.#append(topic, partition, batches.get(partition)!);
+      for (let i = 0; i < n; i++) offsets[i] = base + i;
+      return { partitions: partitionOf, offsets };
+    }
+    const partitions = [...batches.keys()];
     if (producer === undefined) {
       const bases = await Promise.all(partitions.map((p) => this.#append(topic, p, batches.get(p)!)));
       const baseOffset = new Map<number, number>();
