@@ -295,7 +295,7 @@ describe("LogStore committed offsets", () => {
       await store.commitOffsets(groupId, [{ topic: "t", partition: 0, offset: 0 }]);
     expect(readdirSync(parent)).toEqual(["data"]);
     // One internal log for every group: group ids are record keys, never file names.
-    expect(readdirSync(join(dataDir, "__offsets")).sort()).toEqual(["current", "log-1"]);
+    expect(readdirSync(join(dataDir, "__offsets")).sort()).toEqual(["current", "offsets-1.log"]);
     expect(await store.committedOffsets("../../escape")).toEqual([{ topic: "t", partition: 0, offset: 0 }]);
     await store.close();
   });
