@@ -186,6 +186,11 @@ export async function seedWorkload(
   pid?: number,
 ): Promise<{ produce: number; pollAck: number; acked: number; pollAckCpuUs?: number | undefined }> {
   const topic = `seed-${Date.now()}`;
+  // A group of its own per run, as the Redis case makes a stream and group per run: the seed's consumer ids
+  // are static members, so in a group reused across runs each consumer stays subscribed to every earlier
+  // topic, and the coordinator (balancing partitions over all of them) may leave one without a partition of
+  // this run's topic (polling empty, 2 ms apart) while another holds two.
+  const group = `g-${topic}`;
   // One raw keep-alive connection per client (HttpConnection), as the Redis side uses a minimal RESP client:
   // the load generator's own cost per request stays a few µs, so the loop measures the server.
   const producer = await HttpConnection.open(url);
@@ -197,7 +202,7 @@ export async function seedWorkload(
   }
   const produce = messages / ((performance.now() - started) / 1000);
   const consumers = await Promise.all(["c0", "c1", "c2"].map(async (id) => ({ id, conn: await HttpConnection.open(url) })));
-  for (const { id } of consumers) await producer.json("POST", `/topics/${topic}/groups/g/subscribe?${q({ consumer_id: id })}`);
+  for (const { id } of consumers) await producer.json("POST", `/topics/${topic}/groups/${group}/subscribe?${q({ consumer_id: id })}`);
   producer.close();
   let acked = 0;
   const deadline = performance.now() + 60_000;
@@ -206,7 +211,7 @@ export async function seedWorkload(
   await Promise.all(
     consumers.map(async ({ id, conn }) => {
       while (acked < messages && performance.now() < deadline) {
-        const polled = await conn.request("GET", `/topics/${topic}/messages?${q({ consumer_id: id, group_id: "g" })}`);
+        const polled = await conn.request("GET", `/topics/${topic}/messages?${q({ consumer_id: id, group_id: group })}`);
         if (polled.status !== 404 && polled.status !== 200) throw new Error(`poll: ${polled.status} ${polled.body}`);
         const batch = polled.status === 404 ? [] : (JSON.parse(polled.body) as Array<{ message_offset: number; partition_id: number }>);
         if (batch.length === 0) await pause(2); // assignment moving, or its partitions drained
