@@ -17,7 +17,7 @@
 //                                 <n> SSE readers of one stream (text/plain messages "<seq>,<sent ms>,…;") until
 //                                 each has <expected> messages, at most <sec> seconds; prints the messages each
 //                                 received (each once, one order), the latency percentiles of seqs ≥ <from>
-//                                 and failed connections
+//                                 and failed connections, and when each message first and last reached one of them
 import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import * as http from "node:http";
@@ -257,6 +257,9 @@ if (role === "serve-broker") {
   let doubled = 0;
   let events = 0;
   const seen = new Uint8Array(n * expected);
+  // When each message first and last reached one of this process's readers (ms since the epoch; 0: never).
+  const firstArrival = new Float64Array(expected);
+  const lastArrival = new Float64Array(expected);
   const order = new Int32Array(n); // a hash of the order each reader received the messages in
   let complete = 0;
   let finish: () => void = () => {};
@@ -290,6 +293,8 @@ if (role === "serve-broker") {
           if (!(seq >= 0 && seq < expected) || seen[i * expected + seq] === 1) doubled++;
           else {
             seen[i * expected + seq] = 1;
+            if (firstArrival[seq] === 0) firstArrival[seq] = now;
+            lastArrival[seq] = now;
             received[i]!++;
             order[i] = (Math.imul(order[i]!, 31) + seq) | 0;
           }
@@ -387,7 +392,7 @@ if (role === "serve-broker") {
   };
   const used = process.cpuUsage(cpu);
   process.stdout.write(
-    `${JSON.stringify({ readers: n, failed, doubled, events, cpuSeconds: (used.user + used.system) / 1e6, orders: [...new Set(order)], received: received.reduce((a, b) => a + b, 0), minPerReader: Math.min(...received), p50: q(0.5), p99: q(0.99), max: q(1), loopP99: loop.percentile(99) / 1e6 })}\n`,
+    `${JSON.stringify({ readers: n, failed, doubled, events, cpuSeconds: (used.user + used.system) / 1e6, orders: [...new Set(order)], received: received.reduce((a, b) => a + b, 0), minPerReader: Math.min(...received), p50: q(0.5), p99: q(0.99), max: q(1), loopP99: loop.percentile(99) / 1e6, firstArrival: [...firstArrival].map((t) => Math.round(t * 10) / 10), lastArrival: [...lastArrival].map((t) => Math.round(t * 10) / 10) })}\n`,
   );
 } else {
   throw new Error(`unknown role ${role}`);

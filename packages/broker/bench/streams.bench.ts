@@ -10,7 +10,8 @@
 //      one-message appends (through StreamService)
 //   C. SSE fan-out (the broker alone, absolute targets): 1,000 SSE readers of one stream in two reader
 //      processes while 1,000 appends/s arrive: p99 append-to-delivery, the broker's peak RSS, deliveries
-//      (every reader checks it got every message once, all in the same order)
+//      (every reader checks it got every message once, all in the same order); and where the latency goes:
+//      each message's latency to its first reader, and the spread from its first reader to its last
 //
 //   pnpm --filter @minikafka/broker bench:streams
 //   # STREAMS_BENCH_SECONDS (A, per case, default 5), STREAMS_BENCH_MESSAGES (B, default 1000000),
@@ -195,6 +196,9 @@ interface ReaderReport {
   max: number;
   /** The reader process's event-loop delay p99 (ms). */
   loopP99: number;
+  /** By seq: when the message first and last reached one of the process's readers (ms since the epoch, 0: never). */
+  firstArrival: number[];
+  lastArrival: number[];
 }
 
 /**
@@ -240,6 +244,7 @@ async function fanOut(brokerUrl: string, broker: ChildProcess): Promise<void> {
   const headers = { "content-type": "text/plain" };
   let brokerCpuBefore = cpuSeconds(brokerPid);
   const acks: number[] = []; // ms from sending each measured append to its answer
+  const sentAt = new Float64Array(total); // by seq: when its POST was sent (ms since the epoch)
   // This process's event-loop delay while appending: a late turn sends an append late, and stamps it late.
   const appenderLoop = monitorEventLoopDelay({ resolution: 1 });
   let measuredFrom = performance.now();
@@ -257,6 +262,7 @@ async function fanOut(brokerUrl: string, broker: ChildProcess): Promise<void> {
         brokerCpuBefore = cpuSeconds(brokerPid);
       }
       const sent = performance.timeOrigin + performance.now();
+      sentAt[seq] = sent;
       const body = Buffer.from(`${seq},${sent.toFixed(3)},`.padEnd(MESSAGE_BYTES - 1, "x") + ";");
       const p = request(stream, "POST", headers, body).then((res) => {
         if (res.status !== 204) throw new Error(`POST ${stream}: ${res.status} ${res.body}`);
@@ -286,6 +292,22 @@ async function fanOut(brokerUrl: string, broker: ChildProcess): Promise<void> {
   const max = Math.max(...parsed.map((p) => p.max));
   const minPerReader = Math.min(...parsed.map((p) => p.minPerReader));
   const rss = Math.max(peakMiB, drainPeak);
+  // Where the latency goes, per measured message: its first delivery to any reader (the append, its fsync,
+  // the tail's wake and read, the first readers' writes), and the spread from its first to its last reader
+  // (the fan-out to all the others, and the reader processes' own delays).
+  const firstLatency: number[] = [];
+  const spread: number[] = [];
+  for (let seq = warmup; seq < total; seq++) {
+    const first = Math.min(...parsed.map((p) => p.firstArrival[seq]!).filter((t) => t > 0));
+    const last = Math.max(...parsed.map((p) => p.lastArrival[seq]!));
+    if (!Number.isFinite(first) || last === 0) continue;
+    firstLatency.push(first - sentAt[seq]!);
+    spread.push(last - first);
+  }
+  const pct = (xs: number[], p: number) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+  };
   acks.sort((a, b) => a - b);
   const ack = (p: number) => acks[Math.min(acks.length - 1, Math.floor(p * acks.length))]!.toFixed(1);
   const measured = total - warmup;
@@ -301,6 +323,10 @@ async function fanOut(brokerUrl: string, broker: ChildProcess): Promise<void> {
       `p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms (worst reader process), broker peak RSS ${rss.toFixed(0)} MiB, ${fmt(events / READERS)} data events per reader, CPU: broker ${brokerCpu.toFixed(1)} s (measured part), readers ${readerCpu.toFixed(1)} s (all), ` +
       `broker event-loop delay (measured part): ${loopDelay}; event-loop delay p99 of the appender ${(appenderLoop.percentile(99) / 1e6).toFixed(0)} ms, of the reader processes ${parsed.map((p) => p.loopP99.toFixed(0)).join(" and ")} ms, ` +
       `delivered ${fmt(received)} of ${fmt(total * READERS)} (fewest to one reader: ${fmt(minPerReader)}), doubled ${doubled}, orders seen ${orders}, failed connections ${failed}  [${load()}]`,
+  );
+  console.log(
+    `   where it goes, per message: to its first reader p50 ${pct(firstLatency, 0.5).toFixed(1)} ms, p99 ${pct(firstLatency, 0.99).toFixed(1)} ms; ` +
+      `from its first reader to its last (the fan-out) p50 ${pct(spread, 0.5).toFixed(1)} ms, p99 ${pct(spread, 0.99).toFixed(1)} ms`,
   );
   console.log(
     `   targets: ${fmt(RATE)} appends/s ${verdict(rate >= RATE * 0.98)}, p99 < 50 ms ${verdict(p99 < 50)}, RSS < 300 MB ${verdict(rss * 1.048576 < 300)}, ` +
