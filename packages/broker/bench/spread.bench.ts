@@ -12,7 +12,7 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { BUILT_BROKER, fmt, post, startBuiltBroker, stop, wrk } from "./support.js";
+import { BUILT_BROKER, fmt, post, processCpuMs, startBuiltBroker, stop, wrk } from "./support.js";
 
 const COUNTS = (process.env.PARTITIONS ?? "1,10,100,1000").split(",").map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -29,7 +29,7 @@ const variants = [
   { name: "per-partition fsync (default)", args: [] as string[] },
   { name: "--journal true", args: ["--journal", "true"] },
 ];
-const results = new Map<string, { rps: number; p99ms: number }>();
+const results = new Map<string, { rps: number; p99ms: number; cpuUsPerRecord: number | undefined }>();
 try {
   for (const [v, variant] of variants.entries()) {
     const broker = await startBuiltBroker(children, join(root, `v${v}`), variant.args);
@@ -40,7 +40,15 @@ try {
         if (res.status !== 201) throw new Error(`creating spread-${n} answered ${res.status}: ${await res.text()}`);
         const url = `${broker.url}/v1/topics/spread-${n}/records`;
         await wrk(root, url, CONNECTIONS, 1, body(n)); // warm-up
-        results.set(`${v}/${n}`, await wrk(root, url, CONNECTIONS, SECONDS, body(n)));
+        // The broker's CPU (all its threads, user + system; Linux /proc) per record: steadier than the rate on a shared machine.
+        const cpuBefore = processCpuMs(broker.proc.pid);
+        const started = performance.now();
+        const r = await wrk(root, url, CONNECTIONS, SECONDS, body(n));
+        const seconds = (performance.now() - started) / 1000;
+        const cpuAfter = processCpuMs(broker.proc.pid);
+        const cpuUsPerRecord =
+          cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) * 1000) / (r.rps * seconds * RECORDS);
+        results.set(`${v}/${n}`, { ...r, cpuUsPerRecord });
       }
     } finally {
       await stop(broker.proc);
@@ -58,10 +66,12 @@ console.log(
 );
 for (const [v, variant] of variants.entries()) {
   console.log(`\n${variant.name}`);
-  console.log("partitions  records/s   p99 ms");
+  console.log("partitions  records/s   p99 ms  broker CPU µs/record");
   for (const n of COUNTS) {
     const r = results.get(`${v}/${n}`)!;
-    console.log(`${String(n).padStart(10)}  ${fmt(r.rps * RECORDS).padStart(9)}  ${r.p99ms.toFixed(1).padStart(7)}`);
+    console.log(
+      `${String(n).padStart(10)}  ${fmt(r.rps * RECORDS).padStart(9)}  ${r.p99ms.toFixed(1).padStart(7)}  ${(r.cpuUsPerRecord?.toFixed(2) ?? "-").padStart(20)}`,
+    );
   }
   const ten = results.get(`${v}/10`);
   const thousand = results.get(`${v}/1000`);

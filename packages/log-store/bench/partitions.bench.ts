@@ -14,21 +14,28 @@ import { join } from "node:path";
 import * as published from "@minikafka/log-store";
 import type { RecordInput } from "@minikafka/log-store";
 
-// This checkout with the store-wide journal off (the default) and on, interleaved in one run (same load).
-// JOURNAL=0 or JOURNAL=1 measures only one of them. BASELINE=<path to another checkout's
-// packages/log-store/src/index.ts>: measures that implementation too (journal off; BASELINE_JOURNAL=1: on),
-// interleaved.
+// This checkout with the store-wide journal off (the default) and on, each request as one append per
+// partition (`Promise.all` of `append`) and as one `appendMany` call, interleaved in one run (same load).
+// JOURNAL=0 or JOURNAL=1 measures only one mode; MANY=0 or MANY=1 only one API. BASELINE=<path to another
+// checkout's packages/log-store/src/index.ts>: measures that implementation too (journal off;
+// BASELINE_JOURNAL=1: on; one append per partition), interleaved.
 const baseline = process.env.BASELINE ? ((await import(process.env.BASELINE)) as typeof published) : undefined;
 interface Variant {
   name: string;
   impl: typeof published;
   journal: boolean;
+  many: boolean;
 }
-const implementations: Variant[] = [
-  ...(process.env.JOURNAL !== "1" ? [{ name: "journal off", impl: published, journal: false }] : []),
-  ...(process.env.JOURNAL !== "0" ? [{ name: "journal on", impl: published, journal: true }] : []),
-  ...(baseline ? [{ name: `baseline (${process.env.BASELINE})`, impl: baseline, journal: process.env.BASELINE_JOURNAL === "1" }] : []),
-];
+const implementations: Variant[] = [];
+for (const journal of [false, true]) {
+  if (process.env.JOURNAL === (journal ? "0" : "1")) continue;
+  for (const many of [false, true]) {
+    if (process.env.MANY === (many ? "0" : "1")) continue;
+    implementations.push({ name: `journal ${journal ? "on" : "off"}${many ? ", appendMany" : ""}`, impl: published, journal, many });
+  }
+}
+if (baseline)
+  implementations.push({ name: `baseline (${process.env.BASELINE})`, impl: baseline, journal: process.env.BASELINE_JOURNAL === "1", many: false });
 
 const COUNTS = (process.env.PARTITIONS ?? "1,10,100,1000").split(",").map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -46,10 +53,12 @@ interface Result {
   recordsPerSecond: number;
   p50Ms: number;
   fsyncsPerRequest: number;
+  /** CPU of the whole process (all threads, user + system) per record produced. */
+  cpuUsPerRecord: number;
   consumeRecordsPerSecond: number;
 }
 
-async function measure({ impl, journal }: Variant, partitions: number): Promise<Result> {
+async function measure({ impl, journal, many }: Variant, partitions: number): Promise<Result> {
   const dataDir = join(root, `s${seq++}`);
   const store = await impl.LogStore.open({ dataDir, fsync: "always", retentionCheckIntervalMs: 0, journal });
   try {
@@ -62,6 +71,7 @@ async function measure({ impl, journal }: Variant, partitions: number): Promise<
     let next = 0; // first partition of the next request (rotates when partitions > records per request)
     const latencies: number[] = [];
     const before = store.metrics;
+    const cpuBefore = process.cpuUsage();
     const start = performance.now();
     const deadline = start + SECONDS * 1000;
     let records = 0;
@@ -70,13 +80,19 @@ async function measure({ impl, journal }: Variant, partitions: number): Promise<
         const sent = performance.now();
         const base = next;
         next = (next + perPartition.length) % partitions;
-        await Promise.all(perPartition.map((batch, i) => store.append("bench", (base + i) % partitions, batch)));
+        if (many)
+          await store.appendMany(
+            "bench",
+            perPartition.map((records, i) => ({ partition: (base + i) % partitions, records })),
+          );
+        else await Promise.all(perPartition.map((batch, i) => store.append("bench", (base + i) % partitions, batch)));
         latencies.push(performance.now() - sent);
         records += RECORDS_PER_REQUEST;
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, producer));
     const seconds = (performance.now() - start) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
     const fsyncs = store.metrics.fsyncs - before.fsyncs;
     latencies.sort((a, b) => a - b);
     // Batched consume: every partition read from 0 to its end, 5000 records per read.
@@ -96,6 +112,7 @@ async function measure({ impl, journal }: Variant, partitions: number): Promise<
       recordsPerSecond: records / seconds,
       p50Ms: latencies[Math.floor(latencies.length / 2)] ?? 0,
       fsyncsPerRequest: fsyncs / latencies.length,
+      cpuUsPerRecord: (cpu.user + cpu.system) / records,
       consumeRecordsPerSecond: read / readSeconds,
     };
   } finally {
@@ -126,11 +143,11 @@ console.log(
 );
 for (const { name } of implementations) {
   console.log(`\n${name}`);
-  console.log("partitions  records/s    p50 ms  fsyncs/request  consume records/s");
+  console.log("partitions  records/s    p50 ms  fsyncs/request  CPU µs/record  consume records/s");
   for (const n of COUNTS) {
     const r = best.get(`${name}/${n}`)!;
     console.log(
-      `${String(n).padStart(10)}  ${fmt(r.recordsPerSecond).padStart(9)}  ${r.p50Ms.toFixed(1).padStart(8)}  ${r.fsyncsPerRequest.toFixed(2).padStart(14)}  ${fmt(r.consumeRecordsPerSecond).padStart(17)}`,
+      `${String(n).padStart(10)}  ${fmt(r.recordsPerSecond).padStart(9)}  ${r.p50Ms.toFixed(1).padStart(8)}  ${r.fsyncsPerRequest.toFixed(2).padStart(14)}  ${r.cpuUsPerRecord.toFixed(2).padStart(13)}  ${fmt(r.consumeRecordsPerSecond).padStart(17)}`,
     );
   }
   const ten = best.get(`${name}/10`);
@@ -140,12 +157,12 @@ for (const { name } of implementations) {
     console.log(`1000 : 10 partitions = ${ratio.toFixed(2)}× (target ≥ ${TARGET}×) ${ratio >= TARGET ? "met" : "MISSED"}`);
   }
 }
-const off = implementations.find((v) => v.name === "journal off");
-const on = implementations.find((v) => v.name === "journal on");
-if (off && on) {
-  console.log("\njournal on : off, records/s");
+const ratios = (title: string, a: string, b: string): void => {
+  if (!implementations.some((v) => v.name === a) || !implementations.some((v) => v.name === b)) return;
+  console.log(`\n${title}, records/s`);
   for (const n of COUNTS)
-    console.log(
-      `${String(n).padStart(10)}  ${(best.get(`${on.name}/${n}`)!.recordsPerSecond / best.get(`${off.name}/${n}`)!.recordsPerSecond).toFixed(2)}×`,
-    );
-}
+    console.log(`${String(n).padStart(10)}  ${(best.get(`${a}/${n}`)!.recordsPerSecond / best.get(`${b}/${n}`)!.recordsPerSecond).toFixed(2)}×`);
+};
+ratios("journal on : off", "journal on", "journal off");
+ratios("journal on, appendMany : journal off", "journal on, appendMany", "journal off");
+ratios("journal on, appendMany : append", "journal on, appendMany", "journal on");

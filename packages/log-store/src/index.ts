@@ -14,6 +14,7 @@ export type {
   FsyncPolicy,
   LogConfig,
   LogStoreMetrics,
+  PartitionAppend,
   PartitionDescription,
   ProducerSequence,
   ReadOptions,

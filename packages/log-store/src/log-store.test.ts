@@ -378,3 +378,87 @@ describe("LogStore data directory lock", () => {
     await store.close();
   });
 });
+
+describe("LogStore appendMany", () => {
+  for (const journal of [false, true]) {
+    it(`appends one batch per item, in the order given, and answers their offsets in that order (journal ${journal ? "on" : "off"})`, async () => {
+      const dataDir = tempDir();
+      let store = await LogStore.open({ dataDir, journal });
+      await store.createTopic("t", { partitions: 3 });
+      await store.append("t", 1, [{ value: "before" }]);
+      const before = store.metrics.fsyncs;
+      const results = await store.appendMany("t", [
+        { partition: 2, records: [{ value: "a" }, { value: "b" }] },
+        { partition: 1, records: [{ value: "c" }] },
+        { partition: 2, records: [{ value: "d" }] },
+      ]);
+      expect(results).toEqual([
+        { baseOffset: 0, lastOffset: 1 },
+        { baseOffset: 1, lastOffset: 1 },
+        { baseOffset: 2, lastOffset: 2 },
+      ]);
+      // With the journal, one round for the call; without, one fsync per partition (group commit within each).
+      expect(store.metrics.fsyncs - before).toBe(journal ? 1 : 2);
+      const values = async (s: LogStore, p: number) => (await s.read("t", p, 0)).records.map((r) => text(r.value));
+      expect(await values(store, 1)).toEqual(["before", "c"]);
+      expect(await values(store, 2)).toEqual(["a", "b", "d"]);
+      expect(await store.appendMany("t", [])).toEqual([]);
+      // After a clean close the partitions open lazily, on their first use: appendMany opens them too.
+      await store.close();
+      store = await LogStore.open({ dataDir, journal });
+      expect(
+        await store.appendMany("t", [
+          { partition: 0, records: [{ value: "e" }] },
+          { partition: 2, records: [{ value: "f" }] },
+          { partition: 0, records: [{ value: "g" }] },
+        ]),
+      ).toEqual([
+        { baseOffset: 0, lastOffset: 0 },
+        { baseOffset: 3, lastOffset: 3 },
+        { baseOffset: 1, lastOffset: 1 },
+      ]);
+      expect(await values(store, 0)).toEqual(["e", "g"]);
+      expect(
+        await store.appendMany("t", [
+          { partition: 2, records: [{ value: "h" }] },
+          { partition: 0, records: [{ value: "i" }] },
+        ]),
+      ).toEqual([
+        { baseOffset: 4, lastOffset: 4 },
+        { baseOffset: 2, lastOffset: 2 },
+      ]);
+      await store.close();
+      store = await LogStore.open({ dataDir });
+      expect(await values(store, 2)).toEqual(["a", "b", "d", "f", "h"]);
+      await store.close();
+    });
+
+    it(`rejects with the first error, the other items appended all the same (journal ${journal ? "on" : "off"})`, async () => {
+      const store = await LogStore.open({ dataDir: tempDir(), journal });
+      await store.createTopic("t", { partitions: 2 });
+      expect(await codeOf(() => store.appendMany("nope", [{ partition: 0, records: [{ value: "x" }] }]))).toBe("UNKNOWN_TOPIC_OR_PARTITION");
+      expect(await codeOf(() => store.appendMany("t", null as never))).toBe("INVALID_REQUEST");
+      expect(
+        await codeOf(() =>
+          store.appendMany("t", [
+            { partition: 0, records: [{ value: "ok" }] },
+            { partition: 5, records: [{ value: "x" }] },
+            { partition: 1, records: [] },
+            { partition: 1, records: [{ value: "ok too" }] },
+          ]),
+        ),
+      ).toBe("UNKNOWN_TOPIC_OR_PARTITION");
+      // Durable once the appends made after them are (offsets and durability follow call order).
+      await store.appendMany("t", [
+        { partition: 0, records: [{ value: "next" }] },
+        { partition: 1, records: [{ value: "next" }] },
+      ]);
+      const read = async (p: number) => (await store.read("t", p, 0)).records.map((r) => text(r.value));
+      expect(await read(0)).toEqual(["ok", "next"]);
+      expect(await read(1)).toEqual(["ok too", "next"]);
+      expect(await codeOf(() => store.appendMany("t", [{ partition: 1, records: [] }]))).toBe("INVALID_RECORD");
+      await store.close();
+      expect(await codeOf(() => store.appendMany("t", [{ partition: 0, records: [{ value: "x" }] }]))).toBe("STORE_CLOSED");
+    });
+  }
+});

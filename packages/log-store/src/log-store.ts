@@ -21,6 +21,7 @@ import type {
   BatchReadResult,
   AppendOptions,
   AppendResult,
+  PartitionAppend,
   DurabilityOptions,
   LogConfig,
   LogStoreMetrics,
@@ -560,6 +561,72 @@ export class LogStore implements AsyncDisposable {
   }
 
   /**
+   * Appends to several partitions of one topic at once: `appends[i].records` as one batch to partition
+   * `appends[i].partition` (as {@link append} without options, in the order given; a partition may appear
+   * more than once), resolving with each one's offsets, in the same order, once all are durable. Not
+   * atomic: when one is refused, the others are appended all the same and the call rejects with the first
+   * error.
+   *
+   * With the store's journal (`journal: true`), this is what a request spread over many partitions should
+   * use: every batch joins the same journal round synchronously and the call waits for that round once,
+   * instead of one promise per partition (the per-append cost that dominates with hundreds of partitions
+   * per request). Without it, the same as `Promise.all` of {@link append} calls.
+   *
+   * ```ts
+   * const [a, b] = await store.appendMany("orders", [
+   *   { partition: 0, records: [{ value: "x" }] },
+   *   { partition: 7, records: [{ value: "y" }, { value: "z" }] },
+   * ]);
+   * ```
+   * @throws LogStoreError what {@link append} throws (`UNKNOWN_TOPIC_OR_PARTITION`, `INVALID_RECORD`,
+   *   `DISK_FULL`, `KAFKA_STORAGE_ERROR`, `STORE_CLOSED`, ...)
+   */
+  appendMany(topic: string, appends: readonly PartitionAppend[]): Promise<AppendResult[]> {
+    let state: TopicState;
+    try {
+      state = this.topic(topic);
+      if (!Array.isArray(appends)) throw new LogStoreError("INVALID_REQUEST", "appends must be an array");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const journal = this.journal;
+    const n = appends.length;
+    const results = new Array<AppendResult>(n);
+    // With the journal, every open log's batch joins the journal's open round synchronously: one promise
+    // for all of them. Logs not open yet (and every log without the journal) answer one promise each.
+    let round: Promise<void> | undefined;
+    let waits: Promise<void>[] | undefined;
+    let failure: { error: unknown } | undefined;
+    for (let i = 0; i < n; i++) {
+      try {
+        const { partition, records } = appends[i]!;
+        const slot = this.slotOf(state, topic, partition);
+        const log = slot.ready;
+        if (journal !== undefined && log !== undefined) {
+          results[i] = log.appendToRound(records);
+          round ??= journal.flushed(log);
+        } else {
+          (waits ??= []).push(
+            slot
+              .run((l) => l.append(records))
+              .then((result) => {
+                results[i] = result;
+              }),
+          );
+        }
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (waits !== undefined) round = Promise.all(round === undefined ? waits : [round, ...waits]).then(() => undefined);
+    if (failure !== undefined) {
+      round?.catch(() => undefined); // answered by the first error: the others' outcome is nobody's
+      return Promise.reject(failure.error);
+    }
+    return round === undefined ? Promise.resolve(results) : round.then(() => results);
+  }
+
+  /**
    * Reads records of one partition from `offset` on (only durable ones; see {@link FsyncPolicy}).
    * @throws LogStoreError `UNKNOWN_TOPIC_OR_PARTITION`, `OFFSET_OUT_OF_RANGE`, `CORRUPT_RECORD`
    */
@@ -800,6 +867,15 @@ export class LogStore implements AsyncDisposable {
     let deleted = 0;
     for (const state of this.topics.values()) for (const slot of state.logs) deleted += await slot.enforceRetention();
     return deleted;
+  }
+
+  /**
+   * Whether appends go through the store-wide journal (`journal: true` with `fsync: "always"`): then small
+   * appends to a partition that arrive while its round is open share a batch, and {@link appendMany} costs
+   * one promise per call instead of one per partition.
+   */
+  get journaled(): boolean {
+    return this.journal !== undefined;
   }
 
   /** Counters since the store was opened. */
@@ -1061,7 +1137,10 @@ export class LogStore implements AsyncDisposable {
   }
 
   private log(topic: string, partition: number): PartitionSlot {
-    const state = this.topic(topic);
+    return this.slotOf(this.topic(topic), topic, partition);
+  }
+
+  private slotOf(state: TopicState, topic: string, partition: number): PartitionSlot {
     const log = Number.isInteger(partition) ? state.logs[partition] : undefined;
     if (!log) {
       throw new LogStoreError(

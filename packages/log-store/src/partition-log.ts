@@ -830,6 +830,23 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
    * durable. Synchronous, like every append, so offsets follow call order; nothing changes when it throws.
    */
   private appendCoalesced(records: readonly RecordInput[], leaderEpoch: number | undefined): Promise<AppendResult> {
+    const result = this.coalesce(records, leaderEpoch);
+    return this.buildingDurable!.then(() => result);
+  }
+
+  /**
+   * @internal {@link LogStore.appendMany}'s path with the store's journal: appends `records` (no producer)
+   * as {@link append} does, synchronously, and returns their offsets without a promise of their own. They
+   * are durable (and readable) once the journal's open round is: `journal.flushed(this)` right after.
+   * @throws LogStoreError what {@link append} would reject with (nothing is appended then)
+   */
+  appendToRound(records: readonly RecordInput[]): AppendResult {
+    this.assertWritable();
+    return this.coalesce(records, undefined);
+  }
+
+  /** {@link appendCoalesced} up to the promise: the offsets of the records, now in the batch being built. */
+  private coalesce(records: readonly RecordInput[], leaderEpoch: number | undefined): AppendResult {
     const now = this.settings.now();
     const builder = (this.builder ??= new BatchBuilder());
     const building = this.building;
@@ -862,14 +879,13 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
   }
 
   /** Writes records just measured (`bytes` of them) into the batch being built in `segment`. */
-  private addBuilt(segment: LogSegment, builder: BatchBuilder, records: readonly RecordInput[], bytes: number): Promise<AppendResult> {
+  private addBuilt(segment: LogSegment, builder: BatchBuilder, records: readonly RecordInput[], bytes: number): AppendResult {
     builder.write(segment.buildSpace(builder.length + bytes), segment.buildStart, records, bytes);
     const baseOffset = this.nextOffset;
     const count = records.length;
     this.nextOffset = baseOffset + count;
     this.settings.metrics.appendedRecords += count;
-    const result: AppendResult = { baseOffset, lastOffset: baseOffset + count - 1 };
-    return this.buildingDurable!.then(() => result);
+    return { baseOffset, lastOffset: baseOffset + count - 1 };
   }
 
   /**
@@ -1501,8 +1517,7 @@ export class PartitionLog implements AsyncDisposable, JournalLog {
     // plus an index interval: the indexed position may be that far before the wanted offset.
     const bytesPerRecord = segment.size / Math.max(1, segment.nextOffset - segment.baseOffset);
     const firstChunk = (records: number): number =>
-      Math.min(Math.max(FIRST_READ_CHUNK, Math.ceil(records * bytesPerRecord * 1.1)), byteBudget, MAX_READ_CHUNK) +
-      this.settings.indexIntervalBytes;
+      Math.min(Math.max(FIRST_READ_CHUNK, Math.ceil(records * bytesPerRecord * 1.1)), byteBudget, MAX_READ_CHUNK) + this.settings.indexIntervalBytes;
     let chunkSize = firstChunk(recordBudget);
     // The batch a previous read stopped inside (already checked, checksum included), or a read of the file.
     const recent = recentBatches.get(segment, fromOffset);

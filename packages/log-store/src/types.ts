@@ -32,6 +32,14 @@ export interface StoredRecord {
   headers: RecordHeaders;
 }
 
+/** One partition's batch of a `LogStore.appendMany` call. */
+export interface PartitionAppend {
+  /** The partition of the call's topic. */
+  readonly partition: number;
+  /** Its records, appended as one batch (at least one). */
+  readonly records: readonly RecordInput[];
+}
+
 /** Where an appended batch landed. */
 export interface AppendResult {
   /** Offset of the first record of the batch. */

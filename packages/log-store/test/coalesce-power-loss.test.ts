@@ -1,10 +1,10 @@
 // Appends that the store-wide journal coalesces (those without a producer that arrive for a partition while
 // its journal round is open become one batch) under simulated power loss, on the disk of
 // helpers/crash-fs.ts, which keeps only what was fsynced. Each turn makes many concurrent appends to a few
-// partitions — now and then an idempotent one, a new leader epoch, or one too big to share a batch — and
-// awaits them all; a clean restart halfway. After the power fails at one operation of the run, every
-// partition must hold a prefix of what was asked, in call order, each append once and whole, and at least
-// every acknowledged append.
+// partitions — now and then an idempotent one, a new leader epoch, or one too big to share a batch; in some
+// turns the plain ones grouped into appendMany calls — and awaits them all; a clean restart halfway. After
+// the power fails at one operation of the run, every partition must hold a prefix of what was asked, in
+// call order, each append once and whole, and at least every acknowledged append.
 //
 // Replay one seed: COALESCE_SEED=<seed> pnpm vitest run packages/log-store/test/coalesce-power-loss.test.ts
 // More: COALESCE_SEEDS=500.
@@ -48,6 +48,31 @@ async function workload(session: Session, rand: () => number, model: Model): Pro
     if (turn === 7) await session.reopen();
     const appends: Array<Promise<void>> = [];
     const count = 1 + Math.floor(rand() * 30);
+    // Some turns send their appends without options through appendMany, a few partitions' worth per call.
+    const many = rand() < 0.4;
+    let group: Array<{ p: number; index: number; first: number; values: string[] }> = [];
+    const sendGroup = (): void => {
+      const items = group;
+      group = [];
+      if (items.length === 0) return;
+      appends.push(
+        session.store
+          .appendMany(
+            "t",
+            items.map(({ p, values }) => ({ partition: p, records: values.map((value) => ({ value })) })),
+          )
+          .then((results) => {
+            results.forEach(({ baseOffset, lastOffset }, i) => {
+              const { p, index, first, values } = items[i]!;
+              if (baseOffset !== first || lastOffset !== first + values.length - 1)
+                model.violations.push(
+                  `t/${p}: appendMany item ${i} (append ${index}) got offsets ${baseOffset}..${lastOffset}, expected ${first}..${first + values.length - 1}`,
+                );
+              model.partitions[p]!.acked[index] = true;
+            });
+          }),
+      );
+    };
     for (let k = 0; k < count; k++) {
       const p = Math.floor(rand() * PARTITIONS);
       const m = model.partitions[p]!;
@@ -66,6 +91,13 @@ async function workload(session: Session, rand: () => number, model: Model): Pro
       m.acked.push(false);
       const first = ends[p]!;
       ends[p] = first + values.length;
+      if (many && options.producer === undefined && options.leaderEpoch === undefined) {
+        group.push({ p, index, first, values });
+        if (rand() < 0.3) sendGroup();
+        continue;
+      }
+      // Appends are called in the order their offsets were given: the group before this one goes first.
+      sendGroup();
       appends.push(
         session.store
           .append(
@@ -83,6 +115,7 @@ async function workload(session: Session, rand: () => number, model: Model): Pro
           }),
       );
     }
+    sendGroup();
     const results = await Promise.allSettled(appends);
     const failed = results.find((x) => x.status === "rejected");
     if (failed) throw (failed as PromiseRejectedResult).reason;

@@ -29,7 +29,8 @@ async function service(failMerged = false) {
     partitioner: createDefaultPartitioner(),
     keylessCompat: createRoundRobinPartitioner(),
   });
-  const read = async (partition: number) => (await store.read("t", partition, 0, { maxRecords: 100 })).records.map((r) => Buffer.from(r.value!).toString());
+  const read = async (partition: number) =>
+    (await store.read("t", partition, 0, { maxRecords: 100 })).records.map((r) => Buffer.from(r.value!).toString());
   return { produce, appends, read };
 }
 
@@ -86,5 +87,61 @@ describe("ProduceService: small appends that would wait for a busy fsync round s
       ["0:1"],
     ]);
     expect(await read(0)).toEqual(["a", "c"]);
+  });
+});
+
+describe("ProduceService over a store with appendMany", () => {
+  it("appends a call spread over several partitions of a journaled store in one appendMany call; a one-partition call as before", async () => {
+    const store = await LogStore.open({ dataDir: tempDir(), fsync: "always", journal: true });
+    open.push(store);
+    await store.createTopic("t", { partitions: 3 });
+    const calls: string[] = [];
+    let journaled = true;
+    const produce = new ProduceService({
+      store: {
+        get journaled() {
+          return journaled;
+        },
+        append(topic: string, partition: number, records: readonly RecordInput[]) {
+          calls.push(`append ${partition}:${records.length}`);
+          return store.append(topic, partition, records);
+        },
+        appendMany(topic: string, appends: ReadonlyArray<{ partition: number; records: readonly RecordInput[] }>) {
+          calls.push(`appendMany ${appends.map((a) => `${a.partition}:${a.records.length}`).join(" ")}`);
+          return store.appendMany(topic, appends);
+        },
+      },
+      topics: { partitionCount: () => 3, resolvePartitionCount: async () => 3, ensure: async () => 3 },
+      partitioner: createDefaultPartitioner(),
+      keylessCompat: createRoundRobinPartitioner(),
+    });
+    const spread = await produce.produce("t", [
+      { value: "a", partition: 2 },
+      { value: "b", partition: 0 },
+      { value: "c", partition: 2 },
+      { value: "d", partition: 1 },
+    ]);
+    expect(calls).toEqual(["appendMany 2:2 0:1 1:1"]);
+    expect(offsetsOf(spread)).toEqual(["2:0", "0:0", "2:1", "1:0"]);
+    const one = await produce.produce("t", [{ value: "e", partition: 2 }]);
+    expect(calls.slice(1)).toEqual(["append 2:1"]);
+    expect(offsetsOf(one)).toEqual(["2:2"]);
+    // Refused by the store: the call fails with the store's error.
+    await expect(
+      produce.produce("t", [
+        { value: "x", partition: 0 },
+        { value: "y", timestamp: -5, partition: 1 },
+      ]),
+    ).rejects.toMatchObject({ code: "INVALID_RECORD" });
+    const read = async (p: number) => (await store.read("t", p, 0)).records.map((r) => Buffer.from(r.value!).toString());
+    expect(await read(2)).toEqual(["a", "c", "e"]);
+    // Not journaled: one append per partition (merged with other calls' by the service).
+    journaled = false;
+    calls.length = 0;
+    await produce.produce("t", [
+      { value: "f", partition: 0 },
+      { value: "g", partition: 1 },
+    ]);
+    expect(calls).toEqual(["append 0:1", "append 1:1"]);
   });
 });

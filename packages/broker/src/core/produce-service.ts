@@ -54,7 +54,7 @@ const PRODUCER_CODES: ReadonlySet<string> = new Set(["OUT_OF_ORDER_SEQUENCE_NUMB
 
 /** What {@link ProduceService} needs. */
 export interface ProduceServiceDeps {
-  readonly store: Pick<BrokerStore, "append">;
+  readonly store: Pick<BrokerStore, "append" | "appendMany" | "journaled">;
   readonly topics: Pick<TopicService, "partitionCount" | "resolvePartitionCount" | "ensure">;
   /** Places `/v1` records: explicit partition > murmur2 of the key > the keyless strategy (sticky by default). */
   readonly partitioner: Partitioner;
@@ -180,6 +180,18 @@ export class ProduceService {
   }
 
   /**
+   * The batches of a call spread over several partitions, in one `appendMany` of a journaled store (one
+   * journal round and one promise for all of them, not one per partition); resolves with each partition's
+   * base offset. The store coalesces small batches of concurrent calls itself, so they skip the
+   * AppendCoalescer.
+   */
+  async #appendMany(topic: string, partitions: readonly number[], batches: ReadonlyMap<number, RecordInput[]>): Promise<number[]> {
+    const appends = partitions.map((partition) => ({ partition, records: batches.get(partition)! }));
+    const results = await this.#deps.store.appendMany!(topic, appends);
+    return results.map((r) => r.baseOffset);
+  }
+
+  /**
    * Places every record on a partition (explicit partition > murmur2 of the key > the keyless strategy),
    * appends each partition's records as one batch (all partitions in parallel; a few records that would wait
    * for a busy fsync round are merged with other calls' to the same partition, see `AppendCoalescer`), and answers each record's
@@ -246,7 +258,11 @@ export class ProduceService {
     }
     const partitions = [...batches.keys()];
     if (producer === undefined) {
-      const bases = await Promise.all(partitions.map((p) => this.#append(topic, p, batches.get(p)!)));
+      const { store } = this.#deps;
+      const bases =
+        partitions.length > 1 && store.journaled === true && store.appendMany !== undefined
+          ? await this.#appendMany(topic, partitions, batches)
+          : await Promise.all(partitions.map((p) => this.#append(topic, p, batches.get(p)!)));
       const baseOffset = new Map<number, number>();
       for (let k = 0; k < partitions.length; k++) baseOffset.set(partitions[k]!, bases[k]!);
       for (let i = 0; i < n; i++) offsets[i] = baseOffset.get(partitionOf[i]!)! + indexInBatch[i]!;

@@ -7,6 +7,7 @@ import type {
   InitProducerIdResult,
   CreateTopicOptions,
   LogStoreMetrics,
+  PartitionAppend,
   PartitionDescription,
   ReadOptions,
   ReadResult,
@@ -59,6 +60,19 @@ export interface BrokerStore {
    * append is idempotent (Kafka's rules: a retry answers the original offsets with `duplicate: true`).
    */
   append(topic: string, partition: number, records: readonly RecordInput[], options?: AppendOptions): Promise<AppendResult>;
+  /**
+   * Optional (`LogStore.appendMany`): appends to several partitions of one topic in one call, each
+   * partition's records as one batch; resolves with their offsets, in the order given, once all are durable
+   * (not atomic: rejects with the first error).
+   */
+  appendMany?(topic: string, appends: readonly PartitionAppend[]): Promise<AppendResult[]>;
+  /**
+   * Optional (`LogStore.journaled`): appends go through a store-wide journal that coalesces small appends
+   * itself. A produce spread over several partitions then uses {@link BrokerStore.appendMany} (without
+   * it, the broker merges small appends per partition itself, which saves per-batch work the store would
+   * do for each).
+   */
+  readonly journaled?: boolean | undefined;
   /** A fresh idempotent-producer id (epoch 0), never handed out before by this store (durable). */
   initProducerId(): Promise<InitProducerIdResult>;
   /** Reads durable records of one partition from `offset` on. */

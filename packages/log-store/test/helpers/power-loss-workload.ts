@@ -88,6 +88,32 @@ async function workload(session: Session, rand: () => number, model: Model, seed
     topic.acked[partition] = Math.max(topic.acked[partition]!, lastOffset + 1);
   };
 
+  /** One `appendMany` call: 1-4 records to each of `partitions` (in that order; a partition may repeat). */
+  const appendMany = async (topic: TopicModel, partitions: readonly number[]): Promise<void> => {
+    const expected: Array<[number, number]> = [];
+    const appends = partitions.map((partition) => {
+      const attempted = topic.attempted[partition]!;
+      const first = attempted.length;
+      const values = Array.from(
+        { length: 1 + Math.floor(rand() * 4) },
+        (_, i) => `${topic.name}/${partition}/${first + i}/${"x".repeat(Math.floor(rand() * 160))}`,
+      );
+      attempted.push(...values);
+      expected.push([first, first + values.length - 1]);
+      return { partition, records: values.map((value) => ({ value })) };
+    });
+    const results = await session.store.appendMany(topic.name, appends);
+    results.forEach(({ baseOffset, lastOffset }, i) => {
+      const partition = partitions[i]!;
+      const [first, last] = expected[i]!;
+      if (baseOffset !== first || lastOffset !== last)
+        model.violations.push(
+          `${topic.name}/${partition}: appendMany item ${i} got offsets ${baseOffset}..${lastOffset}, expected ${first}..${last}`,
+        );
+      topic.acked[partition] = Math.max(topic.acked[partition]!, lastOffset + 1);
+    });
+  };
+
   const group = (id: string): GroupModel => {
     let g = model.groups.get(id);
     if (!g) model.groups.set(id, (g = { requests: [], acked: -1 }));
@@ -146,10 +172,21 @@ async function workload(session: Session, rand: () => number, model: Model, seed
       const topics = live();
       if (r < 0.55) {
         const topic = pick(topics.filter((t) => t.countAcked >= 0));
+        const many = rand() < 0.4; // one appendMany call instead of one append per partition
+        const count = topic?.counts[topic.countAcked];
         if (topic && topic.counts[0]! >= 50) {
           // One append to each of a few dozen partitions of the wide topic, in one round.
-          for (let k = 0; k < 30; k++) burst.push(append(topic, Math.floor(rand() * topic.counts[topic.countAcked]!)));
-        } else if (topic) burst.push(append(topic, Math.floor(rand() * topic.counts[topic.countAcked]!)));
+          const partitions = Array.from({ length: 30 }, () => Math.floor(rand() * count!));
+          if (many) burst.push(appendMany(topic, partitions));
+          else for (const partition of partitions) burst.push(append(topic, partition));
+        } else if (topic && many)
+          burst.push(
+            appendMany(
+              topic,
+              Array.from({ length: 1 + Math.floor(rand() * 4) }, () => Math.floor(rand() * count!)),
+            ),
+          );
+        else if (topic) burst.push(append(topic, Math.floor(rand() * count!)));
       } else if (r < 0.72) burst.push(commit(pick(["g1", "g2"])!));
       else if (r < 0.76) burst.push(deleteGroup(pick(["g1", "g2"])!));
       else if (r < 0.84) {
